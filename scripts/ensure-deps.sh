@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Slipway needs and is missing, and says so. Safe to run every time: a no-op
+# when everything is there. Debian packages are installed only when running as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have bwrap || need_pkgs+=(bubblewrap)
+have haproxy || need_pkgs+=(haproxy)
+have varnishd || need_pkgs+=(varnish)
+have chromium || need_pkgs+=(chromium)
+have chromedriver || need_pkgs+=(chromium-driver)
+have git || need_pkgs+=(git)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "slipway: installing Debian packages: ${need_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "slipway: missing Debian packages: ${need_pkgs[*]} (run as root, or: sudo apt-get install ${need_pkgs[*]})" >&2
+  fi
+fi
+
+# npm packages: install when node_modules is missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "slipway: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,19 @@
+// Content-addressed blob store: every artifact is kept once, under its sha256 digest.
+// The interface is what steps see; the filesystem implementation lives in fs-store.ts.
+import type { Readable } from 'node:stream';
+
+export interface StoredBlob {
+  digest: string; // "sha256:<64 hex>"
+  size: number;
+}
+
+export interface ArtifactStore {
+  /** Copies a file into the store (atomically: temp file + rename) and returns its digest. */
+  putFile(path: string): Promise<StoredBlob>;
+  putBytes(bytes: Buffer | string): Promise<StoredBlob>;
+  has(digest: string): Promise<boolean>;
+  /** The path of the stored blob (read-only by convention). */
+  pathOf(digest: string): string;
+  open(digest: string): Readable;
+  read(digest: string): Promise<Buffer>;
+}

@@ -1,0 +1,96 @@
+// The repository contract: `slipway.yaml` at the repository root says how to build, where the
+// reports and outputs are, how the app starts, and where the dispatcher package and the test
+// bundles are. Everything has a default by convention, so a plain Node project needs no file.
+// Pure: parsing is done on an already-loaded YAML value; errors name the file and the field.
+import { z } from 'zod';
+
+export const CONTRACT_FILE = 'slipway.yaml';
+export const DISPATCHER_FILE = 'dispatcher.yaml';
+export const UI_TEST_MARKER = 'testing.properties';
+
+const relPath = z.string().min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the repository');
+
+const testBundle = z.object({
+  /** Directory (in the build workspace, after the build) that becomes the test bundle. */
+  path: relPath,
+  /** Command run inside the bundle directory; writes JUnit XML into $REPORTS_PATH. */
+  command: z.string().min(1),
+  timeoutMinutes: z.number().positive().max(120).default(30),
+});
+
+export const contractSchema = z.object({
+  build: z.object({
+    command: z.string().min(1).default('npm ci && npm test && npm run build --if-present'),
+    timeoutMinutes: z.number().positive().max(240).default(30),
+  }).strict().default({ command: 'npm ci && npm test && npm run build --if-present', timeoutMinutes: 30 }),
+  reports: z.object({
+    /** Globs of JUnit XML files written by the unit tests. */
+    junit: z.array(z.string()).default(['reports/junit/*.xml']),
+    /** Globs of coverage reports: lcov (.info), Cobertura or JaCoCo (.xml). */
+    coverage: z.array(z.string()).default(['coverage/lcov.info']),
+    /** Globs of SARIF files from any scanner. */
+    sarif: z.array(z.string()).default(['reports/*.sarif']),
+  }).strict().default({ junit: ['reports/junit/*.xml'], coverage: ['coverage/lcov.info'], sarif: ['reports/*.sarif'] }),
+  /** Source globs scanned by code quality (JS/TS built in). */
+  sources: z.array(z.string()).default(['src/**/*.{js,mjs,ts}']),
+  app: z.object({
+    /** Directory whose content becomes the app image ('.' = the workspace without .git). */
+    output: relPath.default('.'),
+    /** Start command, run in the release directory; the port comes in $PORT. */
+    start: z.string().min(1).default('npm start'),
+    health: z.string().startsWith('/').default('/health'),
+  }).strict().default({ output: '.', start: 'npm start', health: '/health' }),
+  dispatcher: z.object({
+    /** Directory holding dispatcher.yaml (and anything it refers to). */
+    path: relPath.default('dispatcher'),
+  }).strict().optional(),
+  tests: z.object({
+    functional: testBundle.optional(),
+    ui: testBundle.optional(),
+  }).strict().default({}),
+  audit: z.object({
+    paths: z.array(z.string().startsWith('/')).max(25).default(['/']),
+  }).strict().optional(),
+}).strict();
+
+export type RepositoryContract = z.infer<typeof contractSchema>;
+
+/** The dispatcher package: what the cache in front of each publish node does. */
+export const dispatcherSchema = z.object({
+  /** Requests whose path matches a rule are cached for `ttlSeconds`. First match wins. */
+  cache: z.array(z.object({
+    /** Regular expression over the URL path, e.g. "^/assets/". */
+    match: z.string().min(1),
+    ttlSeconds: z.number().int().nonnegative(),
+  }).strict()).default([]),
+  /** Regular expressions of paths answered 403 by the dispatcher, never passed to publish. */
+  deny: z.array(z.string().min(1)).default([]),
+  methods: z.array(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])).default(['GET', 'HEAD', 'POST']),
+  /** Paths requested through the dispatcher after a flush, until each is a cache hit. */
+  warm: z.array(z.string().startsWith('/')).default([]),
+}).strict();
+
+export type DispatcherPackage = z.infer<typeof dispatcherSchema>;
+
+export class ContractError extends Error {
+  constructor(readonly file: string, readonly field: string, readonly expected: string) {
+    super(`${file}: ${field || '(root)'}: ${expected}`);
+    this.name = 'ContractError';
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, file: string, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new ContractError(file, issue?.path.join('.') ?? '', issue?.message ?? 'invalid');
+}
+
+export function parseContract(value: unknown, file = CONTRACT_FILE): RepositoryContract {
+  return parseWith(contractSchema, file, value);
+}
+
+export function parseDispatcherPackage(value: unknown, file = DISPATCHER_FILE): DispatcherPackage {
+  return parseWith(dispatcherSchema, file, value);
+}

@@ -1,0 +1,79 @@
+// The driver interface between the deploy/test steps and whatever runs an environment.
+// The local driver (local/) runs app nodes as supervised processes, Varnish dispatchers and
+// an HAProxy load balancer on this machine; a Kubernetes driver can implement the same.
+import type { Environment } from '../domain/model.ts';
+
+export type NodeRole = 'author' | 'publish' | 'dispatcher' | 'loadBalancer';
+
+/** What a node runs: image digests plus the environment's variables for its service. */
+export interface Release {
+  /** Human-readable version (artifactsVersion) shown in API/UI and sent as a response header. */
+  version: string;
+  appImage: string; // digest of the app OCI image manifest
+  dispatcherImage?: string; // digest of the dispatcher package OCI image manifest
+  /** Environment variables for the node's service (author or publish). */
+  variables: Record<string, string>;
+}
+
+export interface NodeView {
+  name: string; // e.g. "author", "publish-1", "dispatcher-1", "lb"
+  role: NodeRole;
+  url: string; // http://127.0.0.1:PORT
+  healthy: boolean;
+  release?: { version: string; appImage?: string; dispatcherImage?: string };
+  /** Load balancer membership of a dispatcher: READY, DRAIN, MAINT. */
+  lbState?: string;
+  /** Dispatcher cache statistics. */
+  cache?: { hits: number; misses: number };
+}
+
+export interface TopologyView {
+  environmentId: string;
+  author: NodeView;
+  publish: NodeView[];
+  dispatchers: NodeView[];
+  loadBalancer: NodeView;
+}
+
+/** One progress record of a deploy, as Cloud Manager shows deploy commands. */
+export interface DeployProgress {
+  node: string;
+  action: string; // drain, deploy, flush, warm, health, attach, rollback...
+  status: 'RUNNING' | 'FINISHED' | 'FAILED';
+  at: string; // ISO timestamp
+  message?: string;
+}
+
+export interface DeployOptions {
+  /** Publish/dispatcher pairs changed at once. */
+  batchSize: number;
+  /** Longest wait for a drained dispatcher's in-flight requests to reach 0. */
+  maxDrainMs: number;
+  /** Deploy only the dispatcher package (webTier pipelines). */
+  dispatcherOnly?: boolean;
+  signal: AbortSignal;
+  log(line: string): void;
+  onProgress(progress: DeployProgress): void;
+}
+
+export type DeployOutcome =
+  | { outcome: 'deployed' }
+  | { outcome: 'rolledBack'; reason: string }
+  | { outcome: 'failed'; reason: string };
+
+export interface TopologyDriver {
+  /** Creates the environment's nodes; returns driver state to keep in environment.settings.topology. */
+  provision(env: Environment): Promise<unknown>;
+  destroy(env: Environment): Promise<void>;
+  /** At start-up: take over nodes that kept running while Slipway was stopped, restart dead ones. */
+  adopt(env: Environment): Promise<void>;
+  describe(env: Environment): Promise<TopologyView>;
+  /**
+   * The rolling deployment (DESIGN.md §1): author first, then each batch of pairs drained,
+   * deployed, flushed, warmed, health-checked and put back. Idempotent: pairs that already run
+   * `release` are left alone, so a deploy cut off by a crash can simply run again.
+   */
+  deploy(env: Environment, release: Release, options: DeployOptions): Promise<DeployOutcome>;
+  /** Bans the dispatcher caches (all paths, or those given). */
+  flushCaches(env: Environment, paths?: string[]): Promise<void>;
+}

@@ -1,0 +1,2 @@
+// Runs once before the suite: nothing global yet; servers are started per test file.
+export default function setup(): void {}
