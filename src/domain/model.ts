@@ -31,8 +31,9 @@ export type StepAction = (typeof STEP_ACTIONS)[number];
 
 export type ExecutionMode = 'NORMAL' | 'EMERGENCY';
 
-/** Cloud Manager's phase names, shown as the UI's three columns. */
-export type PhaseName = 'BUILD' | 'STAGE_DEPLOY' | 'STAGE_TEST' | 'PROD_DEPLOY' | 'DEV_DEPLOY';
+/** The phases the UI shows as columns (a production pipeline has the first three). */
+export const PHASES = ['stageDeployment', 'stageTesting', 'productionDeployment', 'build', 'deployment'] as const;
+export type PhaseName = (typeof PHASES)[number];
 
 export type Severity = 'critical' | 'important' | 'informational';
 export type Comparator = 'GT' | 'GTE' | 'LT' | 'LTE' | 'EQ' | 'NEQ';
@@ -60,6 +61,8 @@ export interface PipelineOptions {
   pauseBeforeProd: boolean;
   securityTest: boolean;
   loadTest: boolean;
+  /** Include the UI test step (it is INCOMPLETE anyway when the repository has no opted-in UI tests). */
+  uiTests: boolean;
   /** Experience audit page paths (≤ 25). Empty = no audit step. */
   auditPaths: string[];
   auditRuns: number;
@@ -83,6 +86,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   pauseBeforeProd: false,
   securityTest: false,
   loadTest: false,
+  uiTests: true,
   auditPaths: ['/'],
   auditRuns: 3,
   importantMetrics: 'ask',
@@ -178,6 +182,8 @@ export interface StepState {
   updatedAt: Date;
   /** Deadline of a waiting step (timeout) or of a scheduled deployment. */
   wakeAt?: Date;
+  /** Pause before running (the prod deploy's "pause before deploying to production"). */
+  pauseBeforeRun: boolean;
   /** Lease: who runs the step and until when. */
   leaseOwner?: string;
   leaseExpiresAt?: Date;

@@ -33,6 +33,8 @@ export interface StepContext {
   environment?: Environment;
   /** Pipeline variables for this step's service (build, functionalTest, uiTest, loadTest), secrets included. */
   variables: Record<string, string>;
+  /** Deploy steps: the environment's variables for each service (author, publish). */
+  environmentVariables?: { author: Record<string, string>; publish: Record<string, string> };
   /** Values that must never appear in a log; the log writer already masks them. */
   secrets: string[];
   log: LogWriter;

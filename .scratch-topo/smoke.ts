@@ -1,0 +1,14 @@
+import { LocalDriver } from '../src/topology/local/local-driver.ts';
+import { environment, makeFixture, release, deployOptions } from '../test/topology/support.ts';
+const fx = await makeFixture();
+console.log('fixture', fx.dataDir);
+const driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, log: (l) => console.log('LOG', l) });
+const env = environment('smoke', 2);
+const t = Date.now();
+console.log(await driver.provision(env), Date.now() - t);
+const o = await driver.deploy(env, release(fx, 'v1'), deployOptions([], { log: (l) => console.log(new Date().toISOString(), l) }));
+console.log(o);
+console.log(JSON.stringify(await driver.describe(env), null, 1));
+await driver.destroy(env);
+driver.close();
+fx.cleanup();

@@ -1,0 +1,87 @@
+// What the build step costs on top of the build itself: the step's wall time (resolve, fetch,
+// contract, sandbox, reports, images of sources and outputs) minus the same build command run
+// in a plain shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseContract } from '../src/domain/contract.ts';
+import { buildEnvironment } from '../src/steps/build-env.ts';
+import { buildHandler } from '../src/steps/build.ts';
+import { makeStepContext } from '../test/support/step-context.ts';
+
+const SAMPLE = resolve(import.meta.dirname, '..', 'examples', 'sample-site');
+const RUNS = 3;
+const GENERATED = new Set(['node_modules', 'dist', 'reports', 'coverage']);
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+export async function run(): Promise<void> {
+  if (!existsSync(SAMPLE)) {
+    console.log('build-overhead: examples/sample-site is missing; skipped');
+    return;
+  }
+  const root = mkdtempSync(join(tmpdir(), 'slipway-bench-build-'));
+  try {
+    git(root, 'init', '--quiet', '--bare', '-b', 'main', 'repo.git');
+    const url = `file://${join(root, 'repo.git')}`;
+    const work = join(root, 'work');
+    cpSync(SAMPLE, work, { recursive: true, filter: (src) => !GENERATED.has(src.slice(SAMPLE.length + 1).split('/')[0] ?? '') });
+    git(work, 'init', '--quiet', '-b', 'main');
+    git(work, 'add', '-A');
+    git(work, 'commit', '--quiet', '-m', 'sample');
+    git(work, 'push', '--quiet', url, 'HEAD:main');
+    const command = parseContract(parseYaml(readFileSync(join(work, 'slipway.yaml'), 'utf8'))).build.command;
+
+    const stepMs: number[] = [];
+    const sandboxMs: number[] = [];
+    const plainMs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const ctx = makeStepContext();
+      ctx.repository.url = url;
+      try {
+        const started = performance.now();
+        const result = await buildHandler.run(ctx);
+        stepMs.push(performance.now() - started);
+        sandboxMs.push(Number(ctx.details.durationMs));
+        if (result.outcome !== 'finished') throw new Error(`build step ${result.outcome}: ${'reason' in result ? result.reason : ''}`);
+      } finally {
+        ctx.cleanup();
+      }
+
+      const plainDir = join(root, `plain-${i}`);
+      git(root, 'clone', '--quiet', url, plainDir);
+      // The same environment as in the sandbox (fresh HOME, no inherited npm_* settings).
+      const homeDir = join(root, `plain-home-${i}`);
+      const tmpDir = join(root, `plain-tmp-${i}`);
+      mkdirSync(homeDir);
+      mkdirSync(tmpDir);
+      const env = buildEnvironment({
+        branch: 'main', pipelineId: '1', pipelineName: 'bench', programId: '1', programName: 'bench',
+        artifactsVersion: '0', homeDir, tmpDir, variables: {},
+      });
+      const started = performance.now();
+      const plain = spawnSync('/bin/sh', ['-c', command], { cwd: plainDir, stdio: 'ignore', env });
+      plainMs.push(performance.now() - started);
+      if (plain.status !== 0) throw new Error(`plain build failed: ${plain.status}`);
+    }
+    const step = median(stepMs);
+    const plain = median(plainMs);
+    console.log(`build-overhead: examples/sample-site, "${command}", median of ${RUNS}`);
+    console.log(`  build step:  ${step.toFixed(0)} ms  (runs: ${stepMs.map((m) => m.toFixed(0)).join(', ')})`);
+    console.log(`    of which the command in the sandbox: ${median(sandboxMs).toFixed(0)} ms`);
+    console.log(`  plain shell: ${plain.toFixed(0)} ms  (runs: ${plainMs.map((m) => m.toFixed(0)).join(', ')})`);
+    console.log(`  overhead:    ${(step - plain).toFixed(0)} ms (${(((step - plain) / plain) * 100).toFixed(0)} %)`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,101 @@
+// Bearer-token authentication and per-program roles. Tokens are looked up by their hash.
+// Admins may do everything; others need a role on the program: BUSINESS_OWNER,
+// DEPLOYMENT_MANAGER and PROGRAM_MANAGER operate (start, advance, cancel, edit), DEVELOPER
+// reads (and gets logs), SUPPORT reads and may advance the `managed` step.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { rolesOf, userByToken, type Role, type User } from '../store/users.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, forbidden, sendProblem } from './problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    slipwayUser: User | null;
+  }
+}
+
+export type Permission = 'read' | 'operate' | 'managed' | 'admin';
+
+const OPERATORS: readonly Role[] = ['BUSINESS_OWNER', 'DEPLOYMENT_MANAGER', 'PROGRAM_MANAGER'];
+
+/** Whether `roles` grant `permission` (pure). */
+export function allows(roles: readonly Role[], permission: Permission): boolean {
+  switch (permission) {
+    case 'read': return roles.length > 0;
+    case 'operate': return roles.some((r) => OPERATORS.includes(r));
+    case 'managed': return roles.some((r) => OPERATORS.includes(r) || r === 'SUPPORT');
+    case 'admin': return false;
+  }
+}
+
+const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/artifacts\//];
+
+/** A short-lived cache: every API call needs the user and its roles; a change shows within TTL. */
+class TtlCache<V> {
+  private readonly map = new Map<string, { value: V; until: number }>();
+  constructor(private readonly ttlMs: number, private readonly max = 2000) {}
+  async get(key: string, load: () => Promise<V>): Promise<V> {
+    const hit = this.map.get(key);
+    const now = Date.now();
+    if (hit && hit.until > now) return hit.value;
+    const value = await load();
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(key, { value, until: now + this.ttlMs });
+    return value;
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+const roles = new WeakMap<ApiDeps, TtlCache<Role[]>>();
+
+export function installAuth(app: FastifyInstance, deps: ApiDeps): void {
+  const db = deps.slipway.rt.db.kysely;
+  const userCache = new TtlCache<User | undefined>(2000);
+  roles.set(deps, new TtlCache<Role[]>(2000));
+  app.decorateRequest('slipwayUser', null);
+  app.addHook('onRequest', async (req, reply) => {
+    if (PUBLIC.some((re) => re.test(req.url))) return;
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
+    const user = match?.[1] ? await userCache.get(match[1], () => userByToken(db, match[1] as string)) : undefined;
+    if (!user) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendProblem(reply, new ApiError(401, 'Unauthorized', match ? 'the token is not valid' : 'missing Authorization: Bearer <token>'));
+    }
+    req.slipwayUser = user;
+  });
+}
+
+/** Forget cached roles (after a grant) so the change shows at once. */
+export function forgetRoles(deps: ApiDeps): void {
+  roles.get(deps)?.clear();
+}
+
+export function currentUser(req: FastifyRequest): User {
+  if (!req.slipwayUser) throw new ApiError(401, 'Unauthorized', 'not authenticated');
+  return req.slipwayUser;
+}
+
+export async function rolesFor(deps: ApiDeps, user: User, programId: string): Promise<Role[]> {
+  const cache = roles.get(deps);
+  const load = () => rolesOf(deps.slipway.rt.db.kysely, programId, user.id);
+  return cache ? cache.get(`${user.id}/${programId}`, load) : load();
+}
+
+/** Throws 403 unless the request's user may do `permission` on the program. */
+export async function authorize(req: FastifyRequest, deps: ApiDeps, programId: string, permission: Permission): Promise<User> {
+  const user = currentUser(req);
+  if (user.admin) return user;
+  if (permission === 'admin') throw forbidden('this needs an administrator');
+  if (!allows(await rolesFor(deps, user, programId), permission)) {
+    throw forbidden(`user ${user.name} may not ${permission === 'read' ? 'read' : 'change'} program ${programId}`);
+  }
+  return user;
+}
+
+export function requireAdmin(req: FastifyRequest): User {
+  const user = currentUser(req);
+  if (!user.admin) throw forbidden('this needs an administrator');
+  return user;
+}

@@ -1,0 +1,103 @@
+// Environments: created in the store at once (status `creating`), provisioned by the topology
+// driver in the background; deleted only when no execution is running against them.
+import type { FastifyInstance } from 'fastify';
+import type { Environment, EnvironmentType } from '../../domain/model.ts';
+import {
+  createEnvironment, deleteEnvironment, getEnvironment, listEnvironments, updateEnvironment,
+} from '../../store/environments.ts';
+import { currentExecutionId } from '../../store/executions.ts';
+import { listPipelines } from '../../store/pipelines.ts';
+import { authorize } from '../auth.ts';
+import type { ApiDeps } from '../deps.ts';
+import { list, paths } from '../hal.ts';
+import { loadEnvironment, loadProgram } from '../load.ts';
+import { conflict } from '../problem.ts';
+import { environmentTypeSchema, idParams, nameSchema } from '../schemas.ts';
+import { environmentJson } from '../view-resources.ts';
+
+type EnvParams = { programId: string; environmentId: string };
+interface NewEnvironmentBody {
+  name: string; type: EnvironmentType; description?: string; region?: string; publishCount?: number;
+}
+
+export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { slipway } = deps;
+  const db = slipway.rt.db.kysely;
+  const base = '/api/program/:programId';
+
+  /** Provisions in the background; the environment shows `ready` or `failed` when done. */
+  function provision(env: Environment): void {
+    deps.track((async () => {
+      try {
+        const topology = await slipway.driver.provision(env);
+        const current = await getEnvironment(db, env.id);
+        if (!current) return;
+        await updateEnvironment(db, env.id, { status: 'ready', settings: { ...current.settings, topology } });
+      } catch (e) {
+        app.log.error({ err: e, environment: env.id }, 'provisioning failed');
+        await updateEnvironment(db, env.id, { status: 'failed' }).catch(() => undefined);
+      }
+    })());
+  }
+
+  app.get<{ Params: { programId: string }; Querystring: { type?: EnvironmentType } }>(`${base}/environments`, {
+    schema: { params: idParams('programId'), querystring: { type: 'object', properties: { type: environmentTypeSchema } } },
+  }, async (req) => {
+    const program = await loadProgram(deps, req.params.programId);
+    await authorize(req, deps, program.id, 'read');
+    const envs = await listEnvironments(db, program.id, req.query.type);
+    return list('environments', envs.map(environmentJson), `${paths.program(program.id)}/environments`);
+  });
+
+  app.post<{ Params: { programId: string }; Body: NewEnvironmentBody }>(`${base}/environments`, {
+    schema: {
+      params: idParams('programId'),
+      body: {
+        type: 'object', required: ['name', 'type'],
+        properties: {
+          name: nameSchema, type: environmentTypeSchema, description: { type: 'string', maxLength: 1024 },
+          region: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' }, publishCount: { type: 'integer', minimum: 1, maximum: 8 },
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const program = await loadProgram(deps, req.params.programId);
+    await authorize(req, deps, program.id, 'operate');
+    const env = await createEnvironment(db, program.id, req.body);
+    provision(env);
+    return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env));
+  });
+
+  app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req) => {
+    await authorize(req, deps, req.params.programId, 'read');
+    return environmentJson(await loadEnvironment(deps, req.params.programId, req.params.environmentId));
+  });
+
+  app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId/topology`, {
+    schema: { params: idParams('programId', 'environmentId'), summary: 'The nodes of the environment (driver view)' },
+  }, async (req) => {
+    await authorize(req, deps, req.params.programId, 'read');
+    const env = await loadEnvironment(deps, req.params.programId, req.params.environmentId);
+    if (env.status !== 'ready') throw conflict(`environment ${env.name} is ${env.status}`);
+    return slipway.driver.describe(env);
+  });
+
+  app.delete<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req, reply) => {
+    await authorize(req, deps, req.params.programId, 'operate');
+    const env = await loadEnvironment(deps, req.params.programId, req.params.environmentId);
+    for (const p of await listPipelines(db, env.programId)) {
+      if (Object.values(p.environments).includes(env.id) && await currentExecutionId(db, p.id)) {
+        throw conflict(`pipeline ${p.name} is running against environment ${env.name}`, 412);
+      }
+    }
+    await updateEnvironment(db, env.id, { status: 'deleting' });
+    try {
+      await slipway.driver.destroy(env);
+    } catch (e) {
+      await updateEnvironment(db, env.id, { status: 'failed' });
+      throw e;
+    }
+    await deleteEnvironment(db, env.id);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,85 @@
+// Executions: start (PUT …/execution, also re-execute with ?stepId=), current, one, and the
+// paged history (newest first).
+import type { FastifyInstance } from 'fastify';
+import type { ExecutionMode } from '../../domain/model.ts';
+import { CommandRefused, reExecute, startExecution } from '../../engine/commands.ts';
+import { currentExecutionId, listExecutions } from '../../store/executions.ts';
+import { authorize } from '../auth.ts';
+import { baseUrlOf, type ApiDeps } from '../deps.ts';
+import { link, pagedList, paths, rel } from '../hal.ts';
+import { executionView, loadExecution, loadPipeline } from '../load.ts';
+import { ApiError, notFound } from '../problem.ts';
+import { idParams, idSchema, pagingQuery } from '../schemas.ts';
+import { executionJson } from '../view-execution.ts';
+
+type PlParams = { programId: string; pipelineId: string };
+const plParams = idParams('programId', 'pipelineId');
+
+export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { slipway } = deps;
+  const db = slipway.rt.db.kysely;
+  const base = '/api/program/:programId/pipeline/:pipelineId';
+
+  app.put<{ Params: PlParams; Querystring: { pipelineExecutionMode?: ExecutionMode; stepId?: string } }>(`${base}/execution`, {
+    schema: {
+      summary: 'Start an execution (201 + Location; 412 when busy); ?stepId= re-executes the production deployment',
+      params: plParams,
+      querystring: {
+        type: 'object',
+        properties: {
+          pipelineExecutionMode: { type: 'string', enum: ['NORMAL', 'EMERGENCY'] }, stepId: idSchema, sourceExecutionId: idSchema,
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const user = await authorize(req, deps, req.params.programId, 'operate');
+    const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
+    let execution;
+    if (req.query.stepId) {
+      try {
+        execution = await reExecute(slipway.rt, pipeline.id, req.query.stepId, user.name);
+      } catch (e) {
+        // Cloud Manager answers 400 when a start conflicts with the pipeline's state.
+        if (e instanceof CommandRefused && e.code === 'CONFLICT') throw new ApiError(400, 'Bad Request', e.message, [e.message]);
+        throw e;
+      }
+    } else {
+      execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger: 'MANUAL', mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
+    }
+    const self = paths.execution(pipeline.programId, pipeline.id, execution.id);
+    return reply.code(201).header('location', `${baseUrlOf(deps, req)}${self}`).send(executionJson(execution, await executionView(deps, pipeline)));
+  });
+
+  app.get<{ Params: PlParams }>(`${base}/execution`, { schema: { params: plParams, summary: 'The running execution (404 when none)' } }, async (req) => {
+    await authorize(req, deps, req.params.programId, 'read');
+    const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
+    const id = await currentExecutionId(db, pipeline.id);
+    if (!id) throw notFound(`a running execution of pipeline ${pipeline.id}`);
+    const execution = await loadExecution(deps, pipeline.programId, pipeline.id, id);
+    return executionJson(execution, await executionView(deps, pipeline));
+  });
+
+  app.get<{ Params: PlParams & { executionId: string } }>(`${base}/execution/:executionId`, {
+    schema: { params: idParams('programId', 'pipelineId', 'executionId') },
+  }, async (req) => {
+    await authorize(req, deps, req.params.programId, 'read');
+    const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
+    const [execution, view] = await Promise.all([
+      loadExecution(deps, pipeline.programId, pipeline.id, req.params.executionId), executionView(deps, pipeline),
+    ]);
+    return executionJson(execution, view);
+  });
+
+  app.get<{ Params: PlParams; Querystring: { start: number; limit: number } }>(`${base}/executions`, {
+    schema: { params: plParams, querystring: pagingQuery, summary: 'Executions, newest first' },
+  }, async (req) => {
+    await authorize(req, deps, req.params.programId, 'read');
+    const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
+    const { start, limit } = req.query;
+    const [{ total, executions }, view] = await Promise.all([listExecutions(db, pipeline.id, start, limit), executionView(deps, pipeline)]);
+    const self = paths.pipeline(pipeline.programId, pipeline.id);
+    return pagedList('executions', executions.map((e) => executionJson(e, view)), `${self}/executions`, { start, limit, total }, {
+      [rel('pipeline')]: link(self), [rel('program')]: link(paths.program(pipeline.programId)),
+    });
+  });
+}

@@ -1,0 +1,90 @@
+// Step logs: the API hands out a signed, expiring URL ({redirect} or 307); the URL itself is
+// served without auth and supports Range (206 / 416 / 404 before the log exists), which is
+// how Cloud Manager clients tail a running step.
+import type { FastifyInstance } from 'fastify';
+import { getStep } from '../../store/executions.ts';
+import { listExecutionArtifacts } from '../../store/artifacts.ts';
+import { authorize } from '../auth.ts';
+import type { ApiDeps } from '../deps.ts';
+import { loadStep, type StepParams } from '../load.ts';
+import { ApiError, badRequest, notFound } from '../problem.ts';
+import { artifactIdOf, redirectTo, STEP_PATH, stepParams } from './step-common.ts';
+
+const LOG_FILE = '^[A-Za-z0-9_-]{1,64}$';
+
+export type ByteRange = { start: number; end: number } | 'unsatisfiable' | undefined;
+
+/** Parses one `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size` (pure). end is exclusive. */
+export function parseRange(header: string | undefined, size: number): ByteRange {
+  if (!header) return undefined;
+  const m = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined; // malformed or multi-range: whole body
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size : Math.min(size, Number(m[2]) + 1);
+  if (start >= size || end <= start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export function logRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { slipway } = deps;
+  const signedQuery = { type: 'object', properties: { expires: { type: 'string' }, signature: { type: 'string' } } } as const;
+
+  app.get<{ Params: StepParams; Querystring: { file?: string } }>(`${STEP_PATH}/logs`, {
+    schema: {
+      params: stepParams, querystring: { type: 'object', properties: { file: { type: 'string', pattern: LOG_FILE } } },
+      summary: 'A signed, expiring log URL ({redirect} with Accept: application/json, else 307); ?file= picks another log',
+    },
+  }, async (req, reply) => {
+    await authorize(req, deps, req.params.programId, 'read');
+    const { step } = await loadStep(deps, req.params);
+    const file = req.query.file ?? 'main';
+    if (!slipway.logs.pathOf(step.id, file)) throw badRequest(`bad log file name ${file}`);
+    return redirectTo(deps, req, reply, deps.signer.sign('logs', step.id, file));
+  });
+
+  app.get<{ Params: { stepId: string; file: string }; Querystring: { expires?: string; signature?: string } }>('/logs/:stepId/:file', {
+    schema: {
+      params: { type: 'object', required: ['stepId', 'file'], properties: { stepId: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' }, file: { type: 'string', pattern: LOG_FILE } } },
+      querystring: signedQuery,
+      summary: 'A step log through a signed URL (no auth); supports Range',
+    },
+  }, async (req, reply) => {
+    const { stepId, file } = req.params;
+    const refusal = deps.signer.check('logs', stepId, file, req.query.expires, req.query.signature);
+    if (refusal) throw new ApiError(403, 'Forbidden', refusal);
+    const size = slipway.logs.size(stepId, file);
+    if (size === undefined) throw notFound(`log ${file} of step ${stepId} (not written yet)`);
+    reply.header('accept-ranges', 'bytes').type('text/plain; charset=utf-8').header('cache-control', 'no-store');
+    const range = parseRange(req.headers.range, size);
+    if (range === 'unsatisfiable') {
+      return reply.code(416).header('content-range', `bytes */${size}`).send();
+    }
+    const { start, end } = range ?? { start: 0, end: size };
+    const body = slipway.logs.read(stepId, file, start, end) ?? Buffer.alloc(0);
+    if (range) reply.code(206).header('content-range', `bytes ${start}-${start + body.length - 1}/${size}`);
+    return reply.send(body);
+  });
+
+  app.get<{ Params: { stepId: string; artifactId: string }; Querystring: { expires?: string; signature?: string } }>('/artifacts/:stepId/:artifactId', {
+    schema: {
+      params: { type: 'object', required: ['stepId', 'artifactId'], properties: { stepId: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' }, artifactId: { type: 'string', pattern: '^[0-9a-f]{16}$' } } },
+      querystring: signedQuery,
+      summary: 'An artifact through a signed URL (no auth)',
+    },
+  }, async (req, reply) => {
+    const { stepId, artifactId } = req.params;
+    const refusal = deps.signer.check('artifacts', stepId, artifactId, req.query.expires, req.query.signature);
+    if (refusal) throw new ApiError(403, 'Forbidden', refusal);
+    const step = await getStep(slipway.rt.db.kysely, stepId);
+    const artifact = step && (await listExecutionArtifacts(slipway.rt.db.kysely, step.executionId, step.id)).find((a) => artifactIdOf(a) === artifactId);
+    if (!artifact || !await slipway.artifacts.has(artifact.digest)) throw notFound(`artifact ${artifactId}`);
+    return reply.type('application/octet-stream').header('content-length', artifact.size)
+      .header('content-disposition', `attachment; filename="${artifact.name.replace(/[^\w.-]/g, '_')}"`)
+      .send(slipway.artifacts.open(artifact.digest));
+  });
+}

@@ -1,0 +1,96 @@
+// The HTTP API: Cloud Manager-compatible HAL routes plus Slipway's extras, behind bearer-token
+// auth, with every error as application/problem+json.
+import type { FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
+import type { Slipway } from '../app.ts';
+import { addToken, ensureUser } from '../store/users.ts';
+import { installAuth } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { installErrorHandlers } from './problem.ts';
+import { environmentRoutes } from './routes/environments.ts';
+import { eventRoutes } from './routes/events-sse.ts';
+import { executionRoutes } from './routes/executions.ts';
+import { hookRoutes } from './routes/hooks.ts';
+import { logRoutes } from './routes/logs.ts';
+import { collectRoutes, openApiRoutes } from './routes/openapi.ts';
+import { pipelineRoutes } from './routes/pipelines.ts';
+import { programRoutes } from './routes/programs.ts';
+import { repositoryRoutes } from './routes/repositories.ts';
+import { stepRoutes } from './routes/steps.ts';
+import { variableRoutes } from './routes/variables.ts';
+import { signingKey, UrlSigner } from './signing.ts';
+
+export const ADMIN_USER = 'admin';
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions {
+  adminToken: string;
+  logSigningKey?: string;
+  publicUrl?: string;
+  /** Fastify's logger (off by default). */
+  logger?: boolean;
+}
+
+/** JSON bodies: an empty body is no body (PUT …/execution may come with a content-type and nothing). */
+function installJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, text, done) => {
+    const s = String(text);
+    if (s.trim() === '') return done(null, undefined);
+    try {
+      // Prototype keys are dropped: a body never reaches an Object.assign with __proto__ in it.
+      done(null, JSON.parse(s, (k, v: unknown) => (k === '__proto__' || k === 'constructor' ? undefined : v)));
+    } catch (e) {
+      const err = e as Error & { statusCode?: number };
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+}
+
+export async function buildServer(slipway: Slipway, opts: ServerOptions): Promise<FastifyInstance> {
+  const db = slipway.rt.db.kysely;
+  const admin = await ensureUser(db, ADMIN_USER, true);
+  await addToken(db, admin.id, opts.adminToken, 'bootstrap admin token');
+
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: true, useDefaults: true, coerceTypes: 'array', allErrors: false } },
+  });
+  const jobs = new Set<Promise<unknown>>();
+  const deps: ApiDeps = {
+    slipway,
+    signer: new UrlSigner(signingKey(slipway.config.dataDir, opts.logSigningKey)),
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    track(job) {
+      jobs.add(job);
+      void job.finally(() => jobs.delete(job)).catch(() => undefined);
+    },
+  };
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...jobs]);
+  });
+
+  installJsonParser(app);
+  installErrorHandlers(app);
+  installAuth(app, deps);
+  const routes = collectRoutes(app);
+
+  app.get('/api/health', { schema: { summary: 'Liveness (no auth)' } }, async () => ({ status: 'ok' }));
+  programRoutes(app, deps);
+  repositoryRoutes(app, deps);
+  environmentRoutes(app, deps);
+  variableRoutes(app, deps);
+  pipelineRoutes(app, deps);
+  executionRoutes(app, deps);
+  stepRoutes(app, deps);
+  logRoutes(app, deps);
+  eventRoutes(app, deps);
+  hookRoutes(app, deps);
+  openApiRoutes(app, routes);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,105 @@
+// An execution and its step states as Cloud Manager shows them (PipelineExecution,
+// PipelineExecutionStepState), with links present exactly when the action is allowed.
+import { canAdvance, canCancel } from '../domain/advance.ts';
+import type { Environment, Execution, Pipeline, Repository, StepState } from '../domain/model.ts';
+import { prodDeployStep, reExecuteEligibility } from '../domain/re-execute.ts';
+import { cmTime, compact, link, paths, rel, type Links } from './hal.ts';
+
+export interface ExecutionView {
+  pipeline?: Pipeline;
+  repository?: Repository;
+  environments: Map<string, Environment>;
+  lastExecutionId?: string;
+}
+
+/** A stable numeric id per distinct phase of an execution: execution id × 10 + phase position. */
+export function phaseIdOf(execution: Execution, step: StepState): string {
+  const phases: string[] = [];
+  for (const s of execution.steps) if (!phases.includes(s.phase)) phases.push(s.phase);
+  return String(Number(execution.id) * 10 + phases.indexOf(step.phase) + 1);
+}
+
+const SOURCE_ACTIONS = new Set(['build', 'codeQuality', 'buildImage']);
+
+export function stepStateJson(execution: Execution, step: StepState, view: ExecutionView): Record<string, unknown> {
+  const { programId: p, pipelineId: pl, id: e } = execution;
+  const phaseId = phaseIdOf(execution, step);
+  const self = paths.step(p, pl, e, phaseId, step.id);
+  const links: Links = {
+    [rel('execution')]: link(paths.execution(p, pl, e)),
+    [rel('pipeline')]: link(paths.pipeline(p, pl)),
+    [rel('program')]: link(paths.program(p)),
+  };
+  const started = step.status !== 'NOT_STARTED' || step.startedAt !== undefined;
+  if (started) {
+    links[rel('pipeline/logs')] = link(`${self}/logs`);
+    links[rel('pipeline/metrics')] = link(`${self}/metrics`);
+  }
+  if (canAdvance(step)) links[rel('pipeline/advance')] = link(`${self}/advance`);
+  if (canCancel(step)) links[rel('pipeline/cancel')] = link(`${self}/cancel`);
+  if (prodDeployStep(execution)?.id === step.id && reExecuteEligibility(execution, view.lastExecutionId, step.id).ok) {
+    links[rel('pipeline/reExecute')] = link(`${paths.pipeline(p, pl)}/execution?stepId=${step.id}`);
+  }
+  links.self = link(self);
+  const env = step.environmentId ? view.environments.get(step.environmentId) : undefined;
+  const commitId = typeof step.details.commitId === 'string' ? step.details.commitId : undefined;
+  const source = SOURCE_ACTIONS.has(step.action);
+  return compact({
+    _links: links,
+    id: step.id,
+    stepId: step.id,
+    phaseId,
+    executionId: e,
+    pipelineId: pl,
+    programId: p,
+    action: step.action,
+    repository: source ? view.repository?.name : undefined,
+    branch: source ? view.pipeline?.branch : undefined,
+    environment: env?.name,
+    environmentId: step.environmentId,
+    environmentType: step.environmentType,
+    startedAt: cmTime(step.startedAt),
+    finishedAt: cmTime(step.finishedAt),
+    updatedAt: cmTime(step.updatedAt),
+    commitId,
+    details: Object.keys(step.details).length ? step.details : undefined,
+    status: step.status,
+    reason: step.reason,
+  });
+}
+
+export function executionJson(execution: Execution, view: ExecutionView): Record<string, unknown> {
+  const { programId: p, pipelineId: pl, id: e } = execution;
+  return compact({
+    _embedded: { stepStates: execution.steps.map((s) => stepStateJson(execution, s, view)) },
+    _links: {
+      [rel('program')]: link(paths.program(p)),
+      [rel('pipeline')]: link(paths.pipeline(p, pl)),
+      self: link(paths.execution(p, pl, e)),
+    },
+    id: e,
+    programId: p,
+    pipelineId: pl,
+    artifactsVersion: execution.artifactsVersion,
+    user: execution.user,
+    status: execution.status,
+    trigger: execution.trigger,
+    pipelineExecutionMode: execution.mode,
+    pipelineType: 'CI_CD',
+    slipwayPipelineType: execution.pipelineType,
+    sourceExecutionId: execution.sourceExecutionId,
+    createdAt: cmTime(execution.createdAt),
+    updatedAt: cmTime(execution.updatedAt),
+    finishedAt: cmTime(execution.finishedAt),
+  });
+}
+
+export function metricsJson(step: StepState): { metrics: Record<string, unknown>[] } {
+  return {
+    metrics: step.metrics.map((m, i) => ({
+      id: String(Number(step.id) * 100 + i),
+      severity: m.severity, passed: m.passed, override: m.override,
+      actualValue: m.actualValue, expectedValue: m.expectedValue, comparator: m.comparator, kpi: m.kpi,
+    })),
+  };
+}

@@ -1,0 +1,67 @@
+// Composition root: one Slipway = store + engine + steps + topology driver + event bus.
+// The server, the demo and the tests all assemble Slipway through here.
+import { mkdirSync } from 'node:fs';
+import { FsArtifactStore } from './artifacts/fs-store.ts';
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './engine/clock.ts';
+import { Engine } from './engine/engine.ts';
+import type { Runtime } from './engine/runtime.ts';
+import { Wakeup } from './engine/wakeup.ts';
+import { EventBus } from './events/bus.ts';
+import type { HandlerRegistry } from './steps/handler.ts';
+import { shippedHandlers } from './steps/registry.ts';
+import { migrate, openDb } from './store/db.ts';
+import { getEnvironment } from './store/environments.ts';
+import { LogStore } from './store/logs.ts';
+import type { TopologyDriver } from './topology/driver.ts';
+import { LocalDriver } from './topology/local/local-driver.ts';
+
+export interface Slipway {
+  config: Pick<Config, 'dataDir' | 'databaseUrl'>;
+  rt: Runtime;
+  engine: Engine;
+  logs: LogStore;
+  artifacts: FsArtifactStore;
+  driver: TopologyDriver;
+  handlers: HandlerRegistry;
+  close(): Promise<void>;
+}
+
+export interface SlipwayOptions {
+  clock?: Clock;
+  handlers?: HandlerRegistry;
+  driver?: TopologyDriver;
+  workerId?: string;
+  leaseMs?: number;
+  concurrency?: number;
+  /** false: store and commands only, no engine claiming work (API-only processes, tests). */
+  runEngine?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUrl'>, options: SlipwayOptions = {}): Promise<Slipway> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = openDb(config);
+  await migrate(db);
+  const wakeup = new Wakeup(db);
+  await wakeup.start();
+  const rt: Runtime = { db, wakeup, bus: new EventBus(), clock: options.clock ?? systemClock };
+  const logs = new LogStore(config.dataDir);
+  const artifacts = new FsArtifactStore(config.dataDir);
+  const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
+  const handlers = options.handlers ?? shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id) });
+  const engine = new Engine({
+    rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
+    workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
+    onError: (e) => options.log?.(`engine: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
+  });
+  if (options.runEngine !== false) await engine.start();
+  return {
+    config, rt, engine, logs, artifacts, driver, handlers,
+    async close() {
+      await engine.stop();
+      await wakeup.stop();
+      await db.close();
+    },
+  };
+}

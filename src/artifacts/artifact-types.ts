@@ -1,0 +1,25 @@
+// The artifact types the build steps record, by name; later steps find their inputs by type.
+// Types marked (image) are OCI image manifests: read them with unpackImage (src/artifacts/oci.ts).
+export const ARTIFACT_TYPES = {
+  /** (image) The checked-out sources without .git and node_modules, before the build. */
+  SOURCE: 'SOURCE',
+  /** The parsed repository contract (slipway.yaml with defaults) as JSON. */
+  CONTRACT: 'CONTRACT',
+  /** (image) The content of the contract's app.output directory after the build. */
+  BUILD_OUTPUT: 'BUILD_OUTPUT',
+  /** (image) The dispatcher package directory (holds dispatcher.yaml). */
+  DISPATCHER_PACKAGE: 'DISPATCHER_PACKAGE',
+  /** (image) Test bundles: the contract's tests.functional.path / tests.ui.path after the build. */
+  FUNCTIONAL_TESTS: 'FUNCTIONAL_TESTS',
+  UI_TESTS: 'UI_TESTS',
+  /** One artifact per file; name = the file's path in the workspace. */
+  TEST_RESULTS: 'TEST_RESULTS',
+  COVERAGE: 'COVERAGE',
+  SARIF: 'SARIF',
+  /** (image) Final images made by buildImage, and the Kubernetes manifests (YAML). */
+  APP_IMAGE: 'APP_IMAGE',
+  DISPATCHER_IMAGE: 'DISPATCHER_IMAGE',
+  K8S_MANIFESTS: 'K8S_MANIFESTS',
+} as const;
+
+export type BuildArtifactType = (typeof ARTIFACT_TYPES)[keyof typeof ARTIFACT_TYPES];

@@ -1,0 +1,110 @@
+// The filesystem artifact store: every blob lives once under
+// <dataDir>/artifacts/blobs/sha256/<hex> (the same layout as an OCI image layout's blobs/).
+// Writes go to a temp file in the same directory tree, are fsynced, then renamed into place, so
+// a crash never leaves a half-written blob under its digest; a blob already present is not
+// written again (dedupe), which also makes concurrent puts of the same bytes harmless.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ArtifactStore, StoredBlob } from './store.ts';
+
+const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
+
+export function hexOf(digest: string): string {
+  const match = DIGEST_PATTERN.exec(digest);
+  if (!match?.[1]) throw new Error(`not a sha256 digest: ${digest}`);
+  return match[1];
+}
+
+export class FsArtifactStore implements ArtifactStore {
+  readonly blobDir: string;
+  private readonly tmpDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.blobDir = join(dataDir, 'artifacts', 'blobs', 'sha256');
+    this.tmpDir = join(dataDir, 'artifacts', 'tmp');
+  }
+
+  pathOf(digest: string): string {
+    return join(this.blobDir, hexOf(digest));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async putBytes(bytes: Buffer | string): Promise<StoredBlob> {
+    const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (await this.has(digest)) return { digest, size: data.length };
+    await this.commit(digest, async (handle) => { await handle.writeFile(data); });
+    return { digest, size: data.length };
+  }
+
+  async putFile(path: string): Promise<StoredBlob> {
+    // Hash first (streaming, no copy), so a blob already stored costs one read and no write.
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(path)) {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      size += buf.length;
+    }
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (await this.has(digest)) return { digest, size };
+    await this.commit(digest, async (handle) => {
+      for await (const chunk of createReadStream(path)) await handle.write(chunk as Buffer);
+    });
+    // The file may have changed between the hash and the copy: verify what was stored.
+    const stored = createHash('sha256');
+    for await (const chunk of createReadStream(this.pathOf(digest))) stored.update(chunk as Buffer);
+    if (`sha256:${stored.digest('hex')}` !== digest) {
+      await rm(this.pathOf(digest), { force: true });
+      throw new Error(`${path} changed while it was being stored`);
+    }
+    return { digest, size };
+  }
+
+  open(digest: string): Readable {
+    return createReadStream(this.pathOf(digest));
+  }
+
+  read(digest: string): Promise<Buffer> {
+    return readFile(this.pathOf(digest));
+  }
+
+  /** Writes through `fill` into a temp file, fsyncs it and renames it to the digest's path. */
+  private async commit(digest: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+    await mkdir(this.blobDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    const tmp = join(this.tmpDir, `${hexOf(digest)}.${process.pid}.${randomBytes(6).toString('hex')}`);
+    const handle = await open(tmp, 'w', 0o644);
+    try {
+      await fill(handle);
+      await handle.sync();
+    } catch (err) {
+      await handle.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await handle.close();
+    await rename(tmp, this.pathOf(digest));
+    await syncDir(this.blobDir);
+  }
+}
+
+/** fsync the directory so the rename itself survives a power cut. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try { await handle.sync(); } finally { await handle.close(); }
+  } catch {
+    // Some filesystems refuse fsync on directories; the blob itself is already durable.
+  }
+}

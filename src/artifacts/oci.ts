@@ -1,0 +1,124 @@
+// Reproducible OCI images in the content-addressed store (the store's blobs/sha256 is an OCI
+// blob store). An image is one uncompressed tar layer of a directory, written so the same
+// directory content always gives the same bytes: entries sorted, mtime 0, uid/gid 0, no user
+// names, modes normalised to 0755/0644; a config without a creation time; and a manifest. The
+// image's identity is the manifest digest.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { pack as tarPack, type Pack } from 'tar-stream';
+import type { ArtifactStore } from './store.ts';
+import {
+  MEDIA_TYPES, type BuildImageInput, type Descriptor, type ImageRuntimeConfig, type OciImageConfig,
+  type OciManifest,
+} from './oci-format.ts';
+
+export {
+  MEDIA_TYPES, imageBlobs, readImageConfig, readManifest,
+  type BuildImageInput, type Descriptor, type ImageRuntimeConfig, type OciImageConfig, type OciManifest,
+} from './oci-format.ts';
+export { exportOciLayout, unpackImage } from './oci-layout.ts';
+
+/** The normalised mode of a file: executable for anyone if any execute bit is set. */
+export function normalisedMode(mode: number, isDirectory: boolean): number {
+  return isDirectory || (mode & 0o111) !== 0 ? 0o755 : 0o644;
+}
+
+function sortedByName(names: string[]): string[] {
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function writeEntry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pack.entry(header, body ?? '', (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function writeFileEntry(pack: Pack, name: string, path: string, size: number, mode: number): Promise<void> {
+  let sink: ReturnType<Pack['entry']> | undefined;
+  const entryDone = new Promise<void>((resolve, reject) => {
+    sink = pack.entry(
+      { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, type: 'file' },
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
+  if (!sink) throw new Error('tar entry not created');
+  await pipeline(createReadStream(path), sink);
+  await entryDone;
+}
+
+async function packDirectory(pack: Pack, root: string, rel: string, input: BuildImageInput): Promise<void> {
+  const dir = rel ? join(root, rel) : root;
+  for (const name of sortedByName(await readdir(dir))) {
+    const relPath = rel ? `${rel}/${name}` : name;
+    const path = join(root, relPath);
+    const info = await lstat(path);
+    if (input.exclude?.(relPath, info.isDirectory())) continue;
+    const common = { mtime: new Date(0), uid: 0, gid: 0 };
+    if (info.isDirectory()) {
+      await writeEntry(pack, { ...common, name: `${relPath}/`, mode: 0o755, type: 'directory' });
+      await packDirectory(pack, root, relPath, input);
+    } else if (info.isSymbolicLink()) {
+      await writeEntry(pack, { ...common, name: relPath, mode: 0o777, type: 'symlink', linkname: await readlink(path) });
+    } else if (info.isFile()) {
+      await writeFileEntry(pack, relPath, path, info.size, normalisedMode(info.mode, false));
+    }
+    // Sockets, fifos and devices have no place in an image: left out.
+  }
+}
+
+/** Writes the reproducible tar of `dir` into the store and returns its descriptor. */
+export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageInput): Promise<Descriptor> {
+  const scratch = await mkdtemp(join(tmpdir(), 'slipway-layer-'));
+  try {
+    const tarPath = join(scratch, 'layer.tar');
+    const pack = tarPack();
+    const written = pipeline(pack, createWriteStream(tarPath));
+    try {
+      await packDirectory(pack, input.dir, '', input);
+      pack.finalize();
+    } catch (err) {
+      pack.destroy(err as Error);
+      await written.catch(() => undefined);
+      throw err;
+    }
+    await written;
+    const blob = await store.putFile(tarPath);
+    return { mediaType: MEDIA_TYPES.layer, ...blob };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function runtimeConfig(config: ImageRuntimeConfig | undefined): OciImageConfig['config'] {
+  const out: OciImageConfig['config'] = {};
+  if (config?.cmd) out.Cmd = config.cmd;
+  if (config?.env) out.Env = config.env;
+  if (config?.workingDir) out.WorkingDir = config.workingDir;
+  if (config?.labels) {
+    out.Labels = Object.fromEntries(sortedByName(Object.keys(config.labels)).map((k) => [k, config.labels?.[k] ?? '']));
+  }
+  return out;
+}
+
+/** Builds the image of a directory; returns the manifest's digest and size. */
+export async function buildImage(store: ArtifactStore, input: BuildImageInput): Promise<{ digest: string; size: number }> {
+  const layer = await putDirectoryLayer(store, input);
+  const imageConfig: OciImageConfig = {
+    architecture: 'amd64',
+    os: 'linux',
+    config: runtimeConfig(input.config),
+    rootfs: { type: 'layers', diff_ids: [layer.digest] },
+  };
+  const configBlob = await store.putBytes(JSON.stringify(imageConfig));
+  const manifest: OciManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.manifest,
+    config: { mediaType: MEDIA_TYPES.config, ...configBlob },
+    layers: [layer],
+  };
+  return store.putBytes(JSON.stringify(manifest));
+}
+

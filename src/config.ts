@@ -1,0 +1,46 @@
+// Slipway's configuration: environment variables with defaults, validated once at start-up.
+// A bad value stops start-up with a message that names the variable.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+export interface Config {
+  dataDir: string;
+  /** undefined = the embedded SQLite file in the data directory. */
+  databaseUrl?: string;
+  port: number;
+  host: string;
+  /** The bootstrap admin token; generated when unset (and then printed once). */
+  adminToken: string;
+  adminTokenGenerated: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.SLIPWAY_DATA?.trim() || './.slipway');
+
+  const databaseUrl = env.SLIPWAY_DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError('SLIPWAY_DATABASE_URL', `expected postgres://user@host:port/db (or unset for SQLite), got "${databaseUrl}"`);
+  }
+
+  const portText = env.SLIPWAY_PORT?.trim() || '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 0 || port > 65535) {
+    throw new ConfigError('SLIPWAY_PORT', `expected a port number 0-65535, got "${portText}"`);
+  }
+
+  const host = env.SLIPWAY_HOST?.trim() || '127.0.0.1';
+
+  const given = env.SLIPWAY_ADMIN_TOKEN?.trim();
+  if (given !== undefined && given !== '' && given.length < 16) {
+    throw new ConfigError('SLIPWAY_ADMIN_TOKEN', 'expected at least 16 characters');
+  }
+  const adminToken = given || `slw_${randomBytes(24).toString('base64url')}`;
+  return { dataDir, databaseUrl, port, host, adminToken, adminTokenGenerated: !given };
+}

@@ -1,0 +1,48 @@
+// When a production deployment may be re-executed (DESIGN.md §1 "Re-execute"). Pure.
+import type { Execution, StepState } from './model.ts';
+import { isStepTerminal } from './transitions.ts';
+
+export type ReExecuteRefusal =
+  | 'NOT_LAST_EXECUTION'
+  | 'PROD_DEPLOY_NOT_COMPLETED'
+  | 'PUSH_UPGRADE_EXECUTION'
+  | 'NO_PROD_DEPLOY_STEP'
+  | 'WRONG_STEP';
+
+export type ReExecuteDecision =
+  | { ok: true; sourceExecutionId: string }
+  | { ok: false; reason: ReExecuteRefusal; message: string };
+
+export function prodDeployStep(execution: Execution): StepState | undefined {
+  return execution.steps.find((s) => s.action === 'deploy' && s.environmentType === 'prod');
+}
+
+/**
+ * Re-execute is offered only (1) for the pipeline's last execution, (2) once its production
+ * deploy step has completed with any outcome, (3) never after a push-update execution, and
+ * (4) never after one that failed before reaching the production deploy step.
+ */
+export function reExecuteEligibility(
+  execution: Execution, lastExecutionId: string | undefined, stepId?: string,
+): ReExecuteDecision {
+  const refuse = (reason: ReExecuteRefusal, message: string): ReExecuteDecision => ({ ok: false, reason, message });
+  if (execution.trigger === 'PUSH_UPGRADES') {
+    return refuse('PUSH_UPGRADE_EXECUTION', 'a push-update execution cannot be re-executed');
+  }
+  if (execution.id !== lastExecutionId) {
+    return refuse('NOT_LAST_EXECUTION', 'only the pipeline\'s last execution can be re-executed');
+  }
+  const deploy = prodDeployStep(execution);
+  if (!deploy) return refuse('NO_PROD_DEPLOY_STEP', 'the execution has no production deploy step');
+  if (stepId !== undefined && stepId !== deploy.id) {
+    return refuse('WRONG_STEP', 're-execution starts from the production deploy step');
+  }
+  if (deploy.status === 'NOT_STARTED') {
+    return refuse('PROD_DEPLOY_NOT_COMPLETED', 'the execution ended before its production deploy step');
+  }
+  if (!isStepTerminal(deploy.status) || !['FINISHED', 'FAILED', 'ERROR', 'CANCELLED', 'ROLLED_BACK'].includes(deploy.status)) {
+    return refuse('PROD_DEPLOY_NOT_COMPLETED', 'the production deploy step has not completed');
+  }
+  // A re-execution of a re-execution deploys the original build's artifacts.
+  return { ok: true, sourceExecutionId: execution.sourceExecutionId ?? execution.id };
+}

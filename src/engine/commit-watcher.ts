@@ -1,0 +1,72 @@
+// ON_COMMIT pipelines start when their branch moves. A poller asks the remote (`git
+// ls-remote`) for each ON_COMMIT pipeline's branch head; the push hook runs the same check for
+// the pipelines a push names. The last commit started is kept per pipeline.
+import type { Slipway } from '../app.ts';
+import type { Execution, Pipeline } from '../domain/model.ts';
+import { resolveBranch } from '../steps/git.ts';
+import { getLastCommit, listPipelines, setLastCommit } from '../store/pipelines.ts';
+import { getRepository } from '../store/programs.ts';
+import { PipelineBusyError, startExecution } from './commands.ts';
+
+export type CommitCheck =
+  | { outcome: 'started'; commit: string; execution: Execution }
+  | { outcome: 'unchanged' | 'busy'; commit: string }
+  | { outcome: 'error'; message: string };
+
+/**
+ * Starts `pipeline` when its branch head differs from the last commit it was started for
+ * (a pipeline never started counts as moved). A busy pipeline is left alone and retried on the
+ * next check, so the commit is not lost.
+ */
+export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, signal?: AbortSignal): Promise<CommitCheck> {
+  const db = slipway.rt.db.kysely;
+  const repo = await getRepository(db, pipeline.programId, pipeline.repositoryId);
+  if (!repo) return { outcome: 'error', message: `repository ${pipeline.repositoryId} is gone` };
+  let commit: string;
+  try {
+    commit = await resolveBranch(repo.url, pipeline.branch, signal);
+  } catch (e) {
+    return { outcome: 'error', message: e instanceof Error ? e.message : String(e) };
+  }
+  if (await getLastCommit(db, pipeline.id) === commit) return { outcome: 'unchanged', commit };
+  try {
+    const execution = await startExecution(slipway.rt, pipeline, { trigger: 'ON_COMMIT', user: '' });
+    await setLastCommit(db, pipeline.id, commit);
+    return { outcome: 'started', commit, execution };
+  } catch (e) {
+    if (e instanceof PipelineBusyError) return { outcome: 'busy', commit };
+    throw e;
+  }
+}
+
+export interface CommitWatcherOptions {
+  intervalMs: number;
+  log?(line: string): void;
+}
+
+/** Polls every ON_COMMIT pipeline every `intervalMs`; returns the stop function. */
+export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptions): () => Promise<void> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const round = async () => {
+    const pipelines = (await listPipelines(slipway.rt.db.kysely)).filter((p) => p.trigger === 'ON_COMMIT');
+    for (const p of pipelines) {
+      if (abort.signal.aborted) return;
+      const result = await checkPipelineCommit(slipway, p, abort.signal).catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
+      if (result.outcome === 'started') options.log?.(`commit watcher: ${p.name} moved to ${result.commit}, started execution ${result.execution.id}`);
+      else if (result.outcome === 'error' && !abort.signal.aborted) options.log?.(`commit watcher: ${p.name}: ${result.message}`);
+    }
+  };
+  const tick = () => {
+    running = round().catch((e) => options.log?.(`commit watcher: ${String(e)}`)).finally(() => {
+      if (!abort.signal.aborted) timer = setTimeout(tick, options.intervalMs);
+    });
+  };
+  tick();
+  return async () => {
+    abort.abort();
+    if (timer) clearTimeout(timer);
+    await running;
+  };
+}

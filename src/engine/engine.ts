@@ -1,0 +1,246 @@
+// The durable orchestrator. Claims runnable steps with leases, runs their handlers, turns
+// results into transitions, fires timers (timeouts, schedules, expired leases) and recovers
+// after a crash. Wake-ups are pushed (in-process emitter, LISTEN/NOTIFY): no polling loop.
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StepState } from '../domain/model.ts';
+import type { StepEvent } from '../domain/transitions.ts';
+import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
+import { claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, renewLease } from '../store/executions.ts';
+import { getPipeline } from '../store/pipelines.ts';
+import { buildContext, type ContextDeps } from './context.ts';
+import { transact } from './runtime.ts';
+import { applyStepEvent, type StepChange } from './state.ts';
+
+export interface EngineOptions extends ContextDeps {
+  handlers: HandlerRegistry;
+  workerId?: string;
+  /** How long a claim holds without renewal; a crashed worker's step is taken over after it. */
+  leaseMs?: number;
+  /** Steps this engine runs at once. */
+  concurrency?: number;
+  onError?(error: unknown): void;
+}
+
+const RESULT_EVENT: Record<StepResult['outcome'], StepEvent> = {
+  finished: 'finish', failed: 'fail', waiting: 'wait', incomplete: 'incomplete', rolledBack: 'rolledBack',
+};
+
+export class Engine {
+  readonly workerId: string;
+  private readonly leaseMs: number;
+  private readonly concurrency: number;
+  private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = true;
+  private draining = false;
+  private again = false;
+  private cancelTimer?: () => void;
+  private timerAt?: number;
+  private unsubscribe?: () => void;
+
+  constructor(private readonly o: EngineOptions) {
+    this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.concurrency = o.concurrency ?? 8;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unsubscribe = this.o.rt.wakeup.on((reason) => {
+      if (reason.kind === 'cancel') this.abortExecution(reason.executionId);
+      this.poke();
+    });
+    this.poke();
+  }
+
+  /** Stops claiming; running handlers are aborted and their steps left for a lease takeover. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.cancelTimer?.();
+    for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Claim and start everything runnable, then arm the timer for the next due moment. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = true;
+    void this.drain().catch((e) => this.o.onError?.(e)).finally(() => {
+      this.draining = false;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    await this.fireDueTimers();
+    while (!this.stopped && this.running.size < this.concurrency) {
+      const claimed = await this.claimOne();
+      if (!claimed) break;
+    }
+    await this.armTimer();
+  }
+
+  private async claimOne(): Promise<boolean> {
+    const rt = this.o.rt;
+    return transact(rt, async (trx, changes) => {
+      const now = rt.clock.now();
+      const claim = await claimStep(trx, rt.db.dialect, this.workerId, now, this.leaseMs);
+      if (!claim) return false;
+      const { step, interrupted } = claim;
+      const execution = await getExecution(trx, step.executionId);
+      const handler = this.o.handlers[step.action];
+      const settle = async (event: StepEvent, change: StepChange) => changes.add(await applyStepEvent(trx, step, event, change, now));
+      if (!execution || execution.status === 'CANCELLING' || execution.status === 'CANCELLED') {
+        await settle('cancel', { reason: 'execution cancelled' });
+      } else if (interrupted && step.status !== 'NOT_STARTED' && !handler?.idempotent) {
+        await settle('error', { reason: `interrupted by a restart of Slipway; ${step.action} is not safe to run twice, so it was not re-run` });
+      } else if (step.pauseBeforeRun && step.status === 'NOT_STARTED' && !step.details.resumed) {
+        const pipeline = await getPipeline(trx, execution.pipelineId);
+        await settle('wait', {
+          reason: 'paused before deploying to production', wakeAt: now + (pipeline?.options.waitTimeoutMs ?? 0),
+        });
+      } else {
+        if (step.status === 'NOT_STARTED') await settle('claim', {});
+        this.launch({ ...step, status: 'RUNNING' });
+      }
+      return true;
+    });
+  }
+
+  private launch(step: StepState): void {
+    const abort = new AbortController();
+    const entry = { executionId: step.executionId, abort, cancelled: false };
+    this.running.set(step.id, entry);
+    // Starts after the claim's transaction has committed (launch is called inside it).
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.run(step, entry))
+      .catch((e) => this.o.onError?.(e))
+      .finally(() => {
+        this.running.delete(step.id);
+        this.inFlight.delete(p);
+        this.poke();
+      });
+    this.inFlight.add(p);
+  }
+
+  private async run(step: StepState, entry: { abort: AbortController; cancelled: boolean }): Promise<void> {
+    const rt = this.o.rt;
+    const handler = this.o.handlers[step.action];
+    const execution = await getExecution(rt.db.kysely, step.executionId);
+    if (!execution) return;
+    let lost = false;
+    const renew = setInterval(() => {
+      void renewLease(rt.db.kysely, step.id, this.workerId, rt.clock.now() + this.leaseMs).then((held) => {
+        if (!held) {
+          lost = true;
+          entry.abort.abort(new Error('lease lost'));
+        }
+      }).catch(() => undefined);
+    }, Math.max(50, this.leaseMs / 3));
+    let result: StepResult;
+    let crashed = false;
+    let ctx: Awaited<ReturnType<typeof buildContext>> | undefined;
+    try {
+      if (!handler) throw new Error(`no handler for step ${step.action}`);
+      ctx = await buildContext(this.o, execution, step, entry.abort.signal);
+      // A cancel that arrived while the context was being built: don't start the handler.
+      entry.abort.signal.throwIfAborted();
+      result = await handler.run(ctx);
+    } catch (error) {
+      result = { outcome: 'failed', reason: error instanceof Error ? error.message : String(error) };
+      ctx?.log.line(`[slipway] step failed: ${result.reason}`);
+      crashed = true;
+    } finally {
+      clearInterval(renew);
+      ctx?.closeLog();
+    }
+    if (lost || (this.stopped && !entry.cancelled)) return; // another worker owns it now, or will
+    await this.complete(step.id, entry.cancelled ? null : result, crashed);
+  }
+
+  /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
+  private async complete(stepId: string, result: StepResult | null, crashed: boolean): Promise<void> {
+    const rt = this.o.rt;
+    await transact(rt, async (trx, changes) => {
+      const step = await getStep(trx, stepId);
+      if (!step || step.leaseOwner !== this.workerId) return;
+      const now = rt.clock.now();
+      if (result === null) {
+        changes.add(await applyStepEvent(trx, step, 'cancel', { reason: 'cancelled' }, now));
+        return;
+      }
+      const event: StepEvent = crashed ? 'error' : RESULT_EVENT[result.outcome];
+      const change: StepChange = {
+        ...('reason' in result ? { reason: result.reason } : {}),
+        ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
+        ...(result.details ? { details: result.details } : {}),
+      };
+      if (event === 'wait') {
+        const execution = await getExecution(trx, step.executionId);
+        const pipeline = execution && await getPipeline(trx, execution.pipelineId);
+        change.wakeAt = now + (pipeline?.options.waitTimeoutMs ?? 0);
+      }
+      changes.add(await applyStepEvent(trx, step, event, change, now));
+    });
+    const execution = await getExecution(rt.db.kysely, (await getStep(rt.db.kysely, stepId))?.executionId ?? '');
+    if (execution?.finishedAt) rmSync(join(this.o.dataDir, 'work', execution.id), { recursive: true, force: true });
+  }
+
+  private abortExecution(executionId: string): void {
+    for (const r of this.running.values()) {
+      if (r.executionId === executionId) {
+        r.cancelled = true;
+        r.abort.abort(new Error('cancelled'));
+      }
+    }
+  }
+
+  /** Waiting steps whose time has come: scheduled deployments start, other waits time out. */
+  private async fireDueTimers(): Promise<void> {
+    const rt = this.o.rt;
+    const due = await dueWaitingSteps(rt.db.kysely, rt.clock.now());
+    for (const candidate of due) {
+      await transact(rt, async (trx, changes) => {
+        const step = await getStep(trx, candidate.id);
+        const now = rt.clock.now();
+        if (!step || step.status !== 'WAITING' || !step.wakeAt || step.wakeAt.getTime() > now) return;
+        if (step.details.scheduledAt) {
+          changes.add(await applyStepEvent(trx, step, 'advance', { reason: 'scheduled time reached' }, now));
+          return;
+        }
+        const execution = await getExecution(trx, step.executionId);
+        const pipeline = execution && await getPipeline(trx, execution.pipelineId);
+        const days = ((pipeline?.options.waitTimeoutMs ?? 0) / 86_400_000).toFixed(1).replace(/\.0$/, '');
+        const goOn = pipeline?.options.waitTimeoutOutcome === 'continue';
+        changes.add(await applyStepEvent(trx, step, goOn ? 'timeoutContinue' : 'timeout', {
+          reason: `timed out after waiting ${days} days${goOn ? '; the pipeline continues' : ''}`,
+        }, now));
+      });
+    }
+  }
+
+  private async armTimer(): Promise<void> {
+    const rt = this.o.rt;
+    const at = await nextDueAt(rt.db.kysely);
+    if (at === this.timerAt) return;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAt = at;
+    if (at === undefined || this.stopped) return;
+    // +1 ms: a lease is claimable only once strictly past its expiry.
+    this.cancelTimer = rt.clock.setTimer(() => {
+      this.timerAt = undefined;
+      this.poke();
+    }, at - rt.clock.now() + 1);
+  }
+}

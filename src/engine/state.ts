@@ -1,0 +1,136 @@
+// The only writer of execution state. Each function runs inside the caller's transaction,
+// applies a domain transition to a step and carries its consequence to the execution: queue
+// the next step, or end the execution.
+import type { Kysely } from 'kysely';
+import type { ExecutionStatus, Metric, StepState, StepStatus } from '../domain/model.ts';
+import {
+  executionEventAfterStep, executionTransition, isExecutionTerminal, isStepTerminal, stepTransition,
+  type StepEvent,
+} from '../domain/transitions.ts';
+import type { PendingEvent } from '../events/bus.ts';
+import { getExecution, updateExecution, updateStep, type StepPatch } from '../store/executions.ts';
+import type { Database } from '../store/schema.ts';
+import { toId } from '../store/json.ts';
+
+export class TransitionRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransitionRefused';
+  }
+}
+
+export interface StepChange {
+  reason?: string;
+  metrics?: Metric[];
+  details?: Record<string, unknown>;
+  /** WAITING: when the wait ends (timeout or scheduled time). */
+  wakeAt?: number;
+}
+
+/** What changed, to be announced once the transaction commits. */
+export interface Outcome {
+  events: PendingEvent[];
+  /** Something became runnable or due: wake the engines. */
+  wake: boolean;
+}
+
+const stepEventType = (status: StepStatus): 'step.started' | 'step.waiting' | 'step.ended' | 'step.updated' =>
+  status === 'WAITING' ? 'step.waiting' : isStepTerminal(status) ? 'step.ended' : status === 'RUNNING' ? 'step.started' : 'step.updated';
+
+export async function applyStepEvent(
+  trx: Kysely<Database>, step: StepState, event: StepEvent, change: StepChange, now: number,
+): Promise<Outcome> {
+  const t = stepTransition(step.status, event);
+  if (!t.ok) throw new TransitionRefused(t.message);
+  const execution = await getExecution(trx, step.executionId);
+  if (!execution) throw new TransitionRefused(`execution ${step.executionId} is gone`);
+
+  const to = t.to;
+  const patch: StepPatch = { status: to, updated_at: now };
+  if (change.reason !== undefined) patch.reason = change.reason;
+  if (change.metrics) patch.metrics = JSON.stringify(change.metrics);
+  if (change.details) patch.details = JSON.stringify({ ...step.details, ...change.details });
+  if (to === 'RUNNING' && !step.startedAt) patch.started_at = now;
+  if (event === 'resume') {
+    // Runs again from the start with a fresh lease: queued, not leased.
+    Object.assign(patch, { queued_at: now, lease_owner: null, lease_expires_at: null, wake_at: null });
+  }
+  if (to === 'WAITING') {
+    Object.assign(patch, { queued_at: null, lease_owner: null, lease_expires_at: null, wake_at: change.wakeAt ?? null });
+    if (!step.startedAt) patch.started_at = now;
+  }
+  if (isStepTerminal(to)) {
+    Object.assign(patch, { queued_at: null, lease_owner: null, lease_expires_at: null, wake_at: null, finished_at: now });
+  }
+  await updateStep(trx, step.id, patch);
+
+  const base = { programId: execution.programId, pipelineId: execution.pipelineId, executionId: execution.id };
+  const outcome: Outcome = {
+    events: [{ type: stepEventType(to), ...base, stepId: step.id, action: step.action, status: to }],
+    wake: to === 'WAITING' || event === 'resume',
+  };
+  if (!isStepTerminal(to)) return outcome;
+
+  const isLast = step.index === execution.steps.length - 1;
+  let execEvent = executionEventAfterStep(to, isLast);
+  const cancelling = execution.status === 'CANCELLING';
+  // A cancel asked for while this step ran ends the execution once the step has stopped.
+  if (!execEvent && cancelling) execEvent = 'cancelled';
+  if (execEvent) {
+    await endExecution(trx, execution.id, execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent, now, outcome, base);
+    return outcome;
+  }
+  const next = execution.steps[step.index + 1];
+  if (next) {
+    await updateStep(trx, next.id, { queued_at: now, updated_at: now });
+    outcome.wake = true;
+  }
+  return outcome;
+}
+
+async function endExecution(
+  trx: Kysely<Database>, executionId: string, from: ExecutionStatus,
+  event: Parameters<typeof executionTransition>[1], now: number, outcome: Outcome,
+  base: { programId: string; pipelineId: string; executionId: string },
+): Promise<void> {
+  let status = from;
+  for (const e of event === 'requestCancel' ? (['requestCancel', 'cancelled'] as const) : [event]) {
+    const t = executionTransition(status, e);
+    if (!t.ok) throw new TransitionRefused(t.message);
+    status = t.to;
+  }
+  if (!isExecutionTerminal(status)) return;
+  await updateExecution(trx, executionId, { status, updated_at: now, finished_at: now, busy_pipeline_id: null });
+  outcome.events.push({ type: 'execution.ended', ...base, status });
+}
+
+/** Cancel: RUNNING → CANCELLING, and straight to CANCELLED when no step is running. */
+export async function requestCancel(
+  trx: Kysely<Database>, executionId: string, now: number, details: Record<string, unknown>,
+): Promise<Outcome & { runningStepId?: string }> {
+  const execution = await getExecution(trx, executionId);
+  if (!execution) throw new TransitionRefused(`execution ${executionId} not found`);
+  if (execution.status === 'CANCELLING') return { events: [], wake: false };
+  const t = executionTransition(execution.status, 'requestCancel');
+  if (!t.ok) throw new TransitionRefused(t.message);
+  await updateExecution(trx, executionId, { status: t.to, updated_at: now });
+  // Steps before the first unfinished one are done; that one is the step to stop.
+  const current = execution.steps.find((s) => !isStepTerminal(s.status));
+  if (!current) return { events: [], wake: false };
+  if ((current.status === 'RUNNING' || current.status === 'ROLLING_BACK') && current.leaseOwner) {
+    // It stops when its worker sees the cancel (pushed to it), and then ends as CANCELLED.
+    await updateStep(trx, current.id, { details: JSON.stringify({ ...current.details, ...details }), updated_at: now });
+    return { events: [], wake: false, runningStepId: current.id };
+  }
+  return applyStepEvent(trx, current, 'cancel', { details }, now);
+}
+
+/** Sets the execution's artifacts version (Cloud Manager's `2019.523.134947.0000006554` shape). */
+export async function setArtifactsVersion(trx: Kysely<Database>, executionId: string, version: string): Promise<void> {
+  await trx.updateTable('executions').set({ artifacts_version: version }).where('id', '=', toId(executionId)).execute();
+}
+
+export function artifactsVersionFor(executionId: string, at: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${at.getUTCFullYear()}.${at.getUTCMonth() + 1}${p(at.getUTCDate())}.${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}.${p(Number(executionId), 10)}`;
+}

@@ -1,0 +1,33 @@
+// The event bus: what happened to executions and steps, for the UI's live view (SSE) and
+// webhooks. Events are emitted after the transaction that caused them has committed.
+import { EventEmitter } from 'node:events';
+import type { ExecutionStatus, StepAction, StepStatus } from '../domain/model.ts';
+
+export type SlipwayEvent =
+  | { type: 'execution.started'; programId: string; pipelineId: string; executionId: string; at: string }
+  | { type: 'execution.ended'; programId: string; pipelineId: string; executionId: string; status: ExecutionStatus; at: string }
+  | {
+    type: 'step.started' | 'step.waiting' | 'step.ended' | 'step.updated';
+    programId: string; pipelineId: string; executionId: string; stepId: string;
+    action: StepAction; status: StepStatus; at: string;
+  };
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit(event: SlipwayEvent): void {
+    this.emitter.emit('event', event);
+  }
+
+  subscribe(listener: (event: SlipwayEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+}
+
+/** An event before its timestamp is set (at commit). */
+export type PendingEvent = SlipwayEvent extends infer E ? (E extends SlipwayEvent ? Omit<E, 'at'> : never) : never;

@@ -1,0 +1,82 @@
+// Per-run resource limits through cgroup v1 (this machine: hybrid hierarchy, root, no systemd).
+// A run gets /sys/fs/cgroup/{memory,pids,cpu}/slipway/<id>; the sandbox's wrapper shell writes
+// its own pid into each cgroup.procs before it execs bubblewrap, so everything the build starts
+// is accounted and can be found again to be killed. Where a controller is missing or not
+// writable the limit is skipped (and the caller logs it): limits are protection, not function.
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface ResourceLimits {
+  memoryBytes?: number;
+  pids?: number;
+  cpuShares?: number;
+}
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+interface ControllerSetting { controller: 'memory' | 'pids' | 'cpu'; file: string; value: number }
+
+export interface RunCgroup {
+  /** The cgroup.procs files the wrapper joins. */
+  procsFiles: string[];
+  /** Limits that could not be applied, for the log. */
+  skipped: string[];
+  /** Pids still in any of the run's cgroups. */
+  pids(): Promise<number[]>;
+  /** Kills everything left and removes the cgroups. */
+  remove(): Promise<void>;
+}
+
+function settingsFor(limits: ResourceLimits): ControllerSetting[] {
+  const settings: ControllerSetting[] = [];
+  if (limits.memoryBytes !== undefined) settings.push({ controller: 'memory', file: 'memory.limit_in_bytes', value: limits.memoryBytes });
+  if (limits.pids !== undefined) settings.push({ controller: 'pids', file: 'pids.max', value: limits.pids });
+  if (limits.cpuShares !== undefined) settings.push({ controller: 'cpu', file: 'cpu.shares', value: limits.cpuShares });
+  return settings;
+}
+
+export async function createRunCgroup(id: string, limits: ResourceLimits, root = CGROUP_ROOT): Promise<RunCgroup> {
+  const dirs: string[] = [];
+  const skipped: string[] = [];
+  for (const setting of settingsFor(limits)) {
+    const dir = join(root, setting.controller, 'slipway', id);
+    try {
+      await mkdir(dir, { recursive: true });
+      dirs.push(dir);
+      await writeFile(join(dir, setting.file), String(setting.value));
+    } catch (err) {
+      skipped.push(`${setting.controller} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      if (dirs.at(-1) === dir) {
+        dirs.pop();
+        await rmdir(dir).catch(() => undefined);
+      }
+    }
+  }
+
+  const pids = async (): Promise<number[]> => {
+    const all = new Set<number>();
+    for (const dir of dirs) {
+      const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) if (line.trim()) all.add(Number(line.trim()));
+    }
+    return [...all];
+  };
+
+  const remove = async (): Promise<void> => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      for (const pid of await pids()) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+      let left = 0;
+      for (const dir of dirs) {
+        try { await rmdir(dir); } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left++;
+        }
+      }
+      if (left === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  return { procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped, pids, remove };
+}

@@ -1,0 +1,84 @@
+// A tiny glob → files helper (Node 20 has no fs.glob). Supports `*` (within one path segment),
+// `?`, `**` (any number of segments, including none) and `{a,b}` alternatives. Paths are
+// matched relative to the base directory with forward slashes; `.git` and `node_modules` are
+// never descended into, since reports and sources never live there.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+
+/** Expands `{a,b}` alternatives (nested allowed) into plain patterns. */
+export function expandBraces(pattern: string): string[] {
+  const open = pattern.indexOf('{');
+  if (open < 0) return [pattern];
+  let depth = 0;
+  let close = -1;
+  const commas: number[] = [];
+  for (let i = open; i < pattern.length; i += 1) {
+    const c = pattern[i];
+    if (c === '{') depth += 1;
+    else if (c === '}') { depth -= 1; if (depth === 0) { close = i; break; } }
+    else if (c === ',' && depth === 1) commas.push(i);
+  }
+  if (close < 0) return [pattern]; // unbalanced: treat literally
+  const head = pattern.slice(0, open);
+  const tail = pattern.slice(close + 1);
+  const bounds = [open, ...commas, close];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < bounds.length; i += 1) {
+    const part = pattern.slice((bounds[i] ?? 0) + 1, bounds[i + 1]);
+    for (const expanded of expandBraces(head + part + tail)) out.push(expanded);
+  }
+  return out;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A brace-free glob as a regular expression over a relative forward-slash path. */
+function globToRegex(pattern: string): RegExp {
+  const segments = pattern.replace(/^\.\//, '').split('/');
+  let source = '';
+  segments.forEach((segment, index) => {
+    const last = index === segments.length - 1;
+    if (segment === '**') {
+      source += last ? '.*' : '(?:[^/]+/)*';
+      return;
+    }
+    source += segment.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : escapeRegex(c))).join('');
+    if (!last) source += '/';
+  });
+  return new RegExp(`^${source}$`);
+}
+
+export function globMatcher(patterns: string[]): (relativePath: string) => boolean {
+  const regexes = patterns.flatMap(expandBraces).map(globToRegex);
+  return (relativePath) => regexes.some((r) => r.test(relativePath));
+}
+
+async function walk(baseDir: string, relative: string, out: string[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(join(baseDir, relative), { withFileTypes: true });
+  } catch {
+    return; // a missing base directory simply matches nothing
+  }
+  for (const entry of entries) {
+    const path = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name)) await walk(baseDir, path, out);
+    } else if (entry.isFile()) {
+      out.push(path);
+    }
+  }
+}
+
+/** Files under `baseDir` matching any of `patterns`, as sorted relative paths. */
+export async function globFiles(baseDir: string, patterns: string[]): Promise<string[]> {
+  if (patterns.length === 0) return [];
+  const matches = globMatcher(patterns);
+  const all: string[] = [];
+  await walk(baseDir, '', all);
+  return all.filter(matches).sort();
+}

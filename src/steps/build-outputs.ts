@@ -1,0 +1,85 @@
+// What a finished build leaves behind, stored and recorded: directory outputs as reproducible
+// OCI images (later steps unpack them), report files one blob each.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { buildImage } from '../artifacts/oci.ts';
+import { DISPATCHER_FILE, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
+import { globFiles } from '../runner/reports/glob.ts';
+import type { StepContext } from './handler.ts';
+
+async function isDirectory(path: string): Promise<boolean> {
+  try { return (await stat(path)).isDirectory(); } catch { return false; }
+}
+
+/** Leaves version-control data out of every image. */
+export const withoutGit = (rel: string): boolean => rel === '.git' || rel.endsWith('/.git');
+/** The sources image also leaves out installed dependencies. */
+export const withoutGitAndDependencies = (rel: string): boolean =>
+  withoutGit(rel) || rel === 'node_modules' || rel.endsWith('/node_modules');
+
+export async function recordImage(
+  ctx: StepContext, type: string, name: string, dir: string, exclude = withoutGit,
+): Promise<string> {
+  const image = await buildImage(ctx.artifacts, { dir, exclude });
+  await ctx.recordArtifact({ ...image, type, name });
+  ctx.log.line(`artifact ${type} ${name}: ${image.digest}`);
+  return image.digest;
+}
+
+/** Report files (JUnit, coverage, SARIF), each its own artifact named by its workspace path. */
+export async function recordReports(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<{ junit: string[] }> {
+  const groups: [string, string[]][] = [
+    [ARTIFACT_TYPES.TEST_RESULTS, contract.reports.junit],
+    [ARTIFACT_TYPES.COVERAGE, contract.reports.coverage],
+    [ARTIFACT_TYPES.SARIF, contract.reports.sarif],
+  ];
+  const junit: string[] = [];
+  for (const [type, patterns] of groups) {
+    for (const rel of await globFiles(workspace, patterns)) {
+      const blob = await ctx.artifacts.putFile(join(workspace, rel));
+      await ctx.recordArtifact({ ...blob, type, name: rel });
+      if (type === ARTIFACT_TYPES.TEST_RESULTS) junit.push(join(workspace, rel));
+    }
+  }
+  return { junit };
+}
+
+/**
+ * The deployable outputs of a successful build. Returns a failure reason when a configured
+ * output is missing or invalid (a build that "succeeds" without its output must not pass).
+ */
+export async function recordBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
+  const output = join(workspace, contract.app.output);
+  if (!(await isDirectory(output))) return `app.output "${contract.app.output}" does not exist after the build`;
+  await recordImage(ctx, ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output);
+
+  if (contract.dispatcher) {
+    const dir = join(workspace, contract.dispatcher.path);
+    let text: string;
+    try {
+      text = await readFile(join(dir, DISPATCHER_FILE), 'utf8');
+    } catch {
+      return `dispatcher package "${contract.dispatcher.path}/${DISPATCHER_FILE}" does not exist`;
+    }
+    try {
+      parseDispatcherPackage(parseYaml(text), `${contract.dispatcher.path}/${DISPATCHER_FILE}`);
+    } catch (err) {
+      return `invalid dispatcher package: ${(err as Error).message}`;
+    }
+    await recordImage(ctx, ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir);
+  }
+
+  const bundles: [string, string, { path: string } | undefined][] = [
+    [ARTIFACT_TYPES.FUNCTIONAL_TESTS, 'functional-tests', contract.tests.functional],
+    [ARTIFACT_TYPES.UI_TESTS, 'ui-tests', contract.tests.ui],
+  ];
+  for (const [type, name, bundle] of bundles) {
+    if (!bundle) continue;
+    const dir = join(workspace, bundle.path);
+    if (await isDirectory(dir)) await recordImage(ctx, type, name, dir);
+    else ctx.log.line(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
+  }
+  return undefined;
+}

@@ -1,0 +1,157 @@
+// The build step ("Build & Unit Testing"): resolve the branch to a commit, fetch exactly that
+// commit, read the repository contract, run the build command in the sandbox with a live,
+// secret-masked log, read the unit-test results, and store what the later steps need (sources,
+// contract, build output, dispatcher package, test bundles, reports) as content-addressed
+// artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
+// so an attempt cut off by a crash is simply run again from scratch.
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
+import { SecretMasker } from '../runner/mask.ts';
+import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
+import { runSandboxed } from '../runner/sandbox.ts';
+import { buildEnvironment, computeArtifactsVersion, failedTestsReason } from './build-env.ts';
+import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
+import { checkout, resolveBranch } from './git.ts';
+import type { StepContext, StepHandler, StepResult } from './handler.ts';
+
+/** Resource limits of one build (cgroup v1; skipped where unavailable). */
+export const BUILD_LIMITS = { memoryBytes: 4 * 1024 ** 3, pids: 4096, cpuShares: 512 };
+
+export class StepCancelledError extends Error {
+  constructor(what: string) {
+    super(`${what} cancelled`);
+    this.name = 'AbortError';
+  }
+}
+
+async function readContract(workspace: string): Promise<RepositoryContract> {
+  let text: string | undefined;
+  try {
+    text = await readFile(join(workspace, CONTRACT_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  // A missing file means "all defaults" (a plain Node project needs no contract).
+  return parseContract(text === undefined ? {} : parseYaml(text));
+}
+
+/** RE_EXECUTE: the engine hands us the source execution's artifacts; nothing is built. */
+async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
+  const source = ctx.execution.sourceExecutionId ?? '(unknown)';
+  const artifacts = await ctx.executionArtifacts();
+  if (artifacts.length === 0) return { outcome: 'failed', reason: `execution ${source} has no artifacts to re-use` };
+  ctx.log.line(`Re-execution: the artifacts of execution ${source} are reused by reference; nothing is built.`);
+  for (const a of artifacts) ctx.log.line(`  ${a.type} ${a.name} ${a.digest}`);
+  const details = { reusedFromExecution: source, artifacts: artifacts.length };
+  await ctx.updateDetails(details);
+  return { outcome: 'finished', details };
+}
+
+async function runBuild(ctx: StepContext): Promise<StepResult> {
+  const { repository, pipeline } = ctx;
+  ctx.log.line(`Resolving branch ${pipeline.branch} of ${repository.url}`);
+  let commitId: string;
+  try {
+    commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw new StepCancelledError('build');
+    return { outcome: 'failed', reason: (err as Error).message };
+  }
+  const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
+  await ctx.updateDetails({ commitId, artifactsVersion });
+
+  const workspace = join(ctx.workDir, 'workspace');
+  const homeDir = join(ctx.workDir, 'home');
+  const tmpDir = join(ctx.workDir, 'tmp');
+  // A rerun after a crash starts from a clean slate.
+  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
+  ctx.log.line(`Checking out ${commitId}`);
+  try {
+    await checkout(repository.url, commitId, workspace, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw new StepCancelledError('build');
+    return { outcome: 'failed', reason: `checkout of ${commitId} failed: ${(err as Error).message}` };
+  }
+
+  let contract: RepositoryContract;
+  try {
+    contract = await readContract(workspace);
+  } catch (err) {
+    return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
+  }
+  const contractBlob = await ctx.artifacts.putBytes(JSON.stringify(contract, null, 2));
+  await ctx.recordArtifact({ ...contractBlob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' });
+  await recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies);
+
+  const env = buildEnvironment({
+    branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
+    programId: ctx.program.id, programName: ctx.program.name, artifactsVersion,
+    homeDir, tmpDir, variables: ctx.variables,
+  });
+  ctx.log.line(`$ ${contract.build.command}`);
+  // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
+  // and keeps the runner safe to use with any sink.
+  const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
+  const result = await runSandboxed({
+    command: contract.build.command,
+    workspace,
+    env,
+    timeoutMs: contract.build.timeoutMinutes * 60_000,
+    signal: ctx.signal,
+    onOutput: (chunk) => masker.write(chunk),
+    // Slipway's data dir (other executions' workspaces, the store, the database) and the sibling
+    // work dirs stay invisible; the workspace and its private HOME/TMPDIR are bound back in.
+    hidePaths: [ctx.dataDir, dirname(ctx.workDir)],
+    writablePaths: [homeDir, tmpDir],
+    limits: BUILD_LIMITS,
+    log: (line) => ctx.log.line(line),
+  });
+  masker.end();
+  ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
+  if (result.cancelled) throw new StepCancelledError('build');
+
+  const { junit } = await recordReports(ctx, workspace, contract);
+  let tests: JUnitSummary | undefined;
+  let reportError: string | undefined;
+  if (junit.length > 0) {
+    try {
+      tests = await parseJUnitFiles(junit);
+    } catch (err) {
+      reportError = `unit test results unreadable: ${(err as Error).message}`;
+    }
+  }
+  const details: Record<string, unknown> = {
+    commitId, artifactsVersion, exitCode: result.exitCode, durationMs: result.durationMs,
+    ...(tests ? { tests: { total: tests.tests, failures: tests.failures, errors: tests.errors, skipped: tests.skipped } } : {}),
+  };
+  await ctx.updateDetails(details);
+
+  if (result.timedOut) return { outcome: 'failed', reason: `build timed out after ${contract.build.timeoutMinutes} minutes`, details };
+  if (tests && tests.failed.length > 0) return { outcome: 'failed', reason: failedTestsReason(tests.failed), details };
+  if (result.exitCode !== 0) {
+    return { outcome: 'failed', reason: `build command failed with exit code ${result.exitCode ?? `- (signal ${result.signal ?? '?'})`}`, details };
+  }
+  if (reportError) return { outcome: 'failed', reason: reportError, details };
+  if (junit.length === 0) ctx.log.line(`note: no unit test results found (${contract.reports.junit.join(', ')})`);
+
+  const outputProblem = await recordBuildOutputs(ctx, workspace, contract);
+  if (outputProblem) return { outcome: 'failed', reason: outputProblem, details };
+  return { outcome: 'finished', details };
+}
+
+export const buildHandler: StepHandler = {
+  action: 'build',
+  idempotent: true,
+  async run(ctx) {
+    if (ctx.execution.trigger === 'RE_EXECUTE') return reuseArtifacts(ctx);
+    try {
+      return await runBuild(ctx);
+    } finally {
+      await ctx.log.flush();
+    }
+  },
+};

@@ -1,0 +1,105 @@
+// The deploy step: finds the execution's app and dispatcher images, makes the release (version
+// = artifactsVersion) and hands it to the topology driver's rolling deployment, writing each
+// deploy command into the step details as it happens. webTier pipelines deploy the dispatcher
+// package only. Idempotent: the driver skips pairs already on the release.
+import type { Environment } from '../domain/model.ts';
+import type { DeployProgress } from '../topology/driver.ts';
+import type { ServiceRelease } from '../topology/local/service-release.ts';
+import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
+
+export const APP_IMAGE = 'APP_IMAGE';
+export const DISPATCHER_IMAGE = 'DISPATCHER_IMAGE';
+/** Longest wait for a drained dispatcher's in-flight requests. */
+export const MAX_DRAIN_MS = 30_000;
+
+type ServiceVariables = { author: Record<string, string>; publish: Record<string, string> };
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** The environment's variables per service; until the engine provides them, from settings.variables. */
+export function serviceVariables(ctx: Pick<StepContext, 'environmentVariables'>, env: Environment): ServiceVariables {
+  if (ctx.environmentVariables) return ctx.environmentVariables;
+  const fromSettings = (env.settings as { variables?: { author?: unknown; publish?: unknown } }).variables;
+  return { author: stringRecord(fromSettings?.author), publish: stringRecord(fromSettings?.publish) };
+}
+
+function latest(artifacts: ExecutionArtifact[], type: string): ExecutionArtifact | undefined {
+  return [...artifacts].reverse().find((a) => a.type === type);
+}
+
+/** Coalesces detail updates: at most one write in flight, the last state always written. */
+function detailsWriter(ctx: StepContext, snapshot: () => Record<string, unknown>) {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const write = (): void => {
+    if (running) { again = true; return; }
+    running = ctx.updateDetails(snapshot()).catch(() => undefined).then(() => {
+      running = undefined;
+      if (again) { again = false; write(); }
+    });
+  };
+  return {
+    write,
+    async settle(): Promise<void> {
+      while (running) await running;
+      await ctx.updateDetails(snapshot());
+    },
+  };
+}
+
+export const deployHandler: StepHandler = {
+  action: 'deploy',
+  idempotent: true,
+  async run(ctx: StepContext): Promise<StepResult> {
+    const env = ctx.environment;
+    if (!env) return { outcome: 'failed', reason: 'the deploy step has no environment' };
+    const dispatcherOnly = ctx.pipeline.type === 'webTier';
+    const artifacts = await ctx.executionArtifacts();
+    const app = latest(artifacts, APP_IMAGE);
+    const dispatcher = latest(artifacts, DISPATCHER_IMAGE);
+    if (!dispatcherOnly && !app) return { outcome: 'failed', reason: `no ${APP_IMAGE} artifact in this execution` };
+    if (dispatcherOnly && !dispatcher) return { outcome: 'failed', reason: `no ${DISPATCHER_IMAGE} artifact in this execution` };
+
+    const vars = serviceVariables(ctx, env);
+    const release: ServiceRelease = {
+      version: ctx.execution.artifactsVersion ?? ctx.execution.id,
+      appImage: app?.digest ?? '',
+      ...(dispatcher ? { dispatcherImage: dispatcher.digest } : {}),
+      variables: vars.publish,
+      authorVariables: vars.author,
+    };
+    const deployCommands: DeployProgress[] = [];
+    const nodes: Record<string, { action: string; status: string; at: string; message?: string }> = {};
+    const summary = { environmentId: env.id, version: release.version, appImage: release.appImage,
+      dispatcherImage: release.dispatcherImage, dispatcherOnly };
+    const details = detailsWriter(ctx, () => ({ deploy: summary, deployCommands: [...deployCommands], nodes: { ...nodes } }));
+    ctx.log.line(`Deploying ${release.version} to ${env.name} (${env.id})${dispatcherOnly ? ', dispatcher package only' : ''}`);
+
+    let outcome;
+    try {
+      outcome = await ctx.driver.deploy(env, release, {
+        batchSize: ctx.pipeline.options.batchSize,
+        maxDrainMs: MAX_DRAIN_MS,
+        dispatcherOnly,
+        signal: ctx.signal,
+        log: (line) => ctx.log.line(line),
+        onProgress: (p) => {
+          deployCommands.push(p);
+          nodes[p.node] = { action: p.action, status: p.status, at: p.at, ...(p.message ? { message: p.message } : {}) };
+          details.write();
+        },
+      });
+    } catch (err) {
+      outcome = { outcome: 'failed' as const, reason: err instanceof Error ? err.message : String(err) };
+    }
+    await details.settle();
+    const final = { deploy: summary, deployCommands, nodes };
+    ctx.log.line(`Deploy ${outcome.outcome}${'reason' in outcome ? `: ${outcome.reason}` : ''}`);
+    if (outcome.outcome === 'deployed') return { outcome: 'finished', details: final };
+    if (outcome.outcome === 'rolledBack') return { outcome: 'rolledBack', reason: outcome.reason, details: final };
+    return { outcome: 'failed', reason: outcome.reason, details: final };
+  },
+};

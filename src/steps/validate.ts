@@ -1,0 +1,77 @@
+// `validate`: before anything is built, check that the branch exists, the environments exist
+// and are ready, every step of the layout has a real handler, and the repository contract
+// (slipway.yaml at that commit) is well-formed, naming the file, the field and what was expected.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.ts';
+import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout.ts';
+import type { Environment } from '../domain/model.ts';
+import { git, GitError, resolveBranch } from './git.ts';
+import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
+
+export interface ValidateDeps {
+  handlers: () => HandlerRegistry;
+  environment(id: string): Promise<Environment | undefined>;
+}
+
+async function readContractAt(url: string, commit: string, ctx: StepContext): Promise<string | undefined> {
+  const dir = await mkdtemp(join(ctx.workDir, 'contract-'));
+  try {
+    await git(['init', '-q', '--bare', dir], { signal: ctx.signal });
+    await git(['fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
+    return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });
+  } catch (error) {
+    if (error instanceof GitError && /does not exist|exists on disk, but not in/.test(error.stderr)) return undefined;
+    throw error;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function makeValidateHandler(deps: ValidateDeps): StepHandler {
+  return {
+    action: 'validate',
+    idempotent: true,
+    async run(ctx) {
+      const problems: string[] = [];
+      const { pipeline, execution, repository } = ctx;
+
+      const layout = layoutFor(pipeline, execution.trigger, execution.mode);
+      const registry = deps.handlers();
+      const missing = actionsOf(layout).filter((a) => !registry[a]);
+      if (missing.length) problems.push(`no handler is available yet for step(s): ${missing.join(', ')}`);
+
+      for (const type of requiredEnvironmentTypes(pipeline)) {
+        const id = pipeline.environments[type];
+        const env = id ? await deps.environment(id) : undefined;
+        if (!env) problems.push(`the pipeline needs a ${type} environment${id ? ` (environment ${id} does not exist)` : ''}`);
+        else if (env.type !== type) problems.push(`environment ${env.name} is ${env.type}, the pipeline uses it as ${type}`);
+        else if (env.status !== 'ready') problems.push(`environment ${env.name} is ${env.status}, not ready`);
+        else ctx.log.line(`environment ${env.name} (${type}) is ready`);
+      }
+
+      let commit: string | undefined;
+      try {
+        commit = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
+        ctx.log.line(`branch ${pipeline.branch} of ${repository.name} is at ${commit}`);
+      } catch (error) {
+        problems.push(`branch ${pipeline.branch} of ${repository.url} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      }
+
+      if (commit && execution.trigger !== 'RE_EXECUTE') {
+        try {
+          const text = await readContractAt(repository.url, commit, ctx);
+          parseContract(text === undefined ? {} : YAML.parse(text));
+          ctx.log.line(text === undefined ? `no ${CONTRACT_FILE}: building by convention` : `${CONTRACT_FILE} is valid`);
+        } catch (error) {
+          problems.push(error instanceof ContractError || error instanceof Error ? error.message : String(error));
+        }
+      }
+
+      for (const p of problems) ctx.log.line(`✗ ${p}`);
+      if (problems.length) return { outcome: 'failed', reason: problems.join('; ') };
+      return { outcome: 'finished', details: commit ? { commitId: commit } : {} };
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// Which artifacts an execution holds. Bytes live in the content-addressed blob store; these
+// rows only reference digests, so a re-execution points at the same blobs without a copy.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import { toId } from './json.ts';
+
+type K = Kysely<Database>;
+
+export interface ArtifactRecord {
+  executionId: string;
+  stepId: string;
+  digest: string;
+  type: string;
+  name: string;
+  size: number;
+}
+
+export async function recordArtifact(db: K, a: ArtifactRecord & { mediaType?: string }, now = Date.now()): Promise<void> {
+  await db.insertInto('artifacts')
+    .values({ digest: a.digest, size: a.size, media_type: a.mediaType ?? 'application/octet-stream', created_at: now })
+    .onConflict((oc) => oc.column('digest').doNothing()).execute();
+  await db.insertInto('execution_artifacts').values({
+    execution_id: toId(a.executionId), step_id: toId(a.stepId), digest: a.digest, type: a.type, name: a.name, size: a.size,
+  }).onConflict((oc) => oc.columns(['execution_id', 'digest', 'name']).doUpdateSet({ type: a.type, step_id: toId(a.stepId) })).execute();
+}
+
+export async function listExecutionArtifacts(db: K, executionId: string, stepId?: string): Promise<ArtifactRecord[]> {
+  let q = db.selectFrom('execution_artifacts').selectAll().where('execution_id', '=', toId(executionId));
+  if (stepId !== undefined) q = q.where('step_id', '=', toId(stepId));
+  const rows = await q.orderBy('step_id').orderBy('name').execute();
+  return rows.map((r) => ({
+    executionId: String(r.execution_id), stepId: String(r.step_id), digest: r.digest, type: r.type, name: r.name, size: Number(r.size),
+  }));
+}
+
+/** A re-execution's build step: reference the source execution's artifacts (rows only, no bytes). */
+export async function copyArtifactReferences(db: K, fromExecutionId: string, toExecutionId: string, stepId: string): Promise<number> {
+  const source = await listExecutionArtifacts(db, fromExecutionId);
+  for (const a of source) {
+    await db.insertInto('execution_artifacts').values({
+      execution_id: toId(toExecutionId), step_id: toId(stepId), digest: a.digest, type: a.type, name: a.name, size: a.size,
+    }).onConflict((oc) => oc.columns(['execution_id', 'digest', 'name']).doNothing()).execute();
+  }
+  return source.length;
+}

@@ -1,0 +1,80 @@
+// Opens the database (SQLite by default, PostgreSQL with a postgres:// URL), applies the
+// numbered migrations under a lock so two processes starting at once are safe, and offers
+// one transaction helper that takes the write lock up front on both databases.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import * as m001 from './migrations/001_initial.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: Dialect;
+  /** For PostgreSQL: the connection settings, so LISTEN can open its own client. */
+  postgresUrl?: string;
+  close(): Promise<void>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on an untyped schema
+type Migration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
+const MIGRATIONS: [number, Migration][] = [[1, m001]];
+
+// bigint columns hold epoch milliseconds and ids: well inside Number's exact range.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { kysely, dialect: 'postgres', postgresUrl: options.databaseUrl, close: () => kysely.destroy() };
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const sqlite = new SQLite(join(options.dataDir, 'slipway.db'));
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash can lose the last commit.
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 10000');
+  sqlite.pragma('foreign_keys = ON');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/**
+ * Runs `fn` in a transaction that holds the write lock from its first statement
+ * (SQLite: BEGIN IMMEDIATE, so two processes never deadlock upgrading a read lock).
+ */
+export async function tx<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.kysely.connection().execute(async (conn) => {
+    await sql.raw(db.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN').execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql.raw('COMMIT').execute(conn);
+      return result;
+    } catch (error) {
+      await sql.raw('ROLLBACK').execute(conn).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** Applies the migrations not yet applied; concurrent callers wait for each other. */
+export async function migrate(db: Db): Promise<number[]> {
+  return tx(db, async (trx) => {
+    if (db.dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(7274929)`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS slipway_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)`.execute(trx);
+    const rows = await sql<{ version: number }>`SELECT version FROM slipway_migrations`.execute(trx);
+    const applied = new Set(rows.rows.map((r) => Number(r.version)));
+    const done: number[] = [];
+    for (const [version, migration] of MIGRATIONS) {
+      if (applied.has(version)) continue;
+      await migration.up(trx, db.dialect);
+      await sql`INSERT INTO slipway_migrations (version, applied_at) VALUES (${version}, ${Date.now()})`.execute(trx);
+      done.push(version);
+    }
+    return done;
+  });
+}

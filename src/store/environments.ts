@@ -1,0 +1,55 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Environment, EnvironmentSettings, EnvironmentStatus, EnvironmentType } from '../domain/model.ts';
+import type { Database, EnvironmentTable } from './schema.ts';
+import { parseJson, toId } from './json.ts';
+
+type K = Kysely<Database>;
+
+const toEnvironment = (r: Selectable<EnvironmentTable>): Environment => ({
+  id: String(r.id), programId: String(r.program_id), name: r.name, description: r.description,
+  type: r.type as EnvironmentType, status: r.status as EnvironmentStatus, region: r.region,
+  settings: parseJson<EnvironmentSettings>(r.settings, { publishCount: 2 }),
+  createdAt: new Date(Number(r.created_at)), updatedAt: new Date(Number(r.updated_at)),
+});
+
+export async function createEnvironment(
+  db: K, programId: string,
+  e: { name: string; type: EnvironmentType; description?: string; region?: string; publishCount?: number },
+  now = Date.now(),
+): Promise<Environment> {
+  const settings: EnvironmentSettings = { publishCount: e.publishCount ?? 2 };
+  const row = await db.insertInto('environments').values({
+    program_id: toId(programId), name: e.name, description: e.description ?? '', type: e.type,
+    status: 'creating', region: e.region ?? 'local', settings: JSON.stringify(settings), created_at: now, updated_at: now,
+  }).returningAll().executeTakeFirstOrThrow();
+  return toEnvironment(row);
+}
+
+export async function getEnvironment(db: K, id: string, programId?: string): Promise<Environment | undefined> {
+  let q = db.selectFrom('environments').selectAll().where('id', '=', toId(id));
+  if (programId !== undefined) q = q.where('program_id', '=', toId(programId));
+  const row = await q.executeTakeFirst();
+  return row && toEnvironment(row);
+}
+
+export async function listEnvironments(db: K, programId?: string, type?: string): Promise<Environment[]> {
+  let q = db.selectFrom('environments').selectAll().orderBy('id');
+  if (programId !== undefined) q = q.where('program_id', '=', toId(programId));
+  if (type) q = q.where('type', '=', type);
+  return (await q.execute()).map(toEnvironment);
+}
+
+export async function updateEnvironment(
+  db: K, id: string, patch: { status?: EnvironmentStatus; settings?: EnvironmentSettings }, now = Date.now(),
+): Promise<void> {
+  await db.updateTable('environments').set({
+    ...(patch.status ? { status: patch.status } : {}),
+    ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}),
+    updated_at: now,
+  }).where('id', '=', toId(id)).execute();
+}
+
+export async function deleteEnvironment(db: K, id: string): Promise<void> {
+  await db.deleteFrom('variables').where('owner_kind', '=', 'environment').where('owner_id', '=', toId(id)).execute();
+  await db.deleteFrom('environments').where('id', '=', toId(id)).execute();
+}

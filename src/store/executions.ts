@@ -1,0 +1,191 @@
+// Executions and their steps. Only engine/ calls the writing functions, inside transactions.
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { StepSpec } from '../domain/layout.ts';
+import type {
+  EnvironmentType, Execution, ExecutionMode, ExecutionStatus, Metric, PhaseName, PipelineType,
+  StepAction, StepDetails, StepState, StepStatus, Trigger,
+} from '../domain/model.ts';
+import type { Database, ExecutionTable, StepTable } from './schema.ts';
+import { parseJson, toDate, toId } from './json.ts';
+
+type K = Kysely<Database>;
+
+export const toStep = (r: Selectable<StepTable>): StepState => ({
+  id: String(r.id), executionId: String(r.execution_id), index: r.idx, phase: r.phase as PhaseName,
+  action: r.action as StepAction,
+  ...(r.environment_type ? { environmentType: r.environment_type as EnvironmentType } : {}),
+  ...(r.environment_id !== null ? { environmentId: String(r.environment_id) } : {}),
+  status: r.status as StepStatus,
+  ...(r.reason ? { reason: r.reason } : {}),
+  details: parseJson<StepDetails>(r.details, {}),
+  metrics: parseJson<Metric[]>(r.metrics, []),
+  startedAt: toDate(r.started_at), finishedAt: toDate(r.finished_at), updatedAt: new Date(Number(r.updated_at)),
+  wakeAt: toDate(r.wake_at), pauseBeforeRun: Boolean(r.pause_before_run),
+  ...(r.lease_owner ? { leaseOwner: r.lease_owner } : {}),
+  leaseExpiresAt: toDate(r.lease_expires_at), attempts: r.attempts,
+});
+
+const toExecution = (r: Selectable<ExecutionTable>, steps: StepState[]): Execution => ({
+  id: String(r.id), programId: String(r.program_id), pipelineId: String(r.pipeline_id),
+  pipelineType: r.pipeline_type as PipelineType, status: r.status as ExecutionStatus,
+  trigger: r.trigger as Trigger, mode: r.mode as ExecutionMode, user: r.user,
+  ...(r.artifacts_version ? { artifactsVersion: r.artifacts_version } : {}),
+  ...(r.source_execution_id !== null ? { sourceExecutionId: String(r.source_execution_id) } : {}),
+  createdAt: new Date(Number(r.created_at)), updatedAt: new Date(Number(r.updated_at)),
+  finishedAt: toDate(r.finished_at), steps,
+});
+
+export class PipelineBusyError extends Error {
+  constructor(readonly pipelineId: string) {
+    super(`pipeline ${pipelineId} already has a running execution`);
+    this.name = 'PipelineBusyError';
+  }
+}
+
+const isUniqueViolation = (e: unknown): boolean => {
+  const err = e as { code?: string };
+  return err.code === '23505' || err.code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
+
+export interface NewExecution {
+  programId: string;
+  pipelineId: string;
+  pipelineType: PipelineType;
+  trigger: Trigger;
+  mode: ExecutionMode;
+  user: string;
+  sourceExecutionId?: string;
+  steps: StepSpec[];
+  environmentIds: Partial<Record<EnvironmentType, string>>;
+}
+
+/** Creates a RUNNING execution with its steps, the first one queued. Refuses a busy pipeline. */
+export async function insertExecution(db: K, e: NewExecution, now: number): Promise<Execution> {
+  let row: Selectable<ExecutionTable>;
+  try {
+    row = await db.insertInto('executions').values({
+      program_id: toId(e.programId), pipeline_id: toId(e.pipelineId), pipeline_type: e.pipelineType,
+      status: 'RUNNING', trigger: e.trigger, mode: e.mode, user: e.user, artifacts_version: null,
+      source_execution_id: e.sourceExecutionId ? toId(e.sourceExecutionId) : null,
+      busy_pipeline_id: toId(e.pipelineId), created_at: now, updated_at: now, finished_at: null,
+    }).returningAll().executeTakeFirstOrThrow();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new PipelineBusyError(e.pipelineId);
+    throw error;
+  }
+  await db.insertInto('steps').values(e.steps.map((s, idx) => {
+    const envId = s.environmentType ? e.environmentIds[s.environmentType] : undefined;
+    return {
+      execution_id: row.id, idx, phase: s.phase, action: s.action,
+      environment_type: s.environmentType ?? null, environment_id: envId ? toId(envId) : null,
+      status: 'NOT_STARTED', reason: null, details: '{}', metrics: '[]', started_at: null, finished_at: null,
+      updated_at: now, wake_at: null, pause_before_run: s.pauseBeforeRun ? 1 : 0,
+      queued_at: idx === 0 ? now : null, lease_owner: null, lease_expires_at: null, attempts: 0,
+    };
+  })).execute();
+  return (await getExecution(db, String(row.id)))!;
+}
+
+export async function getExecution(db: K, id: string, pipelineId?: string): Promise<Execution | undefined> {
+  let q = db.selectFrom('executions').selectAll().where('id', '=', toId(id));
+  if (pipelineId !== undefined) q = q.where('pipeline_id', '=', toId(pipelineId));
+  const row = await q.executeTakeFirst();
+  if (!row) return undefined;
+  const steps = await db.selectFrom('steps').selectAll().where('execution_id', '=', row.id).orderBy('idx').execute();
+  return toExecution(row, steps.map(toStep));
+}
+
+export async function currentExecutionId(db: K, pipelineId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('executions').select('id').where('busy_pipeline_id', '=', toId(pipelineId)).executeTakeFirst();
+  return row ? String(row.id) : undefined;
+}
+
+export async function lastExecutionId(db: K, pipelineId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('executions').select('id').where('pipeline_id', '=', toId(pipelineId))
+    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row ? String(row.id) : undefined;
+}
+
+/** Newest first. */
+export async function listExecutions(
+  db: K, pipelineId: string, start: number, limit: number,
+): Promise<{ total: number; executions: Execution[] }> {
+  const total = await db.selectFrom('executions').select(sql<number>`count(*)`.as('n'))
+    .where('pipeline_id', '=', toId(pipelineId)).executeTakeFirstOrThrow();
+  const rows = await db.selectFrom('executions').selectAll().where('pipeline_id', '=', toId(pipelineId))
+    .orderBy('id', 'desc').offset(start).limit(limit).execute();
+  const ids = rows.map((r) => r.id);
+  const steps = ids.length
+    ? await db.selectFrom('steps').selectAll().where('execution_id', 'in', ids).orderBy('execution_id').orderBy('idx').execute()
+    : [];
+  return {
+    total: Number(total.n),
+    executions: rows.map((r) => toExecution(r, steps.filter((s) => s.execution_id === r.id).map(toStep))),
+  };
+}
+
+export async function getStep(db: K, stepId: string): Promise<StepState | undefined> {
+  const row = await db.selectFrom('steps').selectAll().where('id', '=', toId(stepId)).executeTakeFirst();
+  return row && toStep(row);
+}
+
+export type StepPatch = Updateable<StepTable>;
+
+export async function updateStep(db: K, stepId: string, patch: StepPatch): Promise<void> {
+  await db.updateTable('steps').set(patch).where('id', '=', toId(stepId)).execute();
+}
+
+export async function updateExecution(db: K, id: string, patch: Updateable<ExecutionTable>): Promise<void> {
+  await db.updateTable('executions').set(patch).where('id', '=', toId(id)).execute();
+}
+
+/**
+ * Claims one runnable step: queued, and either never leased or with an expired lease (its
+ * worker died). PostgreSQL skips rows other workers are claiming; SQLite holds the write lock.
+ */
+export async function claimStep(
+  db: K, dialect: 'sqlite' | 'postgres', worker: string, now: number, leaseMs: number,
+): Promise<{ step: StepState; interrupted: boolean } | undefined> {
+  let q = db.selectFrom('steps').selectAll()
+    .where('queued_at', 'is not', null)
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+    .orderBy('queued_at').limit(1);
+  if (dialect === 'postgres') q = q.forUpdate().skipLocked();
+  const row = await q.executeTakeFirst();
+  if (!row) return undefined;
+  // A lease that was held and ran out means the previous attempt was cut off mid-run.
+  const interrupted = row.lease_owner !== null;
+  await db.updateTable('steps')
+    .set({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: row.attempts + 1 })
+    .where('id', '=', row.id).execute();
+  return { step: toStep({ ...row, lease_owner: worker, lease_expires_at: now + leaseMs, attempts: row.attempts + 1 }), interrupted };
+}
+
+/** Extends a lease; false when the worker no longer holds it (another took over). */
+export async function renewLease(db: K, stepId: string, worker: string, until: number): Promise<boolean> {
+  const r = await db.updateTable('steps').set({ lease_expires_at: until })
+    .where('id', '=', toId(stepId)).where('lease_owner', '=', worker).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** The earliest moment something becomes due: a waiting step's deadline or an expiring lease. */
+export async function nextDueAt(db: K): Promise<number | undefined> {
+  const wake = await db.selectFrom('steps').select(sql<number | null>`min(wake_at)`.as('t'))
+    .where('wake_at', 'is not', null).executeTakeFirst();
+  const lease = await db.selectFrom('steps').select(sql<number | null>`min(lease_expires_at)`.as('t'))
+    .where('queued_at', 'is not', null).where('lease_expires_at', 'is not', null).executeTakeFirst();
+  const times = [wake?.t, lease?.t].filter((t): t is number => t !== null && t !== undefined).map(Number);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+/** Waiting steps whose deadline has passed. */
+export async function dueWaitingSteps(db: K, now: number): Promise<StepState[]> {
+  const rows = await db.selectFrom('steps').selectAll().where('wake_at', 'is not', null).where('wake_at', '<=', now).execute();
+  return rows.map(toStep);
+}
+
+/** Executions still running (for recovery and cancel bookkeeping). */
+export async function activeExecutionIds(db: K): Promise<string[]> {
+  const rows = await db.selectFrom('executions').select('id').where('busy_pipeline_id', 'is not', null).execute();
+  return rows.map((r) => String(r.id));
+}

@@ -1,0 +1,64 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Program, Repository } from '../domain/model.ts';
+import type { Database, ProgramTable, RepositoryTable } from './schema.ts';
+import { toId } from './json.ts';
+
+type K = Kysely<Database>;
+
+const toProgram = (r: Selectable<ProgramTable>): Program => ({
+  id: String(r.id), name: r.name, tenantId: r.tenant_id, enabled: Boolean(r.enabled),
+  createdAt: new Date(Number(r.created_at)), updatedAt: new Date(Number(r.updated_at)),
+});
+
+const toRepository = (r: Selectable<RepositoryTable>): Repository => ({
+  id: String(r.id), programId: String(r.program_id), name: r.name, url: r.url, description: r.description,
+});
+
+export async function createProgram(db: K, p: { name: string; tenantId?: string }, now = Date.now()): Promise<Program> {
+  const row = await db.insertInto('programs')
+    .values({ name: p.name, tenant_id: p.tenantId ?? 'default', enabled: 1, created_at: now, updated_at: now })
+    .returningAll().executeTakeFirstOrThrow();
+  return toProgram(row);
+}
+
+export async function getProgram(db: K, id: string): Promise<Program | undefined> {
+  const row = await db.selectFrom('programs').selectAll().where('id', '=', toId(id)).executeTakeFirst();
+  return row && toProgram(row);
+}
+
+export async function listPrograms(db: K, filter: { ids?: string[]; tenantId?: string } = {}): Promise<Program[]> {
+  let q = db.selectFrom('programs').selectAll().orderBy('id');
+  if (filter.ids) q = q.where('id', 'in', filter.ids.length ? filter.ids.map(toId) : [-1]);
+  if (filter.tenantId) q = q.where('tenant_id', '=', filter.tenantId);
+  return (await q.execute()).map(toProgram);
+}
+
+export async function deleteProgram(db: K, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('programs').where('id', '=', toId(id)).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export async function createRepository(
+  db: K, programId: string, r: { name: string; url: string; description?: string }, now = Date.now(),
+): Promise<Repository> {
+  const row = await db.insertInto('repositories')
+    .values({ program_id: toId(programId), name: r.name, url: r.url, description: r.description ?? '', created_at: now })
+    .returningAll().executeTakeFirstOrThrow();
+  return toRepository(row);
+}
+
+export async function getRepository(db: K, programId: string, id: string): Promise<Repository | undefined> {
+  const row = await db.selectFrom('repositories').selectAll()
+    .where('program_id', '=', toId(programId)).where('id', '=', toId(id)).executeTakeFirst();
+  return row && toRepository(row);
+}
+
+export async function listRepositories(db: K, programId: string): Promise<Repository[]> {
+  const rows = await db.selectFrom('repositories').selectAll().where('program_id', '=', toId(programId)).orderBy('id').execute();
+  return rows.map(toRepository);
+}
+
+export async function deleteRepository(db: K, programId: string, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('repositories').where('program_id', '=', toId(programId)).where('id', '=', toId(id)).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}

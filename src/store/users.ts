@@ -1,0 +1,54 @@
+// Users, their API tokens (stored as SHA-256 hashes, never in clear) and program roles.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import { toId } from './json.ts';
+
+type K = Kysely<Database>;
+
+export const ROLES = ['BUSINESS_OWNER', 'DEPLOYMENT_MANAGER', 'PROGRAM_MANAGER', 'DEVELOPER', 'SUPPORT'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface User {
+  id: string;
+  name: string;
+  admin: boolean;
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const newToken = (): string => `slw_${randomBytes(24).toString('base64url')}`;
+
+export async function ensureUser(db: K, name: string, admin = false, now = Date.now()): Promise<User> {
+  const existing = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  const row = existing ?? await db.insertInto('users').values({ name, admin: admin ? 1 : 0, created_at: now })
+    .returningAll().executeTakeFirstOrThrow();
+  if (existing && admin && !existing.admin) await db.updateTable('users').set({ admin: 1 }).where('id', '=', existing.id).execute();
+  return { id: String(row.id), name: row.name, admin: admin || Boolean(row.admin) };
+}
+
+export async function addToken(db: K, userId: string, token: string, label: string, now = Date.now()): Promise<void> {
+  await db.insertInto('tokens').values({ hash: hashToken(token), user_id: toId(userId), label, created_at: now })
+    .onConflict((oc) => oc.column('hash').doNothing()).execute();
+}
+
+export async function userByToken(db: K, token: string): Promise<User | undefined> {
+  const row = await db.selectFrom('tokens').innerJoin('users', 'users.id', 'tokens.user_id')
+    .select(['users.id', 'users.name', 'users.admin']).where('tokens.hash', '=', hashToken(token)).executeTakeFirst();
+  return row && { id: String(row.id), name: row.name, admin: Boolean(row.admin) };
+}
+
+export async function grantRole(db: K, programId: string, userId: string, role: Role): Promise<void> {
+  await db.insertInto('members').values({ program_id: toId(programId), user_id: toId(userId), role })
+    .onConflict((oc) => oc.columns(['program_id', 'user_id', 'role']).doNothing()).execute();
+}
+
+export async function rolesOf(db: K, programId: string, userId: string): Promise<Role[]> {
+  const rows = await db.selectFrom('members').select('role')
+    .where('program_id', '=', toId(programId)).where('user_id', '=', toId(userId)).execute();
+  return rows.map((r) => r.role as Role);
+}
+
+export async function programIdsOf(db: K, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('members').select('program_id').distinct().where('user_id', '=', toId(userId)).execute();
+  return rows.map((r) => String(r.program_id));
+}

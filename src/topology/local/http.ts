@@ -1,0 +1,65 @@
+// Small HTTP helpers for health checks and warm-up: one fresh connection per request
+// (no pooling), bounded by a timeout, 127.0.0.1 only.
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export function httpGet(port: number, path: string, timeoutMs = 2000): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: timeoutMs,
+      headers: { connection: 'close' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function isHealthy(port: number, path: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const res = await httpGet(port, path, timeoutMs);
+    return res.status >= 200 && res.status < 300;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Polls `probe` until it returns true or `timeoutMs` passes. `giveUp` ends the wait early
+ * (e.g. the process being checked has exited).
+ */
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs: number; giveUp?: () => boolean },
+): Promise<boolean> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (options.giveUp?.() === true || Date.now() >= deadline) return false;
+    await sleep(options.intervalMs);
+  }
+}
+
+/** A port the OS reports free right now (bind port 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}

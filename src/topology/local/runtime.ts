@@ -1,0 +1,253 @@
+// One provisioned environment at run time: its recorded state plus the operations the rolling
+// deploy is made of (start/switch app nodes, load VCL, drain/attach, flush, warm, health).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArtifactStore } from '../../artifacts/store.ts';
+import { sameAppRelease } from '../../domain/rolling-plan.ts';
+import { HaproxyAdmin } from './haproxy.ts';
+import { httpGet, isHealthy, waitFor, freePort } from './http.ts';
+import { ImageCache, type UnpackImage } from './images.ts';
+import { startAppNode, startHaproxy, startVarnish } from './nodes.ts';
+import { isOurProcess, stopProcess } from './proc.ts';
+import { saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
+import type { Supervisor } from './supervisor.ts';
+import { generateVcl, isCacheable, VarnishAdmin } from './varnish.ts';
+
+/** A failure that the rolling deploy answers with a rollback. */
+export class DeployFailure extends Error {
+  override name = 'DeployFailure';
+}
+
+export interface RuntimeOptions {
+  store: ArtifactStore;
+  unpack: UnpackImage;
+  log: (line: string) => void;
+  healthTimeoutMs: number;
+  warmTimeoutMs: number;
+  stopGraceMs: number;
+  supervisor?: Supervisor;
+}
+
+const POLL_MS = 20;
+
+export function sameDispatcherRelease(a: DispatcherRelease | undefined, b: DispatcherRelease | undefined): boolean {
+  return (a?.dispatcherImage ?? null) === (b?.dispatcherImage ?? null) && (a === undefined) === (b === undefined);
+}
+
+export class EnvRuntime {
+  readonly lb: HaproxyAdmin;
+  readonly images: ImageCache;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(readonly state: TopologyState, private readonly opts: RuntimeOptions) {
+    this.lb = new HaproxyAdmin(state.loadBalancer.socket);
+    this.images = new ImageCache(join(state.dir, 'images'), opts.store, opts.unpack);
+  }
+
+  get logDir(): string { return join(this.state.dir, 'logs'); }
+
+  varnish(i: number): VarnishAdmin { return new VarnishAdmin(this.dispatcher(i).workDir); }
+
+  dispatcher(i: number) {
+    const d = this.state.dispatchers[i];
+    if (!d) throw new Error(`no dispatcher ${i + 1}`);
+    return d;
+  }
+
+  publish(i: number): AppNodeState {
+    const p = this.state.publish[i];
+    if (!p) throw new Error(`no publish ${i + 1}`);
+    return p;
+  }
+
+  /** Writes are serialized: the supervisor and a deploy may both record changes. */
+  save(): Promise<void> {
+    const next = this.saving.catch(() => undefined).then(() => saveState(this.state));
+    this.saving = next;
+    return next;
+  }
+
+  // ---- processes -------------------------------------------------------------------------
+
+  private async spawnApp(node: AppNodeState, release: AppRelease, port: number) {
+    const image = await this.images.get(release.appImage);
+    return startAppNode({ environmentId: this.state.environmentId, node, image, release, port, logDir: this.logDir });
+  }
+
+  private watch(node: AppNodeState): void {
+    this.opts.supervisor?.watch(`${this.state.environmentId}/${node.name}`, {
+      current: () => node.process,
+      restart: () => this.restartApp(node),
+    });
+  }
+
+  /** Restarts an app node on its recorded port with its recorded release. */
+  async restartApp(node: AppNodeState): Promise<void> {
+    if (!node.release || isOurProcess(node.process)) return;
+    const spawned = await this.spawnApp(node, node.release, node.port);
+    node.process = spawned.record;
+    await this.save();
+    this.opts.log(`${node.name}: restarted as pid ${spawned.record.pid}`);
+  }
+
+  async startDispatcher(i: number): Promise<void> {
+    const d = this.dispatcher(i);
+    const spawned = startVarnish(d, this.logDir);
+    d.process = spawned.record;
+    d.activeVcl = 'boot';
+    const admin = this.varnish(i);
+    const up = await waitFor(() => admin.ping(), { timeoutMs: 30_000, intervalMs: 100, giveUp: () => !isOurProcess(spawned.record) });
+    if (!up) throw new Error(`${d.name}: varnishd did not start (see ${d.name}.log)`);
+    await this.save();
+  }
+
+  async startLoadBalancer(): Promise<void> {
+    const spawned = startHaproxy(this.state.loadBalancer, this.logDir);
+    this.state.loadBalancer.process = spawned.record;
+    const up = await waitFor(async () => (await this.lb.command('show info').catch(() => '')).includes('Name:'),
+      { timeoutMs: 15_000, intervalMs: 50, giveUp: () => !isOurProcess(spawned.record) });
+    if (!up) throw new Error('load balancer: haproxy did not start (see loadBalancer.log)');
+    await this.save();
+  }
+
+  /**
+   * Takes over the environment: kills processes a cut-off deploy started but never switched
+   * to, restarts dead nodes, and supervises the app nodes from now on.
+   */
+  async reconcile(): Promise<void> {
+    const apps = [this.state.author, ...this.state.publish];
+    for (const node of apps) {
+      if (node.pending) {
+        await stopProcess(node.pending.process, this.opts.stopGraceMs);
+        node.pending = undefined;
+      }
+    }
+    if (!isOurProcess(this.state.loadBalancer.process)) await this.startLoadBalancer();
+    for (let i = 0; i < this.state.dispatchers.length; i++) {
+      if (!isOurProcess(this.dispatcher(i).process)) await this.startDispatcher(i);
+    }
+    for (const node of apps) {
+      await this.restartApp(node);
+      this.watch(node);
+    }
+    await this.save();
+  }
+
+  // ---- app nodes -------------------------------------------------------------------------
+
+  /**
+   * Starts `release` on a new port, waits for its health check, lets the caller switch
+   * traffic to it (`switchTo`), records it, then stops the old process gracefully.
+   */
+  async switchApp(node: AppNodeState, release: AppRelease | undefined, switchTo: (port: number) => Promise<void>,
+    onStarted: (ms: number) => void = () => undefined): Promise<void> {
+    const key = `${this.state.environmentId}/${node.name}`;
+    if (!release) { // rolled back to "nothing deployed yet"
+      this.opts.supervisor?.unwatch(key);
+      const old = node.process;
+      node.process = undefined;
+      node.release = undefined;
+      await this.save();
+      await stopProcess(old, this.opts.stopGraceMs);
+      return;
+    }
+    const startedAt = Date.now();
+    const port = await freePort();
+    const spawned = await this.spawnApp(node, release, port);
+    node.pending = { port, process: spawned.record };
+    await this.save();
+    const healthy = await waitFor(() => isHealthy(port, this.state.healthPath),
+      { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 50, giveUp: () => !isOurProcess(spawned.record) });
+    try {
+      if (!healthy) throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${this.state.healthPath}`);
+      onStarted(Date.now() - startedAt);
+      await switchTo(port);
+    } catch (err) {
+      await stopProcess(spawned.record, this.opts.stopGraceMs);
+      node.pending = undefined;
+      await this.save();
+      throw err;
+    }
+    this.opts.supervisor?.unwatch(key);
+    const old = node.process;
+    Object.assign(node, { process: spawned.record, port, release, pending: undefined });
+    await this.save();
+    this.watch(node);
+    await stopProcess(old, this.opts.stopGraceMs);
+  }
+
+  // ---- dispatchers and load balancer -----------------------------------------------------
+
+  async loadVcl(i: number, release: DispatcherRelease | undefined, backendPort: number): Promise<void> {
+    const d = this.dispatcher(i);
+    const pkg = await this.images.dispatcherPackage(release?.dispatcherImage);
+    const seq = d.vclSeq + 1;
+    const file = join(this.state.dir, 'dispatchers', d.name, `vcl-${seq}.vcl`);
+    await writeFile(file, generateVcl({ dispatcherName: d.name, backendPort, healthPath: this.state.healthPath, pkg }));
+    const name = `v${seq}`;
+    await this.varnish(i).useVcl(name, file, d.activeVcl);
+    Object.assign(d, { vclSeq: seq, activeVcl: name, vclFile: file, backendPort, release });
+    await this.save();
+  }
+
+  async drain(i: number): Promise<void> {
+    await this.lb.setState(this.dispatcher(i).server, 'drain');
+  }
+
+  /** Polls `show stat` until none of the servers has a request in flight (or maxMs passes). */
+  async waitDrained(pairs: readonly number[], maxMs: number): Promise<{ waitedMs: number; timedOut: boolean }> {
+    const names = new Set(pairs.map((i) => this.dispatcher(i).server));
+    const start = Date.now();
+    const drained = await waitFor(async () => {
+      const servers = await this.lb.servers();
+      return servers.every((s) => !names.has(s.server) || s.scur === 0);
+    }, { timeoutMs: maxMs, intervalMs: POLL_MS });
+    return { waitedMs: Date.now() - start, timedOut: !drained };
+  }
+
+  /** Back into the load balancer: the dispatcher was just health-checked through, so mark it up. */
+  async attach(i: number): Promise<void> {
+    const server = this.dispatcher(i).server;
+    if (this.publish(i).release) await this.lb.setHealth(server, 'up');
+    await this.lb.setState(server, 'ready');
+  }
+
+  async flush(i: number): Promise<void> {
+    await this.varnish(i).ban();
+  }
+
+  /** Requests each warm path through dispatcher i until it is a cache HIT (or, if uncacheable, a 2xx). */
+  async warm(i: number): Promise<string[]> {
+    const d = this.dispatcher(i);
+    const pkg = await this.images.dispatcherPackage(d.release?.dispatcherImage);
+    const warmed: string[] = [];
+    for (const path of pkg.warm) {
+      const wantHit = isCacheable(pkg, path);
+      let last = 'no answer';
+      const ok = await waitFor(async () => {
+        try {
+          const res = await httpGet(d.port, path, 5000);
+          last = `${res.status} ${String(res.headers['x-cache'] ?? '')}`;
+          return res.status >= 200 && res.status < 300 && (!wantHit || res.headers['x-cache'] === 'HIT');
+        } catch (err) {
+          last = String(err);
+          return false;
+        }
+      }, { timeoutMs: this.opts.warmTimeoutMs, intervalMs: POLL_MS });
+      if (!ok) throw new DeployFailure(`${d.name}: warm-up of ${path} failed (last: ${last})`);
+      warmed.push(path);
+    }
+    return warmed;
+  }
+
+  async healthThrough(i: number): Promise<void> {
+    const d = this.dispatcher(i);
+    const ok = await waitFor(() => isHealthy(d.port, this.state.healthPath),
+      { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 50 });
+    if (!ok) throw new DeployFailure(`${d.name}: health check through the dispatcher failed`);
+  }
+
+  appOnTarget(node: AppNodeState, release: AppRelease): boolean {
+    return sameAppRelease(node.release, release) && isOurProcess(node.process);
+  }
+}

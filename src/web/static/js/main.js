@@ -1,0 +1,114 @@
+// The UI shell: sign-in, the hash router, the header, the toast, and error display.
+import { ApiError, get, token } from './api.js';
+import { clear, h } from './dom.js';
+import { errorBox } from './ui.js';
+import { renderEnvironments } from './views/environments.js';
+import { renderExecution } from './views/execution.js';
+import { renderHistory } from './views/history.js';
+import { renderProgram, renderPrograms } from './views/programs.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+let cleanup = () => {};
+
+const ROUTES = [
+  [/^\/$/, () => renderPrograms],
+  [/^\/program\/([^/]+)$/, () => renderProgram],
+  [/^\/program\/([^/]+)\/environments$/, () => renderEnvironments],
+  [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/history$/, () => renderHistory],
+  [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/execution\/([^/]+)$/, () => renderExecution],
+];
+
+function setNav(programId) {
+  clear(nav);
+  const items = [h('li', {}, h('a', { href: '#/' }, 'Programs'))];
+  if (programId) {
+    items.push(h('li', {}, h('a', { href: `#/program/${programId}` }, 'Pipelines')));
+    items.push(h('li', {}, h('a', { href: `#/program/${programId}/environments` }, 'Environments')));
+  }
+  nav.append(h('ul', {}, items));
+  const current = `#${location.hash.slice(1)}`;
+  for (const a of nav.querySelectorAll('a')) if (a.getAttribute('href') === current) a.setAttribute('aria-current', 'page');
+}
+
+function renderSignIn(message) {
+  cleanup();
+  cleanup = () => {};
+  clear(nav);
+  clear(who);
+  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false' });
+  const form = h('form.card.signin', {
+    onSubmit: async (event) => {
+      event.preventDefault();
+      token.set(input.value.trim());
+      await route();
+    },
+  },
+  h('h1', { text: 'Sign in to Slipway' }),
+  message ? h('div.alert', { role: 'alert' }, message) : null,
+  h('p', { text: 'Paste an API token. The server prints the admin token when it first starts; it is also kept in the data directory (admin-token).' }),
+  h('label', { for: 'token', text: 'API token' }), input,
+  h('button.primary', { type: 'submit', text: 'Sign in' }));
+  clear(main).append(form);
+  input.focus();
+}
+
+async function route() {
+  const hash = location.hash.slice(1);
+  if (hash.startsWith('token=')) {
+    // A sign-in link: keep the token, then drop it from the address bar and history.
+    const params = new URLSearchParams(hash);
+    token.set(params.get('token') ?? '');
+    history.replaceState(null, '', `#${params.get('to') || '/'}`);
+    return route();
+  }
+  if (hash === 'main') return undefined; // the skip link
+  if (!token.get()) return renderSignIn();
+  let user;
+  try {
+    user = await get('/api/whoami');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      token.clear();
+      return renderSignIn('That token was not accepted. Check it and try again.');
+    }
+    clear(main).append(errorBox(error));
+    return undefined;
+  }
+  clear(who).append(
+    h('span', { text: user?.name ?? user?.user?.name ?? 'signed in' }),
+    h('button.link', { type: 'button', onClick: () => { token.clear(); renderSignIn(); } }, 'Sign out'),
+  );
+  const path = (hash || '/').split('?')[0] || '/';
+  const match = ROUTES.map(([re, view]) => [re.exec(path), view]).find(([m]) => m);
+  cleanup();
+  cleanup = () => {};
+  if (!match) {
+    setNav();
+    clear(main).append(h('h1', { text: 'Not found' }), h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Go to the programs.')));
+    return undefined;
+  }
+  const [m, view] = match;
+  setNav(m[1]);
+  clear(main);
+  try {
+    const dispose = await view()(main, m.slice(1).map(decodeURIComponent));
+    cleanup = typeof dispose === 'function' ? dispose : () => {};
+  } catch (error) {
+    main.append(errorBox(error));
+  }
+  return undefined;
+}
+
+document.getElementById('skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
+window.addEventListener('hashchange', () => { route(); });
+window.addEventListener('slipway:unauthorized', () => {
+  if (!token.get()) return;
+  token.clear();
+  renderSignIn('Your session ended: the token is no longer accepted.');
+});
+route();

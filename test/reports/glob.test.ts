@@ -1,0 +1,43 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandBraces, globFiles, globMatcher } from '../../src/runner/reports/glob.ts';
+
+describe('glob', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-glob-'));
+    for (const f of ['src/a.js', 'src/b.ts', 'src/deep/c.mjs', 'src/deep/er/d.js', 'src/x.css', 'reports/junit/t.xml',
+      'reports/junit/t.json', 'coverage/lcov.info', 'node_modules/m/index.js', 'src/node_modules/n.js', '.git/HEAD']) {
+      mkdirSync(dirname(join(dir, f)), { recursive: true });
+      writeFileSync(join(dir, f), 'x');
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('expands braces, nested too', () => {
+    expect(expandBraces('src/**/*.{js,mjs,ts}')).toEqual(['src/**/*.js', 'src/**/*.mjs', 'src/**/*.ts']);
+    expect(expandBraces('{a,b{c,d}}/x')).toEqual(['a/x', 'bc/x', 'bd/x']);
+    expect(expandBraces('no{brace')).toEqual(['no{brace']);
+  });
+
+  it('matches *, ?, ** and literal dots', () => {
+    const m = globMatcher(['src/**/*.js', 'a?.txt']);
+    expect(m('src/a.js')).toBe(true);
+    expect(m('src/x/y/a.js')).toBe(true);
+    expect(m('src/ajs')).toBe(false);
+    expect(m('lib/a.js')).toBe(false);
+    expect(m('ab.txt')).toBe(true);
+    expect(m('abc.txt')).toBe(false);
+    expect(globMatcher(['**'])('any/thing')).toBe(true);
+    expect(globMatcher(['./coverage/*.info'])('coverage/lcov.info')).toBe(true);
+  });
+
+  it('lists matching files, sorted, skipping node_modules and .git', async () => {
+    expect(await globFiles(dir, ['src/**/*.{js,mjs,ts}'])).toEqual(['src/a.js', 'src/b.ts', 'src/deep/c.mjs', 'src/deep/er/d.js']);
+    expect(await globFiles(dir, ['reports/junit/*.xml', 'coverage/lcov.info'])).toEqual(['coverage/lcov.info', 'reports/junit/t.xml']);
+    expect(await globFiles(join(dir, 'missing'), ['**'])).toEqual([]);
+    expect(await globFiles(dir, [])).toEqual([]);
+  });
+});

@@ -1,0 +1,181 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bwrapArgs, runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
+
+let root: string;
+let workspace: string;
+// /tmp is replaced by a tmpfs inside the sandbox anyway, so the "data dir" of the isolation
+// tests lives under /var/tmp, where only the sandbox's own masking can hide it.
+let dataDir: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'slipway-sandbox-'));
+  workspace = join(root, 'ws');
+  mkdirSync(workspace);
+  dataDir = mkdtempSync('/var/tmp/slipway-sandbox-data-');
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function run(command: string, extra: Partial<SandboxOptions> = {}): Promise<{ out: string; result: Awaited<ReturnType<typeof runSandboxed>> }> {
+  const chunks: Buffer[] = [];
+  const result = await runSandboxed({
+    command, workspace, env: {}, timeoutMs: 20_000, onOutput: (c) => chunks.push(c), log: () => undefined, ...extra,
+  });
+  return { out: Buffer.concat(chunks).toString('utf8'), result };
+}
+
+/** Pids of processes whose command line contains `marker`. */
+function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(marker) && Number(entry) !== process.pid) pids.push(Number(entry));
+    } catch { /* exited meanwhile */ }
+  }
+  return pids;
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+describe('runSandboxed', () => {
+  it('reports the exit code and streams stdout and stderr interleaved, in order', async () => {
+    const { out, result } = await run('echo one; echo two >&2; echo three; exit 3');
+    expect(out).toBe('one\ntwo\nthree\n');
+    expect(result.exitCode).toBe(3);
+    expect(result.timedOut).toBe(false);
+    expect(result.cancelled).toBe(false);
+  });
+
+  it('delivers output as it arrives, before the command ends', async () => {
+    const started = Date.now();
+    let firstAt = 0;
+    const result = await runSandboxed({
+      command: 'echo first; sleep 1; echo second', workspace, env: {}, timeoutMs: 20_000, log: () => undefined,
+      onOutput: () => { firstAt ||= Date.now(); },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(firstAt - started).toBeLessThan(result.durationMs - 500);
+  });
+
+  it('passes exactly the given environment', async () => {
+    process.env.SLIPWAY_TEST_HOST_ONLY = 'leak';
+    const { out } = await run('env', { env: { FOO: 'bar baz', PATH: '/usr/bin:/bin' } });
+    delete process.env.SLIPWAY_TEST_HOST_ONLY;
+    expect(out).toContain('FOO=bar baz\n');
+    expect(out).toContain('PATH=/usr/bin:/bin\n');
+    expect(out).not.toContain('SLIPWAY_TEST_HOST_ONLY');
+    expect(out).not.toMatch(/^HOME=/m);
+  });
+
+  it('can write its workspace but nothing outside it', async () => {
+    const outside = join(dataDir, 'outside.txt');
+    const { out, result } = await run(
+      `echo inside > inside.txt && echo ok1; touch /usr/slipway-x 2>&1 || echo denied1; echo x > ${outside} || echo denied2`,
+    );
+    expect(result.exitCode).toBe(0);
+    expect(out).toContain('ok1');
+    expect(out).toContain('denied1');
+    expect(out).toContain('denied2');
+    expect(readFileSync(join(workspace, 'inside.txt'), 'utf8')).toBe('inside\n');
+    expect(existsSync(outside)).toBe(false);
+    expect(existsSync('/usr/slipway-x')).toBe(false);
+  });
+
+  it("hides the data dir and sibling workspaces, but not the run's own workspace under it", async () => {
+    writeFileSync(join(dataDir, 'secret.txt'), 'database password');
+    const own = join(dataDir, 'work', 'exec-a', 'workspace');
+    const sibling = join(dataDir, 'work', 'exec-b', 'workspace');
+    mkdirSync(own, { recursive: true });
+    mkdirSync(sibling, { recursive: true });
+    writeFileSync(join(sibling, 'other.txt'), 'other execution');
+    writeFileSync(join(own, 'mine.txt'), 'my file');
+    const command = `cat ${dataDir}/secret.txt; cat ${sibling}/other.txt; cat mine.txt; echo written > new.txt`;
+
+    const hidden = await run(command, { workspace: own, hidePaths: [dataDir] });
+    expect(hidden.out).not.toContain('database password');
+    expect(hidden.out).not.toContain('other execution');
+    expect(hidden.out).toContain('my file');
+    expect(readFileSync(join(own, 'new.txt'), 'utf8')).toBe('written\n');
+
+    // Control: without masking the same files are readable, so the check above can fail.
+    const visible = await run(command, { workspace: own });
+    expect(visible.out).toContain('database password');
+    expect(visible.out).toContain('other execution');
+  });
+
+  it('kills the whole process tree on cancel within 2 s', async () => {
+    const marker = `${1000 + Math.floor(Math.random() * 8000)}.${process.pid}`;
+    const controller = new AbortController();
+    const running = run(`sleep ${marker} & sleep ${marker} & wait`, { signal: controller.signal });
+    expect(await waitUntil(() => processesWith(marker).length >= 2, 10_000)).toBe(true);
+    const cancelledAt = Date.now();
+    controller.abort();
+    const { result } = await running;
+    expect(result.cancelled).toBe(true);
+    expect(await waitUntil(() => processesWith(marker).length === 0, 2_000)).toBe(true);
+    expect(Date.now() - cancelledAt).toBeLessThan(2_000);
+  });
+
+  it('kills the command when its time runs out', async () => {
+    const marker = `${1000 + Math.floor(Math.random() * 8000)}.${process.pid + 1}`;
+    const { result } = await run(`sleep ${marker}`, { timeoutMs: 500 });
+    expect(result.timedOut).toBe(true);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.durationMs).toBeLessThan(3_000);
+    expect(await waitUntil(() => processesWith(marker).length === 0, 2_000)).toBe(true);
+  });
+
+  it('returns at once when already cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { result } = await run('echo never', { signal: controller.signal });
+    expect(result.cancelled).toBe(true);
+    expect(result.exitCode).toBeNull();
+  });
+
+  it('applies a pids limit through cgroup v1 where the machine allows it', async () => {
+    const writable = await access('/sys/fs/cgroup/pids', 2).then(() => true, () => false);
+    const notices: string[] = [];
+    const { out } = await run('for i in $(seq 40); do sleep 5 & done; wait', {
+      limits: { pids: 12 }, timeoutMs: 20_000, log: (l) => notices.push(l),
+    });
+    if (!writable) {
+      expect(notices.join('\n')).toMatch(/limits skipped/);
+      return;
+    }
+    expect(out).toMatch(/fork/i);
+    // The run's cgroup is removed afterwards.
+    const left = existsSync('/sys/fs/cgroup/pids/slipway')
+      ? readdirSync('/sys/fs/cgroup/pids/slipway').filter((d) => d.startsWith(`${process.pid}-`))
+      : [];
+    expect(left).toEqual([]);
+  });
+});
+
+describe('bwrapArgs', () => {
+  it('masks hidden paths before binding the workspace back in, and clears the environment', () => {
+    const args = bwrapArgs({ workspace: '/var/lib/slipway/work/e1/ws', env: { A: '1' }, hidePaths: ['/var/lib'] }, 'make');
+    const tmpfs = args.findIndex((a, i) => a === '--tmpfs' && args[i + 1] === '/var/lib');
+    const bind = args.findIndex((a, i) => a === '--bind' && args[i + 1] === '/var/lib/slipway/work/e1/ws');
+    expect(tmpfs).toBeGreaterThan(0);
+    expect(bind).toBeGreaterThan(tmpfs);
+    expect(args).toContain('--clearenv');
+    expect(args.slice(-3)).toEqual(['/bin/sh', '-c', 'make']);
+    expect(args.slice(0, 5)).toEqual(['--unshare-all', '--share-net', '--die-with-parent', '--ro-bind', '/']);
+  });
+});

@@ -1,0 +1,216 @@
+// The build and buildImage handlers on a small real git repository: real git, real bwrap, real npm.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
+import { readImageConfig, unpackImage } from '../../src/artifacts/oci.ts';
+import { buildImageHandler } from '../../src/steps/build-image.ts';
+import { buildHandler } from '../../src/steps/build.ts';
+import type { ExecutionArtifact } from '../../src/steps/handler.ts';
+import { makeStepContext, type TestStepContext } from '../support/step-context.ts';
+
+let root: string;
+let url: string;
+const contexts: TestStepContext[] = [];
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+
+const TEST_SCRIPT = `
+import { mkdirSync, writeFileSync } from 'node:fs';
+const fail = process.argv[2] === 'fail';
+mkdirSync('reports/junit', { recursive: true });
+mkdirSync('coverage', { recursive: true });
+const cases = '<testcase classname="math" name="adds"/>' +
+  (fail ? '<testcase classname="math" name="divides"><failure message="expected 2, got 3">boom</failure></testcase>' : '');
+writeFileSync('reports/junit/unit.xml', '<?xml version="1.0"?><testsuites><testsuite name="math" tests="2">' + cases + '</testsuite></testsuites>');
+writeFileSync('coverage/lcov.info', 'SF:src/app.js\\nLF:2\\nLH:2\\nend_of_record\\n');
+console.log('CM_BUILD=' + process.env.CM_BUILD + ' BRANCH=' + process.env.BRANCH + ' VERSION=' + process.env.ARTIFACTS_VERSION);
+console.log('secret is ' + process.env.MY_SECRET);
+console.error('home is ' + process.env.HOME);
+process.exit(fail ? 1 : 0);
+`;
+
+const BUILD_COMMANDS = {
+  ok: 'npm test && npm run build',
+  fail: 'npm test && npm run build',
+  broken: "echo 'about to fail'; exit 7",
+  slow: 'echo started; sleep 60',
+} as const;
+
+function commitFixture(work: string, branch: string, variant: 'ok' | 'fail' | 'broken' | 'slow'): void {
+  mkdirSync(join(work, 'src'), { recursive: true });
+  mkdirSync(join(work, 'dispatcher'), { recursive: true });
+  mkdirSync(join(work, 'tests', 'functional'), { recursive: true });
+  writeFileSync(join(work, 'package.json'), JSON.stringify({
+    name: 'fixture', version: '1.4.0', type: 'module', private: true,
+    scripts: { test: `node test.mjs ${variant === 'fail' ? 'fail' : 'ok'}`, build: 'node build.mjs' },
+  }));
+  writeFileSync(join(work, 'test.mjs'), TEST_SCRIPT);
+  writeFileSync(join(work, 'build.mjs'), "import { cpSync } from 'node:fs'; cpSync('src', 'dist/src', { recursive: true }); cpSync('package.json', 'dist/package.json');\n");
+  writeFileSync(join(work, 'src', 'app.js'), 'export const ok = true;\n');
+  writeFileSync(join(work, 'dispatcher', 'dispatcher.yaml'), "cache:\n  - match: '^/assets/'\n    ttlSeconds: 60\n");
+  writeFileSync(join(work, 'tests', 'functional', 'run.mjs'), 'console.log("functional");\n');
+  writeFileSync(join(work, 'slipway.yaml'), [
+    'build:',
+    `  command: ${BUILD_COMMANDS[variant]}`,
+    '  timeoutMinutes: 2',
+    'app:',
+    '  output: dist',
+    '  start: node src/app.js',
+    'dispatcher:',
+    '  path: dispatcher',
+    'tests:',
+    '  functional:',
+    '    path: tests/functional',
+    '    command: node run.mjs',
+    '',
+  ].join('\n'));
+  git(work, 'checkout', '--quiet', '-B', branch);
+  git(work, 'add', '-A');
+  git(work, 'commit', '--quiet', '--allow-empty', '-m', variant);
+  git(work, 'push', '--quiet', '--force', 'origin', `HEAD:${branch}`);
+}
+
+function context(branch: string, extra: Parameters<typeof makeStepContext>[0] = {}): TestStepContext {
+  const ctx = makeStepContext({ variables: { MY_SECRET: 's3cr3t-Value' }, secrets: ['s3cr3t-Value'], ...extra });
+  ctx.repository.url = url;
+  ctx.pipeline.branch = branch;
+  contexts.push(ctx);
+  return ctx;
+}
+
+function byType(artifacts: ExecutionArtifact[], type: string): ExecutionArtifact[] {
+  return artifacts.filter((a) => a.type === type);
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'slipway-build-'));
+  git(root, 'init', '--quiet', '--bare', '-b', 'main', 'repo.git');
+  url = `file://${join(root, 'repo.git')}`;
+  const work = join(root, 'work');
+  git(root, 'clone', '--quiet', url, 'work');
+  commitFixture(work, 'main', 'ok');
+  commitFixture(work, 'failing', 'fail');
+  commitFixture(work, 'broken', 'broken');
+  commitFixture(work, 'slow', 'slow');
+});
+afterAll(() => {
+  for (const ctx of contexts) ctx.cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('build step', () => {
+  let built: TestStepContext;
+
+  it('builds the branch commit in the sandbox, streams a masked log and records the artifacts', async () => {
+    built = context('main');
+    const result = await buildHandler.run(built);
+    const log = built.log.text();
+    expect(result, log).toMatchObject({ outcome: 'finished' });
+    expect(built.details.commitId).toBe(git(join(root, 'work'), 'rev-parse', 'main'));
+    expect(built.details.artifactsVersion).toBe('2026.102.030405.0000000042');
+    expect(built.details.tests).toEqual({ total: 1, failures: 0, errors: 0, skipped: 0 });
+    expect(log).toContain('CM_BUILD=true BRANCH=main VERSION=2026.102.030405.0000000042');
+    expect(log).toContain('secret is ****');
+    expect(log).not.toContain('s3cr3t-Value');
+    expect(log).toContain(`home is ${join(built.workDir, 'home')}`);
+
+    const types = built.recorded.map((a) => a.type).sort();
+    expect(types).toEqual([
+      'BUILD_OUTPUT', 'CONTRACT', 'COVERAGE', 'DISPATCHER_PACKAGE', 'FUNCTIONAL_TESTS', 'SOURCE', 'TEST_RESULTS',
+    ]);
+    expect(byType(built.recorded, ARTIFACT_TYPES.TEST_RESULTS)[0]?.name).toBe('reports/junit/unit.xml');
+    const contract = JSON.parse((await built.artifacts.read(byType(built.recorded, 'CONTRACT')[0]?.digest ?? '')).toString()) as { app: { start: string } };
+    expect(contract.app.start).toBe('node src/app.js');
+
+    const source = join(built.workDir, 'check-source');
+    await unpackImage(built.artifacts, byType(built.recorded, 'SOURCE')[0]?.digest ?? '', source);
+    expect(readFileSync(join(source, 'src', 'app.js'), 'utf8')).toContain('ok = true');
+    expect(() => readFileSync(join(source, '.git', 'HEAD'))).toThrow();
+    expect(() => readFileSync(join(source, 'dist', 'package.json'))).toThrow(); // before the build
+
+    const output = join(built.workDir, 'check-output');
+    await unpackImage(built.artifacts, byType(built.recorded, 'BUILD_OUTPUT')[0]?.digest ?? '', output);
+    expect(JSON.parse(readFileSync(join(output, 'package.json'), 'utf8'))).toMatchObject({ version: '1.4.0' });
+  });
+
+  it('makes reproducible app and dispatcher images and manifests in buildImage', async () => {
+    const run = async (from: TestStepContext): Promise<TestStepContext> => {
+      const ctx = context('main', {
+        artifacts: from.artifacts,
+        priorArtifacts: from.recorded,
+        execution: { ...built.execution, steps: [{ ...built.step, details: { ...built.details } }] },
+      });
+      const result = await buildImageHandler.run(ctx);
+      expect(result, ctx.log.text()).toMatchObject({ outcome: 'finished' });
+      return ctx;
+    };
+    const first = await run(built);
+    const images = first.details.images as { app: string; dispatcher: string };
+    expect(images.app).toMatch(/^sha256:/);
+    expect(images.dispatcher).toMatch(/^sha256:/);
+    expect(first.recorded.map((a) => a.type).sort()).toEqual(['APP_IMAGE', 'DISPATCHER_IMAGE', 'K8S_MANIFESTS']);
+
+    const config = await readImageConfig(first.artifacts, images.app);
+    expect(config.config.Cmd).toEqual(['/bin/sh', '-c', 'node src/app.js']);
+    expect(config.config.Labels?.['org.opencontainers.image.version']).toBe('1.4.0');
+    expect(config.config.Labels?.['org.opencontainers.image.revision']).toBe(built.details.commitId);
+    const manifests = (await first.artifacts.read(byType(first.recorded, 'K8S_MANIFESTS')[0]?.digest ?? '')).toString();
+    expect(manifests).toContain(`/app@${images.app}`);
+    expect(manifests).toContain(`/dispatcher@${images.dispatcher}`);
+
+    // A second, independent build of the same commit gives the same image digests.
+    const rebuilt = context('main');
+    expect((await buildHandler.run(rebuilt)).outcome).toBe('finished');
+    const second = await run(rebuilt);
+    expect(second.details.images).toEqual(images);
+  });
+
+  it('fails with the names of the failed unit tests', async () => {
+    const ctx = context('failing');
+    const result = await buildHandler.run(ctx);
+    expect(result).toMatchObject({ outcome: 'failed', reason: '1 unit test failed: math › divides' });
+    // The reports of a failed build are kept; its outputs are not.
+    expect(ctx.recorded.map((a) => a.type)).toContain('TEST_RESULTS');
+    expect(ctx.recorded.map((a) => a.type)).not.toContain('BUILD_OUTPUT');
+  });
+
+  it('fails with the exit code of a failing build command', async () => {
+    const ctx = context('broken');
+    const result = await buildHandler.run(ctx);
+    expect(result).toMatchObject({ outcome: 'failed' });
+    expect(result.outcome === 'failed' && result.reason).toMatch(/exit code 7/);
+    expect(ctx.log.text()).toContain('about to fail');
+  });
+
+  it('stops the build when cancelled', async () => {
+    const controller = new AbortController();
+    const ctx = context('slow', { signal: controller.signal });
+    const running = buildHandler.run(ctx);
+    const deadline = Date.now() + 30_000;
+    while (!ctx.log.text().includes('started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const cancelledAt = Date.now();
+    controller.abort();
+    await expect(running).rejects.toThrow(/cancelled/);
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+  });
+
+  it('fails for a branch that does not exist', async () => {
+    const result = await buildHandler.run(context('no-such-branch'));
+    expect(result).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/no-such-branch/) });
+  });
+
+  it('re-uses the source execution artifacts on RE_EXECUTE without building', async () => {
+    const prior: ExecutionArtifact[] = [{ digest: `sha256:${'b'.repeat(64)}`, type: 'APP_IMAGE', name: 'app', size: 10, stepId: 'old' }];
+    const ctx = context('no-such-branch', { priorArtifacts: prior });
+    ctx.execution.trigger = 'RE_EXECUTE';
+    ctx.execution.sourceExecutionId = '41';
+    const result = await buildHandler.run(ctx);
+    expect(result.outcome).toBe('finished');
+    expect(ctx.log.text()).toContain('artifacts of execution 41 are reused by reference');
+    expect(ctx.log.text()).toContain('b'.repeat(64));
+    expect(ctx.recorded).toEqual([]);
+  });
+});

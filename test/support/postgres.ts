@@ -1,0 +1,85 @@
+// A throwaway PostgreSQL cluster in a temporary directory, from Debian's binaries: no shared
+// server is assumed. The suite starts one (global setup); each test file makes its own database.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+function pgBin(name: string): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const p = join(root, v, 'bin', name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`PostgreSQL binary ${name} not found under ${root} (apt-get install postgresql)`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export interface PostgresCluster {
+  url: string;
+  dir: string;
+  stop(): void;
+}
+
+/** initdb + pg_ctl start as the `postgres` user when run as root (PostgreSQL refuses root). */
+export async function startPostgres(): Promise<PostgresCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-pg-'));
+  chmodSync(dir, 0o755);
+  const asRoot = process.getuid?.() === 0;
+  const run = (bin: string, args: string[]) => {
+    const cmd = asRoot ? 'runuser' : bin;
+    const full = asRoot ? ['-u', 'postgres', '--', bin, ...args] : args;
+    const r = spawnSync(cmd, full, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${bin} failed: ${r.stderr || r.stdout}`);
+  };
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    chownSync(dir, uid, gid);
+  }
+  const data = join(dir, 'data');
+  run(pgBin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  run(pgBin('pg_ctl'), [
+    '-D', data, '-l', join(dir, 'log'), '-w', '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start',
+  ]);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dir,
+    stop() {
+      try {
+        run(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+let counter = 0;
+/** A fresh, empty database on the suite's cluster; returns its URL. */
+export async function createDatabase(adminUrl: string, prefix = 't'): Promise<string> {
+  const name = `${prefix}_${process.pid}_${Date.now()}_${counter++}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return adminUrl.replace(/\/[^/]*$/, `/${name}`);
+}

@@ -1,0 +1,49 @@
+// RecordingDriver stands in for a topology in the API tests: it records which driver calls the
+// API made (provision, destroy, flushCaches, ...) and answers at once. The real local driver
+// (processes, Varnish, HAProxy) is tested by the topology and deploy tests.
+import type { Environment } from '../../src/domain/model.ts';
+import type { DeployOutcome, NodeView, TopologyDriver, TopologyView } from '../../src/topology/driver.ts';
+
+export interface DriverCall {
+  method: keyof TopologyDriver;
+  environmentId: string;
+}
+
+export class RecordingDriver implements TopologyDriver {
+  readonly calls: DriverCall[] = [];
+  /** Make provision fail (to test the `failed` status). */
+  failProvision = false;
+
+  private record(method: keyof TopologyDriver, env: Environment): void {
+    this.calls.push({ method, environmentId: env.id });
+  }
+
+  async provision(env: Environment): Promise<unknown> {
+    this.record('provision', env);
+    if (this.failProvision) throw new Error('provisioning refused (test)');
+    return { recorded: true, publishCount: env.settings.publishCount };
+  }
+  async destroy(env: Environment): Promise<void> {
+    this.record('destroy', env);
+  }
+  async adopt(env: Environment): Promise<void> {
+    this.record('adopt', env);
+  }
+  async describe(env: Environment): Promise<TopologyView> {
+    this.record('describe', env);
+    const node = (name: string, role: NodeView['role']): NodeView => ({ name, role, url: 'http://127.0.0.1:9', healthy: false });
+    return {
+      environmentId: env.id, author: node('author', 'author'),
+      publish: Array.from({ length: env.settings.publishCount }, (_, i) => node(`publish-${i + 1}`, 'publish')),
+      dispatchers: Array.from({ length: env.settings.publishCount }, (_, i) => node(`dispatcher-${i + 1}`, 'dispatcher')),
+      loadBalancer: node('lb', 'loadBalancer'),
+    };
+  }
+  async deploy(env: Environment): Promise<DeployOutcome> {
+    this.record('deploy', env);
+    return { outcome: 'deployed' };
+  }
+  async flushCaches(env: Environment): Promise<void> {
+    this.record('flushCaches', env);
+  }
+}

@@ -1,0 +1,83 @@
+// Slipway (a child process running the deploy) is killed with SIGKILL in the middle of pair 2:
+// the environment keeps serving (the nodes are detached), and running the deploy again
+// finishes the roll with every pair on one release.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import { loadState } from '../../src/topology/local/state.ts';
+import { pidAlive } from '../../src/topology/local/proc.ts';
+import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
+import { deployOptions, environment, makeFixture, release, startLoad, waitUntil, type Fixture } from './support.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+let fx: Fixture;
+let driver: LocalDriver;
+const env = environment('crash', 3);
+
+beforeAll(async () => {
+  fx = await makeFixture();
+  // Another process deploys in this test: this one must not supervise (restart) what it stops.
+  driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, supervise: false });
+  await driver.provision(env);
+  expect(await driver.deploy(env, release(fx, 'v1'), deployOptions())).toEqual({ outcome: 'deployed' });
+});
+
+afterAll(async () => {
+  await driver.destroy(env).catch(() => undefined);
+  driver.close();
+  fx.cleanup();
+});
+
+describe('crash mid-roll', () => {
+  it('keeps serving when Slipway is killed, and a second run finishes the roll', async () => {
+    const dir = driver.envDir(env);
+    const state = await loadState(dir);
+    const load = startLoad({ port: state?.loadBalancer.port ?? 0, keepAlive: true, maxRequests: 80_000, maxMs: 50_000 });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'deploy-child.ts'), fx.dataDir, env.id, '3',
+      JSON.stringify(release(fx, 'v2'))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await waitUntil(() => load.count() >= 500, 15_000);
+      let out = '';
+      const killed = new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          // Pair 2's new process is up and healthy but not switched to yet: the worst moment.
+          if (out.includes('"node":"publish-2","action":"start","status":"FINISHED"')) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        });
+        child.on('exit', () => reject(new Error(`deploy finished before the kill:\n${out}`)));
+      });
+      await killed;
+      const atKill = load.count();
+      await waitUntil(() => load.count() >= atKill + 3000, 20_000); // still serving without Slipway
+
+      const cut = await loadState(dir);
+      const stray = cut?.publish[1]?.pending?.process.pid;
+      expect(stray).toBeGreaterThan(0);
+      const servers = await new HaproxyAdmin(cut?.loadBalancer.socket ?? '').servers();
+      expect(servers.find((s) => s.server === 'd2')?.status).toMatch(/^DRAIN/);
+      expect(cut?.publish[0]?.release?.version).toBe('v2');
+
+      const outcome = await driver.deploy(env, release(fx, 'v2'), deployOptions());
+      expect(outcome).toEqual({ outcome: 'deployed' });
+      await waitUntil(() => load.count() >= 10_000, 30_000);
+      const result = await load.stop();
+      expect(result.non2xx).toEqual({});
+      expect(result.errors).toEqual({});
+      for (const v of Object.keys(result.versions)) expect(['v1', 'v2']).toContain(v);
+
+      expect(pidAlive(stray ?? 0)).toBe(false);
+      const view = await driver.describe(env);
+      expect(view.author.release?.version).toBe('v2');
+      expect(view.publish.map((p) => [p.release?.version, p.healthy])).toEqual([['v2', true], ['v2', true], ['v2', true]]);
+      expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY', 'READY']);
+    } finally {
+      child.kill('SIGKILL');
+      load.child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,16 @@
+// A Slipway stand-in for the crash test: runs one deploy in its own process, printing each
+// progress record as a JSON line, so the test can kill it with SIGKILL mid-roll.
+import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
+import { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import type { Release } from '../../src/topology/driver.ts';
+import { environment } from './support.ts';
+
+const [dataDir = '', envId = '', count = '3', releaseJson = '{}'] = process.argv.slice(2);
+const driver = new LocalDriver({ dataDir, store: new FsArtifactStore(dataDir) });
+const outcome = await driver.deploy(environment(envId, Number(count)), JSON.parse(releaseJson) as Release, {
+  batchSize: 1, maxDrainMs: 5000, signal: new AbortController().signal,
+  log: () => undefined,
+  onProgress: (p) => process.stdout.write(`${JSON.stringify(p)}\n`),
+});
+process.stdout.write(`${JSON.stringify({ outcome })}\n`);
+driver.close();

@@ -1,0 +1,103 @@
+// The local driver end to end on a small environment: provision (503 before any release),
+// first deploy, dispatcher rules (cache HIT, 403, 405), describe, flush, supervision, adopt.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import { loadState } from '../../src/topology/local/state.ts';
+import { httpGet } from '../../src/topology/local/http.ts';
+import { pidAlive } from '../../src/topology/local/proc.ts';
+import { deployOptions, environment, makeFixture, release, waitUntil, type Fixture } from './support.ts';
+import type { DeployProgress } from '../../src/topology/driver.ts';
+
+let fx: Fixture;
+let driver: LocalDriver;
+const env = environment('basic', 2);
+
+function post(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end('x');
+  });
+}
+
+beforeAll(async () => {
+  fx = await makeFixture();
+  driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, healthTimeoutMs: 10_000 });
+});
+
+afterAll(async () => {
+  await driver.destroy(env).catch(() => undefined);
+  driver.close();
+  fx.cleanup();
+});
+
+describe('LocalDriver', () => {
+  it('provisions an environment that answers 503 until the first deploy', async () => {
+    const topology = await driver.provision(env) as { loadBalancer: { port: number } };
+    const lb = topology.loadBalancer.port;
+    expect((await httpGet(lb, '/')).status).toBe(503);
+    const view = await driver.describe(env);
+    expect(view.publish).toHaveLength(2);
+    expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY']);
+    expect(view.loadBalancer.healthy).toBe(false);
+  });
+
+  it('deploys the first release and applies the dispatcher package', async () => {
+    const progress: DeployProgress[] = [];
+    const outcome = await driver.deploy(env, release(fx, 'v1', { GREETING: 'hi' }), deployOptions(progress));
+    expect(outcome).toEqual({ outcome: 'deployed' });
+    expect(progress.filter((p) => p.action === 'attach' && p.status === 'FINISHED').map((p) => p.node)).toEqual(['dispatcher-1', 'dispatcher-2']);
+    const view = await driver.describe(env);
+    expect(view.author.release?.version).toBe('v1');
+    expect(view.publish.map((p) => [p.release?.version, p.healthy])).toEqual([['v1', true], ['v1', true]]);
+    const lb = Number(new URL(view.loadBalancer.url).port);
+    const page = await httpGet(lb, '/page');
+    expect(page.status).toBe(200);
+    expect(page.headers['x-app-version']).toBe('v1');
+    expect(String(page.headers['x-dispatcher'])).toMatch(/^dispatcher-[12]$/);
+    const d1 = Number(new URL(view.dispatchers[0]?.url ?? '').port);
+    expect((await httpGet(d1, '/assets/app.css')).headers['x-cache']).toBe('HIT'); // warmed by the deploy
+    expect((await httpGet(d1, '/page')).headers['x-cache']).toBe('MISS');
+    expect((await httpGet(d1, '/admin/x')).status).toBe(403);
+    expect(await post(d1, '/page')).toBe(405);
+    const after = await driver.describe(env);
+    expect(after.dispatchers[0]?.cache?.hits).toBeGreaterThan(0);
+    await driver.flushCaches(env);
+    expect((await httpGet(d1, '/assets/app.css')).headers['x-cache']).toBe('MISS');
+  });
+
+  it('running the same release again changes nothing', async () => {
+    const progress: DeployProgress[] = [];
+    const outcome = await driver.deploy(env, release(fx, 'v1', { GREETING: 'hi' }), deployOptions(progress));
+    expect(outcome).toEqual({ outcome: 'deployed' });
+    expect(progress).toEqual([]);
+  });
+
+  it('restarts an app node that dies, and adopt restarts dead nodes', async () => {
+    const dir = driver.envDir(env);
+    const before = await loadState(dir);
+    const pid = before?.publish[0]?.process?.pid ?? 0;
+    process.kill(-pid, 'SIGKILL');
+    await waitUntil(() => !pidAlive(pid), 5000);
+    let restarted = 0;
+    await waitUntil(() => false, 0).catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const s = await loadState(dir);
+      restarted = s?.publish[0]?.process?.pid ?? 0;
+      if (restarted !== pid && pidAlive(restarted)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(restarted).not.toBe(pid);
+    expect(pidAlive(restarted)).toBe(true);
+
+    const d2 = before?.dispatchers[1]?.process?.pid ?? 0;
+    process.kill(-d2, 'SIGKILL');
+    await waitUntil(() => !pidAlive(d2), 5000);
+    await driver.adopt(env);
+    const after = await loadState(dir);
+    expect(after?.dispatchers[1]?.process?.pid).not.toBe(d2);
+    expect((await httpGet(after?.dispatchers[1]?.port ?? 0, '/health')).status).toBe(200);
+  });
+});

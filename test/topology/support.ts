@@ -1,0 +1,108 @@
+// Shared by the topology tests: a data dir with a real artifact store, fixture images built
+// with buildImage, environments, and a load generator running in a second process.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildImage } from '../../src/artifacts/oci.ts';
+import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
+import type { Environment } from '../../src/domain/model.ts';
+import type { DeployOptions, DeployProgress, Release } from '../../src/topology/driver.ts';
+import type { LoadResult } from './load-client.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const DISPATCHER_YAML = `cache:
+  - match: "^/assets/"
+    ttlSeconds: 300
+deny: ["^/admin"]
+methods: [GET, HEAD]
+warm: ["/assets/app.css", "/assets/app.js"]
+`;
+
+export interface Fixture {
+  dataDir: string;
+  store: FsArtifactStore;
+  appImage: string;
+  dispatcherImage: string;
+  cleanup(): void;
+}
+
+export async function makeFixture(): Promise<Fixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'slw-topo-'));
+  const store = new FsArtifactStore(dataDir);
+  const app = await buildImage(store, {
+    dir: join(here, 'fixture-app'),
+    config: { cmd: ['sh', '-c', `${process.execPath} server.mjs`] },
+  });
+  const dispDir = join(dataDir, 'dispatcher-src');
+  mkdirSync(dispDir);
+  writeFileSync(join(dispDir, 'dispatcher.yaml'), DISPATCHER_YAML);
+  const dispatcher = await buildImage(store, { dir: dispDir });
+  return {
+    dataDir, store, appImage: app.digest, dispatcherImage: dispatcher.digest,
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+export function environment(id: string, publishCount: number): Environment {
+  const now = new Date();
+  return {
+    id, programId: '1', name: id, description: '', type: 'stage', status: 'ready', region: 'local',
+    settings: { publishCount }, createdAt: now, updatedAt: now,
+  };
+}
+
+export function release(fx: Fixture, version: string, variables: Record<string, string> = {}): Release {
+  return { version, appImage: fx.appImage, dispatcherImage: fx.dispatcherImage, variables };
+}
+
+export function deployOptions(progress: DeployProgress[] = [], extra: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    batchSize: 1, maxDrainMs: 5000, signal: new AbortController().signal,
+    log: () => undefined, onProgress: (p) => progress.push(p), ...extra,
+  };
+}
+
+export interface LoadRun {
+  /** Requests so far (updated every 100 ms by the load process). */
+  count(): number;
+  phase(name: string): void;
+  stop(): Promise<LoadResult>;
+  child: ChildProcess;
+}
+
+/** Starts the load generator in a second process; bounded by maxRequests and maxMs. */
+export function startLoad(opts: { port: number; keepAlive: boolean; concurrency?: number; maxRequests?: number; maxMs?: number }): LoadRun {
+  const child = fork(join(here, 'load-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let count = 0;
+  let resolveResult: (r: LoadResult) => void = () => undefined;
+  const result = new Promise<LoadResult>((resolve, reject) => {
+    resolveResult = resolve;
+    child.on('exit', (code) => reject(new Error(`load client exited (${String(code)}) without a result`)));
+  });
+  child.on('message', (m: { type: string; count?: number; result?: LoadResult }) => {
+    if (m.type === 'count' && m.count !== undefined) count = m.count;
+    if (m.type === 'result' && m.result) resolveResult(m.result);
+  });
+  child.send({ type: 'start', port: opts.port, keepAlive: opts.keepAlive, concurrency: opts.concurrency ?? 16,
+    maxRequests: opts.maxRequests ?? 200_000, maxMs: opts.maxMs ?? 60_000 });
+  return {
+    child,
+    count: () => count,
+    phase: (name) => child.send({ type: 'phase', name }),
+    stop: async () => {
+      if (child.connected) child.send({ type: 'stop' });
+      return result;
+    },
+  };
+}
+
+export async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
