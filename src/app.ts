@@ -11,7 +11,7 @@ import { EventBus } from './events/bus.ts';
 import type { HandlerRegistry } from './steps/handler.ts';
 import { shippedHandlers } from './steps/registry.ts';
 import { migrate, openDb } from './store/db.ts';
-import { getEnvironment } from './store/environments.ts';
+import { getEnvironment, listEnvironments } from './store/environments.ts';
 import { LogStore } from './store/logs.ts';
 import type { TopologyDriver } from './topology/driver.ts';
 import { LocalDriver } from './topology/local/local-driver.ts';
@@ -24,6 +24,8 @@ export interface Slipway {
   artifacts: FsArtifactStore;
   driver: TopologyDriver;
   handlers: HandlerRegistry;
+  /** Takes over the environments' running nodes (restarting dead ones); call once at start-up. */
+  adoptEnvironments(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,8 +60,16 @@ export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUr
   if (options.runEngine !== false) await engine.start();
   return {
     config, rt, engine, logs, artifacts, driver, handlers,
+    async adoptEnvironments() {
+      for (const env of await listEnvironments(db.kysely)) {
+        if (env.status !== 'ready') continue;
+        await driver.adopt(env).catch((e: unknown) =>
+          options.log?.(`environment ${env.name} (${env.id}) could not be taken over: ${e instanceof Error ? e.message : String(e)}`));
+      }
+    },
     async close() {
       await engine.stop();
+      await driver.close?.();
       await wakeup.stop();
       await db.close();
     },

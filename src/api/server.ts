@@ -19,6 +19,7 @@ import { repositoryRoutes } from './routes/repositories.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { variableRoutes } from './routes/variables.ts';
 import { signingKey, UrlSigner } from './signing.ts';
+import { ViewCache } from './view-cache.ts';
 
 export const ADMIN_USER = 'admin';
 export const BODY_LIMIT = 1024 * 1024;
@@ -64,6 +65,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   const deps: ApiDeps = {
     slipway,
     signer: new UrlSigner(signingKey(slipway.config.dataDir, opts.logSigningKey)),
+    views: new ViewCache(slipway.rt.bus),
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     track(job) {
       jobs.add(job);
@@ -71,6 +73,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     },
   };
   app.addHook('onClose', async () => {
+    deps.views.close();
     await Promise.allSettled([...jobs]);
   });
 

@@ -3,8 +3,7 @@
 // deploy command into the step details as it happens. webTier pipelines deploy the dispatcher
 // package only. Idempotent: the driver skips pairs already on the release.
 import type { Environment } from '../domain/model.ts';
-import type { DeployProgress } from '../topology/driver.ts';
-import type { ServiceRelease } from '../topology/local/service-release.ts';
+import type { DeployProgress, Release } from '../topology/driver.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
 export const APP_IMAGE = 'APP_IMAGE';
@@ -64,7 +63,7 @@ export const deployHandler: StepHandler = {
     if (dispatcherOnly && !dispatcher) return { outcome: 'failed', reason: `no ${DISPATCHER_IMAGE} artifact in this execution` };
 
     const vars = serviceVariables(ctx, env);
-    const release: ServiceRelease = {
+    const release: Release = {
       version: ctx.execution.artifactsVersion ?? ctx.execution.id,
       appImage: app?.digest ?? '',
       ...(dispatcher ? { dispatcherImage: dispatcher.digest } : {}),

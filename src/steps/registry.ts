@@ -5,6 +5,7 @@ import { buildImageHandler } from './build-image.ts';
 import { buildHandler } from './build.ts';
 import { codeQualityHandler } from './code-quality.ts';
 import { contentAudit } from './content-audit.ts';
+import { deployHandler } from './deploy.ts';
 import { functionalTest } from './functional-test.ts';
 import type { HandlerRegistry } from './handler.ts';
 import { loadTest } from './load-test.ts';
@@ -19,6 +20,7 @@ export function shippedHandlers(deps: { environment(id: string): Promise<Environ
     build: buildHandler,
     codeQuality: codeQualityHandler,
     buildImage: buildImageHandler,
+    deploy: deployHandler,
     productTest,
     functionalTest,
     uiTest,

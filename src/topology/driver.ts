@@ -11,8 +11,10 @@ export interface Release {
   version: string;
   appImage: string; // digest of the app OCI image manifest
   dispatcherImage?: string; // digest of the dispatcher package OCI image manifest
-  /** Environment variables for the node's service (author or publish). */
+  /** Environment variables of the publish service. */
   variables: Record<string, string>;
+  /** Environment variables of the author service (default: the publish ones). */
+  authorVariables?: Record<string, string>;
 }
 
 export interface NodeView {
@@ -76,4 +78,6 @@ export interface TopologyDriver {
   deploy(env: Environment, release: Release, options: DeployOptions): Promise<DeployOutcome>;
   /** Bans the dispatcher caches (all paths, or those given). */
   flushCaches(env: Environment, paths?: string[]): Promise<void>;
+  /** Stops watching the environments; their nodes keep serving. */
+  close?(): Promise<void> | void;
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REL_BASE } from '../../src/api/hal.ts';
+import { signingKey, UrlSigner } from '../../src/api/signing.ts';
 import { addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 
 const FIXTURES = '/work/shared/reference/cloud-manager/fixtures';
@@ -25,13 +26,6 @@ afterAll(async () => {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const rels = (o: Json) => Object.keys(o._links as object).map((k) => k.replace(REL_BASE, ''));
 const stepOf = (execution: Json, action: string): Json => (execution._embedded.stepStates as Json[]).find((s) => s.action === action) as Json;
-
-async function startAndWait(pipelinePath: string, action: string, status = 'WAITING'): Promise<Json> {
-  const start = await call(h, 'PUT', `${pipelinePath}/execution`);
-  expect(start.status).toBe(201);
-  await waitForExecution(h, start.json.id as string, stepIs(action, status as 'WAITING'));
-  return (await call(h, 'GET', `${pipelinePath}/execution/${start.json.id as string}`)).json;
-}
 
 describe('executions', () => {
   let execution: Json;
@@ -211,7 +205,7 @@ describe('logs through signed URLs', () => {
     expect(url.pathname).toBe(`/logs/${build.id as string}/main`);
     const plain = await h.app.inject({ url: logs, headers: { authorization: 'Bearer slw_test_admin_token_0123456789' } });
     expect(plain.statusCode).toBe(307);
-    expect(plain.headers.location).toBe(json.json.redirect);
+    expect(new URL(String(plain.headers.location)).pathname).toBe(url.pathname);
     const path = `${url.pathname}${url.search}`;
     const full = await h.app.inject({ url: path });
     expect(full.statusCode).toBe(200);
@@ -229,13 +223,28 @@ describe('logs through signed URLs', () => {
     expect((await h.app.inject({ url: forged })).statusCode).toBe(403);
     const otherStep = path.replace(`/logs/${build.id as string}/`, `/logs/${Number(build.id) + 1}/`);
     expect((await h.app.inject({ url: otherStep })).statusCode).toBe(403);
-    const expired = h.app.inject({ url: `/logs/${build.id as string}/main?expires=1000&signature=x` });
-    expect((await expired).statusCode).toBe(403);
-    // A log not written yet: a signed URL for a step that has not started answers 404.
-    const notStarted = (await call(h, 'GET', `${pl}/execution/${ex.id as string}`)).json;
-    expect(notStarted).toBeDefined();
-    const signer = (await import('../../src/api/signing.ts'));
-    expect(signer.URL_LIFETIME_MS).toBeGreaterThan(0);
+    // Correctly signed with the server's key, but long expired.
+    const pastSigner = new UrlSigner(signingKey(h.slipway.config.dataDir), () => 0);
+    const expired = await h.app.inject({ url: pastSigner.sign('logs', build.id as string, 'main') });
+    expect(expired.statusCode).toBe(403);
+    expect(expired.json()).toMatchObject({ detail: 'the link has expired' });
+  });
+
+  it('lists a step\'s artifacts and serves them through a signed URL', async () => {
+    const ex = (await call(h, 'GET', `${pl}/executions?limit=1`)).json._embedded.executions[0] as Json;
+    const build = stepOf(ex, 'build');
+    const list = await call(h, 'GET', `${build._links.self.href as string}/artifacts`);
+    expect(list.status).toBe(200);
+    const artifact = (list.json._embedded.artifacts as Json[])[0] as Json;
+    expect(artifact).toMatchObject({ stepName: 'build', type: 'CONTENT_PACKAGE', file: 'site.all-1.0.zip', format: 'zip' });
+    expect(artifact.id).toMatch(/^[0-9a-f]{16}$/);
+    const redirect = (await call(h, 'GET', artifact._links.self.href as string)).json.redirect as string;
+    const u = new URL(redirect);
+    const blob = await h.app.inject({ url: `${u.pathname}${u.search}` });
+    expect(blob.statusCode).toBe(200);
+    expect(blob.body).toMatch(/^build output of execution \d+/);
+    expect((await h.app.inject({ url: u.pathname })).statusCode).toBe(403);
+    expect((await call(h, 'GET', `${build._links.self.href as string}/artifact/ffffffffffffffff`)).status).toBe(404);
   });
 
   it('answers 404 before the log exists', async () => {

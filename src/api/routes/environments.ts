@@ -98,6 +98,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       throw e;
     }
     await deleteEnvironment(db, env.id);
+    deps.views.clear();
     return reply.code(204).send();
   });
 }

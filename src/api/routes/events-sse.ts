@@ -31,10 +31,10 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const executionId = req.params.executionId;
     // Subscribe before reading the snapshot so nothing between the two is lost.
     const queued: SlipwayEvent[] = [];
-    let deliver: ((e: SlipwayEvent) => void) | undefined;
+    const sink: { deliver?: (e: SlipwayEvent) => void } = {};
     const unsubscribe = deps.slipway.rt.bus.subscribe((e) => {
       if (e.executionId !== executionId) return;
-      if (deliver) deliver(e);
+      if (sink.deliver) sink.deliver(e);
       else queued.push(e);
     });
     let execution;
@@ -59,10 +59,10 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
     res.on('close', finish);
     res.write(sseFrame('snapshot', snapshot));
     if (execution.finishedAt) return finish();
-    deliver = (e) => {
+    sink.deliver = (e) => {
       res.write(sseFrame(e.type, e));
       if (e.type === 'execution.ended') finish();
     };
-    for (const e of queued.splice(0)) deliver(e);
+    for (const e of queued.splice(0)) sink.deliver(e);
   });
 }

@@ -61,13 +61,20 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: PlParams & { executionId: string } }>(`${base}/execution/:executionId`, {
     schema: { params: idParams('programId', 'pipelineId', 'executionId') },
-  }, async (req) => {
+  }, async (req, reply) => {
     await authorize(req, deps, req.params.programId, 'read');
+    reply.type('application/json; charset=utf-8');
+    const key = req.url.split('?')[0] ?? req.url;
+    const cached = deps.views.get(key);
+    if (cached) return reply.send(cached);
+    const generation = deps.views.generation;
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const [execution, view] = await Promise.all([
       loadExecution(deps, pipeline.programId, pipeline.id, req.params.executionId), executionView(deps, pipeline),
     ]);
-    return executionJson(execution, view);
+    const body = JSON.stringify(executionJson(execution, view));
+    deps.views.set(key, generation, { executionId: execution.id, pipelineId: pipeline.id }, body);
+    return reply.send(body);
   });
 
   app.get<{ Params: PlParams; Querystring: { start: number; limit: number } }>(`${base}/executions`, {

@@ -127,6 +127,7 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const environments = patch.environments ?? pipeline.environments;
     await checkTargets(pipeline.programId, pipeline.type, patch.repositoryId ?? pipeline.repositoryId, environments);
     const updated = await updatePipeline(db, pipeline.id, { ...patch, environments });
+    deps.views.clear();
     return render(updated ?? pipeline);
   });
 
@@ -135,6 +136,7 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     if (await currentExecutionId(db, pipeline.id)) throw conflict(`pipeline ${pipeline.name} is running`, 412);
     await deletePipeline(db, pipeline.id);
+    deps.views.clear();
     return reply.code(204).send();
   });
 

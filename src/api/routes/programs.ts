@@ -70,6 +70,7 @@ export function programRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
     for (const env of await listEnvironments(db, program.id)) await deps.slipway.driver.destroy(env).catch(() => undefined);
     await deleteProgram(db, program.id);
+    deps.views.clear();
     return reply.code(204).send();
   });
 

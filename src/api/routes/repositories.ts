@@ -81,6 +81,7 @@ export function repositoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const users = (await listPipelines(db, repo.programId)).filter((p) => p.repositoryId === repo.id);
     if (users.length) throw conflict(`repository ${repo.name} is used by pipeline(s) ${users.map((p) => p.name).join(', ')}`);
     await deleteRepository(db, repo.programId, repo.id);
+    deps.views.clear();
     return reply.code(204).send();
   });
 }

@@ -54,8 +54,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (li
     }
     const built: FastifyInstance = await buildServer(slipway, { adminToken: token });
     app = built;
-    await built.listen({ host: config.host, port: config.port });
     attachWebUi(built);
+    await built.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app?.close().catch(() => undefined);
     await slipway.close();

@@ -30,6 +30,23 @@ export interface RuntimeOptions {
 
 const POLL_MS = 20;
 
+export interface SwitchOptions {
+  /** Port for the new process (default: a fresh one). */
+  port?: number;
+  /** Points traffic at the new, healthy process (publish: its dispatcher's VCL). */
+  switchTo?: (port: number) => Promise<void>;
+  onStarted?: (ms: number) => void;
+  deferStop?: (stopping: Promise<void>) => void;
+}
+
+/** A VCL compiled ahead of its switch (cold: no probes until it is used). */
+export interface PreparedVcl {
+  name: string;
+  file: string;
+  backendPort: number;
+  release: DispatcherRelease | undefined;
+}
+
 export function sameDispatcherRelease(a: DispatcherRelease | undefined, b: DispatcherRelease | undefined): boolean {
   return (a?.dispatcherImage ?? null) === (b?.dispatcherImage ?? null) && (a === undefined) === (b === undefined);
 }
@@ -137,10 +154,10 @@ export class EnvRuntime {
 
   /**
    * Starts `release` on a new port, waits for its health check, lets the caller switch
-   * traffic to it (`switchTo`), records it, then stops the old process gracefully.
+   * traffic to it (`switchTo`), records it, then stops the old process gracefully (or hands
+   * that stop to `deferStop`, so it leaves the critical path).
    */
-  async switchApp(node: AppNodeState, release: AppRelease | undefined, switchTo: (port: number) => Promise<void>,
-    onStarted: (ms: number) => void = () => undefined): Promise<void> {
+  async switchApp(node: AppNodeState, release: AppRelease | undefined, how: SwitchOptions = {}): Promise<void> {
     const key = `${this.state.environmentId}/${node.name}`;
     if (!release) { // rolled back to "nothing deployed yet"
       this.opts.supervisor?.unwatch(key);
@@ -152,16 +169,16 @@ export class EnvRuntime {
       return;
     }
     const startedAt = Date.now();
-    const port = await freePort();
+    const port = how.port ?? await freePort();
     const spawned = await this.spawnApp(node, release, port);
     node.pending = { port, process: spawned.record };
     await this.save();
     const healthy = await waitFor(() => isHealthy(port, this.state.healthPath),
-      { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 50, giveUp: () => !isOurProcess(spawned.record) });
+      { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 25, giveUp: () => !isOurProcess(spawned.record) });
     try {
       if (!healthy) throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${this.state.healthPath}`);
-      onStarted(Date.now() - startedAt);
-      await switchTo(port);
+      how.onStarted?.(Date.now() - startedAt);
+      await how.switchTo?.(port);
     } catch (err) {
       await stopProcess(spawned.record, this.opts.stopGraceMs);
       node.pending = undefined;
@@ -173,21 +190,44 @@ export class EnvRuntime {
     Object.assign(node, { process: spawned.record, port, release, pending: undefined });
     await this.save();
     this.watch(node);
-    await stopProcess(old, this.opts.stopGraceMs);
+    const stopping = stopProcess(old, this.opts.stopGraceMs);
+    if (how.deferStop) how.deferStop(stopping); else await stopping;
   }
 
   // ---- dispatchers and load balancer -----------------------------------------------------
 
-  async loadVcl(i: number, release: DispatcherRelease | undefined, backendPort: number): Promise<void> {
+  /**
+   * Writes and compiles (cold) the VCL for `release` pointing at `backendPort`. Compiling takes
+   * most of a second, so the rolling deploy does it ahead, while nodes start.
+   */
+  async prepareVcl(i: number, release: DispatcherRelease | undefined, backendPort: number): Promise<PreparedVcl> {
     const d = this.dispatcher(i);
     const pkg = await this.images.dispatcherPackage(release?.dispatcherImage);
-    const seq = d.vclSeq + 1;
+    d.vclSeq += 1;
+    const seq = d.vclSeq;
     const file = join(this.state.dir, 'dispatchers', d.name, `vcl-${seq}.vcl`);
     await writeFile(file, generateVcl({ dispatcherName: d.name, backendPort, healthPath: this.state.healthPath, pkg }));
     const name = `v${seq}`;
-    await this.varnish(i).useVcl(name, file, d.activeVcl);
-    Object.assign(d, { vclSeq: seq, activeVcl: name, vclFile: file, backendPort, release });
+    await this.varnish(i).adm('vcl.load', name, file, 'cold');
+    return { name, file, backendPort, release };
+  }
+
+  /** Switches dispatcher i to a prepared VCL and records it. */
+  async useVcl(i: number, vcl: PreparedVcl): Promise<void> {
+    const d = this.dispatcher(i);
+    const admin = this.varnish(i);
+    // A cold VCL must be warmed (probes start, `.initial` says healthy) before it can be used;
+    // back to auto afterwards so it cools down once replaced.
+    await admin.adm('vcl.state', vcl.name, 'warm');
+    await admin.adm('vcl.use', vcl.name);
+    await admin.adm('vcl.state', vcl.name, 'auto');
+    if (d.activeVcl && d.activeVcl !== vcl.name) await admin.adm('vcl.discard', d.activeVcl).catch(() => undefined);
+    Object.assign(d, { activeVcl: vcl.name, vclFile: vcl.file, backendPort: vcl.backendPort, release: vcl.release });
     await this.save();
+  }
+
+  async loadVcl(i: number, release: DispatcherRelease | undefined, backendPort: number): Promise<void> {
+    await this.useVcl(i, await this.prepareVcl(i, release, backendPort));
   }
 
   async drain(i: number): Promise<void> {

@@ -91,7 +91,7 @@ export function followEvents(href, { signal, onEvent, onOpen, onFailure }) {
     let res;
     try {
       res = await fetch(href, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token.get()}` }, signal });
-    } catch (error) {
+    } catch {
       if (!signal.aborted) setTimeout(connect, 2000);
       return;
     }

@@ -30,11 +30,11 @@ export function auditPanel(audit) {
       }),
       h('td', { text: `${Math.round(p.timeMs ?? 0)} ms` }))))) : null;
   const slowest = Array.isArray(audit.slowest) && audit.slowest.length ? h('div', {},
-    h('h4', { text: 'Slowest pages' }),
+    h('h3', { text: 'Slowest pages' }),
     h('ol.slowest', {}, audit.slowest.map((s) => h('li', { text: `${s.path} — performance ${s.performance ?? 'n/a'}, ${Math.round(s.timeMs ?? 0)} ms` })))) : null;
   const unreachable = Array.isArray(audit.unreachable) && audit.unreachable.length
     ? h('p.muted', { text: `Not audited: ${audit.unreachable.map((u) => `${u.path} (${u.reason})`).join(', ')}` }) : null;
-  return h('section.audit', { 'aria-label': 'Experience audit' }, h('h4', { text: 'Experience audit scores' }), scores, pageTable, slowest, unreachable,
+  return h('div.audit', {}, h('h3', { text: 'Scores, and the change against the previous run' }), scores, pageTable, slowest, unreachable,
     audit.error ? h('p.muted', { text: `Audit note: ${audit.error}` }) : null);
 }
 

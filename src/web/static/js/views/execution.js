@@ -93,7 +93,8 @@ class StepCard {
       this.renderControls().catch((error) => this.message.replaceChildren(errorBox(error)));
     }
     const progress = step.action === 'deploy' ? deployProgress(step.details) : null;
-    if (progress) (this.progressEl ? this.progressEl.replaceWith(progress) : this.extra.prepend(progress));
+    if (progress && this.progressEl) this.progressEl.replaceWith(progress);
+    else if (progress) this.extra.prepend(progress);
     this.progressEl = progress ?? this.progressEl;
   }
 
@@ -188,8 +189,10 @@ class StepCard {
       if (metrics.length && s.action !== 'contentAudit') extra.push(h('details', {}, h('summary', { text: `Metrics (${metrics.length})` }), metricsTable(metrics)));
     }
     if (s.action === 'contentAudit' && s.details?.audit) {
-      extra.push(auditPanel(s.details.audit));
-      extra.push(h('h4', { text: 'Trend over executions' }), await this.screen.trend());
+      const c = s.details.audit.categories ?? {};
+      extra.push(h('p.small', {}, `Scores: performance ${c.performance ?? '–'}, accessibility ${c.accessibility ?? '–'}, best practices ${c['best-practices'] ?? '–'}, SEO ${c.seo ?? '–'}. `,
+        h('a', { href: '#experience-audit', onClick: (e) => { e.preventDefault(); document.getElementById('experience-audit')?.focus(); document.getElementById('experience-audit')?.scrollIntoView(); } }, 'Details below')));
+      await this.screen.showAudit(s.details.audit);
     }
     this.controls.replaceChildren(...controls);
     this.extra.replaceChildren(...(this.progressEl ? [this.progressEl] : []), ...extra);
@@ -213,28 +216,36 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
     h('div.title-row', {}, h('h1', { text: `${pipeline?.name ?? `Pipeline ${pipelineId}`}: execution ${executionId}` }), status),
     summary, top, message, live, phasesEl);
 
+  const auditSection = h('section.card.audit-section', { id: 'experience-audit', tabindex: '-1', 'aria-labelledby': 'audit-title', hidden: true });
+  main.append(auditSection);
   let trendPromise;
   const screen = {
     refresh: () => scheduleRefresh(),
-    trend: () => {
+    async showAudit(audit) {
       trendPromise ??= get(`${paths.pipeline(programId, pipelineId)}/executions?start=0&limit=20`)
         .then((list) => trendChart(auditSeries(embedded(list, 'executions'))))
         .catch((error) => errorBox(error));
-      return trendPromise;
+      const trend = await trendPromise;
+      auditSection.replaceChildren(h('h2', { id: 'audit-title', text: 'Experience audit' }),
+        h('div.audit-grid', {}, auditPanel(audit), h('div', {}, h('h3', { text: 'Trend over executions' }), trend)));
+      auditSection.hidden = false;
     },
   };
 
   let current = first;
   function render(execution) {
     current = execution;
+    // The event stream ends with the execution; don't reconnect to a finished one.
+    if (ENDED.has(execution.status)) abort.abort();
     status.replaceChildren(badge(execution.status));
     const started = execution.createdAt;
+    const fact = (term, value, id) => h('div', {}, h('dt', { text: term }), h('dd', { text: value, id }));
     summary.replaceChildren(
-      h('dt', { text: 'Trigger' }), h('dd', { text: `${execution.trigger}${execution.pipelineExecutionMode === 'EMERGENCY' ? ' (emergency)' : ''}` }),
-      h('dt', { text: 'Started by' }), h('dd', { text: execution.user || 'automatic' }),
-      h('dt', { text: 'Started' }), h('dd', { text: formatTime(started) }),
-      h('dt', { text: 'Duration' }), h('dd', { text: duration(started, execution.finishedAt) }),
-      h('dt', { text: 'Artifacts' }), h('dd', { text: execution.artifactsVersion ?? '—' }),
+      fact('Trigger', `${execution.trigger}${execution.pipelineExecutionMode === 'EMERGENCY' ? ' (emergency)' : ''}`),
+      fact('Started by', execution.user || 'automatic'),
+      fact('Started', formatTime(started)),
+      fact('Duration', duration(started, execution.finishedAt), 'execution-duration'),
+      fact('Artifacts', execution.artifactsVersion ?? '—'),
     );
     const steps = embedded(execution, 'stepStates');
     for (const phase of phasesOf(execution, steps)) {
@@ -288,7 +299,7 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
   render(first);
   const ticker = setInterval(() => {
     for (const card of cards.values()) if (card.step.status === 'RUNNING') card.tick();
-    if (!ENDED.has(current.status)) summary.querySelectorAll('dd')[3].textContent = duration(current.createdAt, current.finishedAt);
+    if (!ENDED.has(current.status)) summary.querySelector('#execution-duration').textContent = duration(current.createdAt, current.finishedAt);
   }, 1000);
   // Events drive the screen; a slow poll covers a dropped stream, a fast one replaces it if it is missing.
   let poll = setInterval(() => { if (!ENDED.has(current.status)) scheduleRefresh(); }, 15000);

@@ -18,7 +18,7 @@ export async function renderHistory(main, [programId, pipelineId]) {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const [statusLabel, status] = select('status', 'Status', STATUSES, params.get('status') ?? '');
   const [triggerLabel, trigger] = select('trigger', 'Trigger', TRIGGERS, params.get('trigger') ?? '');
-  const tbody = h('tbody');
+  const tbody = h('tbody', { id: 'executions' });
   const count = h('p.muted', { 'aria-live': 'polite' });
   const draw = () => {
     const rows = executions.filter((e) => (!status.value || e.status === status.value) && (!trigger.value || e.trigger === trigger.value));

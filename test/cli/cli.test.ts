@@ -1,0 +1,163 @@
+// The `slipway` client commands against a real listening Slipway: most run in-process through
+// main() (same code path, captured stdout/stderr, returned exit code); a few run as real
+// processes through `node --import tsx src/cli/main.ts` to check the binary and its exit codes.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/program.ts';
+import { startTestServer, type TestServer } from './harness.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run { code: number; stdout: string; stderr: string }
+
+let server: TestServer;
+let programId: string;
+let pipelineId: string;
+
+/** Runs one command line in-process with the test server's URL, token and program. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const vars = { SLIPWAY_URL: server.url, SLIPWAY_TOKEN: server.token, SLIPWAY_PROGRAM: programId, ...env };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** Runs the real command as a child process. */
+function binary(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      timeout: 60_000,
+      env: { ...process.env, SLIPWAY_URL: server.url, SLIPWAY_TOKEN: server.token, SLIPWAY_PROGRAM: programId, ...env },
+    }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ stepMs: 30 });
+  programId = server.pipeline.programId;
+  pipelineId = server.pipeline.id;
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('slipway CLI against a running Slipway', () => {
+  it('lists programs and pipelines (table and --json)', async () => {
+    const programs = await cli(['list-programs', '--json']);
+    expect(programs.code).toBe(0);
+    expect(JSON.parse(programs.stdout).map((p: { id: string }) => p.id)).toContain(programId);
+    const pipelines = await cli(['list-pipelines']);
+    expect(pipelines.code).toBe(0);
+    expect(pipelines.stdout).toMatch(/ID\s+NAME/);
+    expect(pipelines.stdout).toContain('Production');
+  });
+
+  it('starts an execution, refuses a second start (exit 3), waits for approval, approves, finishes', async () => {
+    const started = await binary(['start-execution', pipelineId, '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const execution = JSON.parse(started.stdout) as { id: string; status: string; trigger: string };
+    expect(execution.trigger).toBe('MANUAL');
+
+    const again = await cli(['start-execution', pipelineId]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/412/);
+
+    const waiting = await cli(['wait-execution', pipelineId, '--until-waiting', '--interval', '0.3', '--timeout', '50']);
+    expect(waiting.code, waiting.stderr).toBe(0);
+    expect(waiting.stderr).toMatch(/build\s+FINISHED/); // progress on stderr
+    expect(waiting.stdout).toMatch(/approval\s+WAITING/);
+
+    const current = await cli(['get-current-execution', pipelineId, '--json']);
+    expect(current.code).toBe(0);
+    const steps = (JSON.parse(current.stdout) as { _embedded: { stepStates: { action: string; status: string }[] } })._embedded.stepStates;
+    expect(steps.find((s) => s.action === 'approval')?.status).toBe('WAITING');
+
+    const advanced = await cli(['advance-current-execution', pipelineId, '--json']);
+    expect(advanced.code, advanced.stderr).toBe(0);
+    expect(JSON.parse(advanced.stdout)).toMatchObject({ action: 'approval', body: { approved: true } });
+
+    const done = await cli(['wait-execution', pipelineId, execution.id, '--interval', '0.3', '--timeout', '50']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/FINISHED/);
+
+    // The approval records who approved, and with which body (details.user / details.input).
+    const details = await cli(['get-execution-step-details', pipelineId, execution.id, '--json']);
+    const approval = (JSON.parse(details.stdout) as { action: string; details?: { user?: string; input?: unknown } }[])
+      .find((s) => s.action === 'approval');
+    expect(approval?.details).toMatchObject({ user: 'admin', input: { approved: true } });
+
+    const idle = await cli(['get-current-execution', pipelineId]);
+    expect(idle.code).toBe(4);
+
+    const log = await cli(['get-execution-step-log', pipelineId, execution.id, 'build']);
+    expect(log.code, log.stderr).toBe(0);
+    expect(log.stdout).toContain('[test] build: part 3 of 3');
+  }, 120_000);
+
+  it('cancel-current-execution rejects a waiting approval; wait-execution then exits 5', async () => {
+    const started = await cli(['start-execution', pipelineId, '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    expect((await cli(['wait-execution', pipelineId, '--until-waiting', '--interval', '0.3', '--timeout', '50'])).code).toBe(0);
+    const cancelled = await cli(['cancel-current-execution', pipelineId, '--json']);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ action: 'approval', link: 'cancel', body: { approved: false } });
+    const end = await cli(['wait-execution', pipelineId, id, '--interval', '0.3', '--timeout', '50']);
+    expect(end.code).toBe(5);
+  });
+
+  it('list-executions --json returns newest first, with filters', async () => {
+    const all = await cli(['list-executions', pipelineId, '--json']);
+    expect(all.code).toBe(0);
+    const list = JSON.parse(all.stdout) as { id: string; status: string }[];
+    expect(list).toHaveLength(2);
+    expect(Number(list[0]?.id)).toBeGreaterThan(Number(list[1]?.id));
+    expect(list[1]?.status).toBe('FINISHED');
+    const finished = JSON.parse((await cli(['list-executions', pipelineId, '--status', 'finished', '--json'])).stdout) as unknown[];
+    expect(finished).toHaveLength(1);
+  });
+
+  it('sets and lists pipeline variables; secrets are not shown', async () => {
+    const set = await cli(['set-pipeline-variables', pipelineId, '-v', 'GREETING', 'hello', '-s', 'API_KEY', 'topsecret-value', '--service', 'build']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('GREETING');
+    expect(set.stdout).not.toContain('topsecret-value');
+    const bad = await cli(['set-pipeline-variables', pipelineId, '-v', 'ONLY_NAME']);
+    expect(bad.code).toBe(3);
+  });
+
+  it('exit codes: 2 for a bad token or unreachable server, 4 for an unknown pipeline', async () => {
+    const [badToken, unreachable, missing] = await Promise.all([
+      binary(['list-programs'], { SLIPWAY_TOKEN: 'slw_not_a_valid_token_at_all' }),
+      binary(['list-programs'], { SLIPWAY_URL: 'http://127.0.0.1:9' }),
+      binary(['get-current-execution', '987654']),
+    ]);
+    expect(badToken.code).toBe(2);
+    expect(badToken.stderr).toMatch(/token/i);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/cannot reach/);
+    expect(missing.code).toBe(4);
+  }, 120_000);
+});

@@ -1,0 +1,47 @@
+// The demo seed: a real bare git repository from the sample site, program, environments and
+// pipeline; a second run adds nothing. (Provisioning is skipped here: the topology driver has
+// its own tests; `npm start` provisions for real.)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSlipway } from '../../src/app.ts';
+import { DEMO_OPTIONS, seedDemo } from '../../src/demo/seed.ts';
+import { listEnvironments } from '../../src/store/environments.ts';
+import { listPipelines } from '../../src/store/pipelines.ts';
+import { listPrograms } from '../../src/store/programs.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'slipway-demo-seed-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('seedDemo', () => {
+  it('creates the demo once and keeps it on the next run', async () => {
+    const slipway = await createSlipway({ dataDir }, { runEngine: false });
+    try {
+      const first = await seedDemo(slipway, { provision: false });
+      expect(first.created).toBe(true);
+      expect(first.pipeline).toMatchObject({ name: 'Production', type: 'fullStack', branch: 'main' });
+      expect(first.pipeline.options).toMatchObject(DEMO_OPTIONS);
+      expect(first.environments.stage.status).toBe('ready');
+
+      // A real bare repository with the sample site on main, without build outputs.
+      const bare = fileURLToPath(first.repositoryUrl);
+      const files = execFileSync('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: bare, encoding: 'utf8' }).split('\n');
+      expect(files).toContain('slipway.yaml');
+      expect(files).toContain('package.json');
+      expect(files.some((f) => f.startsWith('node_modules/') || f.startsWith('dist/') || f.startsWith('coverage/'))).toBe(false);
+
+      const second = await seedDemo(slipway, { provision: false });
+      expect(second.created).toBe(false);
+      expect(second.pipeline.id).toBe(first.pipeline.id);
+      const db = slipway.rt.db.kysely;
+      expect((await listPrograms(db)).filter((p) => p.name === 'Demo')).toHaveLength(1);
+      expect(await listEnvironments(db, first.programId)).toHaveLength(2);
+      expect(await listPipelines(db, first.programId)).toHaveLength(1);
+    } finally {
+      await slipway.close();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+// The web UI in real headless Chromium against a real listening Slipway: sign in through the
+// #token link, Deploy, watch the steps progress live (no reload), read a log, approve, see the
+// execution finish with its experience audit; the screenshot goes to docs/execution-screen.png.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../cli/harness.ts';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const SCREENSHOT = fileURLToPath(new URL('../../docs/execution-screen.png', import.meta.url));
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ stepMs: 900 });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  // Network statuses (401 for a wrong token, 416 while a log has nothing new) are protocol, not faults.
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const step = (action: string, env?: string) =>
+  env ? `li.step[data-action="${action}"]:has(h3:text("${env}"))` : `li.step[data-action="${action}"]`;
+
+describe('web UI', () => {
+  it('rejects a wrong token with a readable message', async () => {
+    await page.goto(`${server.url}/ui/#token=not-a-valid-token-000000`);
+    await expect.poll(() => page.locator('[role="alert"]').textContent(), { timeout: 20_000 }).toMatch(/not accepted/);
+    expect(await page.evaluate(() => localStorage.getItem('slipway.token'))).toBeNull();
+  });
+
+  it('signs in with #token, deploys, shows live progress, approves, finishes', async () => {
+    await page.goto(`${server.url}/ui/#token=${encodeURIComponent(server.token)}`);
+    await page.getByRole('heading', { name: 'Programs' }).waitFor({ timeout: 20_000 });
+    // The token left the address bar.
+    expect(page.url()).not.toContain(server.token);
+    await page.getByRole('link', { name: /^Program / }).first().click();
+    await page.getByRole('button', { name: 'Deploy Production' }).click();
+    await page.waitForURL(/#\/program\/\d+\/pipeline\/\d+\/execution\/\d+$/, { timeout: 20_000 });
+    await page.getByRole('heading', { name: 'Stage Deployment' }).waitFor();
+    await page.getByRole('heading', { name: 'Stage Testing' }).waitFor();
+    await page.getByRole('heading', { name: 'Production Deployment' }).waitFor();
+
+    // Live: a marker set now survives while the steps advance (no reload), driven by events.
+    await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
+    await page.locator(`${step('build')}[data-status="RUNNING"]`).waitFor({ timeout: 30_000 });
+    await page.locator(step('build')).getByRole('button', { name: 'Show log' }).click();
+    await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('[test] build: part');
+    await page.locator(`${step('build')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('part 3 of 3');
+    await page.locator(`${step('codeQuality')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.live, p.muted.small').first().textContent()).toBeTruthy();
+
+    // Approval waits for a person; approve it.
+    const approval = page.locator(`${step('approval')}[data-status="WAITING"]`);
+    await approval.waitFor({ timeout: 60_000 });
+    await approval.getByRole('button', { name: 'Approve' }).click();
+    await page.locator(`${step('approval')}[data-status="FINISHED"]`).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator(step('approval')).locator('.who').textContent()).toMatch(/Approved by admin/);
+
+    await page.locator('.title-row .badge', { hasText: 'FINISHED' }).waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+
+    // The experience audit: scores and the trend chart.
+    const audit = page.locator('section.audit');
+    await audit.waitFor({ timeout: 20_000 });
+    expect(await audit.locator('.score').count()).toBe(4);
+    await page.locator('svg.trend').waitFor();
+
+    await page.evaluate(() => document.getElementById('toast')?.classList.remove('shown'));
+    mkdirSync(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // The history screen lists the execution and filters it.
+    await page.getByRole('link', { name: /history/ }).first().click();
+    await page.getByRole('heading', { name: /execution history/ }).waitFor();
+    await expect.poll(() => page.locator('tbody#executions tr').count()).toBe(1);
+    await page.getByLabel('Status').selectOption('FAILED');
+    await expect.poll(() => page.locator('tbody#executions tr').count()).toBe(0);
+
+    expect(problems).toEqual([]);
+  }, 180_000);
+});
