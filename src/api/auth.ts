@@ -27,7 +27,8 @@ export function allows(roles: readonly Role[], permission: Permission): boolean 
   }
 }
 
-const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/artifacts\//];
+// The UI's files are static and public; every API call they make carries the token.
+const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/artifacts\//, /^\/ui(\/|\?|$)/];
 
 /** A short-lived cache: every API call needs the user and its roles; a change shows within TTL. */
 class TtlCache<V> {

@@ -20,6 +20,7 @@ import { stepRoutes } from './routes/steps.ts';
 import { variableRoutes } from './routes/variables.ts';
 import { signingKey, UrlSigner } from './signing.ts';
 import { ViewCache } from './view-cache.ts';
+import { webPlugin } from '../web/plugin.ts';
 
 export const ADMIN_USER = 'admin';
 export const BODY_LIMIT = 1024 * 1024;
@@ -94,6 +95,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   eventRoutes(app, deps);
   hookRoutes(app, deps);
   openApiRoutes(app, routes);
+  await app.register(webPlugin);
   await app.ready();
   return app;
 }

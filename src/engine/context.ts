@@ -1,7 +1,7 @@
 // Builds what a step handler sees (StepContext) from the store.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Environment, Execution, PipelineService, StepAction, StepState } from '../domain/model.ts';
+import type { Execution, PipelineService, StepAction, StepState } from '../domain/model.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import type { StepContext } from '../steps/handler.ts';
 import type { TopologyDriver } from '../topology/driver.ts';
@@ -32,34 +32,42 @@ export async function buildContext(
   deps: ContextDeps, execution: Execution, step: StepState, signal: AbortSignal,
 ): Promise<StepContext & { closeLog(): void }> {
   const db = deps.rt.db.kysely;
-  const [program, pipeline] = await Promise.all([getProgram(db, execution.programId), getPipeline(db, execution.pipelineId)]);
+  // Independent reads in parallel: on PostgreSQL they go out on separate pooled connections.
+  const [program, pipeline, pipelineVars, environment, envVars] = await Promise.all([
+    getProgram(db, execution.programId),
+    getPipeline(db, execution.pipelineId),
+    listVariables(db, 'pipeline', execution.pipelineId),
+    step.environmentId ? getEnvironment(db, step.environmentId) : undefined,
+    step.environmentId ? listVariables(db, 'environment', step.environmentId) : [],
+  ]);
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
   const repository = await getRepository(db, program.id, pipeline.repositoryId);
   if (!repository) throw new ContextError(`repository ${pipeline.repositoryId} of pipeline ${pipeline.name} is gone`);
-  let environment: Environment | undefined;
-  if (step.environmentId) environment = await getEnvironment(db, step.environmentId);
 
-  const pipelineVars = await listVariables(db, 'pipeline', pipeline.id);
   const service = SERVICE_OF[step.action];
-  const { values: variables, secrets } = service ? variablesForService(pipelineVars, service) : { values: {}, secrets: [] };
-  const allSecrets = [...secrets, ...pipelineVars.filter((v) => v.type === 'secretString' && v.value).map((v) => v.value)];
+  const { values: variables } = service ? variablesForService(pipelineVars, service) : { values: {} };
+  const allSecrets = [...pipelineVars, ...envVars].filter((v) => v.type === 'secretString' && v.value).map((v) => v.value);
   let environmentVariables: StepContext['environmentVariables'];
   if (environment) {
-    const envVars = await listVariables(db, 'environment', environment.id);
-    const author = variablesForService(envVars, 'author');
-    const publish = variablesForService(envVars, 'publish');
-    environmentVariables = { author: author.values, publish: publish.values };
-    allSecrets.push(...author.secrets, ...publish.secrets);
+    environmentVariables = {
+      author: variablesForService(envVars, 'author').values, publish: variablesForService(envVars, 'publish').values,
+    };
   }
 
   const log = deps.logs.open(step.id, 'main', [...new Set(allSecrets)]);
-  const workDir = join(deps.dataDir, 'work', execution.id, `${step.id}-${step.attempts}`);
-  mkdirSync(workDir, { recursive: true });
+  const workDirPath = join(deps.dataDir, 'work', execution.id, `${step.id}-${step.attempts}`);
+  let workDirMade = false;
 
   return {
     program, pipeline, repository, execution, step, environment, variables, secrets: [...new Set(allSecrets)],
     ...(environmentVariables ? { environmentVariables } : {}),
-    log, signal, artifacts: deps.artifacts, driver: deps.driver, workDir, dataDir: deps.dataDir,
+    log, signal, artifacts: deps.artifacts, driver: deps.driver, dataDir: deps.dataDir,
+    // Made on first use: most steps never need scratch space.
+    get workDir() {
+      if (!workDirMade) mkdirSync(workDirPath, { recursive: true });
+      workDirMade = true;
+      return workDirPath;
+    },
     now: () => new Date(deps.rt.clock.now()),
     closeLog: () => log.close(),
     executionArtifacts: async () => (await listExecutionArtifacts(db, execution.id))

@@ -4,12 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StepState } from '../domain/model.ts';
+import type { Execution, StepState } from '../domain/model.ts';
 import type { StepEvent } from '../domain/transitions.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import { claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, renewLease } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
+import { tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, type StepChange } from './state.ts';
 
@@ -34,6 +35,8 @@ export class Engine {
   private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
+  /** Set at start and when the timer fires: only then can waiting steps be due. */
+  private timersDue = true;
   private draining = false;
   private again = false;
   private cancelTimer?: () => void;
@@ -82,7 +85,10 @@ export class Engine {
   }
 
   private async drain(): Promise<void> {
-    await this.fireDueTimers();
+    if (this.timersDue) {
+      this.timersDue = false;
+      await this.fireDueTimers();
+    }
     while (!this.stopped && this.running.size < this.concurrency) {
       const claimed = await this.claimOne();
       if (!claimed) break;
@@ -92,17 +98,23 @@ export class Engine {
 
   private async claimOne(): Promise<boolean> {
     const rt = this.o.rt;
-    return transact(rt, async (trx, changes) => {
+    // On PostgreSQL the claim is one statement outside a transaction, so an empty claim costs one
+    // round trip; SQLite has no network round trips and takes its write lock for the pick+update.
+    const claimNow = () => claimStep(rt.db.kysely, rt.db.dialect, this.workerId, rt.clock.now(), this.leaseMs);
+    const claim = rt.db.dialect === 'postgres' ? await claimNow() : await tx(rt.db, (trx) =>
+      claimStep(trx, 'sqlite', this.workerId, rt.clock.now(), this.leaseMs));
+    if (!claim) return false;
+    await transact(rt, async (trx, changes) => {
       const now = rt.clock.now();
-      const claim = await claimStep(trx, rt.db.dialect, this.workerId, now, this.leaseMs);
-      if (!claim) return false;
-      const { step, interrupted } = claim;
-      const execution = await getExecution(trx, step.executionId);
+      const execution = await getExecution(trx, claim.step.executionId);
+      const step = execution?.steps.find((s) => s.id === claim.step.id);
+      if (!execution || !step || step.leaseOwner !== this.workerId) return;
       const handler = this.o.handlers[step.action];
-      const settle = async (event: StepEvent, change: StepChange) => changes.add(await applyStepEvent(trx, step, event, change, now));
-      if (!execution || execution.status === 'CANCELLING' || execution.status === 'CANCELLED') {
+      const settle = async (event: StepEvent, change: StepChange) =>
+        changes.add(await applyStepEvent(trx, step, event, change, now, execution));
+      if (execution.status === 'CANCELLING' || execution.status === 'CANCELLED') {
         await settle('cancel', { reason: 'execution cancelled' });
-      } else if (interrupted && step.status !== 'NOT_STARTED' && !handler?.idempotent) {
+      } else if (claim.interrupted && step.status !== 'NOT_STARTED' && !handler?.idempotent) {
         await settle('error', { reason: `interrupted by a restart of Slipway; ${step.action} is not safe to run twice, so it was not re-run` });
       } else if (step.pauseBeforeRun && step.status === 'NOT_STARTED' && !step.details.resumed) {
         const pipeline = await getPipeline(trx, execution.pipelineId);
@@ -111,19 +123,20 @@ export class Engine {
         });
       } else {
         if (step.status === 'NOT_STARTED') await settle('claim', {});
-        this.launch({ ...step, status: 'RUNNING' });
+        const running: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
+        this.launch(running, { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? running : s)) });
       }
-      return true;
     });
+    return true;
   }
 
-  private launch(step: StepState): void {
+  private launch(step: StepState, execution: Execution): void {
     const abort = new AbortController();
     const entry = { executionId: step.executionId, abort, cancelled: false };
     this.running.set(step.id, entry);
     // Starts after the claim's transaction has committed (launch is called inside it).
     const p = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.run(step, entry))
+      .then(() => this.run(step, execution, entry))
       .catch((e) => this.o.onError?.(e))
       .finally(() => {
         this.running.delete(step.id);
@@ -133,11 +146,9 @@ export class Engine {
     this.inFlight.add(p);
   }
 
-  private async run(step: StepState, entry: { abort: AbortController; cancelled: boolean }): Promise<void> {
+  private async run(step: StepState, execution: Execution, entry: { abort: AbortController; cancelled: boolean }): Promise<void> {
     const rt = this.o.rt;
     const handler = this.o.handlers[step.action];
-    const execution = await getExecution(rt.db.kysely, step.executionId);
-    if (!execution) return;
     let lost = false;
     const renew = setInterval(() => {
       void renewLease(rt.db.kysely, step.id, this.workerId, rt.clock.now() + this.leaseMs).then((held) => {
@@ -165,20 +176,23 @@ export class Engine {
       ctx?.closeLog();
     }
     if (lost || (this.stopped && !entry.cancelled)) return; // another worker owns it now, or will
-    await this.complete(step.id, entry.cancelled ? null : result, crashed);
+    await this.complete(step, entry.cancelled ? null : result, crashed);
   }
 
   /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
-  private async complete(stepId: string, result: StepResult | null, crashed: boolean): Promise<void> {
+  private async complete(ran: StepState, result: StepResult | null, crashed: boolean): Promise<void> {
     const rt = this.o.rt;
-    await transact(rt, async (trx, changes) => {
-      const step = await getStep(trx, stepId);
-      if (!step || step.leaseOwner !== this.workerId) return;
+    const ended = await transact(rt, async (trx, changes) => {
+      const execution = await getExecution(trx, ran.executionId);
+      const step = execution?.steps.find((s) => s.id === ran.id);
+      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
       const now = rt.clock.now();
-      if (result === null) {
-        changes.add(await applyStepEvent(trx, step, 'cancel', { reason: 'cancelled' }, now));
-        return;
-      }
+      const settle = async (event: StepEvent, change: StepChange) => {
+        const outcome = await applyStepEvent(trx, step, event, change, now, execution);
+        changes.add(outcome);
+        return outcome.events.some((e) => e.type === 'execution.ended') ? step.executionId : undefined;
+      };
+      if (result === null) return settle('cancel', { reason: 'cancelled' });
       const event: StepEvent = crashed ? 'error' : RESULT_EVENT[result.outcome];
       const change: StepChange = {
         ...('reason' in result ? { reason: result.reason } : {}),
@@ -186,14 +200,13 @@ export class Engine {
         ...(result.details ? { details: result.details } : {}),
       };
       if (event === 'wait') {
-        const execution = await getExecution(trx, step.executionId);
-        const pipeline = execution && await getPipeline(trx, execution.pipelineId);
+        const pipeline = await getPipeline(trx, execution.pipelineId);
         change.wakeAt = now + (pipeline?.options.waitTimeoutMs ?? 0);
       }
-      changes.add(await applyStepEvent(trx, step, event, change, now));
+      return settle(event, change);
     });
-    const execution = await getExecution(rt.db.kysely, (await getStep(rt.db.kysely, stepId))?.executionId ?? '');
-    if (execution?.finishedAt) rmSync(join(this.o.dataDir, 'work', execution.id), { recursive: true, force: true });
+    // An ended execution's scratch space goes; its artifacts and logs stay.
+    if (ended) rmSync(join(this.o.dataDir, 'work', ended), { recursive: true, force: true });
   }
 
   private abortExecution(executionId: string): void {
@@ -240,6 +253,7 @@ export class Engine {
     // +1 ms: a lease is claimable only once strictly past its expiry.
     this.cancelTimer = rt.clock.setTimer(() => {
       this.timerAt = undefined;
+      this.timersDue = true;
       this.poke();
     }, at - rt.clock.now() + 1);
   }

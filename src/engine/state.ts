@@ -2,7 +2,7 @@
 // applies a domain transition to a step and carries its consequence to the execution: queue
 // the next step, or end the execution.
 import type { Kysely } from 'kysely';
-import type { ExecutionStatus, Metric, StepState, StepStatus } from '../domain/model.ts';
+import type { Execution, ExecutionStatus, Metric, StepState, StepStatus } from '../domain/model.ts';
 import {
   executionEventAfterStep, executionTransition, isExecutionTerminal, isStepTerminal, stepTransition,
   type StepEvent,
@@ -39,10 +39,12 @@ const stepEventType = (status: StepStatus): 'step.started' | 'step.waiting' | 's
 
 export async function applyStepEvent(
   trx: Kysely<Database>, step: StepState, event: StepEvent, change: StepChange, now: number,
+  /** The step's execution as read in this transaction, when the caller has it already. */
+  loaded?: Execution,
 ): Promise<Outcome> {
   const t = stepTransition(step.status, event);
   if (!t.ok) throw new TransitionRefused(t.message);
-  const execution = await getExecution(trx, step.executionId);
+  const execution = loaded ?? await getExecution(trx, step.executionId);
   if (!execution) throw new TransitionRefused(`execution ${step.executionId} is gone`);
 
   const to = t.to;

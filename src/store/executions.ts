@@ -141,24 +141,36 @@ export async function updateExecution(db: K, id: string, patch: Updateable<Execu
 
 /**
  * Claims one runnable step: queued, and either never leased or with an expired lease (its
- * worker died). PostgreSQL skips rows other workers are claiming; SQLite holds the write lock.
+ * worker died). On PostgreSQL one statement that skips rows other workers are claiming; on
+ * SQLite (no RETURNING from joined tables) a pick and an update, which the caller runs in a
+ * write transaction.
  */
 export async function claimStep(
   db: K, dialect: 'sqlite' | 'postgres', worker: string, now: number, leaseMs: number,
 ): Promise<{ step: StepState; interrupted: boolean } | undefined> {
-  let q = db.selectFrom('steps').selectAll()
+  if (dialect === 'postgres') {
+    const { rows } = await sql<Selectable<StepTable> & { previous_owner: string | null }>`
+      WITH candidate AS (
+        SELECT id, lease_owner FROM steps
+        WHERE queued_at IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < ${now})
+        ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED
+      )
+      UPDATE steps SET lease_owner = ${worker}, lease_expires_at = ${now + leaseMs}, attempts = steps.attempts + 1
+      FROM candidate WHERE steps.id = candidate.id
+      RETURNING steps.*, candidate.lease_owner AS previous_owner`.execute(db);
+    const row = rows[0];
+    // A lease that was held and ran out means the previous attempt was cut off mid-run.
+    return row && { step: toStep(row), interrupted: row.previous_owner !== null };
+  }
+  const candidate = await db.selectFrom('steps').select(['id', 'lease_owner'])
     .where('queued_at', 'is not', null)
     .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-    .orderBy('queued_at').limit(1);
-  if (dialect === 'postgres') q = q.forUpdate().skipLocked();
-  const row = await q.executeTakeFirst();
-  if (!row) return undefined;
-  // A lease that was held and ran out means the previous attempt was cut off mid-run.
-  const interrupted = row.lease_owner !== null;
-  await db.updateTable('steps')
-    .set({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: row.attempts + 1 })
-    .where('id', '=', row.id).execute();
-  return { step: toStep({ ...row, lease_owner: worker, lease_expires_at: now + leaseMs, attempts: row.attempts + 1 }), interrupted };
+    .orderBy('queued_at').limit(1).executeTakeFirst();
+  if (!candidate) return undefined;
+  const row = await db.updateTable('steps')
+    .set((eb) => ({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', candidate.id).returningAll().executeTakeFirstOrThrow();
+  return { step: toStep(row), interrupted: candidate.lease_owner !== null };
 }
 
 /** Extends a lease; false when the worker no longer holds it (another took over). */
@@ -170,11 +182,10 @@ export async function renewLease(db: K, stepId: string, worker: string, until: n
 
 /** The earliest moment something becomes due: a waiting step's deadline or an expiring lease. */
 export async function nextDueAt(db: K): Promise<number | undefined> {
-  const wake = await db.selectFrom('steps').select(sql<number | null>`min(wake_at)`.as('t'))
-    .where('wake_at', 'is not', null).executeTakeFirst();
-  const lease = await db.selectFrom('steps').select(sql<number | null>`min(lease_expires_at)`.as('t'))
-    .where('queued_at', 'is not', null).where('lease_expires_at', 'is not', null).executeTakeFirst();
-  const times = [wake?.t, lease?.t].filter((t): t is number => t !== null && t !== undefined).map(Number);
+  const { rows } = await sql<{ w: number | null; l: number | null }>`
+    SELECT (SELECT min(wake_at) FROM steps WHERE wake_at IS NOT NULL) AS w,
+           (SELECT min(lease_expires_at) FROM steps WHERE queued_at IS NOT NULL AND lease_expires_at IS NOT NULL) AS l`.execute(db);
+  const times = [rows[0]?.w, rows[0]?.l].filter((t): t is number => t !== null && t !== undefined).map(Number);
   return times.length ? Math.min(...times) : undefined;
 }
 

@@ -26,11 +26,15 @@ export class LogStore {
   open(stepId: string, name = 'main', secrets: string[] = []): LogWriter & { close(): void } {
     const path = this.pathOf(stepId, name);
     if (!path) throw new Error(`bad log name ${stepId}/${name}`);
-    mkdirSync(join(this.dataDir, 'logs', stepId), { recursive: true });
-    const fd = openSync(path, 'a');
     const key = `${stepId}/${name}`;
     let closed = false;
+    // The file is created on the first write: a step that logs nothing costs no file system work.
+    let fd: number | undefined;
     const masker = new SecretMasker(secrets, (chunk) => {
+      if (fd === undefined) {
+        mkdirSync(join(this.dataDir, 'logs', stepId), { recursive: true });
+        fd = openSync(path, 'a');
+      }
       writeSync(fd, chunk);
       this.live.emit(key, chunk);
     });
@@ -46,7 +50,7 @@ export class LogStore {
         if (closed) return;
         closed = true;
         masker.end();
-        closeSync(fd);
+        if (fd !== undefined) closeSync(fd);
         this.live.emit(`${key}:end`);
       },
     };

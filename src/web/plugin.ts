@@ -77,32 +77,5 @@ export async function webPlugin(app: FastifyInstance): Promise<void> {
   });
 }
 
-/**
- * For a server that was made ready without webPlugin: answers /ui requests in front of
- * Fastify at the HTTP server level (no auth needed: the UI is static, its API calls carry
- * the token). Does nothing when the /ui/ route exists.
- */
-export function attachWebUi(app: FastifyInstance): void {
-  if (app.hasRoute({ method: 'GET', url: '/ui/' })) return;
-  const files = loadStatic(STATIC_DIR);
-  const [fastifyHandler] = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  if (!fastifyHandler) throw new Error('web UI: the server has no request handler yet');
-  app.server.removeListener('request', fastifyHandler);
-  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!(path === '/ui' || path.startsWith('/ui/')) || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      fastifyHandler(req, res);
-      return;
-    }
-    const name = path === '/ui' || path === '/ui/' ? 'index.html' : decodeURIComponent(path.slice(4));
-    const file = files.get(name);
-    if (!file) {
-      res.writeHead(404, { 'content-type': 'application/problem+json' }).end(JSON.stringify(notFound(name)));
-      return;
-    }
-    res.writeHead(200, { ...headersFor(file), 'content-length': String(file.body.length) });
-    res.end(req.method === 'HEAD' ? undefined : file.body);
-  });
-}
 // Like fastify-plugin: the routes and the marker land on the instance it is registered on.
 (webPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;

@@ -14,7 +14,6 @@ import { createSlipway, type Slipway } from '../../src/app.ts';
 import { summarizeAudit } from '../../src/domain/audit-compare.ts';
 import type { Pipeline, PipelineOptions, StepAction } from '../../src/domain/model.ts';
 import type { StepContext, StepResult } from '../../src/steps/handler.ts';
-import { attachWebUi } from '../../src/web/plugin.ts';
 import { testHandlers, type Behaviour } from '../support/engine-handlers.ts';
 import { seedPipeline } from '../support/seed.ts';
 
@@ -73,7 +72,6 @@ export async function startTestServer(options: { stepMs?: number; pipelineOption
   });
   const token = 'slw_test_admin_token_0123456789';
   const app = await buildServer(slipway, { adminToken: token });
-  attachWebUi(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../cli/harness.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SCREENSHOT = fileURLToPath(new URL('../../docs/execution-screen.png', import.meta.url));
 
 let server: TestServer;
@@ -17,7 +17,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer({ stepMs: 900 });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   // Network statuses (401 for a wrong token, 416 while a log has nothing new) are protocol, not faults.
@@ -72,12 +72,13 @@ describe('web UI', () => {
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 
     // The experience audit: scores and the trend chart.
-    const audit = page.locator('section.audit');
+    const audit = page.locator('#experience-audit');
     await audit.waitFor({ timeout: 20_000 });
     expect(await audit.locator('.score').count()).toBe(4);
     await page.locator('svg.trend').waitFor();
 
     await page.evaluate(() => document.getElementById('toast')?.classList.remove('shown'));
+    await page.waitForTimeout(400); // the toast's fade
     mkdirSync(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 

@@ -163,7 +163,10 @@ export function registerExecutionCommands(program: Command): void {
     .option('--until-waiting', 'also return (exit 0) as soon as a step waits for a person')
     .action(action<{ interval: string; timeout?: string; untilWaiting?: boolean }, [string, string | undefined]>(
       async (ctx, opts, pipelineId, executionId) => {
-        const id = executionId ?? (await current(ctx, pipelineId)).id;
+        // No current execution: it may have ended already; wait-execution then reports the latest.
+        const id = executionId ?? (await ctx.client.currentExecution(await ctx.programId(), pipelineId))?.id
+          ?? (await ctx.client.listExecutions(await ctx.programId(), pipelineId, 1))[0]?.id;
+        if (!id) throw new CliError(`pipeline ${pipelineId} has no executions`, EXIT.notFound);
         const end = await waitForExecution(ctx, pipelineId, id, {
           intervalMs: Math.max(0.2, Number(opts.interval) || 2) * 1000,
           ...(opts.timeout ? { timeoutMs: Number(opts.timeout) * 1000 } : {}),

@@ -8,8 +8,7 @@ import { buildServer } from '../../api/server.ts';
 import { createSlipway, type Slipway } from '../../app.ts';
 import { ConfigError, loadConfig, type Config } from '../../config.ts';
 import { seedDemo } from '../../demo/seed.ts';
-import { listEnvironments } from '../../store/environments.ts';
-import { attachWebUi } from '../../web/plugin.ts';
+import { startCommitWatcher } from '../../engine/commit-watcher.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { ADMIN_TOKEN_FILE } from '../settings.ts';
 
@@ -47,14 +46,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (li
   let app: FastifyInstance | undefined;
   try {
     // Environments whose nodes kept running while Slipway was stopped are taken over first.
-    for (const environment of await listEnvironments(slipway.rt.db.kysely)) {
-      if (environment.status !== 'ready') continue;
-      await slipway.driver.adopt(environment).catch((error: unknown) =>
-        log(`[slipway] environment ${environment.id} (${environment.name}): could not adopt: ${error instanceof Error ? error.message : String(error)}`));
-    }
+    await slipway.adoptEnvironments();
     const built: FastifyInstance = await buildServer(slipway, { adminToken: token });
     app = built;
-    attachWebUi(built);
     await built.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -67,9 +61,12 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (li
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log(`Slipway listening on ${url} (data: ${config.dataDir}, database: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
   if (fresh) log(`Admin token (shown once, kept in ${join(config.dataDir, ADMIN_TOKEN_FILE)}): ${token}`);
+  // ON_COMMIT pipelines: the push hook starts them at once; this poll is the fallback.
+  const stopWatcher = startCommitWatcher(slipway, { intervalMs: 60_000, log: (line) => log(`[slipway] ${line}`) });
   return {
     config, slipway, app: running, url, adminToken: token,
     async close() {
+      await stopWatcher();
       await running.close();
       await slipway.close();
     },

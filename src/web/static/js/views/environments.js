@@ -29,9 +29,9 @@ function topologyView(view) {
   const pairs = view.dispatchers.map((d, i) => h('li.pair', {},
     h('ul.tier', { 'aria-label': `Pair ${i + 1}` }, nodeBox(d), view.publish[i] ? nodeBox(view.publish[i]) : null)));
   return h('div.topology', {},
-    h('div.tier-row', {}, h('h4', { text: 'Load balancer' }), h('ul.tier', {}, nodeBox(view.loadBalancer))),
-    h('div.tier-row', {}, h('h4', { text: 'Dispatcher → publish pairs' }), h('ol.pairs', {}, pairs)),
-    h('div.tier-row', {}, h('h4', { text: 'Author' }), h('ul.tier', {}, nodeBox(view.author))));
+    h('div.tier-row', {}, h('h3', { text: 'Load balancer' }), h('ul.tier', {}, nodeBox(view.loadBalancer))),
+    h('div.tier-row', {}, h('h3', { text: 'Dispatcher → publish pairs' }), h('ol.pairs', {}, pairs)),
+    h('div.tier-row', {}, h('h3', { text: 'Author' }), h('ul.tier', {}, nodeBox(view.author))));
 }
 
 export async function renderEnvironments(main, [programId]) {

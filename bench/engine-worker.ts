@@ -1,0 +1,15 @@
+// An engine process for the throughput bench: no-op handlers, so what is measured is
+// orchestration (claim, lease, transition, wake-up), nothing else.
+import { createSlipway } from '../src/app.ts';
+import { STEP_ACTIONS } from '../src/domain/model.ts';
+import type { HandlerRegistry } from '../src/steps/handler.ts';
+
+const handlers: HandlerRegistry = {};
+for (const action of STEP_ACTIONS) handlers[action] = { action, idempotent: true, run: async () => ({ outcome: 'finished' }) };
+
+const slipway = await createSlipway(
+  { dataDir: process.env.SLIPWAY_DATA!, databaseUrl: process.env.SLIPWAY_DATABASE_URL },
+  { handlers, concurrency: Number(process.env.CONCURRENCY ?? '8') },
+);
+process.stdout.write('ready\n');
+process.on('SIGTERM', () => void slipway.close().then(() => process.exit(0)));
