@@ -10,7 +10,8 @@ import {
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { transact, type Runtime } from './runtime.ts';
-import { applyStepEvent, artifactsVersionFor, requestCancel, setArtifactsVersion, TransitionRefused } from './state.ts';
+import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
+import { applyStepEvent, requestCancel, setArtifactsVersion, TransitionRefused } from './state.ts';
 
 export { PipelineBusyError, TransitionRefused };
 
@@ -44,7 +45,7 @@ async function create(
       programId: pipeline.programId, pipelineId: pipeline.id, pipelineType: pipeline.type, trigger, mode, user,
       steps, environmentIds: pipeline.environments, ...(source ? { sourceExecutionId: source.id } : {}),
     }, now);
-    const version = source?.artifactsVersion ?? artifactsVersionFor(execution.id, new Date(now));
+    const version = source?.artifactsVersion ?? computeArtifactsVersion(new Date(now), execution.id);
     await setArtifactsVersion(trx, execution.id, version);
     if (source) {
       // The re-execution's build step holds the source's artifacts by reference: no bytes copied.

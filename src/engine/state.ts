@@ -131,8 +131,3 @@ export async function requestCancel(
 export async function setArtifactsVersion(trx: Kysely<Database>, executionId: string, version: string): Promise<void> {
   await trx.updateTable('executions').set({ artifacts_version: version }).where('id', '=', toId(executionId)).execute();
 }
-
-export function artifactsVersionFor(executionId: string, at: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${at.getUTCFullYear()}.${at.getUTCMonth() + 1}${p(at.getUTCDate())}.${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}.${p(Number(executionId), 10)}`;
-}

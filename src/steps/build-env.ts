@@ -1,14 +1,6 @@
-// Pure pieces of the build step: the artifacts version and the build's environment, as Cloud
+// Pure pieces of the build step: the build's environment, as Cloud
 // Manager's build step sets them (CM_BUILD, BRANCH, CM_PIPELINE_ID, ...).
 import { dirname } from 'node:path';
-
-/** Cloud Manager-style version: YYYY.MDD.HHMMSS.<execution id padded to 10>, in UTC. */
-export function computeArtifactsVersion(at: Date, executionId: string): string {
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const date = `${at.getUTCFullYear()}.${at.getUTCMonth() + 1}${two(at.getUTCDate())}`;
-  const time = `${two(at.getUTCHours())}${two(at.getUTCMinutes())}${two(at.getUTCSeconds())}`;
-  return `${date}.${time}.${executionId.padStart(10, '0')}`;
-}
 
 /** PATH inside the sandbox: the node running Slipway first, then the system directories. */
 export function sandboxPath(nodeExecPath = process.execPath): string {

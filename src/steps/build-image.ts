@@ -9,7 +9,7 @@ import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 import { kubernetesManifests } from '../artifacts/manifests.ts';
 import { buildImage, unpackImage, type ImageRuntimeConfig } from '../artifacts/oci.ts';
 import { parseContract, type RepositoryContract } from '../domain/contract.ts';
-import { computeArtifactsVersion } from './build-env.ts';
+import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
 /** Replicas written into the manifests when the step has no target environment. */

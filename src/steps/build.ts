@@ -12,7 +12,8 @@ import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { runSandboxed } from '../runner/sandbox.ts';
-import { buildEnvironment, computeArtifactsVersion, failedTestsReason } from './build-env.ts';
+import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
+import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
 import { checkout, resolveBranch } from './git.ts';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';

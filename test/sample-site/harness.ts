@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { copySampleSite } from '../support/sample-repo.ts';
 import type { SampleVariant } from '../support/sample-repo.ts';
+import { freePort } from '../../src/runner/free-port.ts';
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
@@ -103,17 +103,6 @@ export async function startSite(dir: string, env: Record<string, string> = {}): 
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts Debian's chromedriver on a free port and waits until /status says ready. */
 export async function startChromedriver(): Promise<{ url: string; stop: () => Promise<void> }> {

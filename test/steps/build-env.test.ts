@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvironment, computeArtifactsVersion, failedTestsReason } from '../../src/steps/build-env.ts';
+import { computeArtifactsVersion } from '../../src/domain/artifacts-version.ts';
+import { buildEnvironment, failedTestsReason } from '../../src/steps/build-env.ts';
 
 describe('build environment', () => {
   it('computes a Cloud Manager-style artifacts version', () => {

@@ -1,7 +1,7 @@
 // A chromedriver for one UI test step: started on a free port, ready once /status says so,
 // killed when the step ends or is aborted. Tests reach it as SELENIUM_BASE_URL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from './free-port.ts';
+import { freePort } from '../../runner/free-port.ts';
 
 export const CHROMEDRIVER_PATH = '/usr/bin/chromedriver';
 export const CHROMIUM_PATH = '/usr/bin/chromium';

@@ -1,7 +1,6 @@
 // Small HTTP helpers for health checks and warm-up: one fresh connection per request
 // (no pooling), bounded by a timeout, 127.0.0.1 only.
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface HttpResult {
@@ -50,16 +49,3 @@ export async function waitFor(
   }
 }
 
-/** A port the OS reports free right now (bind port 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -5,7 +5,7 @@
 import type { DeployOptions, DeployOutcome, DeployProgress, Release } from '../driver.ts';
 import { planRollback, planRollingDeploy } from '../../domain/rolling-plan.ts';
 import { lbStateOf } from './haproxy.ts';
-import { freePort } from './http.ts';
+import { freePort } from '../../runner/free-port.ts';
 import { sameDispatcherRelease, type EnvRuntime, type PreparedVcl } from './runtime.ts';
 import type { AppRelease, DispatcherRelease } from './state.ts';
 
