@@ -9,7 +9,6 @@ import type { Runtime } from './engine/runtime.ts';
 import { Wakeup } from './engine/wakeup.ts';
 import { EventBus } from './events/bus.ts';
 import type { HandlerRegistry } from './steps/handler.ts';
-import { shippedHandlers } from './steps/registry.ts';
 import { migrate, openDb } from './store/db.ts';
 import { getEnvironment, listEnvironments } from './store/environments.ts';
 import { LogStore } from './store/logs.ts';
@@ -51,7 +50,9 @@ export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUr
   const logs = new LogStore(config.dataDir);
   const artifacts = new FsArtifactStore(config.dataDir);
   const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
-  const handlers = options.handlers ?? shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id) });
+  // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).
+  const handlers = options.handlers ?? (await import('./steps/registry.ts'))
+    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id) });
   const engine = new Engine({
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,

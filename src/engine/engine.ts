@@ -42,6 +42,7 @@ export class Engine {
   private cancelTimer?: () => void;
   private timerAt?: number;
   private unsubscribe?: () => void;
+  private keepAlive?: NodeJS.Timeout;
 
   constructor(private readonly o: EngineOptions) {
     this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -51,6 +52,9 @@ export class Engine {
 
   async start(): Promise<void> {
     this.stopped = false;
+    // A started engine keeps its process alive, even with nothing to do yet (an engine-only
+    // process has no server socket to do so); stop() lets it go.
+    this.keepAlive = setInterval(() => undefined, 2 ** 30);
     this.unsubscribe = this.o.rt.wakeup.on((reason) => {
       if (reason.kind === 'cancel') this.abortExecution(reason.executionId);
       this.poke();
@@ -61,6 +65,7 @@ export class Engine {
   /** Stops claiming; running handlers are aborted and their steps left for a lease takeover. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.keepAlive);
     this.unsubscribe?.();
     this.cancelTimer?.();
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));

@@ -90,7 +90,7 @@ describe('crash recovery', () => {
     expect(kills).toBeGreaterThanOrEqual(20);
     await verify(store, ids);
     store.cleanup();
-  }, 180_000);
+  }, 300_000);
 
   it.each<Backend>(['postgres'])('two engines on %s: one killed mid-step, the other finishes after the lease expires', async (backend) => {
     const store = await testStore(backend);

@@ -1,14 +1,12 @@
 // The web UI in real headless Chromium against a real listening Slipway: sign in through the
 // #token link, Deploy, watch the steps progress live (no reload), read a log, approve, see the
-// execution finish with its experience audit; the screenshot goes to docs/execution-screen.png.
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// execution finish with its experience audit. (The README's screenshot is taken by the
+// newcomer test, on a real pipeline run.)
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../cli/harness.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 
-const SCREENSHOT = fileURLToPath(new URL('../../docs/execution-screen.png', import.meta.url));
 
 let server: TestServer;
 let browser: Browser;
@@ -77,10 +75,6 @@ describe('web UI', () => {
     expect(await audit.locator('.score').count()).toBe(4);
     await page.locator('svg.trend').waitFor();
 
-    await page.evaluate(() => document.getElementById('toast')?.classList.remove('shown'));
-    await page.waitForTimeout(400); // the toast's fade
-    mkdirSync(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // The history screen lists the execution and filters it.
     await page.getByRole('link', { name: /history/ }).first().click();

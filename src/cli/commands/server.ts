@@ -1,99 +1,12 @@
-// `slipway serve` and `slipway demo`: the server process. It keeps its bootstrap admin token in
-// <dataDir>/admin-token (mode 600) so the CLI next to it and later restarts use the same one.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `slipway serve` and `slipway demo`. The server's modules load only when one of these runs,
+// so the client commands start fast.
 import type { Command } from 'commander';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../api/server.ts';
-import { createSlipway, type Slipway } from '../../app.ts';
-import { ConfigError, loadConfig, type Config } from '../../config.ts';
-import { seedDemo } from '../../demo/seed.ts';
-import { startCommitWatcher } from '../../engine/commit-watcher.ts';
-import { CliError, EXIT } from '../exit-codes.ts';
-import { ADMIN_TOKEN_FILE } from '../settings.ts';
-
-export interface RunningServer {
-  config: Config;
-  slipway: Slipway;
-  app: FastifyInstance;
-  url: string;
-  adminToken: string;
-  close(): Promise<void>;
-}
-
-/** The admin token: SLIPWAY_ADMIN_TOKEN, else the one kept in the data dir, else a new one kept there. */
-export function adminTokenFor(config: Config): { token: string; fresh: boolean } {
-  if (!config.adminTokenGenerated) return { token: config.adminToken, fresh: false };
-  const file = join(config.dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept) return { token: kept, fresh: false };
-  }
-  writeFileSync(file, `${config.adminToken}\n`, { mode: 0o600 });
-  return { token: config.adminToken, fresh: true };
-}
-
-export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = console.log): Promise<RunningServer> {
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.configuration);
-    throw error;
-  }
-  const slipway = await createSlipway(config, { log: (line) => log(`[slipway] ${line}`) });
-  const { token, fresh } = adminTokenFor(config);
-  let app: FastifyInstance | undefined;
-  try {
-    // Environments whose nodes kept running while Slipway was stopped are taken over first.
-    await slipway.adoptEnvironments();
-    const built: FastifyInstance = await buildServer(slipway, { adminToken: token });
-    app = built;
-    await built.listen({ host: config.host, port: config.port });
-  } catch (error) {
-    await app?.close().catch(() => undefined);
-    await slipway.close();
-    throw error;
-  }
-  const running: FastifyInstance = app;
-  const address = running.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log(`Slipway listening on ${url} (data: ${config.dataDir}, database: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
-  if (fresh) log(`Admin token (shown once, kept in ${join(config.dataDir, ADMIN_TOKEN_FILE)}): ${token}`);
-  // ON_COMMIT pipelines: the push hook starts them at once; this poll is the fallback.
-  const stopWatcher = startCommitWatcher(slipway, { intervalMs: 60_000, log: (line) => log(`[slipway] ${line}`) });
-  return {
-    config, slipway, app: running, url, adminToken: token,
-    async close() {
-      await stopWatcher();
-      await running.close();
-      await slipway.close();
-    },
-  };
-}
-
-function closeOnSignals(server: RunningServer): void {
-  let closing = false;
-  const stop = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    console.log(`${signal}: shutting down (environments keep running; they are adopted on the next start)`);
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    server.close().then(() => process.exit(0), (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-}
 
 export function registerServerCommands(program: Command): void {
   program.command('serve')
     .description('run Slipway (API, engine and UI) with the configuration from SLIPWAY_* variables')
     .action(async () => {
+      const { closeOnSignals, startServer } = await import('../server-process.ts');
       const server = await startServer();
       closeOnSignals(server);
       console.log(`UI: ${server.url}/ui/`);
@@ -102,6 +15,8 @@ export function registerServerCommands(program: Command): void {
   program.command('demo')
     .description('serve, seed the demo program (sample site, stage, prod, a production pipeline) and print a sign-in link')
     .action(async () => {
+      const { closeOnSignals, startServer } = await import('../server-process.ts');
+      const { seedDemo } = await import('../../demo/seed.ts');
       const server = await startServer();
       closeOnSignals(server);
       console.log('Seeding the demo (first run: a git repository and two environments)…');
