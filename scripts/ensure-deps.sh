@@ -24,8 +24,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
-# npm packages: install when node_modules is missing or older than the lockfile.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm packages: install when node_modules is missing or was installed from another lockfile
+# (its hash is kept in node_modules after each install).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.slipway-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "slipway: installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.slipway-lock-hash
 fi
