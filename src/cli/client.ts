@@ -116,9 +116,14 @@ export class SlipwayClient {
 
   // ---- executions -------------------------------------------------------------------------
 
-  async startExecution(programId: string, pipelineId: string, options: { emergency?: boolean } = {}): Promise<ExecutionView> {
+  async startExecution(
+    programId: string, pipelineId: string, options: { emergency?: boolean; pushUpgrade?: boolean } = {},
+  ): Promise<ExecutionView> {
     const pipeline = await this.pipeline(programId, pipelineId);
-    const href = this.executionHref(pipeline) + (options.emergency ? '?pipelineExecutionMode=EMERGENCY' : '');
+    const query = new URLSearchParams();
+    if (options.emergency) query.set('pipelineExecutionMode', 'EMERGENCY');
+    if (options.pushUpgrade) query.set('trigger', 'PUSH_UPGRADES');
+    const href = this.executionHref(pipeline) + (query.size ? `?${query}` : '');
     return (await this.request<ExecutionView>('PUT', href)).body;
   }
 

@@ -50,6 +50,8 @@ export async function applyStepEvent(
   const to = t.to;
   const patch: StepPatch = { status: to, updated_at: now };
   if (change.reason !== undefined) patch.reason = change.reason;
+  // Why a step waited stops being true once it goes on.
+  else if (step.status === 'WAITING' && to !== 'WAITING') patch.reason = null;
   if (change.metrics) patch.metrics = JSON.stringify(change.metrics);
   if (change.details) patch.details = JSON.stringify({ ...step.details, ...change.details });
   if (to === 'RUNNING' && !step.startedAt) patch.started_at = now;

@@ -190,6 +190,16 @@ describe('auth and roles', () => {
     expect((await call(h, 'PUT', `${stepOf(ex, 'codeQuality')._links.self.href as string}/cancel`, { override: false }, mgr)).status).toBe(202);
     const ended = await waitForExecution(h, started.json.id as string, (e) => e.finishedAt !== undefined);
     expect(ended.steps.find((s) => s.action === 'codeQuality')?.details.user).toBe('max');
+    // A push update is an operator's act: administrators only.
+    const pushUrl = `${p}/pipeline/${h.codeQuality.id}/execution?trigger=PUSH_UPGRADES`;
+    expect((await call(h, 'PUT', pushUrl, undefined, mgr)).status).toBe(403);
+    const push = await call(h, 'PUT', pushUrl);
+    expect(push.status).toBe(201);
+    expect(push.json.trigger).toBe('PUSH_UPGRADES');
+    await waitForExecution(h, push.json.id as string, stepIs('codeQuality', 'WAITING'));
+    const pushed = (await call(h, 'GET', `${p}/pipeline/${h.codeQuality.id}/execution`)).json;
+    expect((await call(h, 'PUT', `${stepOf(pushed, 'codeQuality')._links.self.href as string}/cancel`, { override: false })).status).toBe(202);
+    await waitForExecution(h, push.json.id as string, (e) => e.finishedAt !== undefined);
     const who = await call(h, 'GET', '/api/whoami', undefined, mgr);
     expect(who.json).toMatchObject({ name: 'max', admin: false, programs: [{ programId: h.programId, roles: ['DEPLOYMENT_MANAGER'] }] });
   });

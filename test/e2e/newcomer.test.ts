@@ -5,7 +5,8 @@
 // One shortcut, said plainly: the clone gets this checkout's node_modules by symlink, because
 // `npm ci` there would repeat the same install (and a minute of native compilation).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +27,10 @@ const dataDir = join(dir, 'data');
 let server: ChildProcess | undefined;
 
 afterAll(async () => {
-  if (server?.pid) {
+  if (server?.pid && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
     try { process.kill(-server.pid, 'SIGTERM'); } catch { /* already gone */ }
-    await new Promise((r) => setTimeout(r, 1500));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
   }
   // The environments' nodes outlive the server by design; this test tears them down.
   const slipway = await createSlipway({ dataDir }, { runEngine: false });
@@ -40,6 +42,9 @@ afterAll(async () => {
 describe('a newcomer', () => {
   it('clones, runs npm start, deploys the demo through the CLI, and sees it in the UI', async () => {
     execFileSync('git', ['clone', '-q', REPO, clone]);
+    // npm start reinstalls when node_modules came from another lockfile; then this shortcut is void.
+    const lockHash = createHash('sha256').update(readFileSync(join(clone, 'package-lock.json'))).digest('hex');
+    expect(readFileSync(join(REPO, 'node_modules', '.slipway-lock-hash'), 'utf8').trim(), 'node_modules matches the lockfile').toBe(lockHash);
     symlinkSync(join(REPO, 'node_modules'), join(clone, 'node_modules'));
     const port = await freePort();
     const env = { ...process.env, SLIPWAY_DATA: dataDir, SLIPWAY_PORT: String(port), SLIPWAY_ADMIN_TOKEN: TOKEN };

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { evaluateGate } from '../../src/domain/quality-gate.ts';
 import { parseLcov } from '../../src/runner/reports/coverage.ts';
 import { assessCodeQuality, dedupeIssues } from '../../src/steps/scan/assess.ts';
-import { detectDuplication } from '../../src/steps/scan/duplication.ts';
+import { detectDuplication, summarizeClones } from '../../src/steps/scan/duplication.ts';
 import { classifyRule } from '../../src/steps/scan/rule-mapping.ts';
 import { scanSources } from '../../src/steps/scan/scan-sources.ts';
 import { countLinesOfCode, countPhysicalLines, tokenize } from '../../src/steps/scan/tokens.ts';
@@ -79,24 +79,71 @@ describe('tokens and lines of code', () => {
 });
 
 describe('duplication', () => {
-  it('finds a block of ≥100 tokens over ≥10 lines repeated across files', () => {
-    const result = detectDuplication(Object.entries(DUPLICATED).map(([file, content]) => ({ file, content })));
+  const asSources = (files: Record<string, string>): { file: string; content: string }[] =>
+    Object.entries(files).map(([file, content]) => ({ file, content }));
+  /** `count` lines of ~16 tokens each: well over 100 tokens once count ≥ 7. */
+  const body = (count: number): string => Array.from({ length: count }, (_, i) => `  sum += weigh(items[${i}], scale[${i}], shift[${i}]) * k;`).join('\n');
+
+  it('finds a block of ≥100 tokens over ≥10 lines repeated across files', async () => {
+    const result = await detectDuplication(asSources(DUPLICATED));
     expect(result.blocks.map((b) => b.file).sort()).toEqual(['src/a.js', 'src/b.js']);
     expect(result.totalLines).toBe(32);
     expect(result.duplicatedLines).toBeGreaterThanOrEqual(24);
     expect(result.density).toBeGreaterThan(70);
+    expect(result.density).toBe(Math.round((result.duplicatedLines / 32) * 1000) / 10);
   });
 
-  it('ignores short repeats and unique code', () => {
+  it('ignores short repeats and unique code', async () => {
     const short = 'export const x = compute(a, b, c) + compute(d, e, f);\n';
-    const result = detectDuplication([{ file: 'a.js', content: short }, { file: 'b.js', content: short }]);
+    const result = await detectDuplication([{ file: 'a.js', content: short }, { file: 'b.js', content: short }]);
     expect(result).toMatchObject({ duplicatedLines: 0, density: 0, blocks: [] });
-    expect(detectDuplication([]).density).toBe(0);
+    expect((await detectDuplication([])).density).toBe(0);
+    expect((await detectDuplication(asSources(CLEAN))).density).toBe(0);
   });
 
-  it('does not count a long one-line repeat (under 10 lines)', () => {
+  it('does not count a long one-line repeat (under 10 lines)', async () => {
     const line = `export const v = [${Array.from({ length: 120 }, (_, i) => i).join(', ')}];\n`;
-    expect(detectDuplication([{ file: 'a.js', content: line }, { file: 'b.js', content: line }]).duplicatedLines).toBe(0);
+    expect((await detectDuplication([{ file: 'a.js', content: line }, { file: 'b.js', content: line }])).duplicatedLines).toBe(0);
+  });
+
+  it('needs the repeat to span 10 lines, not 9', async () => {
+    const fn = (lines: number): string => `function f(items, scale, shift, k) {\n  let sum = 0;\n${body(lines)}\n}\n`;
+    const ten = await detectDuplication([{ file: 'a.js', content: `const q = 1;\n${fn(7)}` }, { file: 'b.js', content: fn(7) }]);
+    expect(ten.blocks).toEqual([{ file: 'a.js', startLine: 2, endLine: 11 }, { file: 'b.js', startLine: 1, endLine: 10 }]);
+    const nine = await detectDuplication([{ file: 'a.js', content: fn(6) }, { file: 'b.js', content: fn(6) }]);
+    expect(nine.duplicatedLines).toBe(0);
+  });
+
+  it('counts each duplicated line once, finds repeats within one file and odd file names', async () => {
+    const block = `function g(items, scale, shift, k) {\n  let sum = 0;\n${body(12)}\n  return sum;\n}\n`;
+    const result = await detectDuplication([
+      { file: 'app/[id]/page.js', content: `${block}${block.replace('function g', 'function h')}` },
+      { file: 'src/(group)/x.js', content: block },
+    ]);
+    expect(result.totalLines).toBe(48);
+    // All three copies are wholly duplicated; the copy in page.js is covered by two clone pairs.
+    expect(result.duplicatedLines).toBeGreaterThanOrEqual(3 * 14);
+    expect(result.duplicatedLines).toBeLessThanOrEqual(48);
+    expect(new Set(result.blocks.map((b) => b.file))).toEqual(new Set(['app/[id]/page.js', 'src/(group)/x.js']));
+  });
+
+  it('merges overlapping clone ranges per file', () => {
+    const result = summarizeClones(
+      [
+        { file: 'a.js', startLine: 1, endLine: 20 }, { file: 'b.js', startLine: 5, endLine: 24 },
+        { file: 'a.js', startLine: 11, endLine: 30 }, { file: 'c.js', startLine: 1, endLine: 20 },
+        { file: 'a.js', startLine: 41, endLine: 50 }, { file: 'c.js', startLine: 31, endLine: 40 },
+      ],
+      [{ file: 'a.js', content: 'x\n'.repeat(100) }, { file: 'b.js', content: 'x\n'.repeat(50) }, { file: 'c.js', content: 'x\n'.repeat(50) }],
+    );
+    expect(result.blocks).toEqual([
+      { file: 'a.js', startLine: 1, endLine: 30 }, { file: 'a.js', startLine: 41, endLine: 50 },
+      { file: 'b.js', startLine: 5, endLine: 24 },
+      { file: 'c.js', startLine: 1, endLine: 20 }, { file: 'c.js', startLine: 31, endLine: 40 },
+    ]);
+    expect(result.duplicatedLines).toBe(30 + 10 + 20 + 20 + 10);
+    expect(result.totalLines).toBe(200);
+    expect(result.density).toBe(45);
   });
 });
 
@@ -133,6 +180,7 @@ describe('scanSources', () => {
     const scan = await scanSources(dir, ['src/**/*.{js,mjs,ts}']);
     expect(scan.files).toEqual(['src/greet.ts', 'src/math.mjs']);
     expect(scan.linesOfCode).toBe(10);
+    expect(scan.duplication).toMatchObject({ density: 0, duplicatedLines: 0, blocks: [] });
     expect(scan.parseErrors).toEqual([]);
     expect(scan.issues.filter((i) => i.type === 'VULNERABILITY')).toEqual([]);
     const assessment = assessCodeQuality({ issues: scan.issues, linesOfCode: scan.linesOfCode, coveragePercent: 90, skippedTests: 0, duplicatedLinesDensity: scan.duplication.density });
@@ -155,9 +203,21 @@ describe('scanSources', () => {
     }
   });
 
-  it('reports duplication density from the scanned files', async () => {
-    const scan = await scanSources(project(DUPLICATED), ['src/*.js']);
-    expect(scan.duplication.density).toBeGreaterThan(1);
+  it('reports duplication density from the scanned files only, writing and printing nothing', async () => {
+    const dir = project({ ...DUPLICATED, 'other/c.js': DUPLICATED['src/a.js'] });
+    const printed = vi.spyOn(process.stdout, 'write');
+    const logged = vi.spyOn(console, 'log');
+    try {
+      const scan = await scanSources(dir, ['src/*.js']);
+      expect(scan.duplication.density).toBeGreaterThan(70);
+      expect(scan.duplication.blocks.map((b) => b.file).sort()).toEqual(['src/a.js', 'src/b.js']);
+      expect(printed).not.toHaveBeenCalled();
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+      logged.mockRestore();
+    }
+    expect(readdirSync(dir).sort()).toEqual(['other', 'src']);
   });
 
   it('does not fail the security gate on hotspots in ordinary code', async () => {

@@ -20,19 +20,23 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const db = slipway.rt.db.kysely;
   const base = '/api/program/:programId/pipeline/:pipelineId';
 
-  app.put<{ Params: PlParams; Querystring: { pipelineExecutionMode?: ExecutionMode; stepId?: string } }>(`${base}/execution`, {
+  app.put<{ Params: PlParams; Querystring: { pipelineExecutionMode?: ExecutionMode; stepId?: string; trigger?: 'MANUAL' | 'PUSH_UPGRADES' } }>(`${base}/execution`, {
     schema: {
-      summary: 'Start an execution (201 + Location; 412 when busy); ?stepId= re-executes the production deployment',
+      summary: 'Start an execution (201 + Location; 412 when busy); ?stepId= re-executes the production deployment; '
+        + '?trigger=PUSH_UPGRADES (administrators) runs a push update through the pipeline',
       params: plParams,
       querystring: {
         type: 'object',
         properties: {
           pipelineExecutionMode: { type: 'string', enum: ['NORMAL', 'EMERGENCY'] }, stepId: idSchema, sourceExecutionId: idSchema,
+          trigger: { type: 'string', enum: ['MANUAL', 'PUSH_UPGRADES'] },
         },
       },
     },
   }, async (req, reply) => {
-    const user = await authorize(req, deps, req.params.programId, 'operate');
+    const trigger = req.query.trigger ?? 'MANUAL';
+    // A push update is an operator's act (Cloud Manager runs them for its customers).
+    const user = await authorize(req, deps, req.params.programId, trigger === 'PUSH_UPGRADES' ? 'admin' : 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     let execution;
     if (req.query.stepId) {
@@ -44,7 +48,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
         throw e;
       }
     } else {
-      execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger: 'MANUAL', mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
+      execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger, mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
     }
     const self = paths.execution(pipeline.programId, pipeline.id, execution.id);
     return reply.code(201).header('location', `${baseUrlOf(deps, req)}${self}`).send(executionJson(execution, await executionView(deps, pipeline)));

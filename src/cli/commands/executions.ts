@@ -58,9 +58,10 @@ export function registerExecutionCommands(program: Command): void {
     .description('start the pipeline (PUT …/execution); 412 when it is already running')
     .argument('<pipelineId>')
     .option('--emergency', 'emergency mode: skips the security and load test gates')
+    .option('--push-upgrade', 'run it as a push update (trigger PUSH_UPGRADES; administrators only)')
     .option('--wait', 'wait until the execution ends (exit 5 if it fails)')
-    .action(action<{ emergency?: boolean; wait?: boolean }, [string]>(async (ctx, opts, pipelineId) => {
-      const e = await ctx.client.startExecution(await ctx.programId(), pipelineId, { emergency: opts.emergency });
+    .action(action<{ emergency?: boolean; pushUpgrade?: boolean; wait?: boolean }, [string]>(async (ctx, opts, pipelineId) => {
+      const e = await ctx.client.startExecution(await ctx.programId(), pipelineId, { emergency: opts.emergency, pushUpgrade: opts.pushUpgrade });
       ctx.progress(`started execution ${e.id}`);
       if (!opts.wait) {
         ctx.print(e, () => describeExecution(e));

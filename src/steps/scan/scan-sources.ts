@@ -48,6 +48,6 @@ export async function scanSources(rootDir: string, patterns: string[]): Promise<
     physicalLines,
     issues: eslint.issues,
     parseErrors: eslint.parseErrors,
-    duplication: detectDuplication(contents),
+    duplication: await detectDuplication(contents),
   };
 }
