@@ -134,14 +134,6 @@ export interface MemberTable {
   role: string;
 }
 
-export interface EventTable {
-  id: Generated<number>;
-  type: string;
-  payload: string;
-  created_at: number;
-  delivered_at: number | null;
-}
-
 export interface Database {
   programs: ProgramTable;
   repositories: RepositoryTable;
@@ -155,5 +147,4 @@ export interface Database {
   users: UserTable;
   tokens: TokenTable;
   members: MemberTable;
-  events: EventTable;
 }

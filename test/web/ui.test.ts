@@ -57,7 +57,7 @@ describe('web UI', () => {
     await page.locator(`${step('build')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
     await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('part 3 of 3');
     await page.locator(`${step('codeQuality')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
-    expect(await page.locator('.live, p.muted.small').first().textContent()).toBeTruthy();
+    expect(await page.locator('.title-row .live').textContent()).toBe('Live');
 
     // Approval waits for a person; approve it.
     const approval = page.locator(`${step('approval')}[data-status="WAITING"]`);

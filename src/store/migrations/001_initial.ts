@@ -140,11 +140,4 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('role', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('members_pk', ['program_id', 'user_id', 'role'])
     .execute();
-
-  await table('events')
-    .addColumn('type', 'text', (c) => c.notNull())
-    .addColumn('payload', 'text', (c) => c.notNull())
-    .addColumn('created_at', ms, (c) => c.notNull())
-    .addColumn('delivered_at', ms)
-    .execute();
 }

@@ -83,9 +83,9 @@ export const paths = {
 
 /**
  * Follows a server-sent events stream; calls onEvent(type, data) per event. Reconnects after a
- * drop until `signal` aborts; calls onFailure(error) when the stream cannot be opened at all.
+ * drop until `signal` aborts (onDrop() first); onFailure(error) when the stream cannot be opened at all.
  */
-export function followEvents(href, { signal, onEvent, onOpen, onFailure }) {
+export function followEvents(href, { signal, onEvent, onOpen, onDrop, onFailure }) {
   const decoder = new TextDecoder();
   const connect = async () => {
     let res;
@@ -126,7 +126,9 @@ export function followEvents(href, { signal, onEvent, onOpen, onFailure }) {
     } catch {
       /* aborted or dropped */
     }
-    if (!signal.aborted) setTimeout(connect, 1000);
+    if (signal.aborted) return;
+    onDrop?.();
+    setTimeout(connect, 1000);
   };
   connect();
 }

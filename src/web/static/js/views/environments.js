@@ -11,18 +11,29 @@ function hitRatio(cache) {
   return total === 0 ? 'no requests yet' : `${Math.round((100 * cache.hits) / total)}% hits (${cache.hits}/${total})`;
 }
 
+/** "sha256:<hex>" → its first 12 hex characters (as image ids are usually shown). */
+export function shortDigest(digest) {
+  return String(digest).replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** The short digest shown; the full one as a tooltip and, for screen readers, as text. */
+function digestFact(digest) {
+  return [h('code.digest', { title: digest, 'aria-hidden': 'true', text: shortDigest(digest) }),
+    h('span.sr-only', { text: digest })];
+}
+
 function nodeBox(node) {
-  const facts = [
-    ['Release', node.release?.version ?? 'none'],
-    ['URL', node.url],
-  ];
+  const facts = [['Release', node.release?.version ?? 'none']];
+  if (node.release?.appImage) facts.push(['App image', digestFact(node.release.appImage)]);
+  if (node.release?.dispatcherImage) facts.push(['Dispatcher image', digestFact(node.release.dispatcherImage)]);
+  facts.push(['URL', node.url]);
   if (node.lbState) facts.push(['Load balancer', node.lbState]);
   const ratio = hitRatio(node.cache);
   if (ratio) facts.push(['Cache', ratio]);
   return h(`li.node.node-${node.healthy ? 'up' : 'down'}`, { 'data-node': node.name },
     h('div.node-head', {}, h('strong', { text: node.name }), ' ',
       h(`span.badge.badge-${node.healthy ? 'ok' : 'bad'}`, { text: node.healthy ? 'healthy' : 'down' })),
-    h('dl.facts', {}, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])));
+    h('dl.facts', {}, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])));
 }
 
 function topologyView(view) {

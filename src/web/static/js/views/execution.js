@@ -4,10 +4,12 @@
 import { embedded, followEvents, get, linkOf, paths, rel, request } from '../api.js';
 import { auditPanel, auditSeries, trendChart } from '../audit.js';
 import { badge, clear, duration, formatTime, h } from '../dom.js';
+import { DeployPanel } from '../deploy-view.js';
 import { LogTail } from '../log-tail.js';
 import { DONE, ENDED, GATES, phasesOf, stepLabel } from '../steps.js';
 import { errorBox, navigate, toast } from '../ui.js';
 
+const ACTIVE = new Set(['RUNNING', 'ROLLING_BACK']);
 const COMPARATORS = { GT: '>', GTE: '≥', LT: '<', LTE: '≤', EQ: '=', NEQ: '≠' };
 
 /** "approved by admin at …": who did what, from details.user / details.input. */
@@ -46,17 +48,6 @@ function metricsTable(metrics) {
         : m.override ? h('span.badge.badge-wait', { text: 'overridden' }) : h('span.badge.badge-bad', { text: 'failed' }))))));
 }
 
-/** Deploy progress records (node, action, status) a deploy step keeps in its details. */
-function deployProgress(details) {
-  for (const value of Object.values(details ?? {})) {
-    if (Array.isArray(value) && value.length && value.every((v) => v && typeof v === 'object' && 'node' in v && 'action' in v)) {
-      return h('ol.progress', { 'aria-label': 'Deployment progress' }, value.slice(-10).map((p) =>
-        h('li', { text: `${p.node}: ${p.action} ${String(p.status ?? '').toLowerCase()}${p.message ? ` — ${p.message}` : ''}` })));
-    }
-  }
-  return null;
-}
-
 class StepCard {
   constructor(screen, step) {
     this.screen = screen;
@@ -72,9 +63,10 @@ class StepCard {
     this.logButton = h('button.link', { type: 'button', 'aria-expanded': 'false' }, 'Show log');
     this.logButton.addEventListener('click', () => this.toggleLog());
     this.logBox = h('div');
+    this.deploy = step.action === 'deploy' ? new DeployPanel(step) : undefined;
     this.el = h('li.step', { 'data-step': step.id, 'data-action': step.action },
       h('div.step-head', {}, this.title, this.badge, this.time), this.reason, this.who, this.controls, this.message,
-      this.extra, h('div.step-foot', {}, this.logButton), this.logBox);
+      this.deploy?.el, this.extra, h('div.step-foot', {}, this.logButton), this.logBox);
     this.update(step);
   }
 
@@ -92,15 +84,12 @@ class StepCard {
       this.signature = signature;
       this.renderControls().catch((error) => this.message.replaceChildren(errorBox(error)));
     }
-    const progress = step.action === 'deploy' ? deployProgress(step.details) : null;
-    if (progress && this.progressEl) this.progressEl.replaceWith(progress);
-    else if (progress) this.extra.prepend(progress);
-    this.progressEl = progress ?? this.progressEl;
+    this.deploy?.update(step);
   }
 
   tick() {
     const d = duration(this.step.startedAt, this.step.finishedAt);
-    this.time.textContent = d ? (this.step.status === 'RUNNING' ? `running for ${d}` : d) : '';
+    this.time.textContent = d ? (ACTIVE.has(this.step.status) ? `running for ${d}` : d) : '';
   }
 
   toggleLog() {
@@ -195,7 +184,7 @@ class StepCard {
       await this.screen.showAudit(s.details.audit);
     }
     this.controls.replaceChildren(...controls);
-    this.extra.replaceChildren(...(this.progressEl ? [this.progressEl] : []), ...extra);
+    this.extra.replaceChildren(...extra);
   }
 }
 
@@ -207,14 +196,15 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
   const summary = h('dl.summary');
   const status = h('span');
   const top = h('div.controls');
-  const live = h('p.muted.small', { text: 'Connecting for live updates…' });
+  // Empty until the event stream is connected, and for an execution that has ended.
+  const live = h('span.live', { hidden: true });
   const phasesEl = h('div.phases');
   const message = h('div', { 'aria-live': 'polite' });
   main.append(
     h('p.crumbs', {}, h('a', { href: `#/program/${programId}` }, 'Pipelines'), ' › ',
       h('a', { href: `#/program/${programId}/pipeline/${pipelineId}/history` }, `${pipeline?.name ?? 'Pipeline'} history`)),
-    h('div.title-row', {}, h('h1', { text: `${pipeline?.name ?? `Pipeline ${pipelineId}`}: execution ${executionId}` }), status),
-    summary, top, message, live, phasesEl);
+    h('div.title-row', {}, h('h1', { text: `${pipeline?.name ?? `Pipeline ${pipelineId}`}: execution ${executionId}` }), status, live),
+    summary, top, message, phasesEl);
 
   const auditSection = h('section.card.audit-section', { id: 'experience-audit', tabindex: '-1', 'aria-labelledby': 'audit-title', hidden: true });
   main.append(auditSection);
@@ -233,10 +223,21 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
   };
 
   let current = first;
+  /** 'live' | 'reconnecting' | 'polling' | undefined (nothing shown). */
+  function showLive(state) {
+    const shown = ENDED.has(current.status) ? undefined : state;
+    live.hidden = !shown;
+    live.dataset.state = shown ?? '';
+    live.replaceChildren(...(shown === 'live' ? [h('span.live-dot', { 'aria-hidden': 'true' }), 'Live']
+      : shown === 'reconnecting' ? ['Reconnecting…']
+        : shown === 'polling' ? ['Refreshing every 2 s'] : []));
+    live.title = shown === 'live' ? 'Updates arrive as they happen' : shown === 'polling' ? 'Live updates are unavailable' : '';
+  }
+
   function render(execution) {
     current = execution;
     // The event stream ends with the execution; don't reconnect to a finished one.
-    if (ENDED.has(execution.status)) abort.abort();
+    if (ENDED.has(execution.status)) { abort.abort(); showLive(undefined); }
     status.replaceChildren(badge(execution.status));
     const started = execution.createdAt;
     const fact = (term, value, id) => h('div', {}, h('dt', { text: term }), h('dd', { text: value, id }));
@@ -298,20 +299,21 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
 
   render(first);
   const ticker = setInterval(() => {
-    for (const card of cards.values()) if (card.step.status === 'RUNNING') card.tick();
+    for (const card of cards.values()) if (ACTIVE.has(card.step.status)) card.tick();
     if (!ENDED.has(current.status)) summary.querySelector('#execution-duration').textContent = duration(current.createdAt, current.finishedAt);
   }, 1000);
   // Events drive the screen; a slow poll covers a dropped stream, a fast one replaces it if it is missing.
   let poll = setInterval(() => { if (!ENDED.has(current.status)) scheduleRefresh(); }, 15000);
-  followEvents(`${href}/events`, {
+  if (!ENDED.has(first.status)) followEvents(`${href}/events`, {
     signal: abort.signal,
-    onOpen: () => { live.textContent = 'Live: updates as they happen.'; },
+    onOpen: () => showLive('live'),
+    onDrop: () => showLive('reconnecting'),
     onEvent: (type, data) => {
       if (type === 'snapshot' && data && data.id === executionId && data._embedded) render(data);
       else scheduleRefresh();
     },
     onFailure: () => {
-      live.textContent = 'Live updates unavailable: refreshing every 2 seconds.';
+      showLive('polling');
       clearInterval(poll);
       poll = setInterval(() => { if (!ENDED.has(current.status)) scheduleRefresh(); }, 2000);
     },

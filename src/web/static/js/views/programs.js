@@ -16,6 +16,14 @@ export async function renderPrograms(main) {
     h('p', {}, h('a', { href: `#/program/${p.id}/environments` }, `Environments of ${p.name}`))))));
 }
 
+const PIPELINE_TYPES = { fullStack: 'Full stack', codeQuality: 'Code quality', devDeploy: 'Development deployment', webTier: 'Web tier' };
+
+/** Slipway's own pipeline type (slipwayType) when the API gives it, else Cloud Manager's type. */
+export function pipelineTypeText(pipeline) {
+  if (pipeline.slipwayType) return PIPELINE_TYPES[pipeline.slipwayType] ?? pipeline.slipwayType;
+  return pipeline.type ?? '';
+}
+
 function executionRoute(programId, pipelineId, executionId) {
   return `/program/${programId}/pipeline/${pipelineId}/execution/${executionId}`;
 }
@@ -62,7 +70,7 @@ export async function renderProgram(main, [programId]) {
     button.addEventListener('click', () => deploy(pl, button, status));
     if (busy) button.disabled = true;
     return h('tr', {},
-      h('th', { scope: 'row' }, pl.name, h('div.muted', { text: `${pl.type ?? ''} · ${pl.trigger ?? ''} · id ${pl.id}` })),
+      h('th', { scope: 'row' }, pl.name, h('div.muted', { text: [pipelineTypeText(pl), pl.trigger, `id ${pl.id}`].filter(Boolean).join(' · ') })),
       h('td', {}, badge(pl.status ?? 'IDLE')),
       h('td', { text: formatTime(pl.lastStartedAt) || '—' }),
       h('td', {}, current
