@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REL_BASE } from '../../src/api/hal.ts';
 import { signingKey, UrlSigner } from '../../src/api/signing.ts';
 import { addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
+import { fileURLToPath } from 'node:url';
 
-const FIXTURES = '/work/shared/reference/cloud-manager/fixtures';
+// CI lays ../shared beside the checkout.
+const FIXTURES = fileURLToPath(new URL('../../../shared/reference/cloud-manager/fixtures', import.meta.url));
 const fixture = (name: string) => JSON.parse(readFileSync(`${FIXTURES}/${name}`, 'utf8')) as Record<string, unknown>;
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
 
