@@ -51,7 +51,8 @@ const STEP_TABLE: Record<StepStatus, Partial<Record<StepEvent, StepStatus>>> = {
     // A scheduled deployment stays WAITING until its time: re-entering WAITING is allowed.
     wait: 'WAITING',
   },
-  ROLLING_BACK: { rolledBack: 'ROLLED_BACK', fail: 'FAILED', error: 'ERROR', claim: 'ROLLING_BACK' },
+  // A rollback cut off by a crash is reclaimed as a fresh run of its (idempotent) step.
+  ROLLING_BACK: { rolledBack: 'ROLLED_BACK', fail: 'FAILED', error: 'ERROR', claim: 'RUNNING', cancel: 'CANCELLED' },
   FINISHED: {},
   ERROR: {},
   FAILED: {},

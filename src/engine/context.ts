@@ -13,6 +13,7 @@ import { getPipeline } from '../store/pipelines.ts';
 import { getProgram, getRepository } from '../store/programs.ts';
 import { listVariables, variablesForService } from '../store/variables.ts';
 import { transact, type Runtime } from './runtime.ts';
+import { applyStepEvent } from './state.ts';
 
 export interface ContextDeps {
   rt: Runtime;
@@ -84,6 +85,13 @@ export async function buildContext(
         }],
         wake: false,
       });
+    }),
+    rollingBack: (reason) => transact(deps.rt, async (trx, changes) => {
+      const current = await getExecution(trx, execution.id);
+      const self = current?.steps.find((s) => s.id === step.id);
+      if (current && self?.status === 'RUNNING') {
+        changes.add(await applyStepEvent(trx, self, 'rollBack', { reason: `rolling back: ${reason}` }, deps.rt.clock.now(), current));
+      }
     }),
     previousDetails: async () => {
       const { executions } = await listExecutions(db, pipeline.id, 0, 20);

@@ -12,7 +12,7 @@ import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
 import { tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
-import { applyStepEvent, type StepChange } from './state.ts';
+import { applyStepEvent, TransitionRefused, type StepChange } from './state.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -127,7 +127,7 @@ export class Engine {
           reason: 'paused before deploying to production', wakeAt: now + (pipeline?.options.waitTimeoutMs ?? 0),
         });
       } else {
-        if (step.status === 'NOT_STARTED') await settle('claim', {});
+        if (step.status === 'NOT_STARTED' || step.status === 'ROLLING_BACK') await settle('claim', {});
         const running: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
         this.launch(running, { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? running : s)) });
       }
@@ -208,7 +208,13 @@ export class Engine {
         const pipeline = await getPipeline(trx, execution.pipelineId);
         change.wakeAt = now + (pipeline?.options.waitTimeoutMs ?? 0);
       }
-      return settle(event, change);
+      try {
+        return await settle(event, change);
+      } catch (error) {
+        // A result the step's state cannot take (a bug in a handler) must not leave it leased forever.
+        if (!(error instanceof TransitionRefused)) throw error;
+        return settle('error', { reason: `${step.action} returned ${result.outcome} while ${step.status}: ${error.message}` });
+      }
     });
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (ended) rmSync(join(this.o.dataDir, 'work', ended), { recursive: true, force: true });

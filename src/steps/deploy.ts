@@ -2,7 +2,6 @@
 // = artifactsVersion) and hands it to the topology driver's rolling deployment, writing each
 // deploy command into the step details as it happens. webTier pipelines deploy the dispatcher
 // package only. Idempotent: the driver skips pairs already on the release.
-import type { Environment } from '../domain/model.ts';
 import type { DeployProgress, Release } from '../topology/driver.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
@@ -10,20 +9,6 @@ export const APP_IMAGE = 'APP_IMAGE';
 export const DISPATCHER_IMAGE = 'DISPATCHER_IMAGE';
 /** Longest wait for a drained dispatcher's in-flight requests. */
 export const MAX_DRAIN_MS = 30_000;
-
-type ServiceVariables = { author: Record<string, string>; publish: Record<string, string> };
-
-function stringRecord(value: unknown): Record<string, string> {
-  if (!value || typeof value !== 'object') return {};
-  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-/** The environment's variables per service; until the engine provides them, from settings.variables. */
-export function serviceVariables(ctx: Pick<StepContext, 'environmentVariables'>, env: Environment): ServiceVariables {
-  if (ctx.environmentVariables) return ctx.environmentVariables;
-  const fromSettings = (env.settings as { variables?: { author?: unknown; publish?: unknown } }).variables;
-  return { author: stringRecord(fromSettings?.author), publish: stringRecord(fromSettings?.publish) };
-}
 
 function latest(artifacts: ExecutionArtifact[], type: string): ExecutionArtifact | undefined {
   return [...artifacts].reverse().find((a) => a.type === type);
@@ -62,7 +47,7 @@ export const deployHandler: StepHandler = {
     if (!dispatcherOnly && !app) return { outcome: 'failed', reason: `no ${APP_IMAGE} artifact in this execution` };
     if (dispatcherOnly && !dispatcher) return { outcome: 'failed', reason: `no ${DISPATCHER_IMAGE} artifact in this execution` };
 
-    const vars = serviceVariables(ctx, env);
+    const vars = ctx.environmentVariables ?? { author: {}, publish: {} };
     const release: Release = {
       version: ctx.execution.artifactsVersion ?? ctx.execution.id,
       appImage: app?.digest ?? '',
@@ -90,6 +75,7 @@ export const deployHandler: StepHandler = {
           nodes[p.node] = { action: p.action, status: p.status, at: p.at, ...(p.message ? { message: p.message } : {}) };
           details.write();
         },
+        onRollback: (reason) => ctx.rollingBack(reason),
       });
     } catch (err) {
       outcome = { outcome: 'failed' as const, reason: err instanceof Error ? err.message : String(err) };

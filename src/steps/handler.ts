@@ -47,6 +47,8 @@ export interface StepContext {
   recordArtifact(artifact: { digest: string; type: string; name: string; size: number }): Promise<void>;
   /** Merge live progress into the step's details (deploy commands, node progress, ...). */
   updateDetails(patch: Record<string, unknown>): Promise<void>;
+  /** Marks the step ROLLING_BACK: a deploy is putting the previous release back. */
+  rollingBack(reason: string): Promise<void>;
   /** Details of the same step action in the pipeline's previous execution (for comparisons). */
   previousDetails(): Promise<Record<string, unknown> | undefined>;
   driver: TopologyDriver;

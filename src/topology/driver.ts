@@ -56,6 +56,8 @@ export interface DeployOptions {
   signal: AbortSignal;
   log(line: string): void;
   onProgress(progress: DeployProgress): void;
+  /** Called once when a failed roll starts putting the previous release back. */
+  onRollback?(reason: string): void | Promise<void>;
 }
 
 export type DeployOutcome =

@@ -14,7 +14,7 @@ const STEP_ALLOWED: Record<string, StepStatus> = {
   'WAITING advance': 'FINISHED', 'WAITING resume': 'RUNNING', 'WAITING reject': 'FAILED', 'WAITING timeout': 'FAILED',
   'WAITING timeoutContinue': 'FINISHED', 'WAITING cancel': 'CANCELLED', 'WAITING wait': 'WAITING',
   'ROLLING_BACK rolledBack': 'ROLLED_BACK', 'ROLLING_BACK fail': 'FAILED', 'ROLLING_BACK error': 'ERROR',
-  'ROLLING_BACK claim': 'ROLLING_BACK',
+  'ROLLING_BACK claim': 'RUNNING', 'ROLLING_BACK cancel': 'CANCELLED',
 };
 
 const EXECUTION_ALLOWED: Record<string, ExecutionStatus> = {

@@ -1,6 +1,7 @@
 // The whole production pipeline with the shipped handlers, on real parts: the sample site in
 // a git repository, builds in bubblewrap, a stage and a prod topology of app processes,
-// Varnish and HAProxy, Chromium for UI tests and Lighthouse. Approve, and prod serves it.
+// Varnish and HAProxy, Chromium for UI tests and Lighthouse. A new commit reaches production,
+// re-execute puts the same artifacts back, and a broken release is rolled back on stage.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,33 +59,20 @@ describe('production pipeline, end to end', () => {
     return res.headers.get('x-app-version');
   };
 
-  it('builds, tests on stage, waits for approval, and rolls onto production', async () => {
-    const started = await startExecution(slipway.rt, pipeline, { user: 'e2e' });
-    const waiting = await until(started.id, (e) => e.status !== 'RUNNING' || e.steps.some((s) => s.action === 'approval' && s.status === 'WAITING'));
-    expect(waiting.status, summary(waiting)).toBe('RUNNING');
-    for (const s of waiting.steps.filter((x) => x.index < waiting.steps.findIndex((y) => y.action === 'approval'))) {
-      expect(['FINISHED', 'INCOMPLETE'], summary(waiting)).toContain(s.status);
-    }
-    const audit = waiting.steps.find((s) => s.action === 'contentAudit')!;
-    expect(audit.metrics.map((m) => m.kpi).sort()).toEqual(['accessibility', 'best-practices', 'performance', 'seo']);
-    const build = waiting.steps.find((s) => s.action === 'build')!;
-    expect(build.details.commitId).toMatch(/^[0-9a-f]{40}$/);
-
-    const approval = waiting.steps.find((s) => s.action === 'approval')!;
-    await advanceStep(slipway.rt, approval.id, { approved: true }, 'e2e');
-    const done = await until(started.id, (e) => e.status !== 'RUNNING');
-    expect(done.status, summary(done)).toBe('FINISHED');
-    expect(await prodVersion()).toBe(done.artifactsVersion ?? expect.any(String));
-  }, 300_000);
-
   it('a new commit reaches production, and re-execute puts the same artifacts back', async () => {
-    const first = (await reload(String(Number((await startExecution(slipway.rt, pipeline, { user: 'e2e' })).id))));
-    // Cancel is not needed: approve as soon as it waits.
+    const first = await startExecution(slipway.rt, pipeline, { user: 'e2e' });
     const firstWaiting = await until(first.id, (e) => e.status !== 'RUNNING' || e.steps.some((s) => s.action === 'approval' && s.status === 'WAITING'));
+    expect(firstWaiting.status, summary(firstWaiting)).toBe('RUNNING');
+    const approvalIndex = firstWaiting.steps.findIndex((y) => y.action === 'approval');
+    for (const s of firstWaiting.steps.slice(0, approvalIndex)) expect(['FINISHED', 'INCOMPLETE'], summary(firstWaiting)).toContain(s.status);
+    expect(firstWaiting.steps.find((s) => s.action === 'contentAudit')!.metrics.map((m) => m.kpi).sort())
+      .toEqual(['accessibility', 'best-practices', 'performance', 'seo']);
+    expect(firstWaiting.steps.find((s) => s.action === 'build')!.details.commitId).toMatch(/^[0-9a-f]{40}$/);
     await advanceStep(slipway.rt, firstWaiting.steps.find((s) => s.action === 'approval')!.id, { approved: true }, 'e2e');
     const firstDone = await until(first.id, (e) => e.status !== 'RUNNING');
     expect(firstDone.status, summary(firstDone)).toBe('FINISHED');
     const firstVersion = await prodVersion();
+    expect(firstVersion).toBe(firstDone.artifactsVersion);
 
     await commitChange(repoUrl, 'newVersion');
     const second = await startExecution(slipway.rt, pipeline, { user: 'e2e' });
@@ -100,4 +88,25 @@ describe('production pipeline, end to end', () => {
     expect(againDone.status, summary(againDone)).toBe('FINISHED');
     expect(againDone.artifactsVersion).toBe(secondDone.artifactsVersion);
   }, 400_000);
+
+  it('a release that fails its health check is rolled back on stage: ROLLED_BACK, execution FAILED', async () => {
+    await commitChange(repoUrl, 'brokenHealth');
+    const statuses: string[] = [];
+    const unsubscribe = slipway.rt.bus.subscribe((e) => {
+      if ('action' in e && e.action === 'deploy') statuses.push(e.status);
+    });
+    const started = await startExecution(slipway.rt, pipeline, { user: 'e2e' });
+    const done = await until(started.id, (e) => e.status !== 'RUNNING');
+    unsubscribe();
+    const stageDeploy = done.steps.find((s) => s.action === 'deploy' && s.environmentType === 'stage')!;
+    expect(done.status, summary(done)).toBe('FAILED');
+    expect(stageDeploy.status).toBe('ROLLED_BACK');
+    expect(stageDeploy.reason).toMatch(/health/);
+    expect(statuses).toContain('ROLLING_BACK');
+    // Stage still serves the previous release from every pair.
+    const stage = await slipway.driver.describe((await getEnvironment(slipway.rt.db.kysely, environments[0]!.id))!);
+    expect(new Set(stage.publish.map((n) => n.release?.version)).size).toBe(1);
+    expect(stage.publish[0]?.release?.version).not.toBe(done.artifactsVersion);
+    expect((await fetch(`${stage.loadBalancer.url}/`)).status).toBe(200);
+  }, 300_000);
 });

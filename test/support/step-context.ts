@@ -95,6 +95,7 @@ export function makeStepContext(overrides: StepContextOverrides = {}): TestStepC
     executionArtifacts: async () => [...priorArtifacts, ...recorded],
     recordArtifact: async (a) => { recorded.push({ ...a, stepId }); },
     updateDetails: async (patch) => { Object.assign(details, patch); },
+    rollingBack: async (reason) => { Object.assign(details, { rollingBack: reason }); },
     previousDetails: async () => previous,
     ...rest,
     log: memoryLog(),

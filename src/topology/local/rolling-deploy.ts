@@ -89,6 +89,7 @@ export class RollingDeploy {
       if (err instanceof Aborted) return { outcome: 'failed', reason };
       const rollback = planRollback({ changedPairs: changed, authorChanged, batchSize: plan.batchSize, pairCount });
       try {
+        await this.options.onRollback?.(reason);
         for (const batch of rollback.batches) {
           await this.bringBatch(batch, (i) => ({
             ...(dispatcherOnly ? {} : { app: { release: previous[i]?.app } }),
