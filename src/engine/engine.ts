@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import type { StepEvent } from '../domain/transitions.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
-import { claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, renewLease } from '../store/executions.ts';
+import {
+  claimStep, dueWaitingSteps, getExecution, getStep, leaseStep, nextDueAt, releaseLeases, renewLease,
+} from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
 import { tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
-import { applyStepEvent, TransitionRefused, type StepChange } from './state.ts';
+import { applyStepEvent, TransitionRefused, type Outcome, type StepChange } from './state.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -70,6 +72,8 @@ export class Engine {
     this.cancelTimer?.();
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
     await Promise.allSettled([...this.inFlight]);
+    // The interrupted steps are taken over at once by the next engine, not after their leases run out.
+    await releaseLeases(this.o.rt.db.kysely, this.workerId).catch((e: unknown) => this.o.onError?.(e));
   }
 
   /** Claim and start everything runnable, then arm the timer for the next due moment. */
@@ -187,15 +191,20 @@ export class Engine {
   /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
   private async complete(ran: StepState, result: StepResult | null, crashed: boolean): Promise<void> {
     const rt = this.o.rt;
-    const ended = await transact(rt, async (trx, changes) => {
+    type Completion = { ended?: string; handoff?: { step: StepState; execution: Execution } };
+    const { ended, handoff } = await transact<Completion>(rt, async (trx, changes) => {
       const execution = await getExecution(trx, ran.executionId);
       const step = execution?.steps.find((s) => s.id === ran.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
+      if (!execution || !step || step.leaseOwner !== this.workerId) return {};
       const now = rt.clock.now();
       const settle = async (event: StepEvent, change: StepChange) => {
         const outcome = await applyStepEvent(trx, step, event, change, now, execution);
         changes.add(outcome);
-        return outcome.events.some((e) => e.type === 'execution.ended') ? step.executionId : undefined;
+        const next = outcome.queued && await this.handOff(trx, outcome, execution, now);
+        return {
+          ended: outcome.events.some((e) => e.type === 'execution.ended') ? step.executionId : undefined,
+          ...(next ? { handoff: next } : {}),
+        };
       };
       if (result === null) return settle('cancel', { reason: 'cancelled' });
       const event: StepEvent = crashed ? 'error' : RESULT_EVENT[result.outcome];
@@ -216,8 +225,30 @@ export class Engine {
         return settle('error', { reason: `${step.action} returned ${result.outcome} while ${step.status}: ${error.message}` });
       }
     });
+    if (handoff) this.launch(handoff.step, handoff.execution);
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (ended) rmSync(join(this.o.dataDir, 'work', ended), { recursive: true, force: true });
+  }
+
+  /**
+   * Hot hand-off: the worker that finishes a step starts the next one itself, in the same
+   * transaction, instead of queueing it for a claim round trip (and waking every engine).
+   * Steps that pause first take the ordinary path.
+   */
+  private async handOff(
+    trx: Parameters<Parameters<typeof transact>[1]>[0], outcome: Outcome, execution: Execution, now: number,
+  ): Promise<{ step: StepState; execution: Execution } | undefined> {
+    const next = outcome.queued;
+    if (!next || this.stopped || next.pauseBeforeRun || next.status !== 'NOT_STARTED' || execution.status !== 'RUNNING') return undefined;
+    await leaseStep(trx, next.id, this.workerId, now + this.leaseMs);
+    const claimed = await applyStepEvent(trx, next, 'claim', {}, now, execution);
+    outcome.events.push(...claimed.events);
+    // Nothing is left for the other engines to claim: no wake-up for them.
+    outcome.wake = false;
+    const running: StepState = {
+      ...next, status: 'RUNNING', startedAt: new Date(now), leaseOwner: this.workerId, attempts: next.attempts + 1,
+    };
+    return { step: running, execution: { ...execution, steps: execution.steps.map((s) => (s.id === next.id ? running : s)) } };
   }
 
   private abortExecution(executionId: string): void {

@@ -32,6 +32,8 @@ export interface Outcome {
   events: PendingEvent[];
   /** Something became runnable or due: wake the engines. */
   wake: boolean;
+  /** The step this change queued (the next one of the execution). */
+  queued?: StepState;
 }
 
 const stepEventType = (status: StepStatus): 'step.started' | 'step.waiting' | 'step.ended' | 'step.updated' =>
@@ -88,6 +90,7 @@ export async function applyStepEvent(
   if (next) {
     await updateStep(trx, next.id, { queued_at: now, updated_at: now });
     outcome.wake = true;
+    outcome.queued = next;
   }
   return outcome;
 }

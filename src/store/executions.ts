@@ -173,11 +173,23 @@ export async function claimStep(
   return { step: toStep(row), interrupted: candidate.lease_owner !== null };
 }
 
+/** Leases a step the caller has just queued in the same transaction (no other worker can see it yet). */
+export async function leaseStep(db: K, stepId: string, worker: string, until: number): Promise<void> {
+  await db.updateTable('steps')
+    .set((eb) => ({ lease_owner: worker, lease_expires_at: until, attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', toId(stepId)).execute();
+}
+
 /** Extends a lease; false when the worker no longer holds it (another took over). */
 export async function renewLease(db: K, stepId: string, worker: string, until: number): Promise<boolean> {
   const r = await db.updateTable('steps').set({ lease_expires_at: until })
     .where('id', '=', toId(stepId)).where('lease_owner', '=', worker).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** Lets go of a worker's leases at once (a graceful stop), so the next engine need not wait them out. */
+export async function releaseLeases(db: K, worker: string): Promise<void> {
+  await db.updateTable('steps').set({ lease_expires_at: 0 }).where('lease_owner', '=', worker).execute();
 }
 
 /** The earliest moment something becomes due: a waiting step's deadline or an expiring lease. */

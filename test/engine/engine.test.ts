@@ -94,6 +94,28 @@ describe.each(BACKENDS)('engine on %s', (backend) => {
     expect(stepOf(e, 'buildImage').status).toBe('NOT_STARTED');
   });
 
+  it('a graceful stop hands a running step to the next engine at once (no lease wait)', async () => {
+    store = await testStore(backend);
+    let runs = 0;
+    const handlers = () => testHandlers({
+      build: async (ctx) => {
+        runs++;
+        if (runs === 1) return untilAborted(ctx.signal);
+        return { outcome: 'finished' };
+      },
+    });
+    let s = await open(handlers());
+    const pipeline = await seedPipeline(s, { options: { approval: false } });
+    const e = await startExecution(s.rt, pipeline, { user: 'ada' });
+    await waitFor(s, e.id, (x) => stepOf(x, 'build').status === 'RUNNING' && runs === 1);
+    await s.close();
+    // The default lease is 30 s: finishing well within it shows the lease was let go.
+    s = await open(handlers());
+    const done = await eventually(async () => { const x = await reload(s, e.id); return x.status === 'FINISHED' && x; }, 10_000);
+    expect(runs).toBe(2);
+    expect(stepOf(done, 'build').attempts).toBe(2);
+  });
+
   it('a handler that throws ends its step in ERROR with the reason', async () => {
     store = await testStore(backend);
     const s = await open(testHandlers({ build: async () => { throw new Error('disk full'); } }));
