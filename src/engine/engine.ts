@@ -239,7 +239,9 @@ export class Engine {
     trx: Parameters<Parameters<typeof transact>[1]>[0], outcome: Outcome, execution: Execution, now: number,
   ): Promise<{ step: StepState; execution: Execution } | undefined> {
     const next = outcome.queued;
-    if (!next || this.stopped || next.pauseBeforeRun || next.status !== 'NOT_STARTED' || execution.status !== 'RUNNING') return undefined;
+    // The finishing step still counts in `running`: with it, this engine is at most full.
+    const full = this.running.size > this.concurrency;
+    if (!next || this.stopped || full || next.pauseBeforeRun || next.status !== 'NOT_STARTED' || execution.status !== 'RUNNING') return undefined;
     await leaseStep(trx, next.id, this.workerId, now + this.leaseMs);
     const claimed = await applyStepEvent(trx, next, 'claim', {}, now, execution);
     outcome.events.push(...claimed.events);
