@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('has defaults for everything', () => {
+    const c = loadConfig({});
+    expect(c.dataDir).toMatch(/\.slipway$/);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.port).toBe(8080);
+    expect(c.adminTokenGenerated).toBe(true);
+    expect(c.adminToken).toMatch(/^slw_/);
+  });
+
+  it('takes the SLIPWAY_* variables', () => {
+    const c = loadConfig({
+      SLIPWAY_DATA: '/tmp/x', SLIPWAY_DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', SLIPWAY_PORT: '9090',
+      SLIPWAY_ADMIN_TOKEN: 'a-long-enough-admin-token',
+    });
+    expect(c).toMatchObject({ dataDir: '/tmp/x', databaseUrl: 'postgres://u@127.0.0.1:5432/db', port: 9090, adminTokenGenerated: false });
+  });
+
+  it.each([
+    ['SLIPWAY_PORT', 'eighty'], ['SLIPWAY_PORT', '70000'], ['SLIPWAY_DATABASE_URL', 'mysql://x'], ['SLIPWAY_ADMIN_TOKEN', 'short'],
+  ])('a bad %s stops start-up with a message that names it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}:`));
+  });
+});
