@@ -47,6 +47,8 @@ export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUr
   const wakeup = new Wakeup(db);
   await wakeup.start();
   const rt: Runtime = { db, wakeup, bus: new EventBus(), clock: options.clock ?? systemClock };
+  // What engines in other processes commit reaches this process's live views too.
+  const unsubscribeRemote = wakeup.onRemoteEvent((event) => rt.bus.emit(event));
   const logs = new LogStore(config.dataDir);
   const artifacts = new FsArtifactStore(config.dataDir);
   const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
@@ -70,6 +72,7 @@ export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUr
     },
     async close() {
       await engine.stop();
+      unsubscribeRemote();
       await driver.close?.();
       await wakeup.stop();
       await db.close();

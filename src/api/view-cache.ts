@@ -1,8 +1,8 @@
 // A short-lived cache of serialized execution views: the hot read (clients poll executions).
-// Entries are dropped as soon as this process's event bus reports a change to the execution
-// or its pipeline, and expire after `ttlMs` anyway, so a change made by another process (a
-// second engine on the same PostgreSQL) shows within that time. A value computed while a
-// change happened is not stored (generation check), so the cache never keeps a stale view.
+// Entries are dropped as soon as the event bus reports a change to the execution or its
+// pipeline (on PostgreSQL the bus also carries other processes' events), and expire after
+// `ttlMs` anyway. A value computed while a change happened is not stored (generation check),
+// so the cache never keeps a stale view.
 import type { EventBus } from '../events/bus.ts';
 
 interface Entry {

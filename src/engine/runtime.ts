@@ -3,10 +3,10 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { Outcome } from './state.ts';
-import type { EventBus } from '../events/bus.ts';
+import type { EventBus, SlipwayEvent } from '../events/bus.ts';
 import { tx, type Db } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
-import type { Wakeup, WakeReason } from './wakeup.ts';
+import type { News, Wakeup, WakeReason } from './wakeup.ts';
 
 export interface Runtime {
   db: Db;
@@ -32,15 +32,18 @@ export class Changes {
 /** Runs `fn` in one transaction; after commit, emits its events and wakes the engines. */
 export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, changes: Changes) => Promise<T>): Promise<T> {
   const changes = new Changes();
+  let news: News = { wakes: [], events: [] };
   const result = await tx(rt.db, async (trx) => {
     const value = await fn(trx, changes);
-    if (changes.needsWake) await rt.wakeup.inTransaction(trx);
-    for (const reason of changes.extraWakes) await rt.wakeup.inTransaction(trx, reason);
+    const at = new Date(rt.clock.now()).toISOString();
+    news = {
+      wakes: [...(changes.needsWake ? [{ kind: 'work' } as const] : []), ...changes.extraWakes],
+      events: changes.outcomes.flatMap((o) => o.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
+    };
+    await rt.wakeup.inTransaction(trx, news);
     return value;
   });
-  const at = new Date(rt.clock.now()).toISOString();
-  for (const outcome of changes.outcomes) for (const e of outcome.events) rt.bus.emit({ ...e, at });
-  for (const reason of changes.extraWakes) rt.wakeup.afterCommit(reason);
-  if (changes.needsWake) rt.wakeup.afterCommit();
+  for (const e of news.events) rt.bus.emit(e);
+  rt.wakeup.afterCommit(news);
   return result;
 }

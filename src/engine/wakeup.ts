@@ -1,19 +1,30 @@
-// Pushed wake-ups: whoever commits a change that makes work runnable (or cancels it) tells the
-// engines at once: in-process through an emitter, across processes through LISTEN/NOTIFY.
+// Pushed news of committed changes: whoever commits a change that makes work runnable (or
+// cancels it) tells the engines at once, in-process through an emitter and, on PostgreSQL,
+// across processes through LISTEN/NOTIFY. The same notification carries the transaction's
+// events, so the UI's live stream in one process sees what an engine in another one did.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
+import type { SlipwayEvent } from '../events/bus.ts';
 import type { Db } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 
-const CHANNEL = 'slipway_wake';
+const CHANNEL = 'slipway';
+/** PostgreSQL refuses payloads of 8000 bytes or more; events are dropped (wake-ups never are). */
+const MAX_PAYLOAD = 7900;
 
 export type WakeReason = { kind: 'work' } | { kind: 'cancel'; executionId: string };
 
+/** What one committed transaction announces. */
+export interface News {
+  wakes: WakeReason[];
+  events: SlipwayEvent[];
+}
+
 export class Wakeup {
   private readonly local = new EventEmitter();
-  /** Tags this process's notifications: it has already woken its own engines after commit. */
+  /** Tags this process's notifications: it has already told its own listeners after commit. */
   private readonly sender = randomUUID().slice(0, 8);
   private listener?: pg.Client;
 
@@ -27,8 +38,8 @@ export class Wakeup {
     const client = new pg.Client({ connectionString: this.db.postgresUrl });
     await client.connect();
     client.on('notification', (n) => {
-      const [from, payload] = splitSender(n.payload ?? '');
-      if (from !== this.sender) this.deliver(payload);
+      const message = parse(n.payload);
+      if (message && message.from !== this.sender) this.deliver(message, true);
     });
     client.on('error', () => undefined);
     await client.query(`LISTEN ${CHANNEL}`);
@@ -40,33 +51,43 @@ export class Wakeup {
     this.listener = undefined;
   }
 
-  /**
-   * Call inside the transaction that made the change: PostgreSQL delivers the notification
-   * at commit (to this process too, through its listener), never before.
-   */
-  async inTransaction(trx: Kysely<Database>, reason: WakeReason = { kind: 'work' }): Promise<void> {
-    if (this.db.dialect === 'postgres') await sql`SELECT pg_notify(${CHANNEL}, ${`${this.sender}|${encode(reason)}`})`.execute(trx);
+  /** Call inside the transaction: PostgreSQL delivers the notification at commit, never before. */
+  async inTransaction(trx: Kysely<Database>, news: News): Promise<void> {
+    if (this.db.dialect !== 'postgres' || (news.wakes.length === 0 && news.events.length === 0)) return;
+    let payload = JSON.stringify({ from: this.sender, ...news });
+    if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ from: this.sender, wakes: news.wakes, events: [] });
+    await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
   }
 
-  /** Call after commit: wakes the engines of this process right away. */
-  afterCommit(reason: WakeReason = { kind: 'work' }): void {
-    this.deliver(encode(reason));
+  /** Call after commit: tells this process's listeners right away. */
+  afterCommit(news: News): void {
+    this.deliver(news, false);
   }
 
+  /** Wake-ups, from this process and others. */
   on(listener: (reason: WakeReason) => void): () => void {
     this.local.on('wake', listener);
     return () => this.local.off('wake', listener);
   }
 
-  private deliver(payload: string): void {
-    this.local.emit('wake', decode(payload));
+  /** Events committed by other processes (this process's own reach its bus directly). */
+  onRemoteEvent(listener: (event: SlipwayEvent) => void): () => void {
+    this.local.on('event', listener);
+    return () => this.local.off('event', listener);
+  }
+
+  private deliver(news: News, remote: boolean): void {
+    for (const reason of news.wakes) this.local.emit('wake', reason);
+    if (remote) for (const event of news.events) this.local.emit('event', event);
   }
 }
 
-const splitSender = (p: string): [string, string] => {
-  const bar = p.indexOf('|');
-  return bar < 0 ? ['', p] : [p.slice(0, bar), p.slice(bar + 1)];
-};
-const encode = (r: WakeReason): string => (r.kind === 'cancel' ? `cancel:${r.executionId}` : 'work');
-const decode = (p: string): WakeReason =>
-  p.startsWith('cancel:') ? { kind: 'cancel', executionId: p.slice(7) } : { kind: 'work' };
+function parse(payload: string | undefined): (News & { from: string }) | undefined {
+  try {
+    const m = JSON.parse(payload ?? '') as Partial<News & { from: string }>;
+    return typeof m.from === 'string' && Array.isArray(m.wakes) && Array.isArray(m.events)
+      ? { from: m.from, wakes: m.wakes, events: m.events } : undefined;
+  } catch {
+    return undefined;
+  }
+}
