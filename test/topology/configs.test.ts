@@ -21,7 +21,7 @@ describe('generated configs', () => {
   it('VCL compiles and carries the package rules', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slw-vcl-'));
     try {
-      const vcl = generateVcl({ dispatcherName: 'dispatcher-1', backendPort: 1234, healthPath: '/health', pkg });
+      const vcl = generateVcl({ dispatcherName: 'dispatcher-1', slotPorts: [1234, 1235], healthPath: '/health', pkg });
       const file = join(dir, 'a.vcl');
       writeFileSync(file, vcl);
       const { stdout, stderr } = await run('varnishd', ['-j', 'none', '-C', '-f', file, '-n', join(dir, 'w')], { maxBuffer: 64 * 1024 * 1024 });
@@ -31,13 +31,17 @@ describe('generated configs', () => {
       expect(vcl).toContain('set beresp.ttl = 60s');
       expect(vcl).toContain('return (retry)');
       expect(vcl).toContain('X-Dispatcher = {"dispatcher-1"}');
+      // Two probed slot backends behind one director: deploys switch between them without compiling.
+      expect(vcl).toMatch(/backend slot_a \{[^}]*\.port = "1234";[^}]*\.probe = publish_health;/);
+      expect(vcl).toMatch(/backend slot_b \{[^}]*\.port = "1235";[^}]*\.probe = publish_health;/);
+      expect(vcl).toContain('set req.backend_hint = publish.backend();');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('refuses a pattern that would break out of a VCL string', () => {
-    expect(() => generateVcl({ dispatcherName: 'd', backendPort: 1, healthPath: '/h', pkg: { ...pkg, deny: ['a"}b'] } })).toThrow();
+    expect(() => generateVcl({ dispatcherName: 'd', slotPorts: [1, 2], healthPath: '/h', pkg: { ...pkg, deny: ['a"}b'] } })).toThrow();
   });
 
   it('knows which warm paths can become cache hits', () => {

@@ -94,16 +94,19 @@ export class LocalDriver implements TopologyDriver {
     await mkdir(join(dir, 'logs'), { recursive: true });
     const app = async (name: string, role: 'author' | 'publish'): Promise<AppNodeState> => ({ name, role, port: await freePort() });
     const publish: AppNodeState[] = [];
-    for (let i = 1; i <= count; i++) publish.push(await app(`publish-${i}`, 'publish'));
     const dispatchers: DispatcherState[] = [];
     for (let i = 1; i <= count; i++) {
+      // Each pair gets two fixed publish ports (slots): deploys alternate between them, so the
+      // dispatcher switches with set_health and compiles only when its package changes.
+      const slotPorts: [number, number] = [await freePort(), await freePort()];
+      publish.push({ name: `publish-${i}`, role: 'publish', port: slotPorts[0] });
       const name = `dispatcher-${i}`;
       const ddir = join(dir, 'dispatchers', name);
       await mkdir(ddir, { recursive: true });
-      const backendPort = publish[i - 1]?.port ?? 0;
       const vclFile = join(ddir, 'vcl-0.vcl');
-      await writeFile(vclFile, generateVcl({ dispatcherName: name, backendPort, healthPath, pkg: parseDispatcherPackage({}) }));
-      dispatchers.push({ name, server: `d${i}`, port: await freePort(), workDir: join(ddir, 'varnish'), backendPort, vclSeq: 0, vclFile });
+      await writeFile(vclFile, generateVcl({ dispatcherName: name, slotPorts, healthPath, pkg: parseDispatcherPackage({}) }));
+      dispatchers.push({ name, server: `d${i}`, port: await freePort(), workDir: join(ddir, 'varnish'),
+        backendPort: slotPorts[0], slotPorts, vclSeq: 0, vclFile });
     }
     const lbPort = await freePort();
     const socket = socketPathFor(dir);

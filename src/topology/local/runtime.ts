@@ -11,6 +11,7 @@ import { ImageCache, type UnpackImage } from './images.ts';
 import { startAppNode, startHaproxy, startVarnish } from './nodes.ts';
 import { isOurProcess, stopProcess } from './proc.ts';
 import { saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
+import { chooseSlot, portIsFree, slotIndex, type SlotChoice, type SlotPorts } from './slots.ts';
 import type { Supervisor } from './supervisor.ts';
 import { generateVcl, isCacheable, VarnishAdmin } from './varnish.ts';
 
@@ -40,10 +41,12 @@ export interface SwitchOptions {
   deferStop?: (stopping: Promise<void>) => void;
 }
 
-/** A VCL compiled ahead of its switch (cold: no probes until it is used). */
+/** A VCL compiled ahead of its switch (cold: no probes until it is used), its slots already routed. */
 export interface PreparedVcl {
   name: string;
   file: string;
+  slotPorts: SlotPorts;
+  /** The slot port it routes to. */
   backendPort: number;
   release: DispatcherRelease | undefined;
 }
@@ -116,7 +119,24 @@ export class EnvRuntime {
     const admin = this.varnish(i);
     const up = await waitFor(() => admin.ping(), { timeoutMs: 30_000, intervalMs: 100, giveUp: () => !isOurProcess(spawned.record) });
     if (!up) throw new Error(`${d.name}: varnishd did not start (see ${d.name}.log)`);
+    await this.restoreRouting(i);
     await this.save();
+  }
+
+  /**
+   * A (re)started varnishd forgets set_health, and `.initial` makes both slots healthy: route
+   * at once to the slot the publish node's recorded process runs on (HAProxy needs two good
+   * checks, a second, before it sends the dispatcher anything).
+   */
+  private async restoreRouting(i: number): Promise<void> {
+    const d = this.dispatcher(i);
+    if (!d.slotPorts) return; // a VCL from before slots: a single backend
+    const pubPort = this.publish(i).port;
+    const port = slotIndex(d.slotPorts, pubPort) !== undefined ? pubPort : d.backendPort;
+    const index = slotIndex(d.slotPorts, port);
+    if (index === undefined) return;
+    await this.varnish(i).routeTo(index);
+    d.backendPort = port;
   }
 
   async startLoadBalancer(): Promise<void> {
@@ -197,20 +217,34 @@ export class EnvRuntime {
 
   // ---- dispatchers and load balancer -----------------------------------------------------
 
-  /**
-   * Writes and compiles (cold) the VCL for `release` pointing at `backendPort`. Compiling takes
-   * most of a second, so the rolling deploy does it ahead, while nodes start.
-   */
-  async prepareVcl(i: number, release: DispatcherRelease | undefined, backendPort: number): Promise<PreparedVcl> {
+  /** Pair i's slots and the port its next publish process gets (see slots.ts). */
+  async chooseSlot(i: number, keepApp: boolean): Promise<SlotChoice> {
     const d = this.dispatcher(i);
+    const choice = await chooseSlot({ recorded: d.slotPorts, current: this.publish(i).port, keepApp, isFree: portIsFree, freshPort: freePort });
+    if (choice.needsVcl && d.slotPorts) this.opts.log(`${d.name}: slots ${d.slotPorts.join(',')} -> ${choice.slotPorts.join(',')}`);
+    return choice;
+  }
+
+  /**
+   * Writes and compiles (cold) the VCL for `release` declaring `slotPorts`, routed to
+   * `backendPort`. Compiling takes most of a second, so the rolling deploy does it ahead,
+   * while nodes start — and only when the dispatcher package (or the slots) change.
+   */
+  async prepareVcl(i: number, release: DispatcherRelease | undefined, slotPorts: SlotPorts, backendPort: number): Promise<PreparedVcl> {
+    const d = this.dispatcher(i);
+    const index = slotIndex(slotPorts, backendPort);
+    if (index === undefined) throw new Error(`${d.name}: port ${backendPort} is not one of the slots ${slotPorts.join(',')}`);
     const pkg = await this.images.dispatcherPackage(release?.dispatcherImage);
     d.vclSeq += 1;
     const seq = d.vclSeq;
+    await this.save(); // a name Varnish may already know is never reused, even after a crash
     const file = join(this.state.dir, 'dispatchers', d.name, `vcl-${seq}.vcl`);
-    await writeFile(file, generateVcl({ dispatcherName: d.name, backendPort, healthPath: this.state.healthPath, pkg }));
+    await writeFile(file, generateVcl({ dispatcherName: d.name, slotPorts, healthPath: this.state.healthPath, pkg }));
     const name = `v${seq}`;
-    await this.varnish(i).adm('vcl.load', name, file, 'cold');
-    return { name, file, backendPort, release };
+    const admin = this.varnish(i);
+    await admin.adm('vcl.load', name, file, 'cold');
+    await admin.routeTo(index, name); // set_health holds on a cold VCL and once it is warm
+    return { name, file, slotPorts, backendPort, release };
   }
 
   /** Switches dispatcher i to a prepared VCL and records it. */
@@ -223,12 +257,33 @@ export class EnvRuntime {
     await admin.adm('vcl.use', vcl.name);
     await admin.adm('vcl.state', vcl.name, 'auto');
     if (d.activeVcl && d.activeVcl !== vcl.name) await admin.adm('vcl.discard', d.activeVcl).catch(() => undefined);
-    Object.assign(d, { activeVcl: vcl.name, vclFile: vcl.file, backendPort: vcl.backendPort, release: vcl.release });
+    Object.assign(d, { activeVcl: vcl.name, vclFile: vcl.file, backendPort: vcl.backendPort, slotPorts: vcl.slotPorts, release: vcl.release });
     await this.save();
   }
 
-  async loadVcl(i: number, release: DispatcherRelease | undefined, backendPort: number): Promise<void> {
-    await this.useVcl(i, await this.prepareVcl(i, release, backendPort));
+  async loadVcl(i: number, release: DispatcherRelease | undefined, slotPorts: SlotPorts, backendPort: number): Promise<void> {
+    await this.useVcl(i, await this.prepareVcl(i, release, slotPorts, backendPort));
+  }
+
+  /**
+   * The compile-free switch: dispatcher i routes to the slot on `port` (its active VCL declares
+   * both). Returns once Varnish reports the new routing, so the old process may be stopped.
+   */
+  async switchSlot(i: number, port: number): Promise<void> {
+    const d = this.dispatcher(i);
+    const index = d.slotPorts ? slotIndex(d.slotPorts, port) : undefined;
+    if (index === undefined) throw new Error(`${d.name}: port ${port} is not one of its slots`);
+    await this.varnish(i).routeTo(index);
+    d.backendPort = port;
+    await this.save();
+  }
+
+  /** Is the VCL Varnish runs the one the state records? (Not certain after a crash mid-switch.) */
+  async activeVclIsRecorded(i: number): Promise<boolean> {
+    const d = this.dispatcher(i);
+    const list = await this.varnish(i).adm('vcl.list').catch(() => '');
+    const active = list.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[0] === 'active');
+    return d.activeVcl !== undefined && active?.[4] === d.activeVcl;
   }
 
   async drain(i: number): Promise<void> {

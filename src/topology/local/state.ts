@@ -33,8 +33,15 @@ export interface DispatcherState {
   workDir: string;
   process?: ProcessRecord;
   release?: DispatcherRelease;
-  /** The publish port the active VCL points at. */
+  /** The publish port the dispatcher routes to (the active slot's port). */
   backendPort: number;
+  /**
+   * The pair's two fixed publish ports, declared by the active VCL as backends slot_a and
+   * slot_b; deploys alternate between them without compiling. Absent in states written before
+   * slots existed (their VCL has a single backend on backendPort): the first deploy that
+   * changes the pair records them and compiles once.
+   */
+  slotPorts?: [number, number];
   vclSeq: number;
   /** Name Varnish knows the active VCL by ("boot" after a restart) and its file. */
   activeVcl?: string;
@@ -96,6 +103,7 @@ export function summarizeState(state: TopologyState): Record<string, unknown> {
     publish: state.publish.map(app),
     dispatchers: state.dispatchers.map((d) => ({
       name: d.name, port: d.port, pid: d.process?.pid, workDir: d.workDir, release: d.release,
+      backendPort: d.backendPort, slotPorts: d.slotPorts,
     })),
     loadBalancer: { port: state.loadBalancer.port, socket: state.loadBalancer.socket, pid: state.loadBalancer.process?.pid },
   };
