@@ -36,13 +36,13 @@ export async function recordReports(ctx: StepContext, workspace: string, contrac
     [ARTIFACT_TYPES.SARIF, contract.reports.sarif],
   ];
   const junit: string[] = [];
-  for (const [type, patterns] of groups) {
-    for (const rel of await globFiles(workspace, patterns)) {
-      const blob = await ctx.artifacts.putFile(join(workspace, rel));
-      await ctx.recordArtifact({ ...blob, type, name: rel });
-      if (type === ARTIFACT_TYPES.TEST_RESULTS) junit.push(join(workspace, rel));
-    }
-  }
+  const files = (await Promise.all(groups.map(async ([type, patterns]) =>
+    (await globFiles(workspace, patterns)).map((rel) => ({ type, rel }))))).flat();
+  await Promise.all(files.map(async ({ type, rel }) => {
+    const blob = await ctx.artifacts.putFile(join(workspace, rel));
+    await ctx.recordArtifact({ ...blob, type, name: rel });
+  }));
+  for (const { type, rel } of files) if (type === ARTIFACT_TYPES.TEST_RESULTS) junit.push(join(workspace, rel));
   return { junit };
 }
 
@@ -53,7 +53,8 @@ export async function recordReports(ctx: StepContext, workspace: string, contrac
 export async function recordBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
   const output = join(workspace, contract.app.output);
   if (!(await isDirectory(output))) return `app.output "${contract.app.output}" does not exist after the build`;
-  await recordImage(ctx, ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output);
+  // Every output is checked first, then all images are packed at once (they are independent).
+  const images: [string, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
 
   if (contract.dispatcher) {
     const dir = join(workspace, contract.dispatcher.path);
@@ -68,7 +69,7 @@ export async function recordBuildOutputs(ctx: StepContext, workspace: string, co
     } catch (err) {
       return `invalid dispatcher package: ${(err as Error).message}`;
     }
-    await recordImage(ctx, ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir);
+    images.push([ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir]);
   }
 
   const bundles: [string, string, { path: string } | undefined][] = [
@@ -78,8 +79,9 @@ export async function recordBuildOutputs(ctx: StepContext, workspace: string, co
   for (const [type, name, bundle] of bundles) {
     if (!bundle) continue;
     const dir = join(workspace, bundle.path);
-    if (await isDirectory(dir)) await recordImage(ctx, type, name, dir);
+    if (await isDirectory(dir)) images.push([type, name, dir]);
     else ctx.log.line(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
   }
+  await Promise.all(images.map(([type, name, dir]) => recordImage(ctx, type, name, dir)));
   return undefined;
 }
