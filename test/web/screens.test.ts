@@ -127,9 +127,11 @@ describe('UI screens', () => {
     await panel.waitFor({ timeout: 10_000 });
     const row = (node: string) => panel.locator(`tr[data-node="${node}"]`);
     expect(await panel.locator('tbody tr').count()).toBe(4);
-    expect(await row('author').textContent()).toMatch(/deploy.*FINISHED.*1\.0\.8/);
+    // The deployment's own version (in the headline) reads "this release" in the table.
+    expect(await panel.locator('.deploy-headline').textContent()).toContain('Release 1.0.8');
+    expect(await row('author').textContent()).toMatch(/deploy.*FINISHED.*this release/);
     expect(await row('dispatcher-2').textContent()).toContain('wait for requests to end');
-    expect(await row('publish-1').locator('td').last().textContent()).toBe('→ 1.0.8');
+    expect(await row('publish-1').locator('td').last().textContent()).toBe('→ this release');
     const all = panel.locator('details.deploy-commands');
     expect(await all.getAttribute('open')).toBeNull();
     expect(await all.locator('summary').textContent()).toBe('All deploy commands (6)');

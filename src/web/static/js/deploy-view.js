@@ -52,9 +52,12 @@ export function rollbackState(step) {
   return rolling && step.status === 'RUNNING' ? 'rolling back' : undefined;
 }
 
-/** The release cell: the version the node runs (→ the one it is going to), "previous" after a rollback. */
-function releaseCell(n) {
-  const shown = (v) => (v === 'nothing' ? 'none' : v);
+/**
+ * The release cell: the version the node runs (→ the one it is going to), "previous" after a
+ * rollback. The deployment's own version reads "this release" (it is in the headline already).
+ */
+function releaseCell(n, current) {
+  const shown = (v) => (v === 'nothing' ? 'none' : current && v?.startsWith(current) ? `this release${v.slice(current.length)}` : v);
   const text = n.target !== undefined ? `${n.release ? `${shown(n.release)} ` : ''}→ ${shown(n.target)}` : n.release ? shown(n.release) : '—';
   return h('td.release', {}, text, n.rolledBack && n.target === undefined && n.release ? h('span.muted.small.node-note', { text: 'previous' }) : null);
 }
@@ -95,7 +98,7 @@ export class DeployPanel {
       h('th', { scope: 'row', text: n.node }),
       h('td', {}, `${actionText(n.action)} `, badge(n.status),
         n.message && (n.status === 'FAILED' || !RELEASE_ACTIONS.has(n.action)) ? h('span.muted.small.node-note', { text: n.message }) : null),
-      releaseCell(n))));
+      releaseCell(n, deploy?.version))));
     this.table.hidden = commands.length === 0;
     this.all.hidden = commands.length === 0;
     this.count.textContent = `All deploy commands (${commands.length})`;
