@@ -4,8 +4,7 @@
 // (conditions evaluated true + false + covered lines, over twice the conditions + executable
 // lines). Each branch outcome counts once, so this is (branchesHit + linesHit) /
 // (branchesFound + linesFound), in percent with one decimal.
-import { readFile } from 'node:fs/promises';
-import { asReportError, ReportParseError } from './report-error.ts';
+import { foldReportFiles, ReportParseError } from './report-error.ts';
 import { attr, children, numAttr, parseXml, type XmlNode } from './xml.ts';
 
 export interface CoverageSummary {
@@ -173,16 +172,6 @@ export function parseJacoco(xml: string, fileName = 'jacoco.xml'): CoverageSumma
 }
 
 /** Reads and sums several coverage files; a malformed one throws a ReportParseError naming it. */
-export async function parseCoverageFiles(paths: string[]): Promise<CoverageSummary> {
-  let total = emptyCoverage();
-  for (const path of paths) {
-    let content: string;
-    try {
-      content = await readFile(path, 'utf8');
-    } catch (error) {
-      throw asReportError(path, error);
-    }
-    total = mergeCoverage(total, parseCoverage(content, path));
-  }
-  return total;
+export function parseCoverageFiles(paths: string[]): Promise<CoverageSummary> {
+  return foldReportFiles(paths, parseCoverage, mergeCoverage, emptyCoverage());
 }

@@ -3,8 +3,7 @@
 // `--test-reporter=junit` puts top-level tests there) and `<failure>`, `<error>`, `<skipped>`.
 // Counts come from the test cases themselves, not from suite attributes, which tools fill in
 // inconsistently (Node counts nested tests in the parent suite, Maven Surefire does not).
-import { readFile } from 'node:fs/promises';
-import { asReportError, ReportParseError } from './report-error.ts';
+import { foldReportFiles, ReportParseError } from './report-error.ts';
 import { attr, children, parseXml, text, type XmlNode } from './xml.ts';
 
 export interface JUnitSummary {
@@ -79,16 +78,6 @@ export function addJUnitSummaries(a: JUnitSummary, b: JUnitSummary): JUnitSummar
 }
 
 /** Reads and sums several JUnit files; a malformed one throws a ReportParseError naming it. */
-export async function parseJUnitFiles(paths: string[]): Promise<JUnitSummary> {
-  let total = emptyJUnitSummary();
-  for (const path of paths) {
-    let xml: string;
-    try {
-      xml = await readFile(path, 'utf8');
-    } catch (error) {
-      throw asReportError(path, error);
-    }
-    total = addJUnitSummaries(total, parseJUnit(xml, path));
-  }
-  return total;
+export function parseJUnitFiles(paths: string[]): Promise<JUnitSummary> {
+  return foldReportFiles(paths, parseJUnit, addJUnitSummaries, emptyJUnitSummary());
 }

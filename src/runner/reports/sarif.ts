@@ -6,9 +6,8 @@
 // ≥4 major, >0 minor; otherwise from the level — error → critical, warning → major,
 // note → minor, none → info. (SARIF's default level is warning.)
 // Results that are suppressed, or whose kind is not `fail`, are not issues.
-import { readFile } from 'node:fs/promises';
 import { severityFromScore, type IssueSeverity, type IssueType, type ScanIssue } from '../../domain/issues.ts';
-import { asReportError, ReportParseError } from './report-error.ts';
+import { foldReportFiles, ReportParseError } from './report-error.ts';
 
 type Json = Record<string, unknown>;
 
@@ -126,16 +125,6 @@ export function parseSarif(content: string, file = 'report.sarif'): ScanIssue[] 
   return issues;
 }
 
-export async function parseSarifFiles(paths: string[]): Promise<ScanIssue[]> {
-  const issues: ScanIssue[] = [];
-  for (const path of paths) {
-    let content: string;
-    try {
-      content = await readFile(path, 'utf8');
-    } catch (error) {
-      throw asReportError(path, error);
-    }
-    issues.push(...parseSarif(content, path));
-  }
-  return issues;
+export function parseSarifFiles(paths: string[]): Promise<ScanIssue[]> {
+  return foldReportFiles(paths, parseSarif, (all: ScanIssue[], some: ScanIssue[]) => [...all, ...some], []);
 }
