@@ -33,10 +33,13 @@ afterAll(async () => {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
   }
   // The environments' nodes outlive the server by design; this test tears them down.
-  const slipway = await createSlipway({ dataDir }, { runEngine: false });
-  for (const env of await listEnvironments(slipway.rt.db.kysely)) await slipway.driver.destroy(env).catch(() => undefined);
-  await slipway.close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    const slipway = await createSlipway({ dataDir }, { runEngine: false });
+    for (const env of await listEnvironments(slipway.rt.db.kysely)) await slipway.driver.destroy(env).catch(() => undefined);
+    await slipway.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('a newcomer', () => {
