@@ -9,7 +9,7 @@ for (const action of STEP_ACTIONS) handlers[action] = { action, idempotent: true
 
 const slipway = await createSlipway(
   { dataDir: process.env.SLIPWAY_DATA!, databaseUrl: process.env.SLIPWAY_DATABASE_URL },
-  { handlers, concurrency: Number(process.env.CONCURRENCY ?? '8') },
+  { handlers, concurrency: Number(process.env.CONCURRENCY ?? '8'), log: (line) => process.stderr.write(`${line}\n`) },
 );
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => void slipway.close().then(() => process.exit(0)));

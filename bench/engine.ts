@@ -110,7 +110,7 @@ function startWorker(dataDir: string, databaseUrl: string): Promise<ChildProcess
   });
 }
 
-async function throughput(adminUrl: string, engines: number, pipelines: number): Promise<number> {
+export async function throughput(adminUrl: string, engines: number, pipelines: number): Promise<number> {
   const databaseUrl = await createDatabase(adminUrl, 'bench');
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   const admin = await createSlipway({ dataDir, databaseUrl }, { runEngine: false });

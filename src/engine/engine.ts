@@ -8,13 +8,13 @@ import type { Execution, StepState } from '../domain/model.ts';
 import type { StepEvent } from '../domain/transitions.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimStep, dueWaitingSteps, getExecution, getStep, leaseStep, nextDueAt, releaseLeases, renewLease,
+  claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
 import { tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
-import { applyStepEvent, TransitionRefused, type Outcome, type StepChange } from './state.ts';
+import { applyStepEvent, TransitionRefused, type StepChange } from './state.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -113,11 +113,11 @@ export class Engine {
     const claim = rt.db.dialect === 'postgres' ? await claimNow() : await tx(rt.db, (trx) =>
       claimStep(trx, 'sqlite', this.workerId, rt.clock.now(), this.leaseMs));
     if (!claim) return false;
-    await transact(rt, async (trx, changes) => {
+    const launch = await transact(rt, async (trx, changes) => {
       const now = rt.clock.now();
       const execution = await getExecution(trx, claim.step.executionId);
       const step = execution?.steps.find((s) => s.id === claim.step.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return;
+      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
       const handler = this.o.handlers[step.action];
       const settle = async (event: StepEvent, change: StepChange) =>
         changes.add(await applyStepEvent(trx, step, event, change, now, execution));
@@ -133,9 +133,12 @@ export class Engine {
       } else {
         if (step.status === 'NOT_STARTED' || step.status === 'ROLLING_BACK') await settle('claim', {});
         const running: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
-        this.launch(running, { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? running : s)) });
+        return { step: running, execution: { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? running : s)) } };
       }
+      return undefined;
     });
+    // Started only once the claim has committed.
+    if (launch) this.launch(launch.step, launch.execution);
     return true;
   }
 
@@ -143,8 +146,7 @@ export class Engine {
     const abort = new AbortController();
     const entry = { executionId: step.executionId, abort, cancelled: false };
     this.running.set(step.id, entry);
-    // Starts after the claim's transaction has committed (launch is called inside it).
-    const p = new Promise<void>((resolve) => setImmediate(resolve))
+    const p = Promise.resolve()
       .then(() => this.run(step, execution, entry))
       .catch((e) => this.o.onError?.(e))
       .finally(() => {
@@ -197,13 +199,18 @@ export class Engine {
       const step = execution?.steps.find((s) => s.id === ran.id);
       if (!execution || !step || step.leaseOwner !== this.workerId) return {};
       const now = rt.clock.now();
-      const settle = async (event: StepEvent, change: StepChange) => {
-        const outcome = await applyStepEvent(trx, step, event, change, now, execution);
+      // Hot hand-off: this worker starts the next step itself, claimed in the same transaction,
+      // instead of a claim round trip (and a wake-up of every engine). `running` still counts
+      // the finishing step, so with it this engine is at most full.
+      const handOff = !this.stopped && this.running.size <= this.concurrency
+        ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined;
+      const settle = async (event: StepEvent, change: StepChange): Promise<Completion> => {
+        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff);
         changes.add(outcome);
-        const next = outcome.queued && await this.handOff(trx, outcome, execution, now);
+        const next = outcome.handedOff;
         return {
           ended: outcome.events.some((e) => e.type === 'execution.ended') ? step.executionId : undefined,
-          ...(next ? { handoff: next } : {}),
+          ...(next ? { handoff: { step: next, execution: { ...execution, steps: execution.steps.map((s) => (s.id === next.id ? next : s)) } } } : {}),
         };
       };
       if (result === null) return settle('cancel', { reason: 'cancelled' });
@@ -228,29 +235,6 @@ export class Engine {
     if (handoff) this.launch(handoff.step, handoff.execution);
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (ended) rmSync(join(this.o.dataDir, 'work', ended), { recursive: true, force: true });
-  }
-
-  /**
-   * Hot hand-off: the worker that finishes a step starts the next one itself, in the same
-   * transaction, instead of queueing it for a claim round trip (and waking every engine).
-   * Steps that pause first take the ordinary path.
-   */
-  private async handOff(
-    trx: Parameters<Parameters<typeof transact>[1]>[0], outcome: Outcome, execution: Execution, now: number,
-  ): Promise<{ step: StepState; execution: Execution } | undefined> {
-    const next = outcome.queued;
-    // The finishing step still counts in `running`: with it, this engine is at most full.
-    const full = this.running.size > this.concurrency;
-    if (!next || this.stopped || full || next.pauseBeforeRun || next.status !== 'NOT_STARTED' || execution.status !== 'RUNNING') return undefined;
-    await leaseStep(trx, next.id, this.workerId, now + this.leaseMs);
-    const claimed = await applyStepEvent(trx, next, 'claim', {}, now, execution);
-    outcome.events.push(...claimed.events);
-    // Nothing is left for the other engines to claim: no wake-up for them.
-    outcome.wake = false;
-    const running: StepState = {
-      ...next, status: 'RUNNING', startedAt: new Date(now), leaseOwner: this.workerId, attempts: next.attempts + 1,
-    };
-    return { step: running, execution: { ...execution, steps: execution.steps.map((s) => (s.id === next.id ? running : s)) } };
   }
 
   private abortExecution(executionId: string): void {

@@ -31,9 +31,10 @@ export class Changes {
 
 /** Runs `fn` in one transaction; after commit, emits its events and wakes the engines. */
 export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, changes: Changes) => Promise<T>): Promise<T> {
-  const changes = new Changes();
   let news: News = { wakes: [], events: [] };
   const result = await tx(rt.db, async (trx) => {
+    // Fresh for every attempt: a transaction run again must not announce twice.
+    const changes = new Changes();
     const value = await fn(trx, changes);
     const at = new Date(rt.clock.now()).toISOString();
     news = {

@@ -32,17 +32,24 @@ export interface Outcome {
   events: PendingEvent[];
   /** Something became runnable or due: wake the engines. */
   wake: boolean;
-  /** The step this change queued (the next one of the execution). */
-  queued?: StepState;
+  /** The next step, already claimed for the hand-off worker (see HandOff). */
+  handedOff?: StepState;
 }
 
 const stepEventType = (status: StepStatus): 'step.started' | 'step.waiting' | 'step.ended' | 'step.updated' =>
   status === 'WAITING' ? 'step.waiting' : isStepTerminal(status) ? 'step.ended' : status === 'RUNNING' ? 'step.started' : 'step.updated';
 
+/** A worker that will run the next step itself (hot hand-off), with its lease. */
+export interface HandOff {
+  worker: string;
+  leaseUntil: number;
+}
+
 export async function applyStepEvent(
   trx: Kysely<Database>, step: StepState, event: StepEvent, change: StepChange, now: number,
   /** The step's execution as read in this transaction, when the caller has it already. */
   loaded?: Execution,
+  handOff?: HandOff,
 ): Promise<Outcome> {
   const t = stepTransition(step.status, event);
   if (!t.ok) throw new TransitionRefused(t.message);
@@ -87,11 +94,21 @@ export async function applyStepEvent(
     return outcome;
   }
   const next = execution.steps[step.index + 1];
-  if (next) {
-    await updateStep(trx, next.id, { queued_at: now, updated_at: now });
-    outcome.wake = true;
-    outcome.queued = next;
+  if (!next) return outcome;
+  const claim = stepTransition(next.status, 'claim');
+  if (handOff && claim.ok && !next.pauseBeforeRun && next.status === 'NOT_STARTED' && execution.status === 'RUNNING') {
+    // Queued and claimed in one write: the worker that finished this step runs the next one.
+    const attempts = next.attempts + 1;
+    await updateStep(trx, next.id, {
+      queued_at: now, updated_at: now, status: claim.to, started_at: now,
+      lease_owner: handOff.worker, lease_expires_at: handOff.leaseUntil, attempts,
+    });
+    outcome.events.push({ type: 'step.started', ...base, stepId: next.id, action: next.action, status: claim.to });
+    outcome.handedOff = { ...next, status: claim.to, startedAt: new Date(now), leaseOwner: handOff.worker, attempts };
+    return outcome;
   }
+  await updateStep(trx, next.id, { queued_at: now, updated_at: now });
+  outcome.wake = true;
   return outcome;
 }
 

@@ -43,11 +43,27 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
+/** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement
- * (SQLite: BEGIN IMMEDIATE, so two processes never deadlock upgrading a read lock).
+ * (SQLite: BEGIN IMMEDIATE, so two processes never deadlock upgrading a read lock). A
+ * transaction that PostgreSQL aborts as a deadlock victim is run again (fn must only touch
+ * the database; effects belong after the commit).
  */
 export async function tx<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(db, fn);
+    } catch (error) {
+      if (attempt >= 5 || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+async function once<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.kysely.connection().execute(async (conn) => {
     await sql.raw(db.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN').execute(conn);
     try {

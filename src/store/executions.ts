@@ -173,13 +173,6 @@ export async function claimStep(
   return { step: toStep(row), interrupted: candidate.lease_owner !== null };
 }
 
-/** Leases a step the caller has just queued in the same transaction (no other worker can see it yet). */
-export async function leaseStep(db: K, stepId: string, worker: string, until: number): Promise<void> {
-  await db.updateTable('steps')
-    .set((eb) => ({ lease_owner: worker, lease_expires_at: until, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', toId(stepId)).execute();
-}
-
 /** Extends a lease; false when the worker no longer holds it (another took over). */
 export async function renewLease(db: K, stepId: string, worker: string, until: number): Promise<boolean> {
   const r = await db.updateTable('steps').set({ lease_expires_at: until })
