@@ -19,7 +19,7 @@ export function registerServerCommands(program: Command): void {
       const { seedDemo } = await import('../../demo/seed.ts');
       const server = await startServer();
       closeOnSignals(server);
-      console.log('Seeding the demo (first run: a git repository and two environments)…');
+      console.log('Checking the demo (the first run creates a git repository and two environments)…');
       const seed = await seedDemo(server.slipway, { log: (line) => console.log(line) });
       console.log(seed.created ? 'Demo ready.' : 'Demo already seeded.');
       console.log(`\nOpen the UI: ${server.url}/ui/#token=${encodeURIComponent(server.adminToken)}`);

@@ -165,6 +165,8 @@ export class EnvRuntime {
       if (!isOurProcess(this.dispatcher(i).process)) await this.startDispatcher(i);
     }
     for (const node of apps) {
+      // A node that never got a release runs nothing yet: there is nothing to keep alive.
+      if (!node.release) continue;
       await this.restartApp(node);
       this.watch(node);
     }
