@@ -9,26 +9,21 @@ import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { loadState } from '../../src/topology/local/state.ts';
 import { pidAlive } from '../../src/topology/local/proc.ts';
 import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
-import { deployOptions, environment, makeFixture, release, startLoad, waitUntil, type Fixture } from './support.ts';
+import type { Environment } from '../../src/domain/model.ts';
+import { deployedEnvironment, deployOptions, release, startLoad, waitUntil, type Fixture } from './support.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let fx: Fixture;
 let driver: LocalDriver;
-const env = environment('crash', 3);
+let env: Environment;
+let teardown: () => Promise<void>;
 
 beforeAll(async () => {
-  fx = await makeFixture();
   // Another process deploys in this test: this one must not supervise (restart) what it stops.
-  driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, supervise: false });
-  await driver.provision(env);
-  expect(await driver.deploy(env, release(fx, 'v1'), deployOptions())).toEqual({ outcome: 'deployed' });
+  ({ fx, driver, env, teardown } = await deployedEnvironment('crash', 3, { supervise: false }));
 });
 
-afterAll(async () => {
-  await driver.destroy(env).catch(() => undefined);
-  driver.close();
-  fx.cleanup();
-});
+afterAll(() => teardown?.());
 
 describe('crash mid-roll', () => {
   it('keeps serving when Slipway is killed, and a second run finishes the roll', async () => {

@@ -4,24 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { loadState } from '../../src/topology/local/state.ts';
 import type { DeployProgress } from '../../src/topology/driver.ts';
-import { deployOptions, environment, makeFixture, release, startLoad, waitUntil, type Fixture } from './support.ts';
+import type { Environment } from '../../src/domain/model.ts';
+import { deployedEnvironment, deployOptions, release, startLoad, waitUntil, type Fixture } from './support.ts';
 
 let fx: Fixture;
 let driver: LocalDriver;
-const env = environment('rollback', 3);
+let env: Environment;
+let teardown: () => Promise<void>;
 
 beforeAll(async () => {
-  fx = await makeFixture();
-  driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, healthTimeoutMs: 3000 });
-  await driver.provision(env);
-  expect(await driver.deploy(env, release(fx, 'v1'), deployOptions())).toEqual({ outcome: 'deployed' });
+  ({ fx, driver, env, teardown } = await deployedEnvironment('rollback', 3, { healthTimeoutMs: 3000 }));
 });
 
-afterAll(async () => {
-  await driver.destroy(env).catch(() => undefined);
-  driver.close();
-  fx.cleanup();
-});
+afterAll(() => teardown?.());
 
 describe('rollback', () => {
   it('rolls every changed pair back when publish-2 fails its health check', async () => {

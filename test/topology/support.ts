@@ -9,6 +9,7 @@ import { buildImage } from '../../src/artifacts/oci.ts';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
 import type { Environment } from '../../src/domain/model.ts';
 import type { DeployOptions, DeployProgress, Release } from '../../src/topology/driver.ts';
+import { LocalDriver, type LocalDriverOptions } from '../../src/topology/local/local-driver.ts';
 import type { LoadResult } from './load-client.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -105,4 +106,32 @@ export async function waitUntil(check: () => boolean, timeoutMs: number): Promis
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface DeployedEnvironment {
+  fx: Fixture;
+  driver: LocalDriver;
+  env: Environment;
+  /** Destroys the environment and removes the data dir. */
+  teardown(): Promise<void>;
+}
+
+/** A provisioned environment already running release v1 (the starting point of most roll tests). */
+export async function deployedEnvironment(
+  id: string, publishCount: number, driverOptions: Partial<LocalDriverOptions> = {},
+): Promise<DeployedEnvironment> {
+  const fx = await makeFixture();
+  const env = environment(id, publishCount);
+  const driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, ...driverOptions });
+  await driver.provision(env);
+  const outcome = await driver.deploy(env, release(fx, 'v1'), deployOptions());
+  if (outcome.outcome !== 'deployed') throw new Error(`the v1 deploy of ${id} ended ${JSON.stringify(outcome)}`);
+  return {
+    fx, driver, env,
+    async teardown() {
+      await driver.destroy(env).catch(() => undefined);
+      driver.close();
+      fx.cleanup();
+    },
+  };
 }
