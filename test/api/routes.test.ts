@@ -280,20 +280,6 @@ describe('logs through signed URLs', () => {
 });
 
 describe('environments, pipelines, repositories, openapi', () => {
-  it('creates an environment in the background through the driver and deletes it', async () => {
-    const created = await call(h, 'POST', `${p}/environments`, { name: 'extra-dev', type: 'dev' });
-    expect(created.status).toBe(201);
-    expect(created.json.status).toBe('creating');
-    const url = created.json._links.self.href as string;
-    for (let i = 0; i < 100 && (await call(h, 'GET', url)).json.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
-    expect((await call(h, 'GET', url)).json.status).toBe('ready');
-    expect((await call(h, 'GET', `${url}/topology`)).json.publish).toHaveLength(2);
-    expect((await call(h, 'DELETE', url)).status).toBe(204);
-    expect(h.driver.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['provision', 'describe', 'destroy']));
-    expect((await call(h, 'GET', url)).status).toBe(404);
-    expect((await call(h, 'POST', `${p}/environments`, { name: 'x', type: 'qa' })).status).toBe(400);
-  });
-
   it('creates, patches (CM phases form) and deletes a pipeline; flushes caches', async () => {
     const created = await call(h, 'POST', `${p}/pipelines`, {
       name: 'dev deploy', type: 'devDeploy', trigger: 'MANUAL', repositoryId: h.repositoryId, branch: 'main', environments: { dev: h.env.dev },

@@ -14,7 +14,7 @@ import { createSlipway, type Slipway } from '../../src/app.ts';
 import { summarizeAudit } from '../../src/domain/audit-compare.ts';
 import type { Pipeline, PipelineOptions, StepAction } from '../../src/domain/model.ts';
 import type { StepContext, StepResult } from '../../src/steps/handler.ts';
-import { testHandlers, type Behaviour } from '../support/engine-handlers.ts';
+import { pause, testHandlers, type Behaviour } from '../support/engine-handlers.ts';
 import { seedPipeline } from '../support/seed.ts';
 
 export interface TestServer {
@@ -26,11 +26,6 @@ export interface TestServer {
   pipeline: Pipeline;
   close(): Promise<void>;
 }
-
-const pause = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('cancelled')); }, { once: true });
-});
 
 function paced(action: StepAction, ms: number): Behaviour {
   return async (ctx: StepContext): Promise<StepResult> => {

@@ -26,6 +26,12 @@ export function testHandlers(overrides: Partial<Record<StepAction, Behaviour>> =
   return registry;
 }
 
+/** Waits `ms`, or rejects as soon as the step is cancelled. */
+export const pause = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('cancelled')); }, { once: true });
+});
+
 /** Resolves when the signal aborts (a step that runs until cancelled). */
 export const untilAborted = (signal: AbortSignal): Promise<never> =>
   new Promise((_, reject) => {

@@ -2,10 +2,10 @@
 // (validate finishes, build writes a log for ~1 s and records an artifact, codeQuality waits
 // on a failing important `coverage` metric, the rest finish) in milliseconds, so the API can
 // be driven through whole executions. The real steps are tested by the step tests. The
-// go-live approval, schedule and managed steps use the REAL handlers from src/steps/waiting.ts.
+// go-live approval, schedule and managed steps use the REAL handlers (see engine-handlers.ts).
 import type { Metric } from '../../src/domain/model.ts';
-import type { HandlerRegistry, StepHandler, StepResult } from '../../src/steps/handler.ts';
-import { approvalHandler, managedHandler, scheduleHandler } from '../../src/steps/waiting.ts';
+import type { HandlerRegistry } from '../../src/steps/handler.ts';
+import { pause, testHandlers as engineTestHandlers } from './engine-handlers.ts';
 
 export interface TestHandlerOptions {
   /** How long the build writes its log (default 1000 ms, in 10 lines). */
@@ -22,59 +22,24 @@ export const FAILING_COVERAGE: Metric[] = [
 
 export const TEST_COMMIT = 'c0ffee0000000000000000000000000000000001';
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => {
-    clearTimeout(t);
-    reject(new Error('cancelled'));
-  }, { once: true });
-});
-
-function finishing(action: StepHandler['action']): StepHandler {
-  return {
-    action, idempotent: true,
-    async run(ctx): Promise<StepResult> {
-      ctx.log.line(`[test] ${action} done`);
-      return { outcome: 'finished' };
-    },
-  };
-}
-
+/** The outcomes of the real steps, on top of the engine tests' handlers (the rest finish at once). */
 export function testHandlers(options: TestHandlerOptions = {}): HandlerRegistry {
   const buildMs = options.buildLogMs ?? 1000;
   const metrics = options.codeQualityMetrics ?? FAILING_COVERAGE;
-  return {
-    validate: finishing('validate'),
-    build: {
-      action: 'build', idempotent: true,
-      async run(ctx) {
-        for (let i = 1; i <= 10; i++) {
-          ctx.log.line(`[test] build line ${i}`);
-          await sleep(buildMs / 10, ctx.signal);
-        }
-        const blob = await ctx.artifacts.putBytes(`build output of execution ${ctx.execution.id}\n`);
-        await ctx.recordArtifact({ digest: blob.digest, type: 'CONTENT_PACKAGE', name: 'site.all-1.0.zip', size: blob.size });
-        return { outcome: 'finished', details: { commitId: TEST_COMMIT } };
-      },
+  return engineTestHandlers({
+    build: async (ctx) => {
+      for (let i = 1; i <= 10; i++) {
+        ctx.log.line(`[test] build line ${i}`);
+        await pause(buildMs / 10, ctx.signal);
+      }
+      const blob = await ctx.artifacts.putBytes(`build output of execution ${ctx.execution.id}\n`);
+      await ctx.recordArtifact({ digest: blob.digest, type: 'CONTENT_PACKAGE', name: 'site.all-1.0.zip', size: blob.size });
+      return { outcome: 'finished', details: { commitId: TEST_COMMIT } };
     },
-    codeQuality: {
-      action: 'codeQuality', idempotent: true,
-      async run(ctx) {
-        ctx.log.line('[test] code quality: coverage below 50%');
-        const failing = metrics.some((m) => !m.passed && m.severity === 'important');
-        return failing ? { outcome: 'waiting', reason: 'important metrics failed', metrics } : { outcome: 'finished', metrics };
-      },
+    codeQuality: async (ctx) => {
+      ctx.log.line('[test] code quality: coverage below 50%');
+      const failing = metrics.some((m) => !m.passed && m.severity === 'important');
+      return failing ? { outcome: 'waiting', reason: 'important metrics failed', metrics } : { outcome: 'finished', metrics };
     },
-    buildImage: finishing('buildImage'),
-    deploy: finishing('deploy'),
-    productTest: finishing('productTest'),
-    functionalTest: finishing('functionalTest'),
-    uiTest: finishing('uiTest'),
-    contentAudit: finishing('contentAudit'),
-    securityTest: finishing('securityTest'),
-    loadTest: finishing('loadTest'),
-    approval: approvalHandler,
-    schedule: scheduleHandler,
-    managed: managedHandler,
-  };
+  });
 }
