@@ -113,11 +113,13 @@ export class EnvRuntime {
 
   async startDispatcher(i: number): Promise<void> {
     const d = this.dispatcher(i);
-    const spawned = startVarnish(d, this.logDir);
-    d.process = spawned.record;
-    d.activeVcl = 'boot';
     const admin = this.varnish(i);
-    const up = await waitFor(() => admin.ping(), { timeoutMs: 30_000, intervalMs: 100, giveUp: () => !isOurProcess(spawned.record) });
+    const up = await startUntilUp(() => {
+      const spawned = startVarnish(d, this.logDir);
+      d.process = spawned.record;
+      d.activeVcl = 'boot';
+      return spawned.record;
+    }, () => admin.ping(), 30_000);
     if (!up) throw new Error(`${d.name}: varnishd did not start (see ${d.name}.log)`);
     await this.restoreRouting(i);
     await this.save();
@@ -140,10 +142,11 @@ export class EnvRuntime {
   }
 
   async startLoadBalancer(): Promise<void> {
-    const spawned = startHaproxy(this.state.loadBalancer, this.logDir);
-    this.state.loadBalancer.process = spawned.record;
-    const up = await waitFor(async () => (await this.lb.command('show info').catch(() => '')).includes('Name:'),
-      { timeoutMs: 15_000, intervalMs: 50, giveUp: () => !isOurProcess(spawned.record) });
+    const up = await startUntilUp(() => {
+      const spawned = startHaproxy(this.state.loadBalancer, this.logDir);
+      this.state.loadBalancer.process = spawned.record;
+      return spawned.record;
+    }, async () => (await this.lb.command('show info').catch(() => '')).includes('Name:'), 15_000);
     if (!up) throw new Error('load balancer: haproxy did not start (see loadBalancer.log)');
     await this.save();
   }
@@ -348,4 +351,21 @@ export class EnvRuntime {
   appOnTarget(node: AppNodeState, release: AppRelease): boolean {
     return sameAppRelease(node.release, release) && isOurProcess(node.process);
   }
+}
+
+/**
+ * Starts a server process until it answers. One that exits at once is started again a few
+ * times: a predecessor killed a moment ago (its worker children die after it) can still hold
+ * the port or the work directory.
+ */
+async function startUntilUp(
+  start: () => Parameters<typeof isOurProcess>[0], ready: () => Promise<boolean>, timeoutMs: number,
+): Promise<boolean> {
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    if (attempt > 1) await new Promise((r) => setTimeout(r, 500 * attempt));
+    const record = start();
+    if (await waitFor(ready, { timeoutMs, intervalMs: 50, giveUp: () => !isOurProcess(record) })) return true;
+    if (isOurProcess(record)) return false; // alive but not answering: starting another would not help
+  }
+  return false;
 }
