@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import type { StepEvent } from '../domain/transitions.ts';
+import { timeoutEvent } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
   claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
@@ -262,8 +263,9 @@ export class Engine {
         const execution = await getExecution(trx, step.executionId);
         const pipeline = execution && await getPipeline(trx, execution.pipelineId);
         const days = ((pipeline?.options.waitTimeoutMs ?? 0) / 86_400_000).toFixed(1).replace(/\.0$/, '');
-        const goOn = pipeline?.options.waitTimeoutOutcome === 'continue';
-        changes.add(await applyStepEvent(trx, step, goOn ? 'timeoutContinue' : 'timeout', {
+        const event = timeoutEvent(step.action, pipeline?.options.waitTimeoutOutcome ?? 'fail');
+        const goOn = event === 'timeoutContinue';
+        changes.add(await applyStepEvent(trx, step, event, {
           reason: `timed out after waiting ${days} days${goOn ? '; the pipeline continues' : ''}`,
         }, now));
       });

@@ -141,16 +141,13 @@ describe.each(BACKENDS)('engine on %s', (backend) => {
     expect(stepOf(failed, 'approval').reason).toMatch(/timed out after waiting 14 days/);
   });
 
-  it('a scheduled deployment starts at its time, across a restart; a timeout may continue', async () => {
+  it('a scheduled deployment starts at its time, across a restart', async () => {
     store = await testStore(backend);
     const clock = new ManualClock();
     let s = await open(testHandlers(), clock);
-    const pipeline = await seedPipeline(s, { options: { approval: true, schedule: true, waitTimeoutOutcome: 'continue', waitTimeoutMs: DAY } });
+    const pipeline = await seedPipeline(s, { options: { approval: false, schedule: true, waitTimeoutMs: DAY } });
     const e = await startExecution(s.rt, pipeline, { user: 'ada' });
-    let x = await waitFor(s, e.id, (y) => stepOf(y, 'approval').status === 'WAITING');
-    clock.advance(DAY + 1); // approval times out, and the pipeline says: continue
-    x = await waitFor(s, e.id, (y) => stepOf(y, 'schedule').status === 'WAITING');
-    expect(stepOf(x, 'approval')).toMatchObject({ status: 'FINISHED' });
+    const x = await waitFor(s, e.id, (y) => stepOf(y, 'schedule').status === 'WAITING');
     const at = new Date(clock.now() + 3_600_000).toISOString();
     await advanceStep(s.rt, stepOf(x, 'schedule').id, { type: 'SCHEDULED', schedule: at }, 'ada');
     await s.close();
@@ -161,6 +158,26 @@ describe.each(BACKENDS)('engine on %s', (backend) => {
     clock.advance(200_000);
     const done = await waitFor(s, e.id, (y) => y.status === 'FINISHED');
     expect(stepOf(done, 'schedule').details.scheduledAt).toBe(at);
+  });
+
+  it('a timeout never approves: with "continue" a quality gate goes on, the go-live approval still fails', async () => {
+    store = await testStore(backend);
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    const s = await open(testHandlers({
+      codeQuality: async () => ({ outcome: 'waiting', reason: 'important metrics failed' }),
+    }, calls), clock);
+    const pipeline = await seedPipeline(s, { options: { approval: true, waitTimeoutOutcome: 'continue', waitTimeoutMs: DAY } });
+    const e = await startExecution(s.rt, pipeline, { user: 'ada' });
+    await waitFor(s, e.id, (y) => stepOf(y, 'codeQuality').status === 'WAITING');
+    clock.advance(DAY + 1); // the gate times out, and the pipeline says: continue
+    const x = await waitFor(s, e.id, (y) => stepOf(y, 'approval').status === 'WAITING');
+    expect(stepOf(x, 'codeQuality')).toMatchObject({ status: 'FINISHED', reason: expect.stringMatching(/the pipeline continues/) });
+    clock.advance(DAY + 1); // nobody approved: the execution fails, production is untouched
+    const failed = await waitFor(s, e.id, (y) => y.status === 'FAILED');
+    expect(stepOf(failed, 'approval')).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^timed out after waiting 1 days?$/) });
+    expect(stepOf(failed, 'deploy', 'prod').status).toBe('NOT_STARTED');
+    expect(calls).not.toContain('deploy:prod');
   });
 
   it('pause before production waits for resume; re-execute reuses the artifacts by reference', async () => {
@@ -192,6 +209,16 @@ describe.each(BACKENDS)('engine on %s', (backend) => {
     expect(copied?.digest).toBe(original?.digest);
     // The earlier execution is no longer the last one: it cannot be re-executed.
     await expect(reExecute(s.rt, pipeline.id, stepOf(x, 'deploy', 'prod').id, 'ada')).rejects.toThrow(/last execution/);
+    // The re-execution's production deploy pauses too, as in a normal execution.
+    const paused = await waitFor(s, again.id, (y) => stepOf(y, 'deploy', 'prod').status === 'WAITING');
+    expect(stepOf(paused, 'deploy', 'prod').reason).toMatch(/paused before deploying to production/);
+    // Cancelled at its pause, then re-executed: still no production deploy without a resume.
     await cancelExecution(s.rt, again.id, 'ada');
+    const cancelled = await waitFor(s, again.id, (y) => y.status === 'CANCELLED');
+    const third = await reExecute(s.rt, pipeline.id, stepOf(cancelled, 'deploy', 'prod').id, 'ada');
+    await waitFor(s, third.id, (y) => stepOf(y, 'deploy', 'prod').status === 'WAITING');
+    expect(calls.filter((c) => c === 'deploy:prod')).toHaveLength(1);
+    await cancelExecution(s.rt, third.id, 'ada');
+    await waitFor(s, third.id, (y) => y.status === 'CANCELLED');
   });
 });
