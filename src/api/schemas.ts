@@ -38,7 +38,8 @@ export const pipelineOptionsSchema = {
     securityTest: { type: 'boolean' },
     loadTest: { type: 'boolean' },
     uiTests: { type: 'boolean' },
-    auditPaths: { type: 'array', maxItems: 25, items: { type: 'string', pattern: '^/[^\\s]{0,1023}$' } },
+    // The experience audit cannot be skipped: at least one page.
+    auditPaths: { type: 'array', minItems: 1, maxItems: 25, items: { type: 'string', pattern: '^/[^\\s]{0,1023}$' } },
     auditRuns: { type: 'integer', minimum: 1, maximum: 10 },
     importantMetrics: { type: 'string', enum: ['ask', 'fail', 'continue'] },
     waitTimeoutMs: { type: 'integer', minimum: 1000, maximum: 60 * 24 * 60 * 60 * 1000 },

@@ -29,20 +29,29 @@ function fullStackLayout(pipeline: Pipeline, mode: ExecutionMode): StepSpec[] {
     step('stageTesting', 'functionalTest', 'stage'),
   ];
   if (o.uiTests) steps.push(step('stageTesting', 'uiTest', 'stage'));
-  if (o.auditPaths.length > 0) steps.push(step('stageTesting', 'contentAudit', 'stage'));
+  // The experience audit is always executed and cannot be skipped (Cloud Manager).
+  steps.push(step('stageTesting', 'contentAudit', 'stage'));
   // Emergency mode skips the security and performance gates (Cloud Manager's AMS behaviour).
   if (o.securityTest && !emergency) steps.push(step('stageTesting', 'securityTest', 'stage'));
   if (o.loadTest && !emergency) steps.push(step('stageTesting', 'loadTest', 'stage'));
   if (o.approval) steps.push(step('productionDeployment', 'approval', 'prod'));
   if (o.schedule) steps.push(step('productionDeployment', 'schedule', 'prod'));
   if (o.managed) steps.push(step('productionDeployment', 'managed', 'prod'));
-  steps.push({ ...step('productionDeployment', 'deploy', 'prod'), pauseBeforeRun: o.pauseBeforeProd });
+  steps.push(prodDeploySpec(pipeline));
   return steps;
+}
+
+/**
+ * The production deploy step, from the pipeline's options: one definition for a normal
+ * execution and a re-execution, which "uses the same configuration and options" (Cloud Manager).
+ */
+export function prodDeploySpec(pipeline: Pipeline): StepSpec {
+  return { ...step('productionDeployment', 'deploy', 'prod'), pauseBeforeRun: pipeline.options.pauseBeforeProd };
 }
 
 /** The step layout of a new execution. */
 export function layoutFor(pipeline: Pipeline, trigger: Trigger, mode: ExecutionMode): StepSpec[] {
-  if (trigger === 'RE_EXECUTE') return reExecuteLayout();
+  if (trigger === 'RE_EXECUTE') return reExecuteLayout(pipeline);
   switch (pipeline.type) {
     case 'fullStack':
       return fullStackLayout(pipeline, mode);
@@ -64,11 +73,11 @@ export function layoutFor(pipeline: Pipeline, trigger: Trigger, mode: ExecutionM
 }
 
 /** A re-execution deploys the source execution's artifacts again: no new build, no tests. */
-export function reExecuteLayout(): StepSpec[] {
+export function reExecuteLayout(pipeline: Pipeline): StepSpec[] {
   return [
     step('productionDeployment', 'validate'),
     step('productionDeployment', 'build'),
-    step('productionDeployment', 'deploy', 'prod'),
+    prodDeploySpec(pipeline),
   ];
 }
 

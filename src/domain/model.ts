@@ -63,7 +63,7 @@ export interface PipelineOptions {
   loadTest: boolean;
   /** Include the UI test step (it is INCOMPLETE anyway when the repository has no opted-in UI tests). */
   uiTests: boolean;
-  /** Experience audit page paths (≤ 25). Empty = no audit step. */
+  /** Experience audit page paths (1 to 25): the audit step always runs, so never empty. */
   auditPaths: string[];
   auditRuns: number;
   importantMetrics: ImportantMetricsBehavior;

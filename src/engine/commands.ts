@@ -71,7 +71,7 @@ export async function reExecute(rt: Runtime, pipelineId: string, stepId: string,
   const source = decision.sourceExecutionId === execution.id
     ? execution : await getExecution(rt.db.kysely, decision.sourceExecutionId);
   if (!source) throw new CommandRefused('CONFLICT', `source execution ${decision.sourceExecutionId} is gone`);
-  return create(rt, pipeline, 'RE_EXECUTE', 'NORMAL', user, reExecuteLayout(), source);
+  return create(rt, pipeline, 'RE_EXECUTE', 'NORMAL', user, reExecuteLayout(pipeline), source);
 }
 
 /** `PUT …/advance`: the body decides the step's event (override, approve, schedule, resume). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutFor, requiredEnvironmentTypes } from '../../src/domain/layout.ts';
+import { layoutFor, prodDeploySpec, requiredEnvironmentTypes } from '../../src/domain/layout.ts';
 import { DEFAULT_PIPELINE_OPTIONS } from '../../src/domain/model.ts';
 import { pipeline } from '../support/fixtures.ts';
 
@@ -15,14 +15,14 @@ describe('step layout', () => {
     ]);
   });
 
-  it('options add and remove steps; functional tests are never skipped', () => {
+  it('options add and remove steps; functional tests and the experience audit are never skipped', () => {
     const p = pipeline({ options: {
       ...DEFAULT_PIPELINE_OPTIONS, approval: false, schedule: true, managed: true, securityTest: true, loadTest: true,
       uiTests: false, auditPaths: [], pauseBeforeProd: true,
     } });
     expect(actions(p)).toEqual([
       'validate', 'build', 'codeQuality', 'buildImage', 'deploy:stage', 'productTest:stage', 'functionalTest:stage',
-      'securityTest:stage', 'loadTest:stage', 'schedule:prod', 'managed:prod', 'deploy:prod',
+      'contentAudit:stage', 'securityTest:stage', 'loadTest:stage', 'schedule:prod', 'managed:prod', 'deploy:prod',
     ]);
     expect(layoutFor(p, 'MANUAL', 'NORMAL').at(-1)?.pauseBeforeRun).toBe(true);
   });
@@ -44,5 +44,16 @@ describe('step layout', () => {
 
   it('a re-execution has validate, build (by reference) and the production deploy', () => {
     expect(layoutFor(pipeline(), 'RE_EXECUTE', 'NORMAL').map((s) => s.action)).toEqual(['validate', 'build', 'deploy']);
+  });
+
+  it('a re-execution deploys to production with the options of a normal execution (pause included)', () => {
+    for (const pauseBeforeProd of [true, false]) {
+      const p = pipeline({ options: { ...DEFAULT_PIPELINE_OPTIONS, pauseBeforeProd } });
+      const normal = layoutFor(p, 'MANUAL', 'NORMAL').at(-1);
+      const again = layoutFor(p, 'RE_EXECUTE', 'NORMAL').at(-1);
+      expect(again).toEqual(normal);
+      expect(again).toEqual(prodDeploySpec(p));
+      expect(again).toMatchObject({ action: 'deploy', environmentType: 'prod', pauseBeforeRun: pauseBeforeProd });
+    }
   });
 });
