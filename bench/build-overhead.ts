@@ -65,7 +65,7 @@ export async function run(): Promise<void> {
       mkdirSync(tmpDir);
       const env = buildEnvironment({
         branch: 'main', pipelineId: '1', pipelineName: 'bench', programId: '1', programName: 'bench',
-        artifactsVersion: '0', homeDir, tmpDir, variables: {},
+        artifactsVersion: '0', homeDir, tmpDir, cacheDir: join(root, `plain-cache-${i}`), variables: {},
       });
       const started = performance.now();
       const plain = spawnSync('/bin/sh', ['-c', command], { cwd: plainDir, stdio: 'ignore', env });

@@ -1,6 +1,6 @@
 // Pure pieces of the build step: the build's environment, as Cloud
 // Manager's build step sets them (CM_BUILD, BRANCH, CM_PIPELINE_ID, ...).
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** PATH inside the sandbox: the node running Slipway first, then the system directories. */
 export function sandboxPath(nodeExecPath = process.execPath): string {
@@ -17,6 +17,8 @@ export interface BuildEnvInput {
   artifactsVersion: string;
   homeDir: string;
   tmpDir: string;
+  /** The pipeline's build cache (package managers' downloads, kept between builds). */
+  cacheDir: string;
   /** Pipeline variables for the build service (secrets included). */
   variables: Record<string, string>;
 }
@@ -28,6 +30,9 @@ export function buildEnvironment(input: BuildEnvInput): Record<string, string> {
     PATH: sandboxPath(),
     HOME: input.homeDir,
     TMPDIR: input.tmpDir,
+    // Package managers keep their downloads in the pipeline's cache, not in the throw-away HOME.
+    npm_config_cache: join(input.cacheDir, 'npm'),
+    XDG_CACHE_HOME: join(input.cacheDir, 'xdg'),
     LANG: 'C.UTF-8',
     CI: 'true',
     CM_BUILD: 'true',

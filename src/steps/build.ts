@@ -11,6 +11,7 @@ import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
+import { prepareBuildCache } from '../runner/build-cache.ts';
 import { runSandboxed } from '../runner/sandbox.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
@@ -88,10 +89,11 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   await ctx.recordArtifact({ ...contractBlob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' });
   await recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies);
 
+  const cacheDir = await prepareBuildCache(ctx.dataDir, pipeline.id);
   const env = buildEnvironment({
     branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
     programId: ctx.program.id, programName: ctx.program.name, artifactsVersion,
-    homeDir, tmpDir, variables: ctx.variables,
+    homeDir, tmpDir, cacheDir, variables: ctx.variables,
   });
   ctx.log.line(`$ ${contract.build.command}`);
   // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
@@ -105,9 +107,10 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     signal: ctx.signal,
     onOutput: (chunk) => masker.write(chunk),
     // Slipway's data dir (other executions' workspaces, the store, the database) and the sibling
-    // work dirs stay invisible; the workspace and its private HOME/TMPDIR are bound back in.
+    // work dirs stay invisible; the workspace, its private HOME/TMPDIR and the pipeline's build
+    // cache are bound back in.
     hidePaths: [ctx.dataDir, dirname(ctx.workDir)],
-    writablePaths: [homeDir, tmpDir],
+    writablePaths: [homeDir, tmpDir, cacheDir],
     limits: BUILD_LIMITS,
     log: (line) => ctx.log.line(line),
   });

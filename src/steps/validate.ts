@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.ts';
 import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout.ts';
 import type { Environment } from '../domain/model.ts';
+import { targetProblem } from '../domain/targets.ts';
 import { git, GitError, resolveBranch } from './git.ts';
 import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
 
@@ -45,10 +46,11 @@ export function makeValidateHandler(deps: ValidateDeps): StepHandler {
       for (const type of requiredEnvironmentTypes(pipeline)) {
         const id = pipeline.environments[type];
         const env = id ? await deps.environment(id) : undefined;
-        if (!env) problems.push(`the pipeline needs a ${type} environment${id ? ` (environment ${id} does not exist)` : ''}`);
-        else if (env.type !== type) problems.push(`environment ${env.name} is ${env.type}, the pipeline uses it as ${type}`);
-        else if (env.status !== 'ready') problems.push(`environment ${env.name} is ${env.status}, not ready`);
-        else ctx.log.line(`environment ${env.name} (${type}) is ready`);
+        const problem = !env
+          ? `the pipeline needs a ${type} environment${id ? ` (environment ${id} does not exist)` : ''}`
+          : targetProblem(type, env) ?? (env.status !== 'ready' ? `environment ${env.name} is ${env.status}, not ready` : undefined);
+        if (problem) problems.push(problem);
+        else ctx.log.line(`environment ${env?.name ?? id} (${type}) is ready`);
       }
 
       let commit: string | undefined;

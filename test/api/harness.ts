@@ -69,7 +69,7 @@ export async function makeHarness(opts: { handlers?: TestHandlerOptions; options
     await updateEnvironment(db, e.id, { status: 'ready' });
     env[type] = e.id;
   }
-  const options = { approval: true, uiTests: false, auditPaths: [], ...opts.options };
+  const options = { approval: true, uiTests: false, ...opts.options };
   const fullStack = await createPipeline(db, {
     programId: program.id, name: 'prod', type: 'fullStack', trigger: 'MANUAL', repositoryId: repo.id, branch: 'main',
     environments: { stage: env.stage as string, prod: env.prod as string }, options,

@@ -1,9 +1,13 @@
 // Route tests through app.inject: HAL shapes like the Cloud Manager fixtures, links present
 // exactly when allowed, paging, 412 busy, 404s, variables, auth per role, signed logs, SSE.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REL_BASE } from '../../src/api/hal.ts';
 import { signingKey, UrlSigner } from '../../src/api/signing.ts';
+import { prepareBuildCache } from '../../src/runner/build-cache.ts';
+import { createEnvironment, updateEnvironment } from '../../src/store/environments.ts';
+import { getPipeline } from '../../src/store/pipelines.ts';
 import { addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -280,7 +284,7 @@ describe('logs through signed URLs', () => {
 });
 
 describe('environments, pipelines, repositories, openapi', () => {
-  it('creates, patches (CM phases form) and deletes a pipeline; flushes caches', async () => {
+  it('creates, patches (CM phases form) and deletes a pipeline', async () => {
     const created = await call(h, 'POST', `${p}/pipelines`, {
       name: 'dev deploy', type: 'devDeploy', trigger: 'MANUAL', repositoryId: h.repositoryId, branch: 'main', environments: { dev: h.env.dev },
     });
@@ -295,11 +299,62 @@ describe('environments, pipelines, repositories, openapi', () => {
     expect(patched.json.phases[0].branch).toBe('release/1.0');
     expect((await call(h, 'PATCH', self, { phases: [{ type: 'DEPLOY', environmentId: h.env.stage, environmentType: 'dev' }] })).status).toBe(400);
     expect((await call(h, 'PATCH', self, { branch: '--upload-pack=x' })).status).toBe(400);
-    expect((await call(h, 'DELETE', `${self}/cache`)).status).toBe(202);
-    expect(h.driver.calls).toContainEqual({ method: 'flushCaches', environmentId: h.env.dev });
     expect((await call(h, 'POST', `${p}/pipelines`, { name: 'x', type: 'fullStack', repositoryId: h.repositoryId, branch: 'main' })).status).toBe(400);
     expect((await call(h, 'DELETE', self)).status).toBe(204);
     expect((await call(h, 'GET', self)).status).toBe(404);
+  });
+
+  it('refuses to skip the experience audit: an empty auditPaths is a 400 naming the field', async () => {
+    const body = { name: 'no audit', type: 'fullStack', repositoryId: h.repositoryId, branch: 'main', environments: { stage: h.env.stage, prod: h.env.prod } };
+    const refused = await call(h, 'POST', `${p}/pipelines`, { ...body, options: { auditPaths: [] } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json.invalidParams).toEqual([expect.objectContaining({ name: 'body.options.auditPaths' })]);
+    const created = await call(h, 'POST', `${p}/pipelines`, body);
+    expect(created.status).toBe(201);
+    const self = created.json._links.self.href as string;
+    const patched = await call(h, 'PATCH', self, { options: { auditPaths: [] } });
+    expect(patched.status).toBe(400);
+    expect(patched.json.detail).toMatch(/options\.auditPaths/);
+    const pipeline = await getPipeline(h.slipway.rt.db.kysely, created.json.id as string);
+    expect(pipeline?.options.auditPaths).toEqual(['/']);
+    expect((await call(h, 'DELETE', self)).status).toBe(204);
+  });
+
+  it('refuses a production environment with one publish/dispatcher pair (it cannot roll without downtime)', async () => {
+    const db = h.slipway.rt.db.kysely;
+    const single = await createEnvironment(db, h.programId, { name: 'single-prod', type: 'prod', publishCount: 1 });
+    await updateEnvironment(db, single.id, { status: 'ready' });
+    const body = { name: 'one pair', type: 'fullStack', repositoryId: h.repositoryId, branch: 'main', environments: { stage: h.env.stage, prod: single.id } };
+    const refused = await call(h, 'POST', `${p}/pipelines`, body);
+    expect(refused.status).toBe(400);
+    expect(refused.json.detail).toMatch(/single-prod has 1 publish\/dispatcher pair.*at least 2/);
+    const created = await call(h, 'POST', `${p}/pipelines`, { ...body, environments: { stage: h.env.stage, prod: h.env.prod } });
+    expect(created.status).toBe(201);
+    const self = created.json._links.self.href as string;
+    const patched = await call(h, 'PATCH', self, { phases: [{ type: 'DEPLOY', environmentId: single.id, environmentType: 'prod' }] });
+    expect(patched.status).toBe(400);
+    expect(patched.json.detail).toMatch(/single-prod/);
+    expect((await getPipeline(db, created.json.id as string))?.environments.prod).toBe(h.env.prod);
+    expect((await call(h, 'DELETE', self)).status).toBe(204);
+  });
+
+  it("DELETE …/cache empties the pipeline's build cache (204) and leaves the environments alone", async () => {
+    const { dataDir } = h.slipway.config;
+    const dir = await prepareBuildCache(dataDir, h.fullStack.id);
+    mkdirSync(join(dir, 'npm'));
+    writeFileSync(join(dir, 'npm', 'index'), 'cached');
+    const other = await prepareBuildCache(dataDir, h.codeQuality.id);
+    writeFileSync(join(other, 'kept'), 'other pipeline');
+    const before = h.driver.calls.length;
+    const res = await call(h, 'DELETE', `${pl}/cache`);
+    expect(res.status).toBe(204);
+    expect(existsSync(join(dir, 'npm', 'index'))).toBe(false);
+    expect(readFileSync(join(other, 'kept'), 'utf8')).toBe('other pipeline');
+    expect(h.driver.calls.slice(before)).toEqual([]);
+    // Nothing to empty is fine too; the next build creates the directory again.
+    expect((await call(h, 'DELETE', `${pl}/cache`)).status).toBe(204);
+    expect(existsSync(await prepareBuildCache(dataDir, h.fullStack.id))).toBe(true);
   });
 
   it('lists branches of the real repository', async () => {

@@ -37,7 +37,7 @@ async function seedExecutions(store: TestStore, count: number): Promise<string[]
   const admin = await store.open({ runEngine: false });
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const pipeline = await seedPipeline(admin, { options: { approval: false, auditPaths: [] } });
+    const pipeline = await seedPipeline(admin, { options: { approval: false } });
     ids.push((await startExecution(admin.rt, pipeline, { user: 'crash-test' })).id);
   }
   await admin.close();

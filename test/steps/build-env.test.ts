@@ -11,11 +11,13 @@ describe('build environment', () => {
   it("sets Cloud Manager's variables; Slipway's names win over pipeline variables", () => {
     const env = buildEnvironment({
       branch: 'main', pipelineId: '11', pipelineName: 'Prod', programId: '7', programName: 'P',
-      artifactsVersion: 'v', homeDir: '/w/home', tmpDir: '/w/tmp', variables: { MY_VAR: 'x', CM_BUILD: 'false', PATH: '/evil' },
+      artifactsVersion: 'v', homeDir: '/w/home', tmpDir: '/w/tmp', cacheDir: '/data/caches/11',
+      variables: { MY_VAR: 'x', CM_BUILD: 'false', PATH: '/evil', npm_config_cache: '/elsewhere' },
     });
     expect(env).toMatchObject({
       CM_BUILD: 'true', BRANCH: 'main', CM_PIPELINE_ID: '11', CM_PIPELINE_NAME: 'Prod', CM_PROGRAM_ID: '7',
       CM_PROGRAM_NAME: 'P', ARTIFACTS_VERSION: 'v', HOME: '/w/home', TMPDIR: '/w/tmp', MY_VAR: 'x',
+      npm_config_cache: '/data/caches/11/npm', XDG_CACHE_HOME: '/data/caches/11/xdg',
     });
     expect(env.PATH).not.toContain('/evil');
     expect(env.PATH).toContain('/usr/bin');

@@ -1,11 +1,12 @@
 // The build and buildImage handlers on a small real git repository: real git, real bwrap, real npm.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
 import { readImageConfig, unpackImage } from '../../src/artifacts/oci.ts';
+import { buildCacheDir, clearBuildCache } from '../../src/runner/build-cache.ts';
 import { buildImageHandler } from '../../src/steps/build-image.ts';
 import { buildHandler } from '../../src/steps/build.ts';
 import type { ExecutionArtifact } from '../../src/steps/handler.ts';
@@ -73,6 +74,25 @@ function commitFixture(work: string, branch: string, variant: 'ok' | 'fail' | 'b
   git(work, 'push', '--quiet', '--force', 'origin', `HEAD:${branch}`);
 }
 
+/** A branch whose build puts a package into npm's cache, and shows what the cache holds. */
+function commitCacheFixture(work: string): void {
+  git(work, 'checkout', '--quiet', '-B', 'cache');
+  git(work, 'rm', '-r', '--quiet', '.');
+  mkdirSync(join(work, 'dep'), { recursive: true });
+  writeFileSync(join(work, 'dep', 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0' }));
+  writeFileSync(join(work, 'slipway.yaml'), [
+    'build:',
+    '  command: >-',
+    '    npm cache verify &&',
+    '    cd dep && npm pack --silent --pack-destination "$TMPDIR" && npm cache add "$TMPDIR/dep-1.0.0.tgz"',
+    '  timeoutMinutes: 2',
+    '',
+  ].join('\n'));
+  git(work, 'add', '-A');
+  git(work, 'commit', '--quiet', '-m', 'cache');
+  git(work, 'push', '--quiet', '--force', 'origin', 'HEAD:cache');
+}
+
 function context(branch: string, extra: Parameters<typeof makeStepContext>[0] = {}): TestStepContext {
   const ctx = makeStepContext({ variables: { MY_SECRET: 's3cr3t-Value' }, secrets: ['s3cr3t-Value'], ...extra });
   ctx.repository.url = url;
@@ -95,6 +115,7 @@ beforeAll(() => {
   commitFixture(work, 'failing', 'fail');
   commitFixture(work, 'broken', 'broken');
   commitFixture(work, 'slow', 'slow');
+  commitCacheFixture(work);
 });
 afterAll(() => {
   for (const ctx of contexts) ctx.cleanup();
@@ -200,6 +221,25 @@ describe('build step', () => {
   it('fails for a branch that does not exist', async () => {
     const result = await buildHandler.run(context('no-such-branch'));
     expect(result).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/no-such-branch/) });
+  });
+
+  it("keeps npm's cache in the pipeline's build cache, across builds, until it is cleared", async () => {
+    const first = context('cache');
+    const result = await buildHandler.run(first);
+    expect(result, first.log.text()).toMatchObject({ outcome: 'finished' });
+    expect(first.log.text()).toMatch(/Content verified: 0 /);
+    const cache = buildCacheDir(first.dataDir, first.pipeline.id);
+    expect(readdirSync(join(cache, 'npm', '_cacache')).length).toBeGreaterThan(0);
+
+    const second = context('cache', { dataDir: first.dataDir });
+    expect((await buildHandler.run(second)).outcome).toBe('finished');
+    expect(second.log.text()).toMatch(/Content verified: 1 /);
+
+    await clearBuildCache(first.dataDir, first.pipeline.id);
+    expect(existsSync(cache)).toBe(false);
+    const third = context('cache', { dataDir: first.dataDir });
+    expect((await buildHandler.run(third)).outcome).toBe('finished');
+    expect(third.log.text()).toMatch(/Content verified: 0 /);
   });
 
   it('re-uses the source execution artifacts on RE_EXECUTE without building', async () => {

@@ -1,7 +1,9 @@
-// Pipelines: list/get/create/edit/delete, and the cache flush of their environments.
+// Pipelines: list/get/create/edit/delete, and the reset of a pipeline's build cache.
 import type { FastifyInstance } from 'fastify';
 import type { EnvironmentType, Pipeline, PipelineOptions, PipelineType } from '../../domain/model.ts';
 import { requiredEnvironmentTypes } from '../../domain/layout.ts';
+import { clearBuildCache } from '../../runner/build-cache.ts';
+import { targetProblem } from '../../domain/targets.ts';
 import { getEnvironment, listEnvironments } from '../../store/environments.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { createPipeline, deletePipeline, listPipelines, updatePipeline } from '../../store/pipelines.ts';
@@ -56,7 +58,8 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     for (const [slot, id] of Object.entries(targets)) {
       const env = id ? await getEnvironment(db, id, programId) : undefined;
       if (!env) throw badRequest(`environment ${id} is not in program ${programId}`);
-      if (env.type !== slot) throw badRequest(`environment ${env.name} is ${env.type}, not ${slot}`);
+      const problem = targetProblem(slot as EnvironmentType, env);
+      if (problem) throw badRequest(problem);
     }
     const probe = { type, environments: targets } as Pipeline;
     const missing = requiredEnvironmentTypes(probe).filter((t) => !targets[t]);
@@ -136,19 +139,19 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     if (await currentExecutionId(db, pipeline.id)) throw conflict(`pipeline ${pipeline.name} is running`, 412);
     await deletePipeline(db, pipeline.id);
+    await clearBuildCache(slipway.config.dataDir, pipeline.id);
     deps.views.clear();
     return reply.code(204).send();
   });
 
+  // Cloud Manager's invalidateCache resets the pipeline's BUILD cache; the environments (and
+  // their dispatcher caches) are left alone.
   app.delete<{ Params: PlParams }>(`${base}/pipeline/:pipelineId/cache`, {
-    schema: { params: idParams('programId', 'pipelineId'), summary: "Flush the dispatcher caches of the pipeline's environments" },
+    schema: { params: idParams('programId', 'pipelineId'), summary: "Empty the pipeline's build cache" },
   }, async (req, reply) => {
     await authorize(req, deps, req.params.programId, 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
-    for (const id of Object.values(pipeline.environments)) {
-      const env = id ? await getEnvironment(db, id) : undefined;
-      if (env?.status === 'ready') await slipway.driver.flushCaches(env);
-    }
-    return reply.code(202).send();
+    await clearBuildCache(slipway.config.dataDir, pipeline.id);
+    return reply.code(204).send();
   });
 }
