@@ -1,4 +1,5 @@
 // Human-readable output: aligned tables and durations. --json bypasses all of this.
+import { COPY_ARTIFACTS_LABEL, copiesArtifacts } from '../domain/step-labels.ts';
 
 export function table(headers: string[], rows: (string | number | undefined)[][]): string {
   const cells = rows.map((r) => headers.map((_, i) => String(r[i] ?? '')));
@@ -18,6 +19,8 @@ export function duration(startedAt?: string, finishedAt?: string, now = Date.now
   return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
-export function stepLabel(step: { action: string; environmentType?: string }): string {
+/** The step's action as scripts name it; a re-execution's build says that it copies artifacts. */
+export function stepLabel(step: { action: string; environmentType?: string }, trigger: string): string {
+  if (copiesArtifacts(step, trigger)) return `${step.action} (${COPY_ARTIFACTS_LABEL})`;
   return step.environmentType && step.action === 'deploy' ? `deploy (${step.environmentType})` : step.action;
 }

@@ -114,6 +114,16 @@ describe('slipway CLI against a running Slipway', () => {
     const log = await cli(['get-execution-step-log', pipelineId, execution.id, 'build']);
     expect(log.code, log.stderr).toBe(0);
     expect(log.stdout).toContain('[test] build: part 3 of 3');
+
+    // A re-execution's build step copies the artifacts, and its label says so.
+    const re = await cli(['re-execute', pipelineId]);
+    expect(re.code, re.stderr).toBe(0);
+    expect(re.stdout).toMatch(/RE_EXECUTE/);
+    expect(re.stdout).toMatch(/build \(Copy Artifacts\)/);
+    const reDone = await cli(['wait-execution', pipelineId, '--interval', '0.3', '--timeout', '50']);
+    expect(reDone.code, reDone.stderr).toBe(0);
+    expect(reDone.stdout).toMatch(/build \(Copy Artifacts\)\s+FINISHED/);
+    expect(reDone.stdout).toMatch(/deploy \(prod\)\s+FINISHED/);
   }, 120_000);
 
   it('cancel-current-execution rejects a waiting approval; wait-execution then exits 5', async () => {
@@ -132,11 +142,13 @@ describe('slipway CLI against a running Slipway', () => {
     const all = await cli(['list-executions', pipelineId, '--json']);
     expect(all.code).toBe(0);
     const list = JSON.parse(all.stdout) as { id: string; status: string }[];
-    expect(list).toHaveLength(2);
+    expect(list).toHaveLength(3); // the approved one, its re-execution, the rejected one
     expect(Number(list[0]?.id)).toBeGreaterThan(Number(list[1]?.id));
     expect(list[1]?.status).toBe('FINISHED');
     const finished = JSON.parse((await cli(['list-executions', pipelineId, '--status', 'finished', '--json'])).stdout) as unknown[];
-    expect(finished).toHaveLength(1);
+    expect(finished).toHaveLength(2);
+    const again = JSON.parse((await cli(['list-executions', pipelineId, '--trigger', 're_execute', '--json'])).stdout) as { id: string }[];
+    expect(again.map((e) => e.id)).toEqual([list[1]?.id]);
   });
 
   it('sets and lists pipeline variables; secrets are not shown', async () => {

@@ -10,7 +10,7 @@ import { action, type CommandContext } from './context.ts';
 export function describeExecution(e: ExecutionView): string {
   const head = `Execution ${e.id} of pipeline ${e.pipelineId}: ${e.status} (${e.trigger}${e.pipelineExecutionMode === 'EMERGENCY' ? ', EMERGENCY' : ''})`
     + `${e.user ? ` by ${e.user}` : ''}${e.artifactsVersion ? `, artifacts ${e.artifactsVersion}` : ''}`;
-  const rows = stepsOf(e).map((s) => [s.id, stepLabel(s), s.status, duration(s.startedAt, s.finishedAt), s.reason ?? '']);
+  const rows = stepsOf(e).map((s) => [s.id, stepLabel(s, e.trigger), s.status, duration(s.startedAt, s.finishedAt), s.reason ?? '']);
   return `${head}\n${table(['STEP', 'ACTION', 'STATUS', 'DURATION', 'REASON'], rows)}`;
 }
 
@@ -41,7 +41,7 @@ export async function waitForExecution(
     for (const s of stepsOf(e)) {
       if (seen.get(s.id) !== s.status) {
         if (seen.has(s.id) || s.status !== 'NOT_STARTED') {
-          ctx.progress(`${new Date().toISOString().slice(11, 19)}  ${stepLabel(s).padEnd(18)} ${s.status}${s.reason ? ` — ${s.reason}` : ''}`);
+          ctx.progress(`${new Date().toISOString().slice(11, 19)}  ${stepLabel(s, e.trigger).padEnd(18)} ${s.status}${s.reason ? ` — ${s.reason}` : ''}`);
         }
         seen.set(s.id, s.status);
       }
@@ -125,7 +125,7 @@ export function registerExecutionCommands(program: Command): void {
       const body = 'needsMetrics' in cmd ? overrideBody(await ctx.client.metrics(cmd.step)) : cmd.body;
       await ctx.client.advance(cmd.step, body);
       ctx.print({ executionId: e.id, stepId: cmd.step.id, action: cmd.step.action, body },
-        () => `advanced ${stepLabel(cmd.step)} (step ${cmd.step.id}) of execution ${e.id} with ${JSON.stringify(body)}`);
+        () => `advanced ${stepLabel(cmd.step, e.trigger)} (step ${cmd.step.id}) of execution ${e.id} with ${JSON.stringify(body)}`);
     }));
 
   program.command('cancel-current-execution')
@@ -138,7 +138,7 @@ export function registerExecutionCommands(program: Command): void {
       if (cmd.link === 'advance') await ctx.client.advance(cmd.step, body);
       else await ctx.client.cancel(cmd.step, body);
       ctx.print({ executionId: e.id, stepId: cmd.step.id, action: cmd.step.action, link: cmd.link, body },
-        () => `sent ${JSON.stringify(body)} to the ${cmd.link} link of ${stepLabel(cmd.step)} (step ${cmd.step.id}) of execution ${e.id}`);
+        () => `sent ${JSON.stringify(body)} to the ${cmd.link} link of ${stepLabel(cmd.step, e.trigger)} (step ${cmd.step.id}) of execution ${e.id}`);
     }));
 
   program.command('re-execute')

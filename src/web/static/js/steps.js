@@ -1,4 +1,5 @@
-// Names of steps and phases as Cloud Manager's UI shows them.
+// Names of steps and phases as Cloud Manager's UI shows them. The step names are a copy of
+// src/domain/step-labels.ts (no build step here to import it); a test checks that they agree.
 
 const LABELS = {
   validate: 'Validation',
@@ -18,7 +19,11 @@ const LABELS = {
 
 const DEPLOY_LABELS = { stage: 'Deploy to Stage', prod: 'Deploy to Production', dev: 'Deploy to Development' };
 
-export function stepLabel(step) {
+/** A re-execution's build step copies the source execution's artifacts; it builds nothing. */
+const COPY_ARTIFACTS_LABEL = 'Copy Artifacts';
+
+export function stepLabel(step, trigger) {
+  if (step.action === 'build' && trigger === 'RE_EXECUTE') return COPY_ARTIFACTS_LABEL;
   if (step.action === 'deploy') return DEPLOY_LABELS[step.environmentType] ?? 'Deploy';
   return LABELS[step.action] ?? step.action;
 }

@@ -49,10 +49,11 @@ function metricsTable(metrics) {
 }
 
 class StepCard {
-  constructor(screen, step) {
+  constructor(screen, step, trigger) {
     this.screen = screen;
     this.signature = '';
-    this.title = h('h3', { text: stepLabel(step) });
+    this.label = stepLabel(step, trigger);
+    this.title = h('h3', { text: this.label });
     this.badge = h('span');
     this.time = h('span.muted.small');
     this.reason = h('p.reason');
@@ -113,7 +114,7 @@ class StepCard {
     this.message.replaceChildren();
     try {
       await fn();
-      toast(`${stepLabel(this.step)}: ${label}`);
+      toast(`${this.label}: ${label}`);
       this.screen.refresh();
     } catch (error) {
       this.message.replaceChildren(errorBox(error));
@@ -263,7 +264,7 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
         const card = cards.get(step.id);
         if (card) card.update(step);
         else {
-          const created = new StepCard(screen, step);
+          const created = new StepCard(screen, step, execution.trigger);
           cards.set(step.id, created);
           section.querySelector('ol').append(created.el);
         }
