@@ -6,8 +6,8 @@
 // shaped like src/steps/deploy.ts writes them).
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceStep, startExecution } from '../../src/engine/commands.ts';
-import { getExecution } from '../../src/store/executions.ts';
+import { advanceStep, reExecute, startExecution } from '../../src/engine/commands.ts';
+import { getExecution, listExecutions } from '../../src/store/executions.ts';
 import { eventually } from '../support/slipway.ts';
 import { startTestServer, type TestServer } from '../cli/harness.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
@@ -60,6 +60,17 @@ describe('UI screens', () => {
     expect(await live.isVisible()).toBe(false);
     expect(await live.textContent()).toBe('');
   }, 90_000);
+
+  it("labels a re-execution's build step 'Copy Artifacts'", async () => {
+    const { rt } = server.slipway;
+    const [last] = (await listExecutions(rt.db.kysely, server.pipeline.id, 0, 1)).executions;
+    const deploy = last?.steps.find((s) => s.action === 'deploy' && s.environmentType === 'prod');
+    const again = await reExecute(rt, server.pipeline.id, deploy?.id ?? '', 'admin');
+    await go(`/program/${server.pipeline.programId}/pipeline/${server.pipeline.id}/execution/${again.id}`);
+    await page.locator('.title-row .badge', { hasText: 'FINISHED' }).waitFor({ timeout: 30_000 });
+    const titles = await page.locator('li.step h3').allTextContents();
+    expect(titles).toEqual(['Validation', 'Copy Artifacts', 'Deploy to Production']);
+  }, 60_000);
 
   it("lists the pipeline with Slipway's own type", async () => {
     await go(`/program/${server.pipeline.programId}`);
