@@ -21,6 +21,7 @@ export function buildCacheDir(dataDir: string, pipelineId: string): string {
  */
 export async function prepareBuildCache(dataDir: string, pipelineId: string): Promise<string> {
   const dir = buildCacheDir(dataDir, pipelineId);
+  await mkdir(join(dataDir, CACHES), { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

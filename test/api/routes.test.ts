@@ -318,7 +318,10 @@ describe('environments, pipelines, repositories, openapi', () => {
     expect(patched.json.detail).toMatch(/options\.auditPaths/);
     const pipeline = await getPipeline(h.slipway.rt.db.kysely, created.json.id as string);
     expect(pipeline?.options.auditPaths).toEqual(['/']);
+    // Deleting a pipeline deletes its build cache too.
+    const cache = await prepareBuildCache(h.slipway.config.dataDir, created.json.id as string);
     expect((await call(h, 'DELETE', self)).status).toBe(204);
+    expect(existsSync(cache)).toBe(false);
   });
 
   it('refuses a production environment with one publish/dispatcher pair (it cannot roll without downtime)', async () => {
