@@ -7,8 +7,8 @@ import { signingKey, UrlSigner } from '../../src/api/signing.ts';
 import { addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 import { fileURLToPath } from 'node:url';
 
-// CI lays ../shared beside the checkout.
-const FIXTURES = fileURLToPath(new URL('../../../shared/reference/cloud-manager/fixtures', import.meta.url));
+// Responses from Adobe's client tests (Apache-2.0), copied into the repository: see its README.
+const FIXTURES = fileURLToPath(new URL('../fixtures/cloud-manager', import.meta.url));
 const fixture = (name: string) => JSON.parse(readFileSync(`${FIXTURES}/${name}`, 'utf8')) as Record<string, unknown>;
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
 
