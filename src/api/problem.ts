@@ -22,6 +22,9 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string): ApiError => new ApiError(404, 'Not Found', `${what} not found`);
+/** A Cloud Manager route for something only AEM has: its 404 says so, so nobody hunts for a typo. */
+export const aemOnly = (feature: string): ApiError =>
+  new ApiError(404, 'Not Found', `${feature} are an AEM feature that Slipway does not have`);
 export const badRequest = (detail: string, invalidParams?: InvalidParam[]): ApiError =>
   new ApiError(400, 'Bad Request', detail, [detail], invalidParams);
 export const forbidden = (detail: string): ApiError => new ApiError(403, 'Forbidden', detail);
@@ -32,7 +35,8 @@ export function sendProblem(reply: FastifyReply, e: ApiError): FastifyReply {
   const body: Record<string, unknown> = {
     type: e.invalidParams ? VALIDATION_TYPE : PROBLEM_TYPE, title: e.title, status: e.status, detail: e.message,
   };
-  if (e.errors) body.errors = e.errors;
+  // Adobe's client prints only `errors` (never `detail`): without it a user reads "(404 Not Found)".
+  body.errors = e.errors ?? [e.message];
   if (e.invalidParams) body.invalidParams = e.invalidParams;
   return reply.code(e.status).type('application/problem+json').send(body);
 }

@@ -7,6 +7,8 @@ import { addToken, ensureUser } from '../store/users.ts';
 import { installAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { installErrorHandlers } from './problem.ts';
+import { installRequestId, requestIdOf } from './request-id.ts';
+import { aemOnlyRoutes } from './routes/aem-only.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { eventRoutes } from './routes/events-sse.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -59,6 +61,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
+    genReqId: requestIdOf,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: true, useDefaults: true, coerceTypes: 'array', allErrors: false } },
   });
@@ -80,6 +83,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
 
   installJsonParser(app);
   installErrorHandlers(app);
+  installRequestId(app);
   installAuth(app, deps);
   const routes = collectRoutes(app);
 
@@ -94,6 +98,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   logRoutes(app, deps);
   eventRoutes(app, deps);
   hookRoutes(app, deps);
+  aemOnlyRoutes(app);
   openApiRoutes(app, routes);
   await app.register(webPlugin);
   await app.ready();
