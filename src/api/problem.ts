@@ -1,7 +1,8 @@
 // application/problem+json errors ({type, title, status, detail, errors?}) and the error
 // handler that turns every failure into one: a client's mistake is a 4xx, never a 500.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CommandRefused, PipelineBusyError, TransitionRefused } from '../engine/commands.ts';
+import { stampRequestId } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'http://ns.adobe.com/adobecloud/error';
 export const VALIDATION_TYPE = 'http://ns.adobe.com/adobecloud/validation-exception';
@@ -63,6 +64,15 @@ export function toApiError(error: unknown): ApiError | undefined {
     return new ApiError(fe.statusCode, fe.code ?? 'Bad Request', fe.message ?? 'bad request', [fe.message ?? 'bad request']);
   }
   return undefined;
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL that cannot be decoded is refused before routing (so before
+ * any hook); it still gets a problem body and the request id.
+ */
+export function frameworkProblem(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  stampRequestId(req, reply);
+  void sendProblem(reply, toApiError(error) ?? badRequest(error.message));
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {

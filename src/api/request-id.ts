@@ -3,7 +3,7 @@
 // request through the logs, or generated.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** Short and printable: an incoming id lands in logs and headers as it is. */
@@ -15,10 +15,12 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/** Set on the raw response, so replies that bypass Fastify's send (server-sent events) carry it too. */
+export function stampRequestId(req: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.setHeader(REQUEST_ID_HEADER, req.id);
+}
+
 /** Install before any hook that may answer early (auth). */
 export function installRequestId(app: FastifyInstance): void {
-  // Set on the raw response, so replies that bypass Fastify's send (server-sent events) carry it too.
-  app.addHook('onRequest', async (req, reply) => {
-    reply.raw.setHeader(REQUEST_ID_HEADER, req.id);
-  });
+  app.addHook('onRequest', async (req, reply) => stampRequestId(req, reply));
 }

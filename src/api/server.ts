@@ -6,7 +6,7 @@ import type { Slipway } from '../app.ts';
 import { addToken, ensureUser } from '../store/users.ts';
 import { installAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
-import { installErrorHandlers } from './problem.ts';
+import { frameworkProblem, installErrorHandlers } from './problem.ts';
 import { installRequestId, requestIdOf } from './request-id.ts';
 import { aemOnlyRoutes } from './routes/aem-only.ts';
 import { environmentRoutes } from './routes/environments.ts';
@@ -62,6 +62,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
     genReqId: requestIdOf,
+    frameworkErrors: frameworkProblem,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: true, useDefaults: true, coerceTypes: 'array', allErrors: false } },
   });

@@ -46,6 +46,11 @@ describe('problem bodies and request ids', () => {
       ids.add(String(id));
     }
     expect(ids.size).toBe(5);
+    // A URL that cannot even be decoded is refused before routing, and still answered in kind.
+    const undecodable = await h.app.inject({ url: '/api/program/%E0%A4%A', headers: { authorization: 'Bearer slw_test_admin_token_0123456789' } });
+    expect(undecodable.statusCode).toBe(400);
+    expect(undecodable.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(undecodable.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await h.app.inject({ url: '/api/health', headers: { 'x-request-id': 'ci-run-42.step:7' } });
     expect(kept.headers['x-request-id']).toBe('ci-run-42.step:7');
     for (const bad of ['', 'a b', 'x'.repeat(129), 'new\u00e9line']) {
