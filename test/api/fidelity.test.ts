@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REL_BASE } from '../../src/api/hal.ts';
 import { updateEnvironment } from '../../src/store/environments.ts';
-import { call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
+import { bearer, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -40,14 +40,14 @@ describe('problem bodies and request ids', () => {
   it('every response has an x-request-id: a sane incoming one is kept, anything else replaced', async () => {
     const ids = new Set<string>();
     for (const [url, auth] of [['/api/health', false], ['/api/programs', true], ['/api/programs', false], ['/api/nothing', true], ['/ui/', false]] as const) {
-      const res = await h.app.inject({ url, headers: auth ? { authorization: 'Bearer slw_test_admin_token_0123456789' } : {} });
+      const res = await h.app.inject({ url, headers: auth ? bearer() : {} });
       const id = res.headers['x-request-id'];
       expect(id, url).toMatch(/^[0-9a-f-]{36}$/);
       ids.add(String(id));
     }
     expect(ids.size).toBe(5);
     // A URL that cannot even be decoded is refused before routing, and still answered in kind.
-    const undecodable = await h.app.inject({ url: '/api/program/%E0%A4%A', headers: { authorization: 'Bearer slw_test_admin_token_0123456789' } });
+    const undecodable = await h.app.inject({ url: '/api/program/%E0%A4%A', headers: bearer() });
     expect(undecodable.statusCode).toBe(400);
     expect(undecodable.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(undecodable.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

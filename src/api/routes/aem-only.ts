@@ -7,7 +7,7 @@ import { aemOnly } from '../problem.ts';
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** Path prefixes (a trailing `*` matches the rest: `ipAllowlists`, `ipAllowlist/7/bindings`, ...). */
-export const AEM_ONLY_ROUTES: readonly { feature: string; urls: readonly string[] }[] = [
+const AEM_ONLY_ROUTES: readonly { feature: string; urls: readonly string[] }[] = [
   { feature: 'IP allowlists', urls: ['/api/program/:programId/ipAllowlist*'] },
   { feature: 'Content sets', urls: ['/api/program/:programId/contentSet*'] },
   {
