@@ -96,6 +96,10 @@ describe('step logs', () => {
     const cancel = await call(h, 'PUT', `${waiting._links.self.href as string}/cancel`, { override: false });
     expect(cancel.status).toBe(202);
     await waitForExecution(h, started.json.id as string, (e) => e.finishedAt !== undefined);
+    // Server-sent events bypass Fastify's reply, and still carry the request id.
+    const events = await h.app.inject({ url: `${p}/pipeline/${h.codeQuality.id}/execution/${started.json.id as string}/events`, headers: bearer() });
+    expect(events.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(events.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 
