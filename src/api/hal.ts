@@ -32,6 +32,8 @@ export const paths = {
   execution: (p: string, pl: string, e: string) => `/api/program/${p}/pipeline/${pl}/execution/${e}`,
   step: (p: string, pl: string, e: string, ph: string, s: string) =>
     `/api/program/${p}/pipeline/${pl}/execution/${e}/phase/${ph}/step/${s}`,
+  /** Slipway's own UI page of an environment (a hash route of /ui/). */
+  uiEnvironment: (p: string, e: string) => `/ui/#/program/${p}/environment/${e}`,
 };
 
 /** A paged list resource (`_totalNumberOfItems`, `_page`, next/prev/page links). */

@@ -1,7 +1,8 @@
 // application/problem+json errors ({type, title, status, detail, errors?}) and the error
 // handler that turns every failure into one: a client's mistake is a 4xx, never a 500.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CommandRefused, PipelineBusyError, TransitionRefused } from '../engine/commands.ts';
+import { stampRequestId } from './request-id.ts';
 
 export const PROBLEM_TYPE = 'http://ns.adobe.com/adobecloud/error';
 export const VALIDATION_TYPE = 'http://ns.adobe.com/adobecloud/validation-exception';
@@ -22,6 +23,9 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string): ApiError => new ApiError(404, 'Not Found', `${what} not found`);
+/** A Cloud Manager route for something only AEM has: its 404 says so, so nobody hunts for a typo. */
+export const aemOnly = (feature: string): ApiError =>
+  new ApiError(404, 'Not Found', `${feature} are an AEM feature that Slipway does not have`);
 export const badRequest = (detail: string, invalidParams?: InvalidParam[]): ApiError =>
   new ApiError(400, 'Bad Request', detail, [detail], invalidParams);
 export const forbidden = (detail: string): ApiError => new ApiError(403, 'Forbidden', detail);
@@ -32,7 +36,8 @@ export function sendProblem(reply: FastifyReply, e: ApiError): FastifyReply {
   const body: Record<string, unknown> = {
     type: e.invalidParams ? VALIDATION_TYPE : PROBLEM_TYPE, title: e.title, status: e.status, detail: e.message,
   };
-  if (e.errors) body.errors = e.errors;
+  // Adobe's client prints only `errors` (never `detail`): without it a user reads "(404 Not Found)".
+  body.errors = e.errors ?? [e.message];
   if (e.invalidParams) body.invalidParams = e.invalidParams;
   return reply.code(e.status).type('application/problem+json').send(body);
 }
@@ -59,6 +64,15 @@ export function toApiError(error: unknown): ApiError | undefined {
     return new ApiError(fe.statusCode, fe.code ?? 'Bad Request', fe.message ?? 'bad request', [fe.message ?? 'bad request']);
   }
   return undefined;
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL that cannot be decoded is refused before routing (so before
+ * any hook); it still gets a problem body and the request id.
+ */
+export function frameworkProblem(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  stampRequestId(req, reply);
+  void sendProblem(reply, toApiError(error) ?? badRequest(error.message));
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -6,7 +6,9 @@ import type { Slipway } from '../app.ts';
 import { addToken, ensureUser } from '../store/users.ts';
 import { installAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
-import { installErrorHandlers } from './problem.ts';
+import { frameworkProblem, installErrorHandlers } from './problem.ts';
+import { installRequestId, requestIdOf } from './request-id.ts';
+import { aemOnlyRoutes } from './routes/aem-only.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { eventRoutes } from './routes/events-sse.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -59,6 +61,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
+    genReqId: requestIdOf,
+    frameworkErrors: frameworkProblem,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: true, useDefaults: true, coerceTypes: 'array', allErrors: false } },
   });
@@ -80,6 +84,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
 
   installJsonParser(app);
   installErrorHandlers(app);
+  installRequestId(app);
   installAuth(app, deps);
   const routes = collectRoutes(app);
 
@@ -94,6 +99,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   logRoutes(app, deps);
   eventRoutes(app, deps);
   hookRoutes(app, deps);
+  aemOnlyRoutes(app);
   openApiRoutes(app, routes);
   await app.register(webPlugin);
   await app.ready();

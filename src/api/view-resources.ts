@@ -33,16 +33,27 @@ export function repositoryJson(r: Repository): Record<string, unknown> {
   };
 }
 
-export function environmentJson(e: Environment): Record<string, unknown> {
+/** Absolute URLs where a ready environment can be visited (Cloud Manager's author, publish and developerConsole links). */
+export interface EnvironmentSites {
+  author?: string;
+  publish?: string;
+  developerConsole: string;
+}
+
+export function environmentJson(e: Environment, sites?: EnvironmentSites): Record<string, unknown> {
   const self = paths.environment(e.programId, e.id);
+  const links: Links = {
+    [rel('program')]: link(paths.program(e.programId)),
+    [rel('variables')]: link(`${self}/variables`),
+    [rel('logs')]: link(`${self}/logs?service={service}&name={name}&days={days}`, true),
+    [rel('topology')]: link(`${self}/topology`),
+  };
+  if (sites?.author) links[rel('author')] = link(sites.author);
+  if (sites?.publish) links[rel('publish')] = link(sites.publish);
+  if (sites) links[rel('developerConsole')] = link(sites.developerConsole);
+  links.self = link(self);
   return {
-    _links: {
-      [rel('program')]: link(paths.program(e.programId)),
-      [rel('variables')]: link(`${self}/variables`),
-      [rel('logs')]: link(`${self}/logs?service={service}&name={name}&days={days}`, true),
-      [rel('topology')]: link(`${self}/topology`),
-      self: link(self),
-    },
+    _links: links,
     id: e.id, programId: e.programId, name: e.name, description: e.description, type: e.type,
     status: e.status, region: e.region, publishCount: e.settings.publishCount, availableLogOptions: [],
     createdAt: cmTime(e.createdAt), updatedAt: cmTime(e.updatedAt),

@@ -37,6 +37,14 @@ export interface TopologyView {
   loadBalancer: NodeView;
 }
 
+/** Where an environment's site answers: absolute URLs, for clients to visit. */
+export interface EntryPoints {
+  /** The author node, once it runs a release. */
+  author?: string;
+  /** The environment's entry point: the load balancer in front of the dispatchers. */
+  publish?: string;
+}
+
 /** One progress record of a deploy, as Cloud Manager shows deploy commands. */
 export interface DeployProgress {
   node: string;
@@ -72,6 +80,8 @@ export interface TopologyDriver {
   /** At start-up: take over nodes that kept running while Slipway was stopped, restart dead ones. */
   adopt(env: Environment): Promise<void>;
   describe(env: Environment): Promise<TopologyView>;
+  /** The entry points from the driver's own record (no health checks: the API asks on every read). */
+  entryPoints?(env: Environment): Promise<EntryPoints>;
   /**
    * The rolling deployment (DESIGN.md §1): author first, then each batch of pairs drained,
    * deployed, flushed, warmed, health-checked and put back. Idempotent: pairs that already run

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REL_BASE } from '../../src/api/hal.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { createSlipway, type Slipway } from '../../src/app.ts';
 import { ADMIN_TOKEN, call, type Harness } from './harness.ts';
@@ -34,9 +35,11 @@ describe('environments on the local driver', () => {
     const created = await call(h, 'POST', `/api/program/${program.json.id as string}/environments`, { name: 'extra-dev', type: 'dev' });
     expect(created.status).toBe(201);
     expect(created.json.status).toBe('creating');
+    expect(created.json._links[`${REL_BASE}publish`]).toBeUndefined();
     const url = created.json._links.self.href as string;
     for (let i = 0; i < 300 && (await call(h, 'GET', url)).json.status === 'creating'; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await call(h, 'GET', url)).json.status).toBe('ready');
+    const ready = (await call(h, 'GET', url)).json;
+    expect(ready.status).toBe('ready');
 
     const topology = (await call(h, 'GET', `${url}/topology`)).json;
     expect(topology.publish).toHaveLength(2);
@@ -44,6 +47,10 @@ describe('environments on the local driver', () => {
     // Nothing is deployed yet: the load balancer answers, with no member to serve.
     const lb = topology.loadBalancer.url as string;
     expect((await fetch(`${lb}/`)).status).toBe(503);
+    // Its entry point is that load balancer; the author link waits for a release to run.
+    expect(ready._links[`${REL_BASE}publish`].href).toBe(lb);
+    expect(ready._links[`${REL_BASE}author`]).toBeUndefined();
+    expect(ready._links[`${REL_BASE}developerConsole`].href).toMatch(new RegExp(`/ui/#/program/${program.json.id as string}/environment/${ready.id as string}$`));
 
     expect((await call(h, 'DELETE', url)).status).toBe(204);
     expect((await call(h, 'GET', url)).status).toBe(404);

@@ -2,7 +2,7 @@
 // API made (provision, destroy, flushCaches, ...) and answers at once. The real local driver
 // (processes, Varnish, HAProxy) is tested by the topology and deploy tests.
 import type { Environment } from '../../src/domain/model.ts';
-import type { DeployOutcome, NodeView, TopologyDriver, TopologyView } from '../../src/topology/driver.ts';
+import type { DeployOutcome, EntryPoints, NodeView, TopologyDriver, TopologyView } from '../../src/topology/driver.ts';
 
 export interface DriverCall {
   method: keyof TopologyDriver;
@@ -38,6 +38,11 @@ export class RecordingDriver implements TopologyDriver {
       dispatchers: Array.from({ length: env.settings.publishCount }, (_, i) => node(`dispatcher-${i + 1}`, 'dispatcher')),
       loadBalancer: node('lb', 'loadBalancer'),
     };
+  }
+  /** AEM's classic author and publish ports: distinct, so a test can tell the links apart. */
+  async entryPoints(env: Environment): Promise<EntryPoints> {
+    this.record('entryPoints', env);
+    return { author: 'http://127.0.0.1:4502', publish: 'http://127.0.0.1:4503' };
   }
   async deploy(env: Environment): Promise<DeployOutcome> {
     this.record('deploy', env);

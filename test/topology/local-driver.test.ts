@@ -41,6 +41,7 @@ describe('LocalDriver', () => {
     expect(view.publish).toHaveLength(2);
     expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY']);
     expect(view.loadBalancer.healthy).toBe(false);
+    expect(await driver.entryPoints(env)).toEqual({ publish: `http://127.0.0.1:${lb}` }); // no author before a release runs
   });
 
   it('deploys the first release and applies the dispatcher package', async () => {
@@ -50,6 +51,8 @@ describe('LocalDriver', () => {
     expect(progress.filter((p) => p.action === 'attach' && p.status === 'FINISHED').map((p) => p.node)).toEqual(['dispatcher-1', 'dispatcher-2']);
     const view = await driver.describe(env);
     expect(view.author.release?.version).toBe('v1');
+    expect(await driver.entryPoints(env)).toEqual({ author: view.author.url, publish: view.loadBalancer.url });
+    expect((await fetch(`${view.author.url}/page`)).headers.get('x-app-version')).toBe('v1');
     expect(view.publish.map((p) => [p.release?.version, p.healthy])).toEqual([['v1', true], ['v1', true]]);
     const lb = Number(new URL(view.loadBalancer.url).port);
     const page = await httpGet(lb, '/page');

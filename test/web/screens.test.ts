@@ -1,7 +1,8 @@
 // Details of the UI screens in real headless Chromium against a real listening Slipway: the
 // live indicator (shown while an execution runs and its event stream is connected, gone once it
 // has ended), Slipway's pipeline type in the pipelines list, the image digests on the
-// environments screen (topology answered by a fixture: the test server provisions no nodes),
+// environments screen (topology answered by a fixture: the test server provisions no nodes) and
+// one environment alone (where the API's developerConsole link leads),
 // and the deploy step's per-node table with its rollback notice (the real module, fed details
 // shaped like src/steps/deploy.ts writes them).
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -108,6 +109,19 @@ describe('UI screens', () => {
     } finally {
       await page.unroute('**/api/program/*/environment/*/topology');
     }
+  });
+
+  it("shows one environment at the API's developerConsole link", async () => {
+    const programId = server.pipeline.programId;
+    const res = await fetch(`${server.url}/api/program/${programId}/environments`, { headers: { authorization: `Bearer ${server.token}` } });
+    const environments = ((await res.json()) as { _embedded: { environments: { id: string; name: string }[] } })._embedded.environments;
+    expect(environments.length).toBeGreaterThan(1);
+    const [first] = environments as [{ id: string; name: string }];
+    await go(`/program/${programId}/environment/${first.id}`);
+    await page.locator(`#env-${first.id}`).waitFor({ timeout: 20_000 });
+    expect(await page.locator('section.environment').count()).toBe(1);
+    await go(`/program/${programId}/environment/999999`);
+    await page.getByText('has no environment 999999').waitFor({ timeout: 20_000 });
   });
 
   it('shows a deploy step as a per-node table that updates in place, and its rollback', async () => {

@@ -1,6 +1,6 @@
 // Environments: created in the store at once (status `creating`), provisioned by the topology
 // driver in the background; deleted only when no execution is running against them.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment, EnvironmentType } from '../../domain/model.ts';
 import {
   createEnvironment, deleteEnvironment, getEnvironment, listEnvironments, updateEnvironment,
@@ -8,12 +8,12 @@ import {
 import { currentExecutionId } from '../../store/executions.ts';
 import { listPipelines } from '../../store/pipelines.ts';
 import { authorize } from '../auth.ts';
-import type { ApiDeps } from '../deps.ts';
+import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { list, paths } from '../hal.ts';
 import { loadEnvironment, loadProgram } from '../load.ts';
 import { conflict } from '../problem.ts';
 import { environmentTypeSchema, idParams, nameSchema } from '../schemas.ts';
-import { environmentJson } from '../view-resources.ts';
+import { environmentJson, type EnvironmentSites } from '../view-resources.ts';
 
 type EnvParams = { programId: string; environmentId: string };
 interface NewEnvironmentBody {
@@ -40,13 +40,25 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     })());
   }
 
+  /** Where a ready environment can be visited; nothing while it is being created or deleted. */
+  async function sitesOf(env: Environment, req: FastifyRequest): Promise<EnvironmentSites | undefined> {
+    if (env.status !== 'ready') return undefined;
+    const entryPoints = await slipway.driver.entryPoints?.(env).catch((e: unknown) => {
+      req.log.warn({ err: e, environment: env.id }, 'entry points unknown');
+      return {};
+    });
+    return { ...entryPoints, developerConsole: `${baseUrlOf(deps, req)}${paths.uiEnvironment(env.programId, env.id)}` };
+  }
+  const view = async (env: Environment, req: FastifyRequest) => environmentJson(env, await sitesOf(env, req));
+
   app.get<{ Params: { programId: string }; Querystring: { type?: EnvironmentType } }>(`${base}/environments`, {
     schema: { params: idParams('programId'), querystring: { type: 'object', properties: { type: environmentTypeSchema } } },
   }, async (req) => {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'read');
     const envs = await listEnvironments(db, program.id, req.query.type);
-    return list('environments', envs.map(environmentJson), `${paths.program(program.id)}/environments`);
+    const items = await Promise.all(envs.map((env) => view(env, req)));
+    return list('environments', items, `${paths.program(program.id)}/environments`);
   });
 
   app.post<{ Params: { programId: string }; Body: NewEnvironmentBody }>(`${base}/environments`, {
@@ -70,7 +82,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req) => {
     await authorize(req, deps, req.params.programId, 'read');
-    return environmentJson(await loadEnvironment(deps, req.params.programId, req.params.environmentId));
+    return view(await loadEnvironment(deps, req.params.programId, req.params.environmentId), req);
   });
 
   app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId/topology`, {

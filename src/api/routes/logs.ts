@@ -2,6 +2,7 @@
 // served without auth and supports Range (206 / 416 / 404 before the log exists), which is
 // how Cloud Manager clients tail a running step.
 import type { FastifyInstance } from 'fastify';
+import { isStepTerminal } from '../../domain/transitions.ts';
 import { getStep } from '../../store/executions.ts';
 import { listExecutionArtifacts } from '../../store/artifacts.ts';
 import { authorize } from '../auth.ts';
@@ -44,6 +45,11 @@ export function logRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const { step } = await loadStep(deps, req.params);
     const file = req.query.file ?? 'main';
     if (!slipway.logs.pathOf(step.id, file)) throw badRequest(`bad log file name ${file}`);
+    // A step that has ended writes no more: a log it never wrote is missing now, not later.
+    // (Adobe's client would otherwise save the signed URL's 404 body as the log and succeed.)
+    if (isStepTerminal(step.status) && slipway.logs.size(step.id, file) === undefined) {
+      throw notFound(`log ${file} of the ${step.action} step (${step.status})`);
+    }
     return redirectTo(deps, req, reply, deps.signer.sign('logs', step.id, file));
   });
 

@@ -19,11 +19,12 @@ const variableArray = (services: string[]) => ({
   maxItems: MAX_VARIABLES,
   items: {
     type: 'object',
-    required: ['name', 'type'],
+    required: ['name'],
     properties: {
       name: { type: 'string', minLength: 2, maxLength: 100, pattern: '^[a-zA-Z_][a-zA-Z_0-9]*$' },
       value: { type: 'string', maxLength: 2048, default: '' },
-      type: { type: 'string', enum: ['string', 'secretString'] },
+      // Cloud Manager's default: a variable sent without a type is a plain string.
+      type: { type: 'string', enum: ['string', 'secretString'], default: 'string' },
       service: { type: 'string', enum: services },
     },
   },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import type { Environment } from '../../domain/model.ts';
 import { parseDispatcherPackage } from '../../domain/contract.ts';
-import type { DeployOptions, DeployOutcome, NodeView, Release, TopologyDriver, TopologyView } from '../driver.ts';
+import type { DeployOptions, DeployOutcome, EntryPoints, NodeView, Release, TopologyDriver, TopologyView } from '../driver.ts';
 import { haproxyConfig, lbStateOf } from './haproxy.ts';
 import { freePort } from '../../runner/free-port.ts';
 import { isHealthy } from './http.ts';
@@ -44,6 +44,9 @@ function socketPathFor(envDir: string): string {
   if (direct.length < 100) return direct;
   return join(tmpdir(), `slipway-${createHash('sha256').update(envDir).digest('hex').slice(0, 16)}.sock`);
 }
+
+/** Every node listens on the loopback interface. */
+const nodeUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
 export class LocalDriver implements TopologyDriver {
   private readonly log: (line: string) => void;
@@ -158,12 +161,21 @@ export class LocalDriver implements TopologyDriver {
     await Promise.all(rt.state.dispatchers.map((_, i) => rt.varnish(i).ban(paths)));
   }
 
+  async entryPoints(env: Environment): Promise<EntryPoints> {
+    const state = await loadState(this.envDir(env));
+    if (!state) return {};
+    return {
+      ...(state.author.release ? { author: nodeUrl(state.author.port) } : {}),
+      publish: nodeUrl(state.loadBalancer.port),
+    };
+  }
+
   async describe(env: Environment): Promise<TopologyView> {
     const rt = await this.runtime(env);
     const { state } = rt;
     const servers = await rt.lb.servers().catch(() => []);
     const appView = async (n: AppNodeState): Promise<NodeView> => ({
-      name: n.name, role: n.role, url: `http://127.0.0.1:${n.port}`,
+      name: n.name, role: n.role, url: nodeUrl(n.port),
       healthy: n.release !== undefined && await isHealthy(n.port, state.healthPath),
       ...(n.release ? { release: { version: n.release.version, appImage: n.release.appImage } } : {}),
     });
@@ -171,7 +183,7 @@ export class LocalDriver implements TopologyDriver {
       const status = servers.find((s) => s.server === d.server)?.status ?? 'unknown';
       const cache = await rt.varnish(i).cacheStats().catch(() => undefined);
       return {
-        name: d.name, role: 'dispatcher', url: `http://127.0.0.1:${d.port}`,
+        name: d.name, role: 'dispatcher', url: nodeUrl(d.port),
         healthy: await isHealthy(d.port, state.healthPath),
         ...(d.release ? { release: { version: d.release.version, ...(d.release.dispatcherImage ? { dispatcherImage: d.release.dispatcherImage } : {}) } } : {}),
         lbState: lbStateOf(status),
@@ -184,7 +196,7 @@ export class LocalDriver implements TopologyDriver {
       publish: await Promise.all(state.publish.map(appView)),
       dispatchers: await Promise.all(state.dispatchers.map(dispatcherView)),
       loadBalancer: {
-        name: 'lb', role: 'loadBalancer', url: `http://127.0.0.1:${state.loadBalancer.port}`,
+        name: 'lb', role: 'loadBalancer', url: nodeUrl(state.loadBalancer.port),
         healthy: await isHealthy(state.loadBalancer.port, state.healthPath),
       },
     };

@@ -1,6 +1,6 @@
 // A step's log with live tail: the logs link gives a redirect URL (no credentials needed) that
 // is read with HTTP Range requests from the last offset; 416/404 mean "nothing new yet".
-import { get, linkOf, rel } from './api.js';
+import { ApiError, get, linkOf, rel } from './api.js';
 import { h } from './dom.js';
 
 export class LogTail {
@@ -25,12 +25,19 @@ export class LogTail {
     if (this.redirect) return this.redirect;
     const href = linkOf(this.step, rel.logs);
     if (!href) throw new Error('this step has no log');
-    this.redirect = (await get(href)).redirect;
+    try {
+      this.redirect = (await get(href)).redirect;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return undefined; // an ended step that wrote no log
+      throw error;
+    }
     return this.redirect;
   }
 
   async readOnce() {
-    const res = await fetch(await this.url(), { headers: this.offset > 0 ? { range: `bytes=${this.offset}-` } : {} });
+    const url = await this.url();
+    if (!url) return 0;
+    const res = await fetch(url, { headers: this.offset > 0 ? { range: `bytes=${this.offset}-` } : {} });
     if (res.status === 404 || res.status === 416) return 0;
     if (res.status === 403) { this.redirect = undefined; return 0; } // expired link: ask again
     if (!res.ok) throw new Error(`log: HTTP ${res.status}`);

@@ -16,6 +16,7 @@ const ROUTES = [
   [/^\/$/, () => renderPrograms],
   [/^\/program\/([^/]+)$/, () => renderProgram],
   [/^\/program\/([^/]+)\/environments$/, () => renderEnvironments],
+  [/^\/program\/([^/]+)\/environment\/([^/]+)$/, () => renderEnvironments], // the API's developerConsole link
   [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/history$/, () => renderHistory],
   [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/execution\/([^/]+)$/, () => renderExecution],
 ];

@@ -45,13 +45,15 @@ function topologyView(view) {
     h('div.tier-row', {}, h('h3', { text: 'Author' }), h('ul.tier', {}, nodeBox(view.author))));
 }
 
-export async function renderEnvironments(main, [programId]) {
+/** All of a program's environments, or only `environmentId` (#/program/P/environment/E). */
+export async function renderEnvironments(main, [programId, environmentId]) {
   const program = await get(paths.program(programId));
   const href = linkOf(program, rel.environments) ?? paths.environments(programId);
-  const environments = embedded(await get(href), 'environments');
+  const environments = embedded(await get(href), 'environments').filter((env) => !environmentId || env.id === environmentId);
   main.append(h('h1', { text: `${program.name}: environments` }));
   if (environments.length === 0) {
-    main.append(h('p', { text: 'No environments yet (POST /api/program/:id/environments).' }));
+    main.append(h('p', { text: environmentId ? `Program ${program.name} has no environment ${environmentId}.`
+      : 'No environments yet (POST /api/program/:id/environments).' }));
     return undefined;
   }
   const boxes = environments.map((env) => {
