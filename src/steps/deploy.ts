@@ -88,7 +88,13 @@ export const deployHandler: StepHandler = {
         onPlan: (commands) => { record.plan(commands); details.write(); },
         onProgress: (p) => { record.progress(p); details.write(); },
         onDone: (done) => { record.done(done); details.write(); },
-        onRollback: (reason) => ctx.rollingBack(reason),
+        onRollback: (reason) => {
+          // The forward progress is void once a rollback starts: an attempt that resumes a
+          // rollback cut off by a crash must not skip pairs that may be on either release.
+          record.done({ author: false, pairs: [] });
+          details.write();
+          return ctx.rollingBack(reason);
+        },
       });
     } catch (err) {
       outcome = { outcome: 'failed' as const, reason: err instanceof Error ? err.message : String(err) };

@@ -37,9 +37,13 @@ function parsed(details: Record<string, unknown>, key: 'deployCommands' | 'deplo
 
 const bothImages = () => [artifact('APP_IMAGE', fx.appImage), artifact('DISPATCHER_IMAGE', fx.dispatcherImage)];
 
-function context(overrides: { version: string; artifacts: ExecutionArtifact[]; webTier?: boolean; stepDetails?: Record<string, unknown> }) {
+function context(overrides: {
+  version: string; artifacts: ExecutionArtifact[]; webTier?: boolean; stepDetails?: Record<string, unknown>;
+  publishVariables?: Record<string, string>;
+}) {
   const base = makeStepContext({ dataDir: fx.dataDir, artifacts: fx.store, driver, environment: env,
-    priorArtifacts: overrides.artifacts, environmentVariables: { author: { WHO: 'author' }, publish: { WHO: 'publish' } } });
+    priorArtifacts: overrides.artifacts,
+    environmentVariables: { author: { WHO: 'author' }, publish: { WHO: 'publish', ...overrides.publishVariables } } });
   base.execution.artifactsVersion = overrides.version;
   if (overrides.webTier) base.pipeline.type = 'webTier';
   if (overrides.stepDetails) base.step.details = overrides.stepDetails;
@@ -48,7 +52,7 @@ function context(overrides: { version: string; artifacts: ExecutionArtifact[]; w
 
 beforeAll(async () => {
   fx = await makeFixture();
-  driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store });
+  driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, healthTimeoutMs: 5000 });
   await driver.provision(env);
 });
 
@@ -139,6 +143,18 @@ describe('deployHandler', () => {
     expect(state?.publish[0]?.release?.version).toBe('1.0.1');
     expect(state?.dispatchers[0]?.release?.version).toBe('web-2');
     expect((await httpGet(state?.loadBalancer.port ?? 0, '/secret/x')).status).toBe(403);
+  });
+
+  it('a rollback voids the forward record, so a resumed attempt does not skip pairs', async () => {
+    const ctx = context({ version: '2.0.0', artifacts: bothImages(), publishVariables: { FAIL_HEALTH_ON: 'publish-1' } });
+    const result = await deployHandler.run(ctx);
+    expect(result).toMatchObject({ outcome: 'rolledBack', reason: expect.stringContaining('health') });
+    expect(ctx.details.rollingBack).toEqual(expect.stringContaining('health'));
+    const rollout = rolloutOf(ctx.details);
+    expect(rollout.commands.some((c) => c.node === 'author' && c.action === 'deploy' && c.status === 'FINISHED')).toBe(true);
+    expect(rollout.done).toEqual({ author: false, pairs: [] });
+    expect(parsed(ctx.details, 'deploymentStepDescription').some((a) => a.stepAction === 'rollback')).toBe(true);
+    expect((await loadState(driver.envDir(env)))?.publish[0]?.release?.version).toBe('1.0.1');
   });
 
   it('fails clearly without an app image', async () => {

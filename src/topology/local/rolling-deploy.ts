@@ -3,6 +3,10 @@
 // the release it already runs included (a new publish process, a wiped and warmed cache). On
 // failure every pair already touched goes back to what it ran before, with the same care.
 // Ordering comes from domain/rolling-plan.ts; the operations from runtime.ts.
+// The dispatcher of a pair is brought onto the release by pointing it at the new publish
+// process and recording the release; varnishd itself is not restarted (its cache is flushed
+// anyway, and a new VCL is compiled when the package or the app's health path changes): a
+// restart would cost seconds per pair and buy nothing the flush does not.
 import type { DeployDone, DeployOptions, DeployOutcome, DeployProgress, PlannedCommand, Release } from '../driver.ts';
 import { planRollback, planRollingDeploy, type RollingPlan } from '../../domain/rolling-plan.ts';
 import { lbStateOf } from './haproxy.ts';
