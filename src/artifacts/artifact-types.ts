@@ -23,3 +23,6 @@ export const ARTIFACT_TYPES = {
 } as const;
 
 export type BuildArtifactType = (typeof ARTIFACT_TYPES)[keyof typeof ARTIFACT_TYPES];
+
+/** The app image's label naming its health path (the contract's app.health): deploys check it. */
+export const HEALTH_LABEL = 'io.slipway.health';

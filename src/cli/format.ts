@@ -24,3 +24,26 @@ export function stepLabel(step: { action: string; environmentType?: string }, tr
   if (copiesArtifacts(step, trigger)) return `${step.action} (${COPY_ARTIFACTS_LABEL})`;
   return step.environmentType && step.action === 'deploy' ? `deploy (${step.environmentType})` : step.action;
 }
+
+interface DeployCommandView { node?: string; action?: string; status?: string; message?: string }
+
+/**
+ * A deploy step's progress in one line: how many of the commands Cloud Manager's
+ * `deployCommands` (a JSON string) expects are done, and the latest one from Slipway's own
+ * record (`rollout.commands`, src/steps/deploy-details.ts). Undefined when it has none.
+ */
+export function deployProgress(step: { action: string; environmentType?: string; details?: Record<string, unknown> }, trigger = 'MANUAL'): string | undefined {
+  const rollout = step.details?.rollout as { version?: string; commands?: DeployCommandView[] } | undefined;
+  const commands = Array.isArray(rollout?.commands) ? rollout.commands : [];
+  const last = commands.at(-1);
+  if (step.action !== 'deploy' || !last) return undefined;
+  let expected: number | undefined;
+  try {
+    const parsed: unknown = JSON.parse(String(step.details?.deployCommands ?? ''));
+    if (Array.isArray(parsed)) expected = parsed.length;
+  } catch { /* an older step: no expected list */ }
+  const finished = commands.filter((c) => c.status === 'FINISHED').length;
+  const count = expected === undefined ? `${finished} commands finished` : `${finished} of ${expected} expected commands finished`;
+  return `${stepLabel(step, trigger)}: release ${rollout?.version ?? '?'}, ${count}; latest: ${last.node ?? '?'} ${last.action ?? '?'} `
+    + `${last.status ?? '?'}${last.message ? ` (${last.message})` : ''}`;
+}

@@ -1,5 +1,9 @@
-// The pure ordering of a rolling deployment (DESIGN.md §1): which pairs change, in which
-// batches, and in which order a failed roll is undone. No I/O; the topology driver executes it.
+// The pure ordering of a rolling deployment (DESIGN.md §1): which pairs go through the cycle,
+// in which batches, and in which order a failed roll is undone. No I/O; the topology driver
+// executes it. Every deployment cycles every pair (and redeploys author), the release a pair
+// already runs included: the dispatcher cache is wiped and warmed on each deployment. Only
+// what THIS deployment already completed (its own progress record, kept by the deploy step,
+// so a deploy cut off by a crash resumes where it stopped) is left out.
 
 /** The part of a release that identifies what an app node runs. */
 export interface AppReleaseKey {
@@ -10,9 +14,10 @@ export interface AppReleaseKey {
 
 export interface RollingPlanInput {
   pairCount: number;
-  /** For each pair (0-based): does it already run the target release? */
-  pairOnTarget: readonly boolean[];
-  authorOnTarget: boolean;
+  /** Pairs (0-based) this deployment already took through the whole cycle (a resumed deploy). */
+  pairsDone: readonly number[];
+  /** This deployment already redeployed author (a resumed deploy). */
+  authorDone: boolean;
   /** Requested pairs per batch (pipeline option). */
   batchSize: number;
   /** webTier: only the dispatcher package changes, author is left alone. */
@@ -23,7 +28,7 @@ export interface RollingPlan {
   deployAuthor: boolean;
   /** Batch size actually used (see effectiveBatchSize). */
   batchSize: number;
-  /** Pair indexes (0-based) per batch, in order; pairs already on target are left out. */
+  /** Pair indexes (0-based) per batch, in order; pairs this deployment already did are left out. */
   batches: number[][];
 }
 
@@ -58,10 +63,11 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 
 export function planRollingDeploy(input: RollingPlanInput): RollingPlan {
   const size = effectiveBatchSize(input.batchSize, input.pairCount);
+  const done = new Set(input.pairsDone);
   const pending: number[] = [];
-  for (let i = 0; i < input.pairCount; i++) if (input.pairOnTarget[i] !== true) pending.push(i);
+  for (let i = 0; i < input.pairCount; i++) if (!done.has(i)) pending.push(i);
   return {
-    deployAuthor: !input.dispatcherOnly && !input.authorOnTarget,
+    deployAuthor: !input.dispatcherOnly && !input.authorDone,
     batchSize: size,
     batches: chunk(pending, size),
   };

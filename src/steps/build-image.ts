@@ -5,7 +5,7 @@
 // artifactsVersion goes into the manifests (per release), not into the images.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { ARTIFACT_TYPES, HEALTH_LABEL } from '../artifacts/artifact-types.ts';
 import { kubernetesManifests } from '../artifacts/manifests.ts';
 import { buildImage, unpackImage, type ImageRuntimeConfig } from '../artifacts/oci.ts';
 import { parseContract, type RepositoryContract } from '../domain/contract.ts';
@@ -42,7 +42,7 @@ export function appImageConfig(contract: RepositoryContract, labels: { program: 
     workingDir: '/',
     labels: {
       'io.slipway.program': labels.program,
-      'io.slipway.health': contract.app.health,
+      [HEALTH_LABEL]: contract.app.health,
       ...(labels.commitId ? { 'org.opencontainers.image.revision': labels.commitId } : {}),
       ...(labels.version ? { 'org.opencontainers.image.version': labels.version } : {}),
     },

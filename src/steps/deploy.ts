@@ -1,8 +1,12 @@
 // The deploy step: finds the execution's app and dispatcher images, makes the release (version
 // = artifactsVersion) and hands it to the topology driver's rolling deployment, writing each
-// deploy command into the step details as it happens. webTier pipelines deploy the dispatcher
-// package only. Idempotent: the driver skips pairs already on the release.
-import type { DeployProgress, Release } from '../topology/driver.ts';
+// deploy command into the step details as it happens (deploy-details.ts: Cloud Manager's shape
+// plus Slipway's `rollout`). webTier pipelines deploy the dispatcher package only. Every run
+// cycles every pair; idempotent all the same: an attempt cut off by a crash resumes after what
+// the step's own record (`rollout.done`) says it completed.
+import type { Environment } from '../domain/model.ts';
+import type { Release, TopologyDriver } from '../topology/driver.ts';
+import { DeployRecord, environmentUrls, priorRollout, type EnvironmentUrl } from './deploy-details.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
 export const APP_IMAGE = 'APP_IMAGE';
@@ -12,6 +16,11 @@ export const MAX_DRAIN_MS = 30_000;
 
 function latest(artifacts: ExecutionArtifact[], type: string): ExecutionArtifact | undefined {
   return [...artifacts].reverse().find((a) => a.type === type);
+}
+
+/** The environment's URLs, or undefined when its topology cannot be described right now. */
+async function urlsOf(driver: TopologyDriver, env: Environment): Promise<EnvironmentUrl[] | undefined> {
+  return driver.describe(env).then(environmentUrls, () => undefined);
 }
 
 /** Coalesces detail updates: at most one write in flight, the last state always written. */
@@ -55,12 +64,17 @@ export const deployHandler: StepHandler = {
       variables: vars.publish,
       authorVariables: vars.author,
     };
-    const deployCommands: DeployProgress[] = [];
-    const nodes: Record<string, { action: string; status: string; at: string; message?: string }> = {};
     const summary = { environmentId: env.id, version: release.version, appImage: release.appImage,
-      dispatcherImage: release.dispatcherImage, dispatcherOnly };
-    const details = detailsWriter(ctx, () => ({ deploy: summary, deployCommands: [...deployCommands], nodes: { ...nodes } }));
+      ...(release.dispatcherImage ? { dispatcherImage: release.dispatcherImage } : {}), dispatcherOnly };
+    const prior = priorRollout(ctx.step.details, summary);
+    const record = new DeployRecord(summary, prior);
+    const details = detailsWriter(ctx, () => record.details());
+    record.environment(await urlsOf(ctx.driver, env));
     ctx.log.line(`Deploying ${release.version} to ${env.name} (${env.id})${dispatcherOnly ? ', dispatcher package only' : ''}`);
+    if (prior) {
+      const { author, pairs } = prior.done;
+      ctx.log.line(`Resuming: this step already completed ${[...(author ? ['author'] : []), ...pairs.map((i) => `pair ${i + 1}`)].join(', ') || 'nothing'}`);
+    }
 
     let outcome;
     try {
@@ -69,19 +83,25 @@ export const deployHandler: StepHandler = {
         maxDrainMs: MAX_DRAIN_MS,
         dispatcherOnly,
         signal: ctx.signal,
+        ...(prior ? { done: prior.done } : {}),
         log: (line) => ctx.log.line(line),
-        onProgress: (p) => {
-          deployCommands.push(p);
-          nodes[p.node] = { action: p.action, status: p.status, at: p.at, ...(p.message ? { message: p.message } : {}) };
+        onPlan: (commands) => { record.plan(commands); details.write(); },
+        onProgress: (p) => { record.progress(p); details.write(); },
+        onDone: (done) => { record.done(done); details.write(); },
+        onRollback: (reason) => {
+          // The forward progress is void once a rollback starts: an attempt that resumes a
+          // rollback cut off by a crash must not skip pairs that may be on either release.
+          record.done({ author: false, pairs: [] });
           details.write();
+          return ctx.rollingBack(reason);
         },
-        onRollback: (reason) => ctx.rollingBack(reason),
       });
     } catch (err) {
       outcome = { outcome: 'failed' as const, reason: err instanceof Error ? err.message : String(err) };
     }
+    record.environment(await urlsOf(ctx.driver, env)); // author's URL changes with its process
     await details.settle();
-    const final = { deploy: summary, deployCommands, nodes };
+    const final = record.details();
     ctx.log.line(`Deploy ${outcome.outcome}${'reason' in outcome ? `: ${outcome.reason}` : ''}`);
     if (outcome.outcome === 'deployed') return { outcome: 'finished', details: final };
     if (outcome.outcome === 'rolledBack') return { outcome: 'rolledBack', reason: outcome.reason, details: final };

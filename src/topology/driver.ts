@@ -54,6 +54,19 @@ export interface DeployProgress {
   message?: string;
 }
 
+/** What a deployment already completed: its own progress record (the deploy step keeps it). */
+export interface DeployDone {
+  author: boolean;
+  /** Pair indexes (0-based): publish-(i+1) with dispatcher-(i+1). */
+  pairs: number[];
+}
+
+/** A command the deployment expects to run (Cloud Manager's deployCommands). */
+export interface PlannedCommand {
+  node: string;
+  action: string;
+}
+
 export interface DeployOptions {
   /** Publish/dispatcher pairs changed at once. */
   batchSize: number;
@@ -64,6 +77,12 @@ export interface DeployOptions {
   signal: AbortSignal;
   log(line: string): void;
   onProgress(progress: DeployProgress): void;
+  /** Resuming a deployment cut off by a crash: what it completed before (left out now). */
+  done?: DeployDone;
+  /** Called each time author or a pair completes its cycle, with everything done so far. */
+  onDone?(done: DeployDone): void;
+  /** Called once the deployment is planned, with the commands it expects to run. */
+  onPlan?(commands: PlannedCommand[]): void;
   /** Called once when a failed roll starts putting the previous release back. */
   onRollback?(reason: string): void | Promise<void>;
 }
@@ -84,8 +103,11 @@ export interface TopologyDriver {
   entryPoints?(env: Environment): Promise<EntryPoints>;
   /**
    * The rolling deployment (DESIGN.md §1): author first, then each batch of pairs drained,
-   * deployed, flushed, warmed, health-checked and put back. Idempotent: pairs that already run
-   * `release` are left alone, so a deploy cut off by a crash can simply run again.
+   * deployed, flushed, warmed, health-checked and put back. Every call takes author and every
+   * pair through that cycle, the release they already run included (a re-execution wipes and
+   * warms the caches too). Resuming is the caller's record, not the nodes' releases: what
+   * `options.done` names is left out, and `onDone` reports each completed part to record.
+   * The health path is the release's own: the app image's `io.slipway.health` label.
    */
   deploy(env: Environment, release: Release, options: DeployOptions): Promise<DeployOutcome>;
   /** Bans the dispatcher caches (all paths, or those given). */

@@ -87,6 +87,17 @@ describe('production pipeline, end to end', () => {
     const againDone = await until(again.id, (e) => e.status !== 'RUNNING');
     expect(againDone.status, summary(againDone)).toBe('FINISHED');
     expect(againDone.artifactsVersion).toBe(secondDone.artifactsVersion);
+    // The re-execution deployed the release prod already ran all over again: every pair cycled.
+    const againDeploy = againDone.steps.find((s) => s.action === 'deploy')!;
+    const prod = await slipway.driver.describe((await getEnvironment(slipway.rt.db.kysely, environments[1]!.id))!);
+    const rollout = againDeploy.details.rollout as { done: { author: boolean; pairs: number[] }; commands: { node: string; action: string; status: string }[] };
+    expect(rollout.done).toEqual({ author: true, pairs: prod.dispatchers.map((_, i) => i) });
+    expect(rollout.commands.filter((c) => c.action === 'attach' && c.status === 'FINISHED').map((c) => c.node))
+      .toEqual(prod.dispatchers.map((d) => d.name));
+    expect((JSON.parse(againDeploy.details.deployCommands as string) as unknown[]).length).toBeGreaterThan(0);
+    expect(againDeploy.details.environmentUrls).toEqual([
+      { instanceType: 'publish', instanceUrl: prod.loadBalancer.url }, { instanceType: 'author', instanceUrl: prod.author.url },
+    ]);
   }, 400_000);
 
   it('a release that fails its health check is rolled back on stage: ROLLED_BACK, execution FAILED', async () => {

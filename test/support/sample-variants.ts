@@ -16,6 +16,7 @@ export const SAMPLE_VARIANTS = [
   'heavierPage',
   'insecure',
   'newVersion',
+  'otherHealthPath',
 ] as const;
 
 export type SampleVariant = (typeof SAMPLE_VARIANTS)[number];
@@ -175,6 +176,13 @@ async function newVersion(dir: string): Promise<void> {
   await replaceInFile(dir, 'package-lock.json', '"version": "1.0.0"', '"version": "1.1.0"');
 }
 
+/** The health check answers on /status/ready, and /health is an unknown page (404). */
+async function otherHealthPath(dir: string): Promise<void> {
+  await replaceInFile(dir, 'src/app.js', "if (path === '/health') return handleHealth(req, res);",
+    "if (path === '/status/ready') return handleHealth(req, res);");
+  await replaceInFile(dir, 'slipway.yaml', '  health: /health\n', '  health: /status/ready\n');
+}
+
 const APPLY: Record<SampleVariant, (dir: string) => Promise<void>> = {
   default: async () => {},
   failingUnitTest,
@@ -187,6 +195,7 @@ const APPLY: Record<SampleVariant, (dir: string) => Promise<void>> = {
   heavierPage,
   insecure,
   newVersion,
+  otherHealthPath,
 };
 
 /** Applies variants, in order, to a copy of the sample site in `dir`. */

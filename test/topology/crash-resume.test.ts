@@ -1,6 +1,7 @@
 // Slipway (a child process running the deploy) is killed with SIGKILL in the middle of pair 2:
-// the environment keeps serving (the nodes are detached), and running the deploy again
-// finishes the roll with every pair on one release.
+// the environment keeps serving (the nodes are detached), and running the deploy again with
+// the record the dead one left (what it completed) finishes the roll with every pair on one
+// release, without cycling again what was done.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import { loadState } from '../../src/topology/local/state.ts';
 import { pidAlive } from '../../src/topology/local/proc.ts';
 import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
 import type { Environment } from '../../src/domain/model.ts';
+import type { DeployDone } from '../../src/topology/driver.ts';
 import { deployedEnvironment, deployOptions, release, startLoad, waitUntil, type Fixture } from './support.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,7 +59,11 @@ describe('crash mid-roll', () => {
       expect(servers.find((s) => s.server === 'd2')?.status).toMatch(/^DRAIN/);
       expect(cut?.publish[0]?.release?.version).toBe('v2');
 
-      const outcome = await driver.deploy(env, release(fx, 'v2'), deployOptions());
+      // The record the deploy step would have kept: its last "done" line.
+      const done = out.split('\n').filter((l) => l.startsWith('{"done"'))
+        .map((l) => (JSON.parse(l) as { done: DeployDone }).done).at(-1);
+      expect(done).toEqual({ author: true, pairs: [0] });
+      const outcome = await driver.deploy(env, release(fx, 'v2'), deployOptions([], done ? { done } : {}));
       expect(outcome).toEqual({ outcome: 'deployed' });
       await waitUntil(() => load.count() >= 10_000, 30_000);
       const result = await load.stop();
@@ -66,6 +72,12 @@ describe('crash mid-roll', () => {
       for (const v of Object.keys(result.versions)) expect(['v1', 'v2']).toContain(v);
 
       expect(pidAlive(stray ?? 0)).toBe(false);
+      const resumed = await loadState(dir);
+      // Author and pair 1 were done: left alone. Pairs 2 and 3 went through the cycle.
+      expect(resumed?.author.process?.pid).toBe(cut?.author.process?.pid);
+      expect(resumed?.publish[0]?.process?.pid).toBe(cut?.publish[0]?.process?.pid);
+      expect(resumed?.publish[1]?.process?.pid).not.toBe(cut?.publish[1]?.process?.pid);
+      expect(resumed?.publish[2]?.process?.pid).not.toBe(cut?.publish[2]?.process?.pid);
       const view = await driver.describe(env);
       expect(view.author.release?.version).toBe('v2');
       expect(view.publish.map((p) => [p.release?.version, p.healthy])).toEqual([['v2', true], ['v2', true], ['v2', true]]);

@@ -1,5 +1,6 @@
 // A Slipway stand-in for the crash test: runs one deploy in its own process, printing each
-// progress record as a JSON line, so the test can kill it with SIGKILL mid-roll.
+// progress record and each "done" record (what the deploy step keeps to resume) as a JSON line,
+// so the test can kill it with SIGKILL mid-roll.
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import type { Release } from '../../src/topology/driver.ts';
@@ -11,6 +12,7 @@ const outcome = await driver.deploy(environment(envId, Number(count)), JSON.pars
   batchSize: 1, maxDrainMs: 5000, signal: new AbortController().signal,
   log: () => undefined,
   onProgress: (p) => process.stdout.write(`${JSON.stringify(p)}\n`),
+  onDone: (done) => process.stdout.write(`${JSON.stringify({ done })}\n`),
 });
 process.stdout.write(`${JSON.stringify({ outcome })}\n`);
 driver.close();

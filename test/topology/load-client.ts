@@ -17,7 +17,7 @@ export interface LoadResult {
   elapsedMs: number;
 }
 
-interface Start { type: 'start'; port: number; keepAlive: boolean; concurrency: number; maxRequests: number; maxMs: number }
+interface Start { type: 'start'; port: number; keepAlive: boolean; concurrency: number; maxRequests: number; maxMs: number; paths?: string[] }
 
 const PATHS = ['/', '/assets/app.css', '/page/1', '/assets/app.js', '/page/2?x=1'];
 
@@ -71,7 +71,8 @@ async function run(cfg: Start): Promise<void> {
 
   const done = (): boolean => stopping || result.total >= cfg.maxRequests || Date.now() - started >= cfg.maxMs;
   await Promise.all(Array.from({ length: cfg.concurrency }, async (_, w) => {
-    for (let n = w; !done(); n++) await one(PATHS[n % PATHS.length] ?? '/');
+    const paths = cfg.paths ?? PATHS;
+    for (let n = w; !done(); n++) await one(paths[n % paths.length] ?? '/');
   }));
   clearInterval(ticker);
   agent?.destroy();

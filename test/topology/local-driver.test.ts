@@ -7,7 +7,7 @@ import { loadState } from '../../src/topology/local/state.ts';
 import { httpGet } from '../../src/topology/local/http.ts';
 import { pidAlive } from '../../src/topology/local/proc.ts';
 import { deployOptions, environment, makeFixture, release, waitUntil, type Fixture } from './support.ts';
-import type { DeployProgress } from '../../src/topology/driver.ts';
+import type { DeployDone, DeployProgress } from '../../src/topology/driver.ts';
 
 let fx: Fixture;
 let driver: LocalDriver;
@@ -70,11 +70,42 @@ describe('LocalDriver', () => {
     expect((await httpGet(d1, '/assets/app.css')).headers['x-cache']).toBe('MISS');
   });
 
-  it('running the same release again changes nothing', async () => {
+  it('deploying the release it already runs takes every node through the cycle again', async () => {
+    const before = await loadState(driver.envDir(env));
+    const d1 = before?.dispatchers[0]?.port ?? 0;
+    // Cached but not a warm-up path: the flush must drop it, the warm-up must not bring it back.
+    await httpGet(d1, '/assets/other.css');
+    expect((await httpGet(d1, '/assets/other.css')).headers['x-cache']).toBe('HIT');
     const progress: DeployProgress[] = [];
     const outcome = await driver.deploy(env, release(fx, 'v1', { GREETING: 'hi' }), deployOptions(progress));
     expect(outcome).toEqual({ outcome: 'deployed' });
-    expect(progress).toEqual([]);
+    const finished = progress.filter((p) => p.status === 'FINISHED').map((p) => `${p.node} ${p.action}`);
+    expect(finished).toEqual(expect.arrayContaining(['author deploy', 'publish-1 deploy', 'publish-2 deploy']));
+    for (const d of ['dispatcher-1', 'dispatcher-2']) {
+      expect(finished.filter((f) => f.startsWith(`${d} `))).toEqual([`${d} drain`, `${d} drainWait`, `${d} deploy`, `${d} flush`, `${d} warm`, `${d} health`, `${d} attach`]);
+    }
+    const after = await loadState(driver.envDir(env));
+    const pids = (s: typeof before) => [s?.author.process?.pid, ...(s?.publish ?? []).map((p) => p.process?.pid)];
+    for (const [i, pid] of pids(after).entries()) expect(pid).not.toBe(pids(before)[i]);
+    expect(after?.publish.map((p) => p.release?.version)).toEqual(['v1', 'v1']);
+    expect((await httpGet(d1, '/assets/other.css')).headers['x-cache']).toBe('MISS');
+    expect((await httpGet(d1, '/assets/app.css')).headers['x-cache']).toBe('HIT');
+  });
+
+  it('a resumed deploy leaves out what it already completed and reports what it completes', async () => {
+    const progress: DeployProgress[] = [];
+    const planned: string[] = [];
+    const done: DeployDone[] = [];
+    const outcome = await driver.deploy(env, release(fx, 'v1', { GREETING: 'hi' }), deployOptions(progress, {
+      done: { author: true, pairs: [0] },
+      onPlan: (commands) => planned.push(...commands.map((c) => `${c.node} ${c.action}`)),
+      onDone: (d) => done.push(d),
+    }));
+    expect(outcome).toEqual({ outcome: 'deployed' });
+    expect(new Set(progress.map((p) => p.node))).toEqual(new Set(['dispatcher-2', 'publish-2']));
+    expect(planned).toEqual(['dispatcher-2 drain', 'dispatcher-2 drainWait', 'publish-2 deploy', 'dispatcher-2 deploy',
+      'dispatcher-2 flush', 'dispatcher-2 warm', 'dispatcher-2 health', 'dispatcher-2 attach']);
+    expect(done).toEqual([{ author: true, pairs: [0, 1] }]);
   });
 
   it('restarts an app node that dies, and adopt restarts dead nodes', async () => {

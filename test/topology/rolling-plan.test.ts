@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { effectiveBatchSize, planRollback, planRollingDeploy, sameAppRelease } from '../../src/domain/rolling-plan.ts';
 
 describe('rolling plan', () => {
-  it('batches the pairs not yet on the target, in order', () => {
-    expect(planRollingDeploy({ pairCount: 4, pairOnTarget: [false, false, false, false], authorOnTarget: false, batchSize: 2, dispatcherOnly: false }))
+  it('cycles every pair and author, in order, whatever they run', () => {
+    expect(planRollingDeploy({ pairCount: 4, pairsDone: [], authorDone: false, batchSize: 2, dispatcherOnly: false }))
       .toEqual({ deployAuthor: true, batchSize: 2, batches: [[0, 1], [2, 3]] });
-    expect(planRollingDeploy({ pairCount: 3, pairOnTarget: [true, false, false], authorOnTarget: true, batchSize: 1, dispatcherOnly: false }))
+  });
+
+  it('resumes after what this deployment already completed', () => {
+    expect(planRollingDeploy({ pairCount: 3, pairsDone: [0], authorDone: true, batchSize: 1, dispatcherOnly: false }))
       .toEqual({ deployAuthor: false, batchSize: 1, batches: [[1], [2]] });
+    expect(planRollingDeploy({ pairCount: 3, pairsDone: [0, 1, 2], authorDone: true, batchSize: 1, dispatcherOnly: false }))
+      .toEqual({ deployAuthor: false, batchSize: 1, batches: [] });
+    // Out-of-range or repeated indexes in the record change nothing.
+    expect(planRollingDeploy({ pairCount: 2, pairsDone: [1, 1, 7], authorDone: false, batchSize: 1, dispatcherOnly: false }))
+      .toEqual({ deployAuthor: true, batchSize: 1, batches: [[0]] });
   });
 
   it('never puts every pair in one batch when there are two or more', () => {
@@ -15,13 +23,13 @@ describe('rolling plan', () => {
     expect(effectiveBatchSize(3, 1)).toBe(1);
     expect(effectiveBatchSize(0, 4)).toBe(1);
     expect(effectiveBatchSize(Number.NaN, 4)).toBe(1);
-    const plan = planRollingDeploy({ pairCount: 3, pairOnTarget: [false, false, false], authorOnTarget: false, batchSize: 10, dispatcherOnly: false });
+    const plan = planRollingDeploy({ pairCount: 3, pairsDone: [], authorDone: false, batchSize: 10, dispatcherOnly: false });
     for (const batch of plan.batches) expect(batch.length).toBeLessThan(3);
   });
 
-  it('leaves author alone for dispatcher-only deploys and skips everything already on target', () => {
-    expect(planRollingDeploy({ pairCount: 2, pairOnTarget: [true, true], authorOnTarget: false, batchSize: 1, dispatcherOnly: true }))
-      .toEqual({ deployAuthor: false, batchSize: 1, batches: [] });
+  it('leaves author alone for dispatcher-only deploys, and still cycles every pair', () => {
+    expect(planRollingDeploy({ pairCount: 2, pairsDone: [], authorDone: false, batchSize: 1, dispatcherOnly: true }))
+      .toEqual({ deployAuthor: false, batchSize: 1, batches: [[0], [1]] });
   });
 
   it('rolls back the changed pairs newest first, then author', () => {

@@ -75,7 +75,11 @@ export interface LoadRun {
 }
 
 /** Starts the load generator in a second process; bounded by maxRequests and maxMs. */
-export function startLoad(opts: { port: number; keepAlive: boolean; concurrency?: number; maxRequests?: number; maxMs?: number }): LoadRun {
+export function startLoad(opts: {
+  port: number; keepAlive: boolean; concurrency?: number; maxRequests?: number; maxMs?: number;
+  /** Paths requested in turn (default: the fixture app's). */
+  paths?: string[];
+}): LoadRun {
   const child = fork(join(here, 'load-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let count = 0;
   let resolveResult: (r: LoadResult) => void = () => undefined;
@@ -88,7 +92,7 @@ export function startLoad(opts: { port: number; keepAlive: boolean; concurrency?
     if (m.type === 'result' && m.result) resolveResult(m.result);
   });
   child.send({ type: 'start', port: opts.port, keepAlive: opts.keepAlive, concurrency: opts.concurrency ?? 16,
-    maxRequests: opts.maxRequests ?? 200_000, maxMs: opts.maxMs ?? 60_000 });
+    maxRequests: opts.maxRequests ?? 200_000, maxMs: opts.maxMs ?? 60_000, ...(opts.paths ? { paths: opts.paths } : {}) });
   return {
     child,
     count: () => count,

@@ -1,7 +1,8 @@
 // A rolling deploy of 3 pairs under constant load from a second process: keep-alive on, then
 // `Connection: close`. No request may fail, every answer comes from the old or the new
 // version, a drained dispatcher gets no load-balancer traffic until it is put back, and right
-// after a pair is put back every warm-up path is a cache hit.
+// after a pair is put back every warm-up path is a cache hit. Deploying the release already
+// running (a re-execution) takes the same cycle with the same guarantees.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
@@ -87,6 +88,8 @@ describe('rolling deploy under load', () => {
   it.each([
     { from: 'v1', to: 'v2', keepAlive: true },
     { from: 'v2', to: 'v3', keepAlive: false },
+    // A re-execution: the release every pair already runs goes through the whole cycle again.
+    { from: 'v3', to: 'v3', keepAlive: true },
   ])('$from -> $to with keep-alive $keepAlive: no failed request', async ({ from, to, keepAlive }) => {
     const run = await rollUnderLoad(from, to, keepAlive);
     console.log(`${from}->${to} keepAlive=${keepAlive}: ${run.result.total} requests (${run.during} during the roll),`,

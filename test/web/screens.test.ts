@@ -140,7 +140,9 @@ describe('UI screens', () => {
       const running = [cmd('author', 'deploy', 'RUNNING', '1.0.8'), cmd('author', 'deploy', 'FINISHED', '1.0.8'),
         cmd('dispatcher-1', 'drain', 'RUNNING'), cmd('dispatcher-1', 'drain', 'FINISHED'),
         cmd('dispatcher-1,dispatcher-2', 'drainWait', 'RUNNING'), cmd('publish-1', 'deploy', 'RUNNING', '1.0.8')];
-      const step = (status: string, commands: unknown[]) => ({ id: 'fixture', action: 'deploy', status, details: { deploy, deployCommands: commands } });
+      // As src/steps/deploy-details.ts writes them: Cloud Manager's string next to Slipway's record.
+      const step = (status: string, commands: unknown[]) => ({ id: 'fixture', action: 'deploy', status,
+        details: { deployCommands: '[]', rollout: { ...deploy, commands, nodes: {}, done: { author: true, pairs: [] } } } });
       const panel = new DeployPanel(step('RUNNING', running));
       document.getElementById('main')?.append(panel.el);
       // The rollback, applied when the test asks for it.

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { advanceCommand, cancelCommand, findStep, overrideBody } from '../current-step.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { duration, stepLabel, table } from '../format.ts';
+import { deployProgress, duration, stepLabel, table } from '../format.ts';
 import { ENDED_EXECUTION, linkOf, rel, stepsOf, type ExecutionView, type StepStateView } from '../hal.ts';
 import { action, type CommandContext } from './context.ts';
 
@@ -11,7 +11,8 @@ export function describeExecution(e: ExecutionView): string {
   const head = `Execution ${e.id} of pipeline ${e.pipelineId}: ${e.status} (${e.trigger}${e.pipelineExecutionMode === 'EMERGENCY' ? ', EMERGENCY' : ''})`
     + `${e.user ? ` by ${e.user}` : ''}${e.artifactsVersion ? `, artifacts ${e.artifactsVersion}` : ''}`;
   const rows = stepsOf(e).map((s) => [s.id, stepLabel(s, e.trigger), s.status, duration(s.startedAt, s.finishedAt), s.reason ?? '']);
-  return `${head}\n${table(['STEP', 'ACTION', 'STATUS', 'DURATION', 'REASON'], rows)}`;
+  const deploys = stepsOf(e).map((s) => deployProgress(s, e.trigger)).filter((line) => line !== undefined);
+  return [head, table(['STEP', 'ACTION', 'STATUS', 'DURATION', 'REASON'], rows), ...deploys].join('\n');
 }
 
 async function current(ctx: CommandContext, pipelineId: string): Promise<ExecutionView> {

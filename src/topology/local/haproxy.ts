@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 export interface HaproxyConfigInput {
   port: number;
   socket: string;
+  /** What HAProxy checks on each dispatcher (local-driver.ts: the dispatchers' own endpoint). */
   healthPath: string;
   /** Dispatchers, in pair order: server names d1..dN. */
   servers: { name: string; port: number }[];

@@ -12,6 +12,8 @@ export interface ImageConfig {
   cmd?: string[];
   env?: string[];
   workingDir?: string;
+  /** OCI labels; `io.slipway.health` is the app's health path (src/steps/build-image.ts). */
+  labels?: Record<string, string>;
 }
 
 /** Unpacks an image into destDir and returns its runtime config (normalised names). */
@@ -26,7 +28,8 @@ export interface UnpackedImage {
 export const defaultUnpack: UnpackImage = async (store, digest, dest) => {
   const { config } = await unpackImage(store, digest, dest);
   const c = config.config;
-  return { config: { ...(c.Cmd ? { cmd: c.Cmd } : {}), ...(c.Env ? { env: c.Env } : {}), ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}) } };
+  return { config: { ...(c.Cmd ? { cmd: c.Cmd } : {}), ...(c.Env ? { env: c.Env } : {}), ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+    ...(c.Labels ? { labels: c.Labels } : {}) } };
 };
 
 export class ImageCache {

@@ -20,7 +20,7 @@ import { RollingDeploy } from './rolling-deploy.ts';
 import { EnvRuntime } from './runtime.ts';
 import { loadState, summarizeState, type AppNodeState, type DispatcherState, type TopologyState } from './state.ts';
 import { Supervisor } from './supervisor.ts';
-import { generateVcl } from './varnish.ts';
+import { DISPATCHER_HEALTH_PATH, generateVcl } from './varnish.ts';
 
 export interface LocalDriverOptions {
   dataDir: string;
@@ -28,7 +28,10 @@ export interface LocalDriverOptions {
   log?: (line: string) => void;
   /** Defaults to unpackImage from src/artifacts/oci.ts. */
   unpack?: UnpackImage;
-  /** The app's health path (the repository contract's app.health). */
+  /**
+   * Health path of releases whose app image names none (default /health); a release's own
+   * path comes with its image (HEALTH_LABEL, the repository contract's app.health).
+   */
   healthPath?: string;
   healthTimeoutMs?: number;
   /** Per warm path. */
@@ -109,16 +112,19 @@ export class LocalDriver implements TopologyDriver {
       const vclFile = join(ddir, 'vcl-0.vcl');
       await writeFile(vclFile, generateVcl({ dispatcherName: name, slotPorts, healthPath, pkg: parseDispatcherPackage({}) }));
       dispatchers.push({ name, server: `d${i}`, port: await freePort(), workDir: join(ddir, 'varnish'),
-        backendPort: slotPorts[0], slotPorts, vclSeq: 0, vclFile });
+        backendPort: slotPorts[0], slotPorts, vclSeq: 0, vclFile, healthPath });
     }
     const lbPort = await freePort();
     const socket = socketPathFor(dir);
     const config = join(dir, 'haproxy.cfg');
-    await writeFile(config, haproxyConfig({ port: lbPort, socket, healthPath, servers: dispatchers.map((d) => ({ name: d.server, port: d.port })) }));
+    // HAProxy checks each dispatcher's own endpoint, which its VCL maps to the health path of
+    // the release it fronts: the app's path may change between releases (see varnish.ts).
+    const checkPath = DISPATCHER_HEALTH_PATH;
+    await writeFile(config, haproxyConfig({ port: lbPort, socket, healthPath: checkPath, servers: dispatchers.map((d) => ({ name: d.server, port: d.port })) }));
     const state: TopologyState = {
       version: 1, environmentId: env.id, dir, healthPath,
       author: await app('author', 'author'), publish, dispatchers,
-      loadBalancer: { port: lbPort, socket, config },
+      loadBalancer: { port: lbPort, socket, config, checkPath },
     };
     const rt = this.runtimeFor(state);
     await rt.save();
@@ -176,7 +182,7 @@ export class LocalDriver implements TopologyDriver {
     const servers = await rt.lb.servers().catch(() => []);
     const appView = async (n: AppNodeState): Promise<NodeView> => ({
       name: n.name, role: n.role, url: nodeUrl(n.port),
-      healthy: n.release !== undefined && await isHealthy(n.port, state.healthPath),
+      healthy: n.release !== undefined && await isHealthy(n.port, rt.healthPathOf(n)),
       ...(n.release ? { release: { version: n.release.version, appImage: n.release.appImage } } : {}),
     });
     const dispatcherView = async (d: DispatcherState, i: number): Promise<NodeView> => {
@@ -184,7 +190,7 @@ export class LocalDriver implements TopologyDriver {
       const cache = await rt.varnish(i).cacheStats().catch(() => undefined);
       return {
         name: d.name, role: 'dispatcher', url: nodeUrl(d.port),
-        healthy: await isHealthy(d.port, state.healthPath),
+        healthy: await isHealthy(d.port, d.healthPath ?? state.healthPath),
         ...(d.release ? { release: { version: d.release.version, ...(d.release.dispatcherImage ? { dispatcherImage: d.release.dispatcherImage } : {}) } } : {}),
         lbState: lbStateOf(status),
         ...(cache ? { cache } : {}),
@@ -197,7 +203,7 @@ export class LocalDriver implements TopologyDriver {
       dispatchers: await Promise.all(state.dispatchers.map(dispatcherView)),
       loadBalancer: {
         name: 'lb', role: 'loadBalancer', url: nodeUrl(state.loadBalancer.port),
-        healthy: await isHealthy(state.loadBalancer.port, state.healthPath),
+        healthy: await isHealthy(state.loadBalancer.port, state.loadBalancer.checkPath ?? state.healthPath),
       },
     };
   }

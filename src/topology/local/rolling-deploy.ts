@@ -1,11 +1,16 @@
 // The rolling deployment, executed: author first, then each batch of publish/dispatcher pairs
-// drained → deployed → flushed → warmed → health-checked → put back; on failure every pair
-// already touched goes back to what it ran before, with the same care. Ordering comes from
-// domain/rolling-plan.ts; the operations from runtime.ts.
-import type { DeployOptions, DeployOutcome, DeployProgress, Release } from '../driver.ts';
-import { planRollback, planRollingDeploy } from '../../domain/rolling-plan.ts';
+// drained → deployed → flushed → warmed → health-checked → put back; every pair, every time,
+// the release it already runs included (a new publish process, a wiped and warmed cache). On
+// failure every pair already touched goes back to what it ran before, with the same care.
+// Ordering comes from domain/rolling-plan.ts; the operations from runtime.ts.
+// The dispatcher of a pair is brought onto the release by pointing it at the new publish
+// process and recording the release; varnishd itself is not restarted (its cache is flushed
+// anyway, and a new VCL is compiled when the package or the app's health path changes): a
+// restart would cost seconds per pair and buy nothing the flush does not.
+import type { DeployDone, DeployOptions, DeployOutcome, DeployProgress, PlannedCommand, Release } from '../driver.ts';
+import { planRollback, planRollingDeploy, type RollingPlan } from '../../domain/rolling-plan.ts';
 import { lbStateOf } from './haproxy.ts';
-import { sameDispatcherRelease, type EnvRuntime, type PreparedVcl } from './runtime.ts';
+import { type EnvRuntime, type PreparedVcl } from './runtime.ts';
 import { portIsFree, type SlotChoice } from './slots.ts';
 import type { AppRelease, DispatcherRelease } from './state.ts';
 
@@ -13,6 +18,8 @@ import type { AppRelease, DispatcherRelease } from './state.ts';
 interface PairTarget {
   app?: { release: AppRelease | undefined };
   dispatcher: DispatcherRelease | undefined;
+  /** The health path of what the publish node runs afterwards (the dispatcher's VCL probes it). */
+  healthPath: string;
   /** Re-apply the dispatcher's routing even when nothing changed (after a crash mid-pair). */
   forceRouting?: boolean;
 }
@@ -58,22 +65,25 @@ export class RollingDeploy {
   async run(release: Release): Promise<DeployOutcome> {
     const rt = this.rt;
     const dispatcherOnly = this.options.dispatcherOnly === true;
-    const app: AppRelease = { version: release.version, appImage: release.appImage, variables: release.variables };
+    const healthPath = dispatcherOnly ? undefined : await rt.releaseHealthPath(release.appImage);
+    const app: AppRelease = { version: release.version, appImage: release.appImage, variables: release.variables,
+      ...(healthPath ? { healthPath } : {}) };
     const authorApp: AppRelease = { ...app, variables: release.authorVariables ?? release.variables };
     const dispatcher: DispatcherRelease = { version: release.version, ...(release.dispatcherImage ? { dispatcherImage: release.dispatcherImage } : {}) };
     await rt.reconcile();
     await this.resumeDetachedPairs();
 
     const pairCount = rt.state.publish.length;
-    const pairOnTarget = rt.state.publish.map((p, i) =>
-      (dispatcherOnly || (rt.appOnTarget(p, app) && rt.dispatcher(i).backendPort === p.port))
-      && sameDispatcherRelease(rt.dispatcher(i).release, dispatcher));
+    const done: DeployDone = { author: this.options.done?.author === true, pairs: [...this.options.done?.pairs ?? []] };
     const plan = planRollingDeploy({
-      pairCount, pairOnTarget, authorOnTarget: rt.appOnTarget(rt.state.author, authorApp),
-      batchSize: this.options.batchSize, dispatcherOnly,
+      pairCount, pairsDone: done.pairs, authorDone: done.author, batchSize: this.options.batchSize, dispatcherOnly,
     });
+    this.options.onPlan?.(this.expectedCommands(plan));
     const previousAuthor = rt.state.author.release;
-    const previous = rt.state.publish.map((p, i) => ({ app: p.release, dispatcher: rt.dispatcher(i).release }));
+    const previous = rt.state.publish.map((p, i) => ({ app: p.release, dispatcher: rt.dispatcher(i).release, healthPath: rt.healthPathOf(p) }));
+    const targetOf = (i: number): PairTarget => (dispatcherOnly
+      ? { dispatcher, healthPath: rt.healthPathOf(rt.publish(i)) }
+      : { app: { release: app }, dispatcher, healthPath: healthPath ?? rt.healthPathOf(rt.publish(i)) });
     const changed: number[] = [];
     let authorChanged = false;
     try {
@@ -83,11 +93,15 @@ export class RollingDeploy {
           onStarted: (ms) => this.report('author', 'start', 'FINISHED', `healthy after ${ms} ms`),
           deferStop: (p) => this.stopping.push(p),
         }), release.version);
+        done.author = true;
+        this.options.onDone?.({ author: true, pairs: [...done.pairs] });
       }
-      this.prepareAhead(plan.batches.flat(), dispatcher, dispatcherOnly);
+      this.prepareAhead(plan.batches.flat(), targetOf, dispatcherOnly);
       for (const batch of plan.batches) {
         changed.push(...batch);
-        await this.bringBatch(batch, () => ({ ...(dispatcherOnly ? {} : { app: { release: app } }), dispatcher }));
+        await this.bringBatch(batch, targetOf);
+        done.pairs.push(...batch);
+        this.options.onDone?.({ author: done.author, pairs: [...done.pairs] });
       }
       await this.settle();
       return { outcome: 'deployed' };
@@ -104,6 +118,7 @@ export class RollingDeploy {
           await this.bringBatch(batch, (i) => ({
             ...(dispatcherOnly ? {} : { app: { release: previous[i]?.app } }),
             dispatcher: previous[i]?.dispatcher,
+            healthPath: previous[i]?.healthPath ?? rt.state.healthPath,
           }), 'rollback');
         }
         if (rollback.rollbackAuthor) {
@@ -118,19 +133,38 @@ export class RollingDeploy {
     }
   }
 
+  /** The commands the plan runs if all goes well (rollbacks and resumed pairs come on top). */
+  private expectedCommands(plan: RollingPlan): PlannedCommand[] {
+    const out: PlannedCommand[] = [];
+    if (plan.deployAuthor) out.push({ node: 'author', action: 'deploy' });
+    for (const batch of plan.batches) {
+      const dispatchers = batch.map((i) => this.rt.dispatcher(i).name);
+      out.push(...dispatchers.map((node) => ({ node, action: 'drain' })), { node: dispatchers.join(','), action: 'drainWait' });
+      for (const i of batch) {
+        const d = this.rt.dispatcher(i).name;
+        if (this.options.dispatcherOnly !== true) out.push({ node: this.rt.publish(i).name, action: 'deploy' });
+        out.push(...['deploy', 'flush', 'warm', 'health'].map((action) => ({ node: d, action })));
+      }
+      out.push(...dispatchers.map((node) => ({ node, action: 'attach' })));
+    }
+    return out;
+  }
+
   /**
-   * Chooses each pair's slot and, only where the switch needs a new VCL (dispatcher package
-   * changed, or slots not declared yet), compiles it in the background, so the switch itself
-   * is a `vcl.use` and the compile overlaps node starts. Usually there is nothing to compile:
-   * the switch is two set_health commands. A failed preparation means the pair does it in line.
+   * Chooses each pair's slot and, only where the switch needs a new VCL (dispatcher package or
+   * the app's health path changed, or slots not declared yet), compiles it in the background,
+   * so the switch itself is a `vcl.use` and the compile overlaps node starts. Usually there is
+   * nothing to compile: the switch is two set_health commands. A failed preparation means the
+   * pair does it in line.
    */
-  private prepareAhead(pairs: readonly number[], dispatcher: DispatcherRelease, dispatcherOnly: boolean): void {
+  private prepareAhead(pairs: readonly number[], targetOf: (i: number) => PairTarget, dispatcherOnly: boolean): void {
     // All compiles start at once: cc is the long pole, and in parallel they finish sooner
     // (measured: 1.6 s instead of 3.0 s for 3 pairs under load).
     for (const i of pairs) {
+      const target = targetOf(i);
       const slot = this.rt.chooseSlot(i, dispatcherOnly);
-      const vcl = slot.then((s) => (s.needsVcl || !sameDispatcherRelease(this.rt.dispatcher(i).release, dispatcher)
-        ? this.rt.prepareVcl(i, dispatcher, s.slotPorts, s.port)
+      const vcl = slot.then((s) => (s.needsVcl || this.rt.needsVcl(i, target.dispatcher, target.healthPath)
+        ? this.rt.prepareVcl(i, target.dispatcher, s.slotPorts, s.port, target.healthPath)
         : undefined));
       vcl.catch(() => undefined);
       slot.catch(() => undefined);
@@ -139,11 +173,11 @@ export class RollingDeploy {
   }
 
   /** The prepared VCL of pair i if it fits `slot`; a prepared one that does not is discarded. */
-  private async takePrepared(i: number, slot: SlotChoice | undefined): Promise<PreparedVcl | undefined> {
+  private async takePrepared(i: number, slot: SlotChoice | undefined, healthPath?: string): Promise<PreparedVcl | undefined> {
     const entry = this.prepared.get(i);
     this.prepared.delete(i);
     const vcl = await entry?.vcl.catch(() => undefined);
-    if (vcl && slot && sameSlot(vcl, slot)) return vcl;
+    if (vcl && slot && sameSlot(vcl, slot) && vcl.healthPath === healthPath) return vcl;
     if (vcl) await this.rt.varnish(i).adm('vcl.discard', vcl.name).catch(() => undefined);
     return undefined;
   }
@@ -173,7 +207,8 @@ export class RollingDeploy {
       .filter((x) => lbStateOf(x.status) !== 'READY')
       .map((x) => x.i);
     for (const i of detached) {
-      await this.bringBatch([i], () => ({ dispatcher: this.rt.dispatcher(i).release, forceRouting: true }), 'resume');
+      await this.bringBatch([i], () => ({ dispatcher: this.rt.dispatcher(i).release, healthPath: this.rt.healthPathOf(this.rt.publish(i)),
+        forceRouting: true }), 'resume');
     }
   }
 
@@ -195,7 +230,7 @@ export class RollingDeploy {
   /** Points dispatcher i at `slot`: a prepared VCL, a VCL compiled now, or just the slot switch. */
   private async switchDispatcher(i: number, slot: SlotChoice, target: PairTarget, mode: string): Promise<string> {
     const rt = this.rt;
-    const vcl = mode === 'deploy' ? await this.takePrepared(i, slot) : undefined;
+    const vcl = mode === 'deploy' ? await this.takePrepared(i, slot, target.healthPath) : undefined;
     const version = target.dispatcher?.version ?? 'nothing';
     if (vcl) {
       await rt.useVcl(i, vcl);
@@ -203,11 +238,11 @@ export class RollingDeploy {
     }
     // After a crash mid-switch the VCL Varnish runs may not be the recorded one: then compile.
     const vclKnown = target.forceRouting !== true || await rt.activeVclIsRecorded(i);
-    if (slot.needsVcl || !vclKnown || !sameDispatcherRelease(rt.dispatcher(i).release, target.dispatcher)) {
-      await rt.loadVcl(i, target.dispatcher, slot.slotPorts, slot.port);
+    if (slot.needsVcl || !vclKnown || rt.needsVcl(i, target.dispatcher, target.healthPath)) {
+      await rt.loadVcl(i, target.dispatcher, slot.slotPorts, slot.port, target.healthPath);
       return `${version}: new VCL, port ${slot.port}`;
     }
-    await rt.switchSlot(i, slot.port);
+    await rt.switchSlot(i, slot.port, target.dispatcher);
     return `${version}: port ${slot.port}`;
   }
 
@@ -215,9 +250,11 @@ export class RollingDeploy {
     const rt = this.rt;
     const pub = rt.publish(i);
     const d = rt.dispatcher(i);
-    const changeApp = target.app !== undefined && !(target.app.release
+    // A deployment (re)starts the publish node whatever it runs; a rollback changes only what
+    // the failed roll changed.
+    const changeApp = target.app !== undefined && (mode === 'deploy' || !(target.app.release
       ? rt.appOnTarget(pub, target.app.release)
-      : pub.release === undefined);
+      : pub.release === undefined));
     if (changeApp && target.app) {
       const appRelease = target.app.release;
       const slot = appRelease ? await this.slotFor(i, false, mode) : undefined;
@@ -230,7 +267,8 @@ export class RollingDeploy {
         onStarted: (ms) => this.report(pub.name, 'start', 'FINISHED', `healthy after ${ms} ms`),
         deferStop: (p) => this.stopping.push(p),
       }), appRelease?.version ?? 'nothing');
-    } else if (target.forceRouting === true || d.backendPort !== pub.port || !sameDispatcherRelease(d.release, target.dispatcher)) {
+    } else if (mode === 'deploy' || target.forceRouting === true || d.backendPort !== pub.port
+      || rt.needsVcl(i, target.dispatcher, target.healthPath)) {
       const slot = await this.slotFor(i, true, mode);
       await this.step(d.name, mode, () => this.switchDispatcher(i, slot, target, mode), target.dispatcher?.version);
     }

@@ -2,6 +2,7 @@
 // deploy is made of (start/switch app nodes, load VCL, drain/attach, flush, warm, health).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HEALTH_LABEL } from '../../artifacts/artifact-types.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { sameAppRelease } from '../../domain/rolling-plan.ts';
 import { HaproxyAdmin } from './haproxy.ts';
@@ -49,6 +50,8 @@ export interface PreparedVcl {
   /** The slot port it routes to. */
   backendPort: number;
   release: DispatcherRelease | undefined;
+  /** The publish health path it probes (and maps the dispatcher's health endpoint to). */
+  healthPath: string;
 }
 
 export function sameDispatcherRelease(a: DispatcherRelease | undefined, b: DispatcherRelease | undefined): boolean {
@@ -86,6 +89,17 @@ export class EnvRuntime {
     const next = this.saving.catch(() => undefined).then(() => saveState(this.state));
     this.saving = next;
     return next;
+  }
+
+  /** The health path of what an app node runs (older states recorded none: the default). */
+  healthPathOf(node: AppNodeState): string {
+    return node.release?.healthPath ?? this.state.healthPath;
+  }
+
+  /** The health path an app image declares (its HEALTH_LABEL), else the environment default. */
+  async releaseHealthPath(appImage: string): Promise<string> {
+    const label = (await this.images.get(appImage)).config.labels?.[HEALTH_LABEL];
+    return label !== undefined && /^\/[^\s"]*$/.test(label) ? label : this.state.healthPath;
   }
 
   // ---- processes -------------------------------------------------------------------------
@@ -199,10 +213,11 @@ export class EnvRuntime {
     const spawned = await this.spawnApp(node, release, port);
     node.pending = { port, process: spawned.record };
     await this.save();
-    const healthy = await waitFor(() => isHealthy(port, this.state.healthPath),
+    const healthPath = release.healthPath ?? this.state.healthPath;
+    const healthy = await waitFor(() => isHealthy(port, healthPath),
       { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 25, giveUp: () => !isOurProcess(spawned.record) });
     try {
-      if (!healthy) throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${this.state.healthPath}`);
+      if (!healthy) throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${healthPath}`);
       how.onStarted?.(Date.now() - startedAt);
       await how.switchTo?.(port);
     } catch (err) {
@@ -232,10 +247,12 @@ export class EnvRuntime {
 
   /**
    * Writes and compiles (cold) the VCL for `release` declaring `slotPorts`, routed to
-   * `backendPort`. Compiling takes most of a second, so the rolling deploy does it ahead,
-   * while nodes start — and only when the dispatcher package (or the slots) change.
+   * `backendPort`, probing `healthPath`. Compiling takes most of a second, so the rolling
+   * deploy does it ahead, while nodes start — and only when the dispatcher package, the app's
+   * health path (or the slots) change.
    */
-  async prepareVcl(i: number, release: DispatcherRelease | undefined, slotPorts: SlotPorts, backendPort: number): Promise<PreparedVcl> {
+  async prepareVcl(i: number, release: DispatcherRelease | undefined, slotPorts: SlotPorts, backendPort: number,
+    healthPath: string): Promise<PreparedVcl> {
     const d = this.dispatcher(i);
     const index = slotIndex(slotPorts, backendPort);
     if (index === undefined) throw new Error(`${d.name}: port ${backendPort} is not one of the slots ${slotPorts.join(',')}`);
@@ -244,12 +261,12 @@ export class EnvRuntime {
     const seq = d.vclSeq;
     await this.save(); // a name Varnish may already know is never reused, even after a crash
     const file = join(this.state.dir, 'dispatchers', d.name, `vcl-${seq}.vcl`);
-    await writeFile(file, generateVcl({ dispatcherName: d.name, slotPorts, healthPath: this.state.healthPath, pkg }));
+    await writeFile(file, generateVcl({ dispatcherName: d.name, slotPorts, healthPath, pkg }));
     const name = `v${seq}`;
     const admin = this.varnish(i);
     await admin.adm('vcl.load', name, file, 'cold');
     await admin.routeTo(index, name); // set_health holds on a cold VCL and once it is warm
-    return { name, file, slotPorts, backendPort, release };
+    return { name, file, slotPorts, backendPort, release, healthPath };
   }
 
   /** Switches dispatcher i to a prepared VCL and records it. */
@@ -262,24 +279,34 @@ export class EnvRuntime {
     await admin.adm('vcl.use', vcl.name);
     await admin.adm('vcl.state', vcl.name, 'auto');
     if (d.activeVcl && d.activeVcl !== vcl.name) await admin.adm('vcl.discard', d.activeVcl).catch(() => undefined);
-    Object.assign(d, { activeVcl: vcl.name, vclFile: vcl.file, backendPort: vcl.backendPort, slotPorts: vcl.slotPorts, release: vcl.release });
+    Object.assign(d, { activeVcl: vcl.name, vclFile: vcl.file, backendPort: vcl.backendPort, slotPorts: vcl.slotPorts,
+      release: vcl.release, healthPath: vcl.healthPath });
     await this.save();
   }
 
-  async loadVcl(i: number, release: DispatcherRelease | undefined, slotPorts: SlotPorts, backendPort: number): Promise<void> {
-    await this.useVcl(i, await this.prepareVcl(i, release, slotPorts, backendPort));
+  async loadVcl(i: number, release: DispatcherRelease | undefined, slotPorts: SlotPorts, backendPort: number,
+    healthPath: string): Promise<void> {
+    await this.useVcl(i, await this.prepareVcl(i, release, slotPorts, backendPort, healthPath));
+  }
+
+  /** Does dispatcher i need a new VCL to serve `release` in front of an app checked on `healthPath`? */
+  needsVcl(i: number, release: DispatcherRelease | undefined, healthPath: string): boolean {
+    const d = this.dispatcher(i);
+    return !sameDispatcherRelease(d.release, release) || d.healthPath !== healthPath;
   }
 
   /**
    * The compile-free switch: dispatcher i routes to the slot on `port` (its active VCL declares
-   * both). Returns once Varnish reports the new routing, so the old process may be stopped.
+   * both) and now serves `release` (same package: the VCL holds). Returns once Varnish reports
+   * the new routing, so the old process may be stopped.
    */
-  async switchSlot(i: number, port: number): Promise<void> {
+  async switchSlot(i: number, port: number, release: DispatcherRelease | undefined): Promise<void> {
     const d = this.dispatcher(i);
     const index = d.slotPorts ? slotIndex(d.slotPorts, port) : undefined;
     if (index === undefined) throw new Error(`${d.name}: port ${port} is not one of its slots`);
     await this.varnish(i).routeTo(index);
     d.backendPort = port;
+    d.release = release;
     await this.save();
   }
 
@@ -343,9 +370,10 @@ export class EnvRuntime {
 
   async healthThrough(i: number): Promise<void> {
     const d = this.dispatcher(i);
-    const ok = await waitFor(() => isHealthy(d.port, this.state.healthPath),
+    const path = this.healthPathOf(this.publish(i));
+    const ok = await waitFor(() => isHealthy(d.port, path),
       { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 50 });
-    if (!ok) throw new DeployFailure(`${d.name}: health check through the dispatcher failed`);
+    if (!ok) throw new DeployFailure(`${d.name}: health check of ${path} through the dispatcher failed`);
   }
 
   appOnTarget(node: AppNodeState, release: AppRelease): boolean {

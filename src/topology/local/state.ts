@@ -9,6 +9,8 @@ export interface AppRelease {
   version: string;
   appImage: string;
   variables: Record<string, string>;
+  /** The release's health path (its image label); absent in older states: TopologyState.healthPath. */
+  healthPath?: string;
 }
 
 export interface DispatcherRelease {
@@ -43,6 +45,11 @@ export interface DispatcherState {
    */
   slotPorts?: [number, number];
   vclSeq: number;
+  /**
+   * The publish health path the active VCL probes and answers DISPATCHER_HEALTH_PATH with.
+   * Absent: a VCL from before that endpoint existed (the next deploy compiles a new one).
+   */
+  healthPath?: string;
   /** Name Varnish knows the active VCL by ("boot" after a restart) and its file. */
   activeVcl?: string;
   vclFile: string;
@@ -53,12 +60,15 @@ export interface LoadBalancerState {
   socket: string;
   config: string;
   process?: ProcessRecord;
+  /** The path HAProxy checks on each dispatcher; absent in older states: TopologyState.healthPath. */
+  checkPath?: string;
 }
 
 export interface TopologyState {
   version: 1;
   environmentId: string;
   dir: string;
+  /** Health path of releases that do not name one (and of states from before releases did). */
   healthPath: string;
   author: AppNodeState;
   publish: AppNodeState[];

@@ -14,6 +14,16 @@ export interface VclInput {
   pkg: DispatcherPackage;
 }
 
+/**
+ * The dispatcher's own health endpoint, the one HAProxy checks: each dispatcher answers it with
+ * its publish node's health path (as its VCL knows it). HAProxy 2.6 cannot change `option
+ * httpchk` at run time, and during a roll that changes the app's health path the pairs run
+ * different releases; so the load balancer checks this fixed path, and each pair's VCL maps it
+ * to the path of the release it fronts, switched with the pair. It comes before the deny
+ * rules on purpose: a package that denies `^/\.` must not make every dispatcher look down.
+ */
+export const DISPATCHER_HEALTH_PATH = '/.slipway/health';
+
 /** Backend names of the two slots, in slot order (see generateVcl). */
 export const SLOT_BACKENDS = ['slot_a', 'slot_b'] as const;
 
@@ -80,6 +90,10 @@ sub vcl_init {
 
 sub vcl_recv {
     set req.backend_hint = publish.backend();
+    if (req.url == ${vclString(DISPATCHER_HEALTH_PATH)} && req.method == "GET") {
+        set req.url = ${vclString(input.healthPath)};
+        return (pass);
+    }
     if (req.method !~ ${vclString(methodRegex(pkg.methods))}) { return (synth(405, "Method Not Allowed")); }
 ${deny.join('\n')}
     if (req.method != "GET" && req.method != "HEAD") { return (pass); }

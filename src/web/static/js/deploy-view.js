@@ -1,7 +1,9 @@
 // A deploy step's progress: a compact table with one row per node (what it is doing now, and
 // the release it runs), the full command list folded away, and a notice while the deployment is
-// rolled back. Built from the step's details (src/steps/deploy.ts: deploy, deployCommands,
-// nodes) and updated in place, so an opened command list stays open while the deploy goes on.
+// rolled back. Built from Slipway's record in the step's details (src/steps/deploy-details.ts:
+// `rollout`, with the release and every progress record; Cloud Manager's deployCommands there is
+// a JSON string for its clients) and updated in place, so an opened command list stays open
+// while the deploy goes on.
 import { badge, h } from './dom.js';
 
 // Shown next to the command's status badge (running / finished / failed).
@@ -14,8 +16,15 @@ const RELEASE_ACTIONS = new Set(['deploy', 'rollback']);
 
 export const actionText = (action) => ACTION_TEXT[action] ?? String(action ?? '');
 
-/** The deploy commands of a step's details; the per-node map if an older step kept only that. */
+/** The release being deployed: `rollout`, or `deploy` in steps recorded before it existed. */
+const releaseOf = (details) => details?.rollout ?? details?.deploy;
+
+/**
+ * The progress records of a step's details: `rollout.commands`; in steps recorded before it,
+ * the `deployCommands` array (not Cloud Manager's string), or the per-node map.
+ */
 function commandsOf(details) {
+  if (Array.isArray(details?.rollout?.commands)) return details.rollout.commands;
   if (Array.isArray(details?.deployCommands)) return details.deployCommands;
   return Object.entries(details?.nodes ?? {}).map(([node, n]) => ({ node, ...n }));
 }
@@ -33,7 +42,7 @@ export function nodeStates(details) {
         node: name, action: c.action, status: c.status, message: c.message };
       if (RELEASE_ACTIONS.has(c.action)) {
         // deploy/rollback commands carry the version they bring the node to as their message.
-        const version = c.message ?? (c.action === 'deploy' ? details?.deploy?.version : undefined);
+        const version = c.message ?? (c.action === 'deploy' ? releaseOf(details)?.version : undefined);
         if (c.status === 'FINISHED') { node.release = version; node.target = undefined; }
         else node.target = c.status === 'RUNNING' ? version : undefined;
         if (c.action === 'rollback') node.rolledBack = true;
@@ -89,7 +98,7 @@ export class DeployPanel {
     const signature = `${step.status}|${commands.length}|${JSON.stringify(commands.at(-1) ?? null)}`;
     if (signature === this.signature) return;
     this.signature = signature;
-    const deploy = step.details?.deploy;
+    const deploy = releaseOf(step.details);
     this.el.hidden = !deploy && commands.length === 0;
     this.headline.textContent = deploy
       ? `Release ${deploy.version}${deploy.dispatcherOnly ? ', dispatcher package only' : ''}` : '';
