@@ -7,6 +7,7 @@ import { addToken, ensureUser } from '../store/users.ts';
 import { installAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { installErrorHandlers } from './problem.ts';
+import { environmentLogRoutes } from './routes/environment-logs.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { eventRoutes } from './routes/events-sse.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -87,6 +88,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   programRoutes(app, deps);
   repositoryRoutes(app, deps);
   environmentRoutes(app, deps);
+  environmentLogRoutes(app, deps);
   variableRoutes(app, deps);
   pipelineRoutes(app, deps);
   executionRoutes(app, deps);

@@ -1,5 +1,6 @@
 // Programs, tenants, repositories, environments and variables as Cloud Manager shows them.
 import type { Environment, Program, Repository, Variable } from '../domain/model.ts';
+import type { LogOption } from '../topology/driver.ts';
 import { cmTime, compact, link, list, paths, rel, type Links } from './hal.ts';
 
 export function programJson(p: Program, embedded = false): Record<string, unknown> {
@@ -33,7 +34,8 @@ export function repositoryJson(r: Repository): Record<string, unknown> {
   };
 }
 
-export function environmentJson(e: Environment): Record<string, unknown> {
+/** `logOptions`: the logs the environment's driver keeps (Cloud Manager's availableLogOptions). */
+export function environmentJson(e: Environment, logOptions: readonly LogOption[] = []): Record<string, unknown> {
   const self = paths.environment(e.programId, e.id);
   return {
     _links: {
@@ -44,7 +46,7 @@ export function environmentJson(e: Environment): Record<string, unknown> {
       self: link(self),
     },
     id: e.id, programId: e.programId, name: e.name, description: e.description, type: e.type,
-    status: e.status, region: e.region, publishCount: e.settings.publishCount, availableLogOptions: [],
+    status: e.status, region: e.region, publishCount: e.settings.publishCount, availableLogOptions: logOptions,
     createdAt: cmTime(e.createdAt), updatedAt: cmTime(e.updatedAt),
   };
 }

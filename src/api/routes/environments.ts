@@ -24,6 +24,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { slipway } = deps;
   const db = slipway.rt.db.kysely;
   const base = '/api/program/:programId';
+  const logOptions = () => slipway.driver.logs?.options() ?? [];
 
   /** Provisions in the background; the environment shows `ready` or `failed` when done. */
   function provision(env: Environment): void {
@@ -46,7 +47,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'read');
     const envs = await listEnvironments(db, program.id, req.query.type);
-    return list('environments', envs.map(environmentJson), `${paths.program(program.id)}/environments`);
+    return list('environments', envs.map((e) => environmentJson(e, logOptions())), `${paths.program(program.id)}/environments`);
   });
 
   app.post<{ Params: { programId: string }; Body: NewEnvironmentBody }>(`${base}/environments`, {
@@ -65,12 +66,12 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, program.id, 'operate');
     const env = await createEnvironment(db, program.id, req.body);
     provision(env);
-    return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env));
+    return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env, logOptions()));
   });
 
   app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req) => {
     await authorize(req, deps, req.params.programId, 'read');
-    return environmentJson(await loadEnvironment(deps, req.params.programId, req.params.environmentId));
+    return environmentJson(await loadEnvironment(deps, req.params.programId, req.params.environmentId), logOptions());
   });
 
   app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId/topology`, {

@@ -24,9 +24,13 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
 global
     stats socket ${input.socket} mode 600 level admin
     maxconn 4096
+    # The HTTP log goes to HAProxy's output (its spool, loadBalancer.log): the cdn log.
+    log stdout format raw local0
 
 defaults
     mode http
+    log global
+    option httplog
     timeout connect 2s
     timeout client 30s
     timeout server 30s
