@@ -11,6 +11,8 @@ export interface HaproxyConfigInput {
 }
 
 export const BACKEND = 'be';
+/** The User-Agent of the load balancer's health checks. */
+export const LB_CHECK_AGENT = 'slipway-lb-check';
 
 /**
  * Retries and redispatch hide a dispatcher that fails between two health checks; with
@@ -45,7 +47,9 @@ frontend fe
 
 backend ${BACKEND}
     balance roundrobin
-    option httpchk GET ${input.healthPath}
+    option httpchk
+    # Named, so the dispatchers' access logs can leave the twice-a-second checks out.
+    http-check send meth GET uri ${input.healthPath} ver HTTP/1.0 hdr User-Agent ${LB_CHECK_AGENT}
     default-server inter 500ms fall 2 rise 2
 ${servers}
 `;

@@ -18,6 +18,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Environment } from '../../domain/model.ts';
 import type { EnvironmentLogs, LogOption, NodeLogDay } from '../driver.ts';
+import { LB_CHECK_AGENT } from './haproxy.ts';
 import { isOurProcess, spawnDetached, stopProcess, type ProcessRecord } from './proc.ts';
 import { collectSpools, dayFile, DEFAULT_SPOOL_LIMITS, type SpoolLimits } from './log-spool.ts';
 import { loadState, type DispatcherState, type TopologyState } from './state.ts';
@@ -39,13 +40,17 @@ export const LOG_CATALOG: readonly CatalogEntry[] = [
   { service: 'cdn', name: 'cdn', streams: () => ['loadBalancer'] },
 ];
 
+// The load balancer checks each dispatcher twice a second: those requests are left out.
+const CLIENT = ['-c', '-q', `not ReqHeader:User-Agent eq "${LB_CHECK_AGENT}"`];
+const BACKEND = ['-b', '-q', `not BereqHeader:User-Agent eq "${LB_CHECK_AGENT}"`];
+
 /** The varnishncsa readers of a dispatcher: the stream each writes and how it reads. */
 const READERS: readonly { suffix: string; args: string[] }[] = [
-  { suffix: '.access', args: ['-c'] }, // the default format is Apache's combined log
-  { suffix: '.backend', args: ['-b'] },
+  { suffix: '.access', args: CLIENT }, // the default format is Apache's combined log
+  { suffix: '.backend', args: BACKEND },
   {
     suffix: '.decisions',
-    args: ['-c', '-F', '[%{%d/%b/%Y:%T %z}t] [I] [%{Varnish:vxid}x] "%m %U%q %H" %s %{Varnish:time_firstbyte}xs [%{Varnish:handling}x] %{X-Dispatcher}o'],
+    args: [...CLIENT, '-F', '[%{%d/%b/%Y:%T %z}t] [I] [%{Varnish:vxid}x] "%m %U%q %H" %s %{Varnish:time_firstbyte}xs [%{Varnish:handling}x] %{X-Dispatcher}o'],
   },
 ];
 
