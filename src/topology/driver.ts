@@ -65,6 +65,14 @@ export type DeployOutcome =
   | { outcome: 'rolledBack'; reason: string }
   | { outcome: 'failed'; reason: string };
 
+/** The UTC day of a moment, YYYY-MM-DD: environment logs are kept per UTC day. */
+export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** The `days` UTC days ending with `now`'s, newest first. */
+export function lastDays(now: Date, days: number): string[] {
+  return Array.from({ length: days }, (_, i) => dayOf(new Date(now.getTime() - i * 86_400_000)));
+}
+
 /** A log Cloud Manager clients can ask for: `service` (author, publish, dispatcher, cdn) and log `name`. */
 export interface LogOption {
   service: string;

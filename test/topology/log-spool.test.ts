@@ -4,7 +4,8 @@ import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectSpools, dayFile, lastDays } from '../../src/topology/local/log-spool.ts';
+import { lastDays } from '../../src/topology/driver.ts';
+import { collectSpools, dayFile } from '../../src/topology/local/log-spool.ts';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'slw-spool-')); });

@@ -9,6 +9,7 @@
 // `dayCapBytes` when it is next collected.
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { dayOf, lastDays } from '../driver.ts';
 
 export interface SpoolLimits {
   dayCapBytes: number;
@@ -30,15 +31,8 @@ interface Cursors {
   capped: string[];
 }
 
-export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
-
 export function dayFile(logDir: string, date: string, stream: string): string {
   return join(logDir, 'days', date, `${stream}.log`);
-}
-
-/** The `days` UTC dates ending with `now`'s, newest first. */
-export function lastDays(now: Date, days: number): string[] {
-  return Array.from({ length: days }, (_, i) => dayOf(new Date(now.getTime() - i * 86_400_000)));
 }
 
 async function loadCursors(file: string): Promise<Cursors> {

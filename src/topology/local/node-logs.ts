@@ -17,7 +17,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Environment } from '../../domain/model.ts';
-import type { EnvironmentLogs, LogOption, NodeLogDay } from '../driver.ts';
+import { dayOf, type EnvironmentLogs, type LogOption, type NodeLogDay } from '../driver.ts';
 import { LB_CHECK_AGENT } from './haproxy.ts';
 import { isOurProcess, spawnDetached, stopProcess, type ProcessRecord } from './proc.ts';
 import { collectSpools, dayFile, DEFAULT_SPOOL_LIMITS, type SpoolLimits } from './log-spool.ts';
@@ -78,7 +78,8 @@ export class LocalEnvironmentLogs implements EnvironmentLogs {
   }
 
   async days(env: Environment, option: LogOption, date: string): Promise<NodeLogDay[]> {
-    const state = await this.collect(env);
+    // Only today's files still grow: earlier days are read as they are.
+    const state = date === dayOf(new Date()) ? await this.collect(env) : await loadState(this.envDirOf(env));
     const entry = LOG_CATALOG.find((e) => e.service === option.service && e.name === option.name);
     if (!state || !entry) return [];
     const found: NodeLogDay[] = [];
