@@ -142,6 +142,8 @@ describe('environment logs through the API', () => {
     expect(await eventually('publish', 'aemaccess', `GET http://127.0.0.1`, true)).toHaveLength(2);
     expect((await eventually('publish', 'aemaccess', probe, true)).join('')).toContain(` 200 `);
     expect(await eventually('publish', 'aemerror', `served GET ${probe}`, true)).toHaveLength(2);
+    const requests = (await eventually('publish', 'aemrequest', probe, true)).join('');
+    expect(requests).toMatch(new RegExp(`\\[(\\d+)\\] -> GET ${probe} HTTP/1.1\\n.* \\[\\1\\] <- 200 text/plain \\d+ms\\n`));
     expect((await eventually('author', 'aemerror', 'listening on'))[0]).toContain('as author');
     // varnishd's own output: its start-up lines.
     expect((await eventually('dispatcher', 'httpderror', 'Child', true)).length).toBe(2);

@@ -36,7 +36,7 @@ describe('log readers', () => {
     const state = await loadState(de.driver.envDir(de.env));
     const d = state?.dispatchers[0];
     if (!d?.process) throw new Error('no dispatcher');
-    expect(Object.keys(readers()).sort()).toEqual(['dispatcher-1.access', 'dispatcher-1.backend', 'dispatcher-1.decisions']);
+    expect(Object.keys(readers()).sort()).toEqual(['dispatcher-1.access', 'dispatcher-1.backend', 'dispatcher-1.decisions', 'dispatcher-1.requests']);
     await requestUntilLogged(d.port, '/before-kill');
 
     process.kill(d.process.pid, 'SIGKILL');

@@ -148,7 +148,7 @@ export function environmentLogRoutes(app: FastifyInstance, deps: ApiDeps): void 
     if (refusal) throw new ApiError(403, 'Forbidden', refusal);
     const [, date = '', stream = ''] = KEY.exec(params.key) ?? [];
     const env: Environment | undefined = await getEnvironment(db, params.environmentId);
-    const file = env && await logsOf(deps).open(env, stream, date);
+    const file = env && env.status !== 'deleting' ? await logsOf(deps).open(env, stream, date) : undefined;
     if (!file) throw notFound(`log ${stream} of ${date}`);
     return file;
   }

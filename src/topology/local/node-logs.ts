@@ -5,6 +5,7 @@
 // | author     | aemerror      | the author app's stdout and stderr                                  |
 // | publish    | aemerror      | publish i's stdout and stderr                                       |
 // | publish    | aemaccess     | the requests publish i received from its dispatcher (varnishncsa -b) |
+// | publish    | aemrequest    | the same requests in AEM's request.log form: -> request, <- status  |
 // | dispatcher | httpdaccess   | dispatcher i's client requests, Apache combined format (varnishncsa) |
 // | dispatcher | aemdispatcher | dispatcher i's cache decisions: hit, miss, pass, synth (varnishncsa) |
 // | dispatcher | httpderror    | varnishd's own output and its log readers' errors                   |
@@ -34,6 +35,7 @@ export const LOG_CATALOG: readonly CatalogEntry[] = [
   { service: 'author', name: 'aemerror', streams: (s) => [s.author.name] },
   { service: 'publish', name: 'aemerror', streams: (s) => s.publish.map((p) => p.name) },
   { service: 'publish', name: 'aemaccess', streams: pairs('.backend') },
+  { service: 'publish', name: 'aemrequest', streams: pairs('.requests') },
   { service: 'dispatcher', name: 'httpdaccess', streams: pairs('.access') },
   { service: 'dispatcher', name: 'aemdispatcher', streams: pairs('.decisions') },
   { service: 'dispatcher', name: 'httpderror', streams: pairs('') },
@@ -45,12 +47,14 @@ const CLIENT = ['-c', '-q', `not ReqHeader:User-Agent eq "${LB_CHECK_AGENT}"`];
 const BACKEND = ['-b', '-q', `not BereqHeader:User-Agent eq "${LB_CHECK_AGENT}"`];
 
 /** The varnishncsa readers of a dispatcher: the stream each writes and how it reads. */
+const TIME = '%{%d/%b/%Y:%T %z}t';
 const READERS: readonly { suffix: string; args: string[] }[] = [
   { suffix: '.access', args: CLIENT }, // the default format is Apache's combined log
   { suffix: '.backend', args: BACKEND },
+  { suffix: '.requests', args: [...BACKEND, '-F', `${TIME} [%{Varnish:vxid}x] -> %m %U%q %H\\n${TIME} [%{Varnish:vxid}x] <- %s %{Content-Type}o %{ms}Tms`] },
   {
     suffix: '.decisions',
-    args: [...CLIENT, '-F', '[%{%d/%b/%Y:%T %z}t] [I] [%{Varnish:vxid}x] "%m %U%q %H" %s %{Varnish:time_firstbyte}xs [%{Varnish:handling}x] %{X-Dispatcher}o'],
+    args: [...CLIENT, '-F', `[${TIME}] [I] [%{Varnish:vxid}x] "%m %U%q %H" %s %{Varnish:time_firstbyte}xs [%{Varnish:handling}x] %{X-Dispatcher}o`],
   },
 ];
 
@@ -62,6 +66,8 @@ type LoggerRecords = Record<string, ProcessRecord>;
 
 export class LocalEnvironmentLogs implements EnvironmentLogs {
   private readonly known = new Set<string>();
+  /** Environments being destroyed: nothing may recreate their directories. */
+  private readonly closing = new Set<string>();
   private readonly timer?: NodeJS.Timeout;
   private readonly running = new Map<string, Promise<void>>();
 
@@ -101,13 +107,21 @@ export class LocalEnvironmentLogs implements EnvironmentLogs {
   /** Collects the environment's spools now (one collection at a time per environment). */
   async collect(env: Pick<Environment, 'id'>): Promise<TopologyState | undefined> {
     const dir = this.envDirOf(env);
-    const state = await loadState(dir);
-    if (!state) return undefined;
-    this.known.add(env.id);
-    await this.serially(env.id, async () => {
-      await collectSpools(join(dir, 'logs'), allStreams(state), new Date(), this.opts.limits ?? DEFAULT_SPOOL_LIMITS);
-    });
-    return state;
+    if (this.closing.has(env.id)) return undefined;
+    try {
+      const state = await loadState(dir);
+      if (!state) return undefined;
+      this.known.add(env.id);
+      await this.serially(env.id, async () => {
+        if (this.closing.has(env.id)) return;
+        await collectSpools(join(dir, 'logs'), allStreams(state), new Date(), this.opts.limits ?? DEFAULT_SPOOL_LIMITS);
+      });
+      return this.closing.has(env.id) ? undefined : state;
+    } catch (e) {
+      // Destroyed while we collected: it has no logs any more.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   /** One collection or reader start at a time per environment in this process. */
@@ -119,11 +133,13 @@ export class LocalEnvironmentLogs implements EnvironmentLogs {
 
   /** Starts the varnishncsa readers that are not running (at provision, adopt and each tick). */
   ensureReaders(state: TopologyState): Promise<void> {
+    this.closing.delete(state.environmentId);
     this.known.add(state.environmentId);
     return this.serially(state.environmentId, () => this.startMissingReaders(state));
   }
 
   private async startMissingReaders(state: TopologyState): Promise<void> {
+    if (this.closing.has(state.environmentId)) return;
     const logDir = join(state.dir, 'logs');
     const records = await loadRecords(logDir);
     let changed = false;
@@ -138,9 +154,11 @@ export class LocalEnvironmentLogs implements EnvironmentLogs {
     if (changed) await saveRecords(logDir, records);
   }
 
-  /** Stops the readers (before the environment is destroyed). */
+  /** Stops the readers and collecting, before the environment's directory is removed. */
   async stopReaders(env: Pick<Environment, 'id'>): Promise<void> {
     this.known.delete(env.id);
+    this.closing.add(env.id);
+    await this.running.get(env.id)?.catch(() => undefined);
     const logDir = join(this.envDirOf(env), 'logs');
     const records = await loadRecords(logDir);
     await Promise.all(Object.values(records).map((r) => stopProcess(r, this.opts.stopGraceMs ?? 5000)));
@@ -154,7 +172,7 @@ export class LocalEnvironmentLogs implements EnvironmentLogs {
     for (const id of [...this.known]) {
       try {
         const state = await this.collect({ id });
-        if (state) await this.ensureReaders(state);
+        if (state) await this.serially(id, () => this.startMissingReaders(state));
         else this.known.delete(id);
       } catch (e) {
         this.opts.log?.(`environment ${id}: collecting logs failed: ${e instanceof Error ? e.message : String(e)}`);
