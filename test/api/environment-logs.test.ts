@@ -12,7 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.ts';
 import { createSlipway, type Slipway } from '../../src/app.ts';
+import { main } from '../../src/cli/program.ts';
 import { buildImage } from '../../src/artifacts/oci.ts';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 import { getEnvironment } from '../../src/store/environments.ts';
 import { LOG_CATALOG } from '../../src/topology/local/node-logs.ts';
 import { ADMIN_TOKEN, call as inject, type Harness } from './harness.ts';
@@ -50,6 +52,7 @@ let envId: string;
 let envUrl: string;
 let lbUrl: string;
 let host = '';
+let base = '';
 const probe = `/probe-${randomUUID()}`;
 
 /** In-process requests that name the listening server as their host (signed URLs point there). */
@@ -93,7 +96,7 @@ beforeAll(async () => {
   slipway = await createSlipway({ dataDir: join(dir, 'data') }, { handlers: testHandlers() });
   app = await buildServer(slipway, { adminToken: ADMIN_TOKEN });
   h = { app } as Harness;
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
   host = new URL(base).host;
   cm = await init('ORG@AdobeOrg', 'slipway-test-key', ADMIN_TOKEN, base);
 
@@ -190,8 +193,38 @@ describe('environment logs through the API', () => {
   });
 });
 
+/** Runs `slipway` in-process against the test server; its output is captured while it runs. */
+async function slipwayCli(args: string[], out: string[]): Promise<number> {
+  const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => { out.push(Buffer.from(chunk).toString('utf8')); return true; }) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await main(['--base-url', base, '--token', ADMIN_TOKEN, '-p', programId, ...args]);
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+describe('the slipway CLI', () => {
+  it('lists the log options and downloads a log per node and day', async () => {
+    const listed: string[] = [];
+    expect(await slipwayCli(['--json', 'list-available-log-options', envId], listed)).toBe(0);
+    expect(JSON.parse(listed.join(''))).toContainEqual({ service: 'publish', name: 'aemaccess' });
+    const out = join(dir, 'cli-downloads');
+    const printed: string[] = [];
+    expect(await slipwayCli(['--json', 'download-logs', envId, 'publish', 'aemerror', '2', '-o', out], printed)).toBe(0);
+    const files = JSON.parse(printed.join('')) as { path: string }[];
+    expect(files.map((f) => f.path).sort()).toEqual(readdirSync(out).map((f) => join(out, f)).sort());
+    expect(files).toHaveLength(2);
+    for (const f of files) expect(readFileSync(f.path, 'utf8')).toContain(`served GET ${probe}`);
+    expect(await slipwayCli(['download-logs', envId, 'publish', 'nope'], [])).toBe(4);
+  });
+});
+
 describe('Adobe\'s client', () => {
-  it('lists the log options, downloads a day per node, and tails a log as a request arrives', async () => {
+  it('lists the log options, downloads a day per node, and tails a log (as the CLI does) as a request arrives', async () => {
     expect(await cm.listAvailableLogOptions(programId, envId)).toContainEqual({ service: 'dispatcher', name: 'httpdaccess' });
 
     const out = join(dir, 'downloads');
@@ -206,15 +239,19 @@ describe('Adobe\'s client', () => {
     const sink = new Writable({ write(chunk: Buffer, _enc, cb) { chunks.push(Buffer.from(chunk)); cb(); } });
     const tailing = cm.tailLog(programId, envId, 'cdn', 'cdn', sink);
     tailing.catch(() => undefined);
+    const cliOut: string[] = [];
+    const cliTail = slipwayCli(['tail-log', envId, 'cdn', 'cdn', '--interval', '0.2'], cliOut);
     const fresh = `/tailed-${randomUUID()}`;
     await until('the tail to show a new request', async () => {
       await fetch(`${lbUrl}${fresh}`);
-      return Buffer.concat(chunks).toString('utf8').includes(fresh) ? true : undefined;
+      return Buffer.concat(chunks).toString('utf8').includes(fresh) && cliOut.join('').includes(fresh) ? true : undefined;
     });
     // Bounded: the tail ends once its log is gone (the environment deleted → 404).
     expect((await call(h, 'DELETE', envUrl)).status).toBe(204);
     envUrl = '';
     await expect(tailing).rejects.toThrow(/404/);
+    expect(await cliTail).toBe(EXIT.notFound);
+    expect(cliOut.join('')).not.toContain(probe);
     expect(Buffer.concat(chunks).toString('utf8')).not.toContain(probe); // it started at the end of the file
   }, 90_000);
 });
