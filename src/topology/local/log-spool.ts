@@ -50,7 +50,8 @@ async function loadCursors(file: string): Promise<Cursors> {
  */
 async function withLock(logDir: string, job: () => Promise<void>): Promise<boolean> {
   const lock = join(logDir, 'days', '.collect.lock');
-  await mkdir(join(logDir, 'days'), { recursive: true });
+  // Not recursive: a log directory removed with its environment must stay removed.
+  await mkdir(join(logDir, 'days')).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
   try {
     await writeFile(lock, String(process.pid), { flag: 'wx' });
   } catch {
