@@ -44,14 +44,18 @@ async function loadCursors(file: string): Promise<Cursors> {
   }
 }
 
+/** Not recursive: a log directory removed with its environment must stay removed. */
+async function mkdirOnce(dir: string): Promise<void> {
+  await mkdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+}
+
 /**
  * Another Slipway process sharing the data directory may collect the same spools: whoever
  * holds the lock collects, the other skips this round (its reads are a moment older).
  */
 async function withLock(logDir: string, job: () => Promise<void>): Promise<boolean> {
   const lock = join(logDir, 'days', '.collect.lock');
-  // Not recursive: a log directory removed with its environment must stay removed.
-  await mkdir(join(logDir, 'days')).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+  await mkdirOnce(join(logDir, 'days'));
   try {
     await writeFile(lock, String(process.pid), { flag: 'wx' });
   } catch {
@@ -97,7 +101,7 @@ class Collector {
     const key = `${date}/${stream}`;
     if (this.cursors.capped.includes(key)) return;
     const file = dayFile(this.logDir, date, stream);
-    await mkdir(join(this.logDir, 'days', date), { recursive: true });
+    await mkdirOnce(join(this.logDir, 'days', date));
     const size = await stat(file).then((s) => s.size, () => 0);
     const room = this.limits.dayCapBytes - size;
     if (data.length <= room) {
