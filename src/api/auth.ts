@@ -28,7 +28,7 @@ export function allows(roles: readonly Role[], permission: Permission): boolean 
 }
 
 // The UI's files are static and public; every API call they make carries the token.
-const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/artifacts\//, /^\/ui(\/|\?|$)/];
+const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/environment-logs(-gz)?\//, /^\/artifacts\//, /^\/ui(\/|\?|$)/];
 
 /** A short-lived cache: every API call needs the user and its roles; a change shows within TTL. */
 class TtlCache<V> {

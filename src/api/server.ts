@@ -9,6 +9,7 @@ import type { ApiDeps } from './deps.ts';
 import { frameworkProblem, installErrorHandlers } from './problem.ts';
 import { installRequestId, requestIdOf } from './request-id.ts';
 import { aemOnlyRoutes } from './routes/aem-only.ts';
+import { environmentLogRoutes } from './routes/environment-logs.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { eventRoutes } from './routes/events-sse.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -92,6 +93,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   programRoutes(app, deps);
   repositoryRoutes(app, deps);
   environmentRoutes(app, deps);
+  environmentLogRoutes(app, deps);
   variableRoutes(app, deps);
   pipelineRoutes(app, deps);
   executionRoutes(app, deps);

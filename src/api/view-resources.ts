@@ -1,5 +1,6 @@
 // Programs, tenants, repositories, environments and variables as Cloud Manager shows them.
 import type { Environment, Program, Repository, Variable } from '../domain/model.ts';
+import type { LogOption } from '../topology/driver.ts';
 import { cmTime, compact, link, list, paths, rel, type Links } from './hal.ts';
 
 export function programJson(p: Program, embedded = false): Record<string, unknown> {
@@ -40,7 +41,8 @@ export interface EnvironmentSites {
   developerConsole: string;
 }
 
-export function environmentJson(e: Environment, sites?: EnvironmentSites): Record<string, unknown> {
+/** `logOptions`: the logs the environment's driver keeps (Cloud Manager's availableLogOptions). */
+export function environmentJson(e: Environment, sites?: EnvironmentSites, logOptions: readonly LogOption[] = []): Record<string, unknown> {
   const self = paths.environment(e.programId, e.id);
   const links: Links = {
     [rel('program')]: link(paths.program(e.programId)),
@@ -55,7 +57,7 @@ export function environmentJson(e: Environment, sites?: EnvironmentSites): Recor
   return {
     _links: links,
     id: e.id, programId: e.programId, name: e.name, description: e.description, type: e.type,
-    status: e.status, region: e.region, publishCount: e.settings.publishCount, availableLogOptions: [],
+    status: e.status, region: e.region, publishCount: e.settings.publishCount, availableLogOptions: logOptions,
     createdAt: cmTime(e.createdAt), updatedAt: cmTime(e.updatedAt),
   };
 }

@@ -92,7 +92,42 @@ export type DeployOutcome =
   | { outcome: 'rolledBack'; reason: string }
   | { outcome: 'failed'; reason: string };
 
+/** The UTC day of a moment, YYYY-MM-DD: environment logs are kept per UTC day. */
+export const dayOf = (d: Date): string => d.toISOString().slice(0, 10);
+
+/** The `days` UTC days ending with `now`'s, newest first. */
+export function lastDays(now: Date, days: number): string[] {
+  return Array.from({ length: days }, (_, i) => dayOf(new Date(now.getTime() - i * 86_400_000)));
+}
+
+/** A log Cloud Manager clients can ask for: `service` (author, publish, dispatcher, cdn) and log `name`. */
+export interface LogOption {
+  service: string;
+  name: string;
+}
+
+/** One node's log of one UTC day (`date` is YYYY-MM-DD). */
+export interface NodeLogDay {
+  /** 1-based node number within the service (publish-2 → 2); 1 for single-node services. */
+  node: number;
+  /** The driver's name for the file, handed back to `open`. */
+  stream: string;
+  date: string;
+  size: number;
+}
+
+/** The nodes' real logs, kept per UTC day (see local/node-logs.ts for what each name holds). */
+export interface EnvironmentLogs {
+  options(): LogOption[];
+  /** The logs of one option on one day, in node order; [] when there are none. */
+  days(env: Environment, option: LogOption, date: string): Promise<NodeLogDay[]>;
+  /** A day file to read (after collecting what the nodes wrote until now), or undefined. */
+  open(env: Environment, stream: string, date: string): Promise<{ path: string; size: number } | undefined>;
+}
+
 export interface TopologyDriver {
+  /** The nodes' logs; absent on drivers that keep none. */
+  readonly logs?: EnvironmentLogs;
   /** Creates the environment's nodes; returns driver state to keep in environment.settings.topology. */
   provision(env: Environment): Promise<unknown>;
   destroy(env: Environment): Promise<void>;

@@ -24,6 +24,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { slipway } = deps;
   const db = slipway.rt.db.kysely;
   const base = '/api/program/:programId';
+  const logOptions = () => slipway.driver.logs?.options() ?? [];
 
   /** Provisions in the background; the environment shows `ready` or `failed` when done. */
   function provision(env: Environment): void {
@@ -49,7 +50,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
     return { ...entryPoints, developerConsole: `${baseUrlOf(deps, req)}${paths.uiEnvironment(env.programId, env.id)}` };
   }
-  const view = async (env: Environment, req: FastifyRequest) => environmentJson(env, await sitesOf(env, req));
+  const view = async (env: Environment, req: FastifyRequest) => environmentJson(env, await sitesOf(env, req), logOptions());
 
   app.get<{ Params: { programId: string }; Querystring: { type?: EnvironmentType } }>(`${base}/environments`, {
     schema: { params: idParams('programId'), querystring: { type: 'object', properties: { type: environmentTypeSchema } } },
@@ -77,7 +78,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, program.id, 'operate');
     const env = await createEnvironment(db, program.id, req.body);
     provision(env);
-    return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env));
+    return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env, undefined, logOptions()));
   });
 
   app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req) => {

@@ -18,7 +18,8 @@ interface Collected {
 
 type JsonSchema = { properties?: Record<string, unknown>; required?: readonly string[] };
 
-const PUBLIC = new Set(['/api/health', '/logs/{stepId}/{file}', '/artifacts/{stepId}/{artifactId}']);
+const PUBLIC = new Set(['/api/health', '/logs/{stepId}/{file}', '/artifacts/{stepId}/{artifactId}',
+  '/environment-logs/{environmentId}/{key}', '/environment-logs-gz/{environmentId}/{key}']);
 
 /** Starts recording routes; call before the routes are registered. */
 export function collectRoutes(app: FastifyInstance): Collected[] {

@@ -12,6 +12,8 @@ export interface HaproxyConfigInput {
 }
 
 export const BACKEND = 'be';
+/** The User-Agent of the load balancer's health checks. */
+export const LB_CHECK_AGENT = 'slipway-lb-check';
 
 /**
  * Retries and redispatch hide a dispatcher that fails between two health checks; with
@@ -25,9 +27,13 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
 global
     stats socket ${input.socket} mode 600 level admin
     maxconn 4096
+    # The HTTP log goes to HAProxy's output (its spool, loadBalancer.log): the cdn log.
+    log stdout format raw local0
 
 defaults
     mode http
+    log global
+    option httplog
     timeout connect 2s
     timeout client 30s
     timeout server 30s
@@ -42,7 +48,9 @@ frontend fe
 
 backend ${BACKEND}
     balance roundrobin
-    option httpchk GET ${input.healthPath}
+    option httpchk
+    # Named, so the dispatchers' access logs can leave the twice-a-second checks out.
+    http-check send meth GET uri ${input.healthPath} ver HTTP/1.0 hdr User-Agent ${LB_CHECK_AGENT}
     default-server inter 500ms fall 2 rise 2
 ${servers}
 `;

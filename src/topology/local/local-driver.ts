@@ -14,6 +14,8 @@ import type { DeployOptions, DeployOutcome, EntryPoints, NodeView, Release, Topo
 import { haproxyConfig, lbStateOf } from './haproxy.ts';
 import { freePort } from '../../runner/free-port.ts';
 import { isHealthy } from './http.ts';
+import type { SpoolLimits } from './log-spool.ts';
+import { LocalEnvironmentLogs } from './node-logs.ts';
 import { defaultUnpack, type UnpackImage } from './images.ts';
 import { stopProcess } from './proc.ts';
 import { RollingDeploy } from './rolling-deploy.ts';
@@ -39,6 +41,8 @@ export interface LocalDriverOptions {
   stopGraceMs?: number;
   /** Restart app nodes that die while this Slipway runs (default true). */
   supervise?: boolean;
+  /** Environment logs: day-file bounds and how often spools are collected (0 = only on reads). */
+  logs?: { limits?: SpoolLimits; collectEveryMs?: number };
 }
 
 /** Unix socket paths are limited to 108 bytes: long data dirs get a socket in the temp dir. */
@@ -55,10 +59,14 @@ export class LocalDriver implements TopologyDriver {
   private readonly log: (line: string) => void;
   private readonly supervisor?: Supervisor;
   private readonly runtimes = new Map<string, EnvRuntime>();
+  readonly logs: LocalEnvironmentLogs;
 
   constructor(private readonly options: LocalDriverOptions) {
     this.log = options.log ?? (() => undefined);
     if (options.supervise !== false) this.supervisor = new Supervisor(this.log);
+    this.logs = new LocalEnvironmentLogs((env) => this.envDir(env), {
+      ...options.logs, stopGraceMs: options.stopGraceMs ?? 10_000, log: this.log,
+    });
   }
 
   envDir(env: Pick<Environment, 'id'>): string {
@@ -93,6 +101,7 @@ export class LocalDriver implements TopologyDriver {
     if (existing) {
       const rt = this.runtimeFor(existing);
       await rt.reconcile();
+      await this.logs.ensureReaders(rt.state);
       return summarizeState(rt.state);
     }
     const count = Math.max(1, Math.floor(env.settings.publishCount || 2));
@@ -130,6 +139,7 @@ export class LocalDriver implements TopologyDriver {
     await rt.save();
     for (let i = 0; i < count; i++) await rt.startDispatcher(i);
     await rt.startLoadBalancer();
+    await this.logs.ensureReaders(state);
     this.log(`environment ${env.id}: provisioned (lb on 127.0.0.1:${lbPort}, ${count} pairs)`);
     return summarizeState(state);
   }
@@ -146,6 +156,7 @@ export class LocalDriver implements TopologyDriver {
         stopProcess(state.loadBalancer.process, grace),
         ...state.dispatchers.map((d) => stopProcess(d.process, grace)),
         ...apps.flatMap((n) => [stopProcess(n.process, grace), stopProcess(n.pending?.process, grace)]),
+        this.logs.stopReaders(env),
       ]);
       await rm(state.loadBalancer.socket, { force: true });
     }
@@ -155,6 +166,7 @@ export class LocalDriver implements TopologyDriver {
   async adopt(env: Environment): Promise<void> {
     const rt = await this.runtime(env);
     await rt.reconcile();
+    await this.logs.ensureReaders(rt.state);
   }
 
   async deploy(env: Environment, release: Release, options: DeployOptions): Promise<DeployOutcome> {
@@ -211,5 +223,6 @@ export class LocalDriver implements TopologyDriver {
   /** Stops supervising (nodes keep running). */
   close(): void {
     this.supervisor?.close();
+    this.logs.close();
   }
 }
