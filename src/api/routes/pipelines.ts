@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EnvironmentType, Pipeline, PipelineOptions, PipelineType } from '../../domain/model.ts';
 import { requiredEnvironmentTypes } from '../../domain/layout.ts';
+import { tx } from '../../store/db.ts';
 import { getEnvironment, listEnvironments } from '../../store/environments.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { createPipeline, deletePipeline, listPipelines, updatePipeline } from '../../store/pipelines.ts';
@@ -135,7 +136,7 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     if (await currentExecutionId(db, pipeline.id)) throw conflict(`pipeline ${pipeline.name} is running`, 412);
-    await deletePipeline(db, pipeline.id);
+    await tx(deps.slipway.rt.db, (trx) => deletePipeline(trx, pipeline.id));
     deps.views.clear();
     return reply.code(204).send();
   });
