@@ -1,8 +1,10 @@
 // Secrets at rest: sealed in the database with a key kept outside it, migrated from plaintext
 // at start-up, rotated in one transaction; the data directory is private; deleting an owner
 // deletes its variables.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tx } from '../../src/store/db.ts';
 import { deletePipeline } from '../../src/store/pipelines.ts';
@@ -152,4 +154,18 @@ describe('data directory', () => {
       store.cleanup();
     }
   });
+
+  it('`slipway rotate-secrets-key` runs with umask 077: the database and the new key are 0600', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'slipway-rotate-')), 'data');
+    try {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', SLIPWAY_DATA: dir };
+      const out = execFileSync(process.execPath, ['bin/slipway.js', 'rotate-secrets-key'], { env }).toString();
+      expect(out).toMatch(/Re-encrypted 0 secret value\(s\); the new key is in .*secrets\.key/);
+      expect(mode(dir)).toBe(0o700);
+      for (const f of readdirSync(dir)) expect(mode(join(dir, f)), f).toBe(0o600);
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
+  });
 });
+
