@@ -141,8 +141,8 @@ export async function updateExecution(db: K, id: string, patch: Updateable<Execu
 
 /**
  * Claims one runnable step: queued, and either never leased or with an expired lease (its
- * worker died), of a program that holds fewer than `programQuota` live leases (fair sharing:
- * domain/fair-share.ts; the count is the same rule, in SQL, so it holds under concurrency).
+ * worker died), of a program that holds fewer than `programQuota` live leases (fair sharing;
+ * the quota comes from domain/fair-share.ts, the count is made here, in the claim itself).
  * On PostgreSQL one statement that skips rows other workers are claiming, run by the caller
  * under the claim lock (claimLock) so two claims never both see a program one under its
  * quota; on SQLite (no RETURNING from joined tables) a pick and an update, which the caller
