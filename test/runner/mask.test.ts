@@ -54,6 +54,12 @@ describe('SecretMasker', () => {
     expect(run(['', ''], ['a', 'b']).out).toBe('ab');
   });
 
+  it('masks secrets made of regular-expression characters literally', () => {
+    const secret = 'a.b*c(d)|e\\f[g]';
+    expect(run([secret], [`x ${secret} y aXbc`]).out).toBe(`x ${MASK} y aXbc`);
+    expect(run(['.*.*.*'], ['anything at all']).out).toBe('anything at all');
+  });
+
   it('maskText masks whole strings', () => {
     expect(maskText('k=abc, j=abcdef', ['abc', 'abcdef'])).toBe(`k=${MASK}, j=${MASK}`);
   });
