@@ -1,8 +1,8 @@
 // Composition root: one Slipway = store + engine + steps + topology driver + event bus.
 // The server, the demo and the tests all assemble Slipway through here.
-import { mkdirSync } from 'node:fs';
 import { FsArtifactStore } from './artifacts/fs-store.ts';
-import type { Config } from './config.ts';
+import { DEFAULT_MAX_LOG_BYTES, type Config } from './config.ts';
+import { secureDataDir } from './data-dir.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
 import { Engine } from './engine/engine.ts';
 import type { Runtime } from './engine/runtime.ts';
@@ -12,11 +12,16 @@ import type { HandlerRegistry } from './steps/handler.ts';
 import { migrate, openDb } from './store/db.ts';
 import { getEnvironment, listEnvironments } from './store/environments.ts';
 import { LogStore } from './store/logs.ts';
+import { openSecretBox } from './secrets-key.ts';
 import type { TopologyDriver } from './topology/driver.ts';
 import { LocalDriver } from './topology/local/local-driver.ts';
 
+/** What createSlipway reads from the configuration; the rest has defaults. */
+export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
+  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes'>>;
+
 export interface Slipway {
-  config: Pick<Config, 'dataDir' | 'databaseUrl'>;
+  config: SlipwayConfig;
   rt: Runtime;
   engine: Engine;
   logs: LogStore;
@@ -35,21 +40,26 @@ export interface SlipwayOptions {
   workerId?: string;
   leaseMs?: number;
   concurrency?: number;
+  /** Slots one program may hold (overrides the configuration; default half of `concurrency`). */
+  programConcurrency?: number;
   /** false: store and commands only, no engine claiming work (API-only processes, tests). */
   runEngine?: boolean;
   log?: (line: string) => void;
 }
 
-export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUrl'>, options: SlipwayOptions = {}): Promise<Slipway> {
-  mkdirSync(config.dataDir, { recursive: true });
+export async function createSlipway(config: SlipwayConfig, options: SlipwayOptions = {}): Promise<Slipway> {
+  secureDataDir(config.dataDir);
   const db = openDb(config);
   await migrate(db);
+  // The database file exists now: tighten it too (its first creation may predate the umask).
+  secureDataDir(config.dataDir);
+  const secrets = await openSecretBox(config, db);
   const wakeup = new Wakeup(db);
   await wakeup.start();
-  const rt: Runtime = { db, wakeup, bus: new EventBus(), clock: options.clock ?? systemClock };
+  const rt: Runtime = { db, wakeup, bus: new EventBus(), clock: options.clock ?? systemClock, secrets };
   // What engines in other processes commit reaches this process's live views too.
   const unsubscribeRemote = wakeup.onRemoteEvent((event) => rt.bus.emit(event));
-  const logs = new LogStore(config.dataDir);
+  const logs = new LogStore(config.dataDir, { maxBytes: config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES });
   const artifacts = new FsArtifactStore(config.dataDir);
   const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
   // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).
@@ -58,6 +68,7 @@ export async function createSlipway(config: Pick<Config, 'dataDir' | 'databaseUr
   const engine = new Engine({
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
+    programConcurrency: options.programConcurrency ?? config.programConcurrency,
     onError: (e) => options.log?.(`engine: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
   if (options.runEngine !== false) await engine.start();

@@ -12,6 +12,31 @@ export interface Config {
   /** The bootstrap admin token; generated when unset (and then printed once). */
   adminToken: string;
   adminTokenGenerated: boolean;
+  /** The key that seals secret variables, from SLIPWAY_SECRETS_KEY; unset = the key file. */
+  secretsKey?: Buffer;
+  /** Where the secrets key is kept (created 0600 on first start) when SLIPWAY_SECRETS_KEY is unset. */
+  secretsKeyFile: string;
+  /** Engine slots one program's steps may hold at once; unset = half the engine's slots. */
+  programConcurrency?: number;
+  /** Bytes a step log may reach; what is written past it is dropped (the log says so). */
+  maxLogBytes: number;
+}
+
+export const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
+
+/** A 256-bit key written as 64 hex digits or base64 (what `openssl rand -base64 32` prints). */
+export function parseSecretsKey(text: string, variable: string): Buffer {
+  const t = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t, 'base64') : undefined;
+  if (key?.length !== 32) throw new ConfigError(variable, 'expected a 256-bit key: 64 hex digits or 44 base64 characters (e.g. `openssl rand -base64 32`)');
+  return key;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, variable: string): number | undefined {
+  const text = env[variable]?.trim();
+  if (!text) return undefined;
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1) throw new ConfigError(variable, `expected a whole number ≥ 1, got "${text}"`);
+  return Number(text);
 }
 
 export class ConfigError extends Error {
@@ -42,5 +67,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SLIPWAY_ADMIN_TOKEN', 'expected at least 16 characters');
   }
   const adminToken = given || `slw_${randomBytes(24).toString('base64url')}`;
-  return { dataDir, databaseUrl, port, host, adminToken, adminTokenGenerated: !given };
+  const keyText = env.SLIPWAY_SECRETS_KEY?.trim();
+  const secretsKey = keyText ? parseSecretsKey(keyText, 'SLIPWAY_SECRETS_KEY') : undefined;
+  const secretsKeyFile = resolve(dataDir, env.SLIPWAY_SECRETS_KEY_FILE?.trim() || 'secrets.key');
+  const programConcurrency = positiveInteger(env, 'SLIPWAY_PROGRAM_CONCURRENCY');
+  const maxLogBytes = positiveInteger(env, 'SLIPWAY_MAX_LOG_BYTES') ?? DEFAULT_MAX_LOG_BYTES;
+  return {
+    dataDir, databaseUrl, port, host, adminToken, adminTokenGenerated: !given,
+    ...(secretsKey ? { secretsKey } : {}), secretsKeyFile,
+    ...(programConcurrency ? { programConcurrency } : {}), maxLogBytes,
+  };
 }

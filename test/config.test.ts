@@ -21,8 +21,22 @@ describe('configuration', () => {
 
   it.each([
     ['SLIPWAY_PORT', 'eighty'], ['SLIPWAY_PORT', '70000'], ['SLIPWAY_DATABASE_URL', 'mysql://x'], ['SLIPWAY_ADMIN_TOKEN', 'short'],
+    ['SLIPWAY_SECRETS_KEY', 'not-a-key'], ['SLIPWAY_SECRETS_KEY', 'ab'.repeat(16)], ['SLIPWAY_PROGRAM_CONCURRENCY', '0'],
+    ['SLIPWAY_MAX_LOG_BYTES', '1e6'],
   ])('a bad %s stops start-up with a message that names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('takes the secrets key, fair-share quota and log cap settings', () => {
+    const hex = 'ab'.repeat(32);
+    const c = loadConfig({
+      SLIPWAY_DATA: '/tmp/x', SLIPWAY_SECRETS_KEY: hex, SLIPWAY_PROGRAM_CONCURRENCY: '3', SLIPWAY_MAX_LOG_BYTES: '1048576',
+    });
+    expect(c.secretsKey?.toString('hex')).toBe(hex);
+    expect(c).toMatchObject({ secretsKeyFile: '/tmp/x/secrets.key', programConcurrency: 3, maxLogBytes: 1048576 });
+    expect(loadConfig({ SLIPWAY_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') }).secretsKey).toEqual(Buffer.alloc(32, 1));
+    expect(loadConfig({ SLIPWAY_DATA: '/tmp/x', SLIPWAY_SECRETS_KEY_FILE: '/etc/slipway/key' }).secretsKeyFile).toBe('/etc/slipway/key');
+    expect(loadConfig({}).maxLogBytes).toBe(50 * 1024 * 1024);
   });
 });

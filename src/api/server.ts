@@ -28,6 +28,21 @@ import { webPlugin } from '../web/plugin.ts';
 export const ADMIN_USER = 'admin';
 export const BODY_LIMIT = 1024 * 1024;
 
+/**
+ * Bounds on connections, so that slow or idle clients cannot hold the server: a request must
+ * send its headers within HEADERS_TIMEOUT_MS and be whole within REQUEST_TIMEOUT_MS; an idle
+ * socket closes after CONNECTION_TIMEOUT_MS (keep-alive after KEEP_ALIVE_TIMEOUT_MS); at most
+ * MAX_CONNECTIONS sockets at once. Long responses (log downloads, event streams) are not cut:
+ * the timeouts bound a request's arrival and idle sockets, not a response being written.
+ */
+export const HTTP_LIMITS = {
+  MAX_CONNECTIONS: 1024,
+  HEADERS_TIMEOUT_MS: 10_000,
+  REQUEST_TIMEOUT_MS: 30_000,
+  CONNECTION_TIMEOUT_MS: 120_000,
+  KEEP_ALIVE_TIMEOUT_MS: 5_000,
+} as const;
+
 export interface ServerOptions {
   adminToken: string;
   logSigningKey?: string;
@@ -64,9 +79,14 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     forceCloseConnections: true,
     genReqId: requestIdOf,
     frameworkErrors: frameworkProblem,
+    connectionTimeout: HTTP_LIMITS.CONNECTION_TIMEOUT_MS,
+    requestTimeout: HTTP_LIMITS.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: HTTP_LIMITS.KEEP_ALIVE_TIMEOUT_MS,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: true, useDefaults: true, coerceTypes: 'array', allErrors: false } },
   });
+  app.server.maxConnections = HTTP_LIMITS.MAX_CONNECTIONS;
+  app.server.headersTimeout = HTTP_LIMITS.HEADERS_TIMEOUT_MS;
   const jobs = new Set<Promise<unknown>>();
   const deps: ApiDeps = {
     slipway,

@@ -3,10 +3,17 @@
 // bundles are. Everything has a default by convention, so a plain Node project needs no file.
 // Pure: parsing is done on an already-loaded YAML value; errors name the file and the field.
 import { z } from 'zod';
+import { patternProblem } from './patterns.ts';
 
 export const CONTRACT_FILE = 'slipway.yaml';
 export const DISPATCHER_FILE = 'dispatcher.yaml';
 export const UI_TEST_MARKER = 'testing.properties';
+
+/** A regular expression from the repository: refused unless the linear-time engine accepts it. */
+const pattern = z.string().min(1).superRefine((source, ctx) => {
+  const problem = patternProblem(source);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const relPath = z.string().min(1)
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the repository');
@@ -61,11 +68,11 @@ export const dispatcherSchema = z.object({
   /** Requests whose path matches a rule are cached for `ttlSeconds`. First match wins. */
   cache: z.array(z.object({
     /** Regular expression over the URL path, e.g. "^/assets/". */
-    match: z.string().min(1),
+    match: pattern,
     ttlSeconds: z.number().int().nonnegative(),
   }).strict()).default([]),
   /** Regular expressions of paths answered 403 by the dispatcher, never passed to publish. */
-  deny: z.array(z.string().min(1)).default([]),
+  deny: z.array(pattern).default([]),
   methods: z.array(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'])).default(['GET', 'HEAD', 'POST']),
   /** Paths requested through the dispatcher after a flush, until each is a cache hit. */
   warm: z.array(z.string().startsWith('/')).default([]),

@@ -37,9 +37,9 @@ export async function buildContext(
   const [program, pipeline, pipelineVars, environment, envVars] = await Promise.all([
     getProgram(db, execution.programId),
     getPipeline(db, execution.pipelineId),
-    listVariables(db, 'pipeline', execution.pipelineId),
+    listVariables(db, deps.rt.secrets, 'pipeline', execution.pipelineId),
     step.environmentId ? getEnvironment(db, step.environmentId) : undefined,
-    step.environmentId ? listVariables(db, 'environment', step.environmentId) : [],
+    step.environmentId ? listVariables(db, deps.rt.secrets, 'environment', step.environmentId) : [],
   ]);
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
   const repository = await getRepository(db, program.id, pipeline.repositoryId);

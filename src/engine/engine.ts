@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
+import { programSlots } from '../domain/fair-share.ts';
 import type { StepEvent } from '../domain/transitions.ts';
 import { timeoutEvent } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
+  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
@@ -24,6 +25,8 @@ export interface EngineOptions extends ContextDeps {
   leaseMs?: number;
   /** Steps this engine runs at once. */
   concurrency?: number;
+  /** Steps one program may run at once (all engines together); default half of `concurrency`. */
+  programConcurrency?: number;
   onError?(error: unknown): void;
 }
 
@@ -35,6 +38,7 @@ export class Engine {
   readonly workerId: string;
   private readonly leaseMs: number;
   private readonly concurrency: number;
+  private readonly programQuota: number;
   private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
@@ -51,6 +55,7 @@ export class Engine {
     this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = o.leaseMs ?? 30_000;
     this.concurrency = o.concurrency ?? 8;
+    this.programQuota = programSlots(this.concurrency, o.programConcurrency);
   }
 
   async start(): Promise<void> {
@@ -108,11 +113,12 @@ export class Engine {
 
   private async claimOne(): Promise<boolean> {
     const rt = this.o.rt;
-    // On PostgreSQL the claim is one statement outside a transaction, so an empty claim costs one
-    // round trip; SQLite has no network round trips and takes its write lock for the pick+update.
-    const claimNow = () => claimStep(rt.db.kysely, rt.db.dialect, this.workerId, rt.clock.now(), this.leaseMs);
-    const claim = rt.db.dialect === 'postgres' ? await claimNow() : await tx(rt.db, (trx) =>
-      claimStep(trx, 'sqlite', this.workerId, rt.clock.now(), this.leaseMs));
+    // One write transaction: SQLite takes its write lock for the pick+update; PostgreSQL takes
+    // the claim lock, so the per-program count that fair sharing reads cannot race.
+    const claim = await tx(rt.db, async (trx) => {
+      if (rt.db.dialect === 'postgres') await claimLock(trx);
+      return claimStep(trx, rt.db.dialect, this.workerId, rt.clock.now(), this.leaseMs, this.programQuota);
+    });
     if (!claim) return false;
     const launch = await transact(rt, async (trx, changes) => {
       const now = rt.clock.now();
@@ -209,8 +215,12 @@ export class Engine {
         const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff);
         changes.add(outcome);
         const next = outcome.handedOff;
+        const ended = outcome.events.some((e) => e.type === 'execution.ended');
+        // An ended execution frees a slot of its program: engines that held back that
+        // program's queued steps (fair sharing) must look again.
+        if (ended) changes.wake({ kind: 'work' });
         return {
-          ended: outcome.events.some((e) => e.type === 'execution.ended') ? step.executionId : undefined,
+          ended: ended ? step.executionId : undefined,
           ...(next ? { handoff: { step: next, execution: { ...execution, steps: execution.steps.map((s) => (s.id === next.id ? next : s)) } } } : {}),
         };
       };

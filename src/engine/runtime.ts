@@ -5,6 +5,7 @@ import type { Clock } from './clock.ts';
 import type { Outcome } from './state.ts';
 import type { EventBus, SlipwayEvent } from '../events/bus.ts';
 import { tx, type Db } from '../store/db.ts';
+import type { SecretBox } from '../store/secret-box.ts';
 import type { Database } from '../store/schema.ts';
 import type { News, Wakeup, WakeReason } from './wakeup.ts';
 
@@ -13,6 +14,8 @@ export interface Runtime {
   wakeup: Wakeup;
   bus: EventBus;
   clock: Clock;
+  /** Seals and opens secret variable values (the key never enters the database). */
+  secrets: SecretBox;
 }
 
 export class Changes {

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Environment, EnvironmentSettings, EnvironmentStatus, EnvironmentType } from '../domain/model.ts';
 import type { Database, EnvironmentTable } from './schema.ts';
 import { parseJson, toId } from './json.ts';
+import { deleteVariablesOf } from './variables.ts';
 
 type K = Kysely<Database>;
 
@@ -49,7 +50,8 @@ export async function updateEnvironment(
   }).where('id', '=', toId(id)).execute();
 }
 
+/** Deletes an environment and its variables; run it in a transaction. */
 export async function deleteEnvironment(db: K, id: string): Promise<void> {
-  await db.deleteFrom('variables').where('owner_kind', '=', 'environment').where('owner_id', '=', toId(id)).execute();
+  await deleteVariablesOf(db, 'environment', [id]);
   await db.deleteFrom('environments').where('id', '=', toId(id)).execute();
 }

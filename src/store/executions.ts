@@ -141,19 +141,26 @@ export async function updateExecution(db: K, id: string, patch: Updateable<Execu
 
 /**
  * Claims one runnable step: queued, and either never leased or with an expired lease (its
- * worker died). On PostgreSQL one statement that skips rows other workers are claiming; on
- * SQLite (no RETURNING from joined tables) a pick and an update, which the caller runs in a
- * write transaction.
+ * worker died), of a program that holds fewer than `programQuota` live leases (fair sharing;
+ * the quota comes from domain/fair-share.ts, the count is made here, in the claim itself).
+ * On PostgreSQL one statement that skips rows other workers are claiming, run by the caller
+ * under the claim lock (claimLock) so two claims never both see a program one under its
+ * quota; on SQLite (no RETURNING from joined tables) a pick and an update, which the caller
+ * runs in a write transaction.
  */
 export async function claimStep(
-  db: K, dialect: 'sqlite' | 'postgres', worker: string, now: number, leaseMs: number,
+  db: K, dialect: 'sqlite' | 'postgres', worker: string, now: number, leaseMs: number, programQuota: number,
 ): Promise<{ step: StepState; interrupted: boolean } | undefined> {
+  const runnable = sql`s.queued_at IS NOT NULL AND (s.lease_expires_at IS NULL OR s.lease_expires_at < ${now})
+    AND (SELECT count(*) FROM steps h JOIN executions he ON he.id = h.execution_id
+         WHERE he.program_id = e.program_id AND h.queued_at IS NOT NULL
+           AND h.lease_owner IS NOT NULL AND h.lease_expires_at >= ${now}) < ${programQuota}`;
   if (dialect === 'postgres') {
     const { rows } = await sql<Selectable<StepTable> & { previous_owner: string | null }>`
       WITH candidate AS (
-        SELECT id, lease_owner FROM steps
-        WHERE queued_at IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < ${now})
-        ORDER BY queued_at LIMIT 1 FOR UPDATE SKIP LOCKED
+        SELECT s.id, s.lease_owner FROM steps s JOIN executions e ON e.id = s.execution_id
+        WHERE ${runnable}
+        ORDER BY s.queued_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED
       )
       UPDATE steps SET lease_owner = ${worker}, lease_expires_at = ${now + leaseMs}, attempts = steps.attempts + 1
       FROM candidate WHERE steps.id = candidate.id
@@ -162,15 +169,19 @@ export async function claimStep(
     // A lease that was held and ran out means the previous attempt was cut off mid-run.
     return row && { step: toStep(row), interrupted: row.previous_owner !== null };
   }
-  const candidate = await db.selectFrom('steps').select(['id', 'lease_owner'])
-    .where('queued_at', 'is not', null)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-    .orderBy('queued_at').limit(1).executeTakeFirst();
+  const { rows: [candidate] } = await sql<{ id: number; lease_owner: string | null }>`
+    SELECT s.id, s.lease_owner FROM steps s JOIN executions e ON e.id = s.execution_id
+    WHERE ${runnable} ORDER BY s.queued_at LIMIT 1`.execute(db);
   if (!candidate) return undefined;
   const row = await db.updateTable('steps')
     .set((eb) => ({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
     .where('id', '=', candidate.id).returningAll().executeTakeFirstOrThrow();
   return { step: toStep(row), interrupted: candidate.lease_owner !== null };
+}
+
+/** PostgreSQL: serializes claims between engines, so a program's quota count is exact (transaction-scoped). */
+export async function claimLock(db: K): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(7274930)`.execute(db);
 }
 
 /** Extends a lease; false when the worker no longer holds it (another took over). */

@@ -1,8 +1,11 @@
 // Step logs: one append-only file per step and log name under the data directory. Each write
-// goes straight to the file (a kill -9 loses nothing already written), byte ranges are read
-// with positioned reads (for HTTP Range), and live subscribers get every chunk as it lands.
+// goes straight to the file (a kill -9 loses nothing already written), byte ranges are
+// streamed from the file (for HTTP Range: never a whole range in memory), and live subscribers
+// get every chunk as it lands. A log stops growing at `maxBytes`: a step that prints without
+// end cannot fill the disk, and the log says where and why it was cut.
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { LogWriter } from '../steps/handler.ts';
 import { SecretMasker } from '../runner/mask.ts';
@@ -12,8 +15,11 @@ const LOG_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export class LogStore {
   private readonly live = new EventEmitter();
 
-  constructor(private readonly dataDir: string) {
+  private readonly maxBytes: number;
+
+  constructor(private readonly dataDir: string, options: { maxBytes?: number } = {}) {
     this.live.setMaxListeners(0);
+    this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** The file of a step's log; `name` is validated, so it can come from a query string. */
@@ -30,13 +36,25 @@ export class LogStore {
     let closed = false;
     // The file is created on the first write: a step that logs nothing costs no file system work.
     let fd: number | undefined;
-    const masker = new SecretMasker(secrets, (chunk) => {
+    // A retried step appends to the same file: the cap counts what earlier attempts wrote.
+    let written = existsSync(path) ? statSync(path).size : 0;
+    let cut = written >= this.maxBytes;
+    const append = (chunk: Buffer) => {
       if (fd === undefined) {
         mkdirSync(join(this.dataDir, 'logs', stepId), { recursive: true });
         fd = openSync(path, 'a');
       }
       writeSync(fd, chunk);
+      written += chunk.length;
       this.live.emit(key, chunk);
+    };
+    const masker = new SecretMasker(secrets, (chunk) => {
+      if (cut) return;
+      const room = this.maxBytes - written;
+      if (chunk.length <= room) return append(chunk);
+      if (room > 0) append(chunk.subarray(0, room));
+      cut = true;
+      append(Buffer.from(`\n[slipway] log cut at ${this.maxBytes} bytes (the per-step limit, SLIPWAY_MAX_LOG_BYTES): later output of this step is dropped\n`));
     });
     return {
       write: (text) => {
@@ -62,24 +80,12 @@ export class LogStore {
     return statSync(path).size;
   }
 
-  /** Bytes [start, end) of a log; undefined when the log does not exist. */
-  read(stepId: string, name: string, start: number, end: number): Buffer | undefined {
+  /** A stream of bytes [start, end) of a log; undefined when the log does not exist. */
+  stream(stepId: string, name: string, start: number, end: number): Readable | undefined {
     const path = this.pathOf(stepId, name);
     if (!path || !existsSync(path)) return undefined;
-    const length = Math.max(0, Math.min(end, statSync(path).size) - start);
-    const buf = Buffer.alloc(length);
-    const fd = openSync(path, 'r');
-    try {
-      let read = 0;
-      while (read < length) {
-        const n = readSync(fd, buf, read, length - read, start + read);
-        if (n === 0) break;
-        read += n;
-      }
-      return buf.subarray(0, read);
-    } finally {
-      closeSync(fd);
-    }
+    // createReadStream's `end` is inclusive; an empty range is an empty stream.
+    return end > start ? createReadStream(path, { start, end: end - 1, highWaterMark: 64 * 1024 }) : Readable.from([]);
   }
 
   /** Live chunks of a log as they are written (in this process); returns the unsubscribe. */

@@ -4,6 +4,7 @@ import {
 } from '../domain/model.ts';
 import type { Database, PipelineTable } from './schema.ts';
 import { parseJson, toId } from './json.ts';
+import { deleteVariablesOf } from './variables.ts';
 
 type K = Kysely<Database>;
 
@@ -59,8 +60,9 @@ export async function updatePipeline(
   return getPipeline(db, id);
 }
 
+/** Deletes a pipeline and its variables; run it in a transaction so neither outlives the other. */
 export async function deletePipeline(db: K, id: string): Promise<boolean> {
-  await db.deleteFrom('variables').where('owner_kind', '=', 'pipeline').where('owner_id', '=', toId(id)).execute();
+  await deleteVariablesOf(db, 'pipeline', [id]);
   const r = await db.deleteFrom('pipelines').where('id', '=', toId(id)).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Program, Repository } from '../domain/model.ts';
 import type { Database, ProgramTable, RepositoryTable } from './schema.ts';
 import { toId } from './json.ts';
+import { deleteVariablesOf } from './variables.ts';
 
 type K = Kysely<Database>;
 
@@ -33,7 +34,16 @@ export async function listPrograms(db: K, filter: { ids?: string[]; tenantId?: s
   return (await q.execute()).map(toProgram);
 }
 
+/**
+ * Deletes a program; its pipelines, environments and repositories go with it (foreign keys),
+ * and so do their variables (which have no foreign key: their owner is one of two tables).
+ * Run it in a transaction.
+ */
 export async function deleteProgram(db: K, id: string): Promise<boolean> {
+  const pipelines = await db.selectFrom('pipelines').select('id').where('program_id', '=', toId(id)).execute();
+  const environments = await db.selectFrom('environments').select('id').where('program_id', '=', toId(id)).execute();
+  await deleteVariablesOf(db, 'pipeline', pipelines.map((p) => p.id));
+  await deleteVariablesOf(db, 'environment', environments.map((e) => e.id));
   const r = await db.deleteFrom('programs').where('id', '=', toId(id)).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }

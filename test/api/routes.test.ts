@@ -153,6 +153,10 @@ describe('variables', () => {
     expect(((await call(h, 'GET', url)).json._embedded.variables as Json[]).map((v) => v.name)).toEqual(['API_KEY']);
     expect((await call(h, 'PATCH', url, [{ name: '1bad', value: 'x', type: 'string' }])).status).toBe(400);
     expect((await call(h, 'PATCH', url, [{ name: 'LONG', value: 'x'.repeat(501), type: 'secretString' }])).status).toBe(400);
+    const short = await call(h, 'PATCH', url, [{ name: 'PIN_CODE', value: '12345', type: 'secretString' }]);
+    expect(short.status).toBe(400);
+    expect(short.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(short.json.detail).toMatch(/PIN_CODE.*shorter than 6 characters/);
     expect((await call(h, 'PATCH', url, [{ name: 'API_KEY', value: 'x', type: 'string', service: 'publish' }])).status).toBe(400);
     expect((await call(h, 'PATCH', url, { name: 'X' })).status).toBe(400);
     const plUrl = `${pl}/variables`;

@@ -40,4 +40,13 @@ describe('glob', () => {
     expect(await globFiles(join(dir, 'missing'), ['**'])).toEqual([]);
     expect(await globFiles(dir, [])).toEqual([]);
   });
+
+  it('a hostile glob from a repository cannot stall the matcher or exhaust memory', () => {
+    // With backtracking regexes each extra `**/` multiplies the work on a non-matching path.
+    const deep = globMatcher([`${'**/'.repeat(30)}${'*a'.repeat(20)}b`]);
+    expect(deep(`${'a/'.repeat(200)}${'a'.repeat(5000)}`)).toBe(false);
+    expect(deep('x/aaaaaaaaaaaaaaaaaaaab')).toBe(true);
+    expect(() => globMatcher(['{a,b}'.repeat(30)])).toThrow(/more than 1000 \{a,b\} alternatives/);
+  });
 });
+

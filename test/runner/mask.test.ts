@@ -54,7 +54,53 @@ describe('SecretMasker', () => {
     expect(run(['', ''], ['a', 'b']).out).toBe('ab');
   });
 
+  it('masks secrets made of regular-expression characters literally', () => {
+    const secret = 'a.b*c(d)|e\\f[g]';
+    expect(run([secret], [`x ${secret} y aXbc`]).out).toBe(`x ${MASK} y aXbc`);
+    expect(run(['.*.*.*'], ['anything at all']).out).toBe('anything at all');
+  });
+
   it('maskText masks whole strings', () => {
     expect(maskText('k=abc, j=abcdef', ['abc', 'abcdef'])).toBe(`k=${MASK}, j=${MASK}`);
+  });
+});
+
+describe('SecretMasker: encodings of a secret', () => {
+  const secret = 'p@ss w/rd+Zk9';
+  const bytes = Buffer.from(secret);
+  const encodings: [string, string][] = [
+    ['base64', bytes.toString('base64')],
+    ['base64url', bytes.toString('base64url')],
+    ['URL-encoded', encodeURIComponent(secret)],
+    ['form-encoded', encodeURIComponent(secret).replace(/%20/g, '+')],
+    ['hex', bytes.toString('hex')],
+    ['HEX', bytes.toString('hex').toUpperCase()],
+  ];
+
+  it.each(encodings)('masks the %s form, split at every position', (_name, encoded) => {
+    expect(encoded).not.toBe(secret);
+    const text = `before ${encoded} after`;
+    for (let cut = 0; cut <= text.length; cut++) {
+      const { out } = run([secret], [text.slice(0, cut), text.slice(cut)]);
+      expect(out, `cut at ${cut}`).not.toContain(encoded.replace(/=+$/, ''));
+      expect(out, `cut at ${cut}`).toContain(MASK);
+      expect(out.startsWith('before ') && out.endsWith(' after'), `cut at ${cut}: ${out}`).toBe(true);
+    }
+  });
+
+  it('masks base64 of the secret inside a longer text (any byte offset, a trailing newline)', () => {
+    for (const prefix of ['', 'K=', 'KEY=']) {
+      const encoded = Buffer.from(`${prefix}${secret}\n`).toString('base64');
+      const { out } = run([secret], [`${encoded}\n`]);
+      // What is left: the groups at the two edges, which mix the secret's first or last byte
+      // with the prefix or the newline, and the prefix's own group; 13 bytes of secret need 16+.
+      const leftover = out.trimEnd().replace(/\*\*\*\*/g, '');
+      expect(out, prefix).toContain(MASK);
+      expect(leftover.length, `${prefix}: ${out}`).toBeLessThanOrEqual(12);
+    }
+  });
+
+  it('maskText masks the encodings too', () => {
+    expect(maskText(`a ${bytes.toString('hex')} b ${bytes.toString('base64url')}`, [secret])).toBe(`a ${MASK} b ${MASK}`);
   });
 });

@@ -13,6 +13,12 @@ import { createDatabase } from '../support/postgres.ts';
 import { seedPipeline } from '../support/seed.ts';
 import { BACKENDS, testStore } from '../support/slipway.ts';
 
+async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream ?? []) parts.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(parts);
+}
+
 describe.each(BACKENDS)('store on %s', (backend) => {
   it('applies the migrations once, even when several processes start at the same moment', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-migrate-'));
@@ -62,13 +68,14 @@ describe.each(BACKENDS)('store on %s', (backend) => {
     const s = await store.open({ runEngine: false });
     try {
       const db = s.rt.db.kysely;
-      await patchVariables(db, 'environment', '1', [
+      const box = s.rt.secrets;
+      await patchVariables(db, box, 'environment', '1', [
         { name: 'GREETING', value: 'hello', type: 'string' },
         { name: 'GREETING', value: 'hi author', type: 'string', service: 'author' },
         { name: 'API_KEY', value: 's3cret', type: 'secretString' },
       ]);
-      await patchVariables(db, 'environment', '1', [{ name: 'GREETING', value: '', type: 'string' }]);
-      const all = await listVariables(db, 'environment', '1');
+      await patchVariables(db, box, 'environment', '1', [{ name: 'GREETING', value: '', type: 'string' }]);
+      const all = await listVariables(db, box, 'environment', '1');
       expect(all.map((v) => `${v.name}:${v.service ?? '*'}`)).toEqual(['API_KEY:*', 'GREETING:author']);
       expect(variablesForService(all, 'author')).toEqual({ values: { API_KEY: 's3cret', GREETING: 'hi author' }, secrets: ['s3cret'] });
       expect(variablesForService(all, 'publish').values).toEqual({ API_KEY: 's3cret' });
@@ -100,7 +107,7 @@ describe.each(BACKENDS)('store on %s', (backend) => {
 });
 
 describe('log store', () => {
-  it('appends, reads byte ranges, streams to live subscribers and masks secrets across chunks', () => {
+  it('appends, reads byte ranges, streams to live subscribers and masks secrets across chunks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-logs-'));
     try {
       const logs = new LogStore(dir);
@@ -115,13 +122,38 @@ describe('log store', () => {
       w.close();
       unsubscribe();
       const text = 'line one\ntoken=**** done\n';
-      expect(logs.read('7', 'main', 0, 1e9)?.toString()).toBe(text);
-      expect(logs.read('7', 'main', 5, 8)?.toString()).toBe('one');
+      expect((await readAll(logs.stream('7', 'main', 0, 1e9))).toString()).toBe(text);
+      expect((await readAll(logs.stream('7', 'main', 5, 8))).toString()).toBe('one');
+      expect((await readAll(logs.stream('7', 'main', 3, 3))).toString()).toBe('');
       expect(logs.size('7')).toBe(Buffer.byteLength(text));
       expect(live.join('')).toBe(text);
       expect(ended).toBe(true);
       expect(logs.pathOf('7', '../../etc/passwd')).toBeUndefined();
       expect(logs.pathOf('../7')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('log size cap', () => {
+  it('a step writing past the cap gets a cut log that says where and why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-logs-'));
+    try {
+      const logs = new LogStore(dir, { maxBytes: 1000 });
+      const w = logs.open('8');
+      for (let i = 0; i < 100; i++) w.line(`line ${String(i).padStart(3, '0')} ${'x'.repeat(40)}`);
+      w.close();
+      const text = (await readAll(logs.stream('8', 'main', 0, 1e9))).toString();
+      const [kept, notice] = [text.slice(0, 1000), text.slice(1000)];
+      expect(kept.startsWith('line 000 ')).toBe(true);
+      expect(notice).toMatch(/^\n\[slipway\] log cut at 1000 bytes .*SLIPWAY_MAX_LOG_BYTES.*dropped\n$/);
+      expect(text).not.toContain('line 099');
+      // A retried attempt appends to the same file: still cut, nothing more written.
+      const again = logs.open('8');
+      again.line('attempt 2');
+      again.close();
+      expect(logs.size('8')).toBe(Buffer.byteLength(text));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

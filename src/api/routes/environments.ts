@@ -5,6 +5,7 @@ import type { Environment, EnvironmentType } from '../../domain/model.ts';
 import {
   createEnvironment, deleteEnvironment, getEnvironment, listEnvironments, updateEnvironment,
 } from '../../store/environments.ts';
+import { tx } from '../../store/db.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { listPipelines } from '../../store/pipelines.ts';
 import { authorize } from '../auth.ts';
@@ -110,7 +111,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       await updateEnvironment(db, env.id, { status: 'failed' });
       throw e;
     }
-    await deleteEnvironment(db, env.id);
+    await tx(slipway.rt.db, (trx) => deleteEnvironment(trx, env.id));
     deps.views.clear();
     return reply.code(204).send();
   });

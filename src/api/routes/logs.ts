@@ -71,9 +71,12 @@ export function logRoutes(app: FastifyInstance, deps: ApiDeps): void {
       return reply.code(416).header('content-range', `bytes */${size}`).send();
     }
     const { start, end } = range ?? { start: 0, end: size };
-    const body = slipway.logs.read(stepId, file, start, end) ?? Buffer.alloc(0);
-    if (range) reply.code(206).header('content-range', `bytes ${start}-${start + body.length - 1}/${size}`);
-    return reply.send(body);
+    // Streamed from the file: a slow client of a big log holds a 64 KiB buffer, not the range.
+    // The size was taken above; a running step may append meanwhile, so the stream stops at `end`.
+    const body = slipway.logs.stream(stepId, file, start, end);
+    if (!body) throw notFound(`log ${file} of step ${stepId}`);
+    if (range) reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${size}`);
+    return reply.header('content-length', end - start).send(body);
   });
 
   app.get<{ Params: { stepId: string; artifactId: string }; Querystring: { expires?: string; signature?: string } }>('/artifacts/:stepId/:artifactId', {

@@ -4,6 +4,7 @@ import type { EnvironmentType, Pipeline, PipelineOptions, PipelineType } from '.
 import { requiredEnvironmentTypes } from '../../domain/layout.ts';
 import { clearBuildCache } from '../../runner/build-cache.ts';
 import { targetProblem } from '../../domain/targets.ts';
+import { tx } from '../../store/db.ts';
 import { getEnvironment, listEnvironments } from '../../store/environments.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { createPipeline, deletePipeline, listPipelines, updatePipeline } from '../../store/pipelines.ts';
@@ -138,7 +139,7 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     if (await currentExecutionId(db, pipeline.id)) throw conflict(`pipeline ${pipeline.name} is running`, 412);
-    await deletePipeline(db, pipeline.id);
+    await tx(deps.slipway.rt.db, (trx) => deletePipeline(trx, pipeline.id));
     await clearBuildCache(slipway.config.dataDir, pipeline.id);
     deps.views.clear();
     return reply.code(204).send();

@@ -1,6 +1,7 @@
 // Programs, tenants, members and whoami.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Program } from '../../domain/model.ts';
+import { tx } from '../../store/db.ts';
 import { listEnvironments } from '../../store/environments.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { listPipelines } from '../../store/pipelines.ts';
@@ -69,7 +70,7 @@ export function programRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (await currentExecutionId(db, p.id)) throw conflict(`pipeline ${p.name} is running`, 412);
     }
     for (const env of await listEnvironments(db, program.id)) await deps.slipway.driver.destroy(env).catch(() => undefined);
-    await deleteProgram(db, program.id);
+    await tx(deps.slipway.rt.db, (trx) => deleteProgram(trx, program.id));
     deps.views.clear();
     return reply.code(204).send();
   });

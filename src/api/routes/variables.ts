@@ -13,6 +13,8 @@ import { variablesJson } from '../view-resources.ts';
 
 const MAX_VARIABLES = 200;
 const SECRET_MAX = 500;
+/** Shorter secrets are refused: masking them would also mask pieces of ordinary words. */
+export const SECRET_MIN = 6;
 
 const variableArray = (services: string[]) => ({
   type: 'array',
@@ -36,6 +38,9 @@ export function checkVariablePatch(existing: Variable[], changes: Variable[]): s
   const current = new Map(existing.map((v) => [key(v), v]));
   for (const v of changes) {
     if (v.type === 'secretString' && v.value.length > SECRET_MAX) return `secret ${v.name} is longer than ${SECRET_MAX} characters`;
+    if (v.type === 'secretString' && v.value !== '' && v.value.length < SECRET_MIN) {
+      return `secret ${v.name} is shorter than ${SECRET_MIN} characters (too short to be masked in logs)`;
+    }
     const old = current.get(key(v));
     if (old && v.value !== '' && old.type !== v.type) return `variable ${v.name} is a ${old.type}; delete it before setting it as ${v.type}`;
     if (v.value === '') current.delete(key(v));
@@ -47,12 +52,13 @@ export function checkVariablePatch(existing: Variable[], changes: Variable[]): s
 
 export function variableRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const db = deps.slipway.rt.db.kysely;
+  const box = deps.slipway.rt.secrets;
 
   async function patch(owner: VariableOwner, ownerId: string, body: Variable[]): Promise<void> {
     const changes = body.map((v) => ({ name: v.name, value: v.value ?? '', type: v.type, ...(v.service ? { service: v.service } : {}) }));
-    const problem = checkVariablePatch(await listVariables(db, owner, ownerId), changes);
+    const problem = checkVariablePatch(await listVariables(db, box, owner, ownerId), changes);
     if (problem) throw badRequest(problem);
-    await patchVariables(db, owner, ownerId, changes);
+    await patchVariables(db, box, owner, ownerId, changes);
   }
 
   type EnvParams = { programId: string; environmentId: string };
@@ -62,7 +68,7 @@ export function variableRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'read');
     const env = await loadEnvironment(deps, req.params.programId, req.params.environmentId);
     const self = paths.environment(env.programId, env.id);
-    return variablesJson(await listVariables(db, 'environment', env.id), `${self}/variables`, {
+    return variablesJson(await listVariables(db, box, 'environment', env.id), `${self}/variables`, {
       [rel('environment')]: link(self), [rel('program')]: link(paths.program(env.programId)),
     });
   });
@@ -82,7 +88,7 @@ export function variableRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'read');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const self = paths.pipeline(pipeline.programId, pipeline.id);
-    return variablesJson(await listVariables(db, 'pipeline', pipeline.id), `${self}/variables`, {
+    return variablesJson(await listVariables(db, box, 'pipeline', pipeline.id), `${self}/variables`, {
       [rel('pipeline')]: link(self), [rel('program')]: link(paths.program(pipeline.programId)),
     });
   });

@@ -25,4 +25,12 @@ export function registerServerCommands(program: Command): void {
       console.log(`\nOpen the UI: ${server.url}/ui/#token=${encodeURIComponent(server.adminToken)}`);
       console.log(`Pipeline "${seed.pipeline.name}" (program ${seed.programId}, pipeline ${seed.pipeline.id}): press Deploy.\n`);
     });
+
+  program.command('rotate-secrets-key')
+    .description('re-encrypt every secret variable with a new key, in one transaction (stop Slipway first). With a key file, '
+      + 'a new key replaces it; with SLIPWAY_SECRETS_KEY, give the new key in SLIPWAY_SECRETS_NEW_KEY, then set SLIPWAY_SECRETS_KEY to it')
+    .action(async () => {
+      const { rotateSecretsKeyCommand } = await import('../server-process.ts');
+      console.log(await rotateSecretsKeyCommand());
+    });
 }

@@ -2,10 +2,16 @@
 // `?`, `**` (any number of segments, including none) and `{a,b}` alternatives. Paths are
 // matched relative to the base directory with forward slashes; `.git` and `node_modules` are
 // never descended into, since reports and sources never live there.
+// Globs come from the repository, so they become linear-time patterns (domain/patterns.ts):
+// `**/**/**/…/x` against a long path cannot make the matcher backtrack for ever.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { compilePattern, type RepositoryPattern } from '../../domain/patterns.ts';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+
+/** More alternatives than this is a glob built to exhaust memory ({a,b}{a,b}… doubles each time). */
+export const MAX_BRACE_EXPANSIONS = 1000;
 
 /** Expands `{a,b}` alternatives (nested allowed) into plain patterns. */
 export function expandBraces(pattern: string): string[] {
@@ -28,6 +34,7 @@ export function expandBraces(pattern: string): string[] {
   for (let i = 0; i + 1 < bounds.length; i += 1) {
     const part = pattern.slice((bounds[i] ?? 0) + 1, bounds[i + 1]);
     for (const expanded of expandBraces(head + part + tail)) out.push(expanded);
+    if (out.length > MAX_BRACE_EXPANSIONS) throw new Error(`glob ${pattern} has more than ${MAX_BRACE_EXPANSIONS} {a,b} alternatives`);
   }
   return out;
 }
@@ -37,7 +44,7 @@ function escapeRegex(text: string): string {
 }
 
 /** A brace-free glob as a regular expression over a relative forward-slash path. */
-function globToRegex(pattern: string): RegExp {
+function globToRegex(pattern: string): RepositoryPattern {
   const segments = pattern.replace(/^\.\//, '').split('/');
   let source = '';
   segments.forEach((segment, index) => {
@@ -49,7 +56,7 @@ function globToRegex(pattern: string): RegExp {
     source += segment.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : escapeRegex(c))).join('');
     if (!last) source += '/';
   });
-  return new RegExp(`^${source}$`);
+  return compilePattern(`^${source}$`);
 }
 
 export function globMatcher(patterns: string[]): (relativePath: string) => boolean {

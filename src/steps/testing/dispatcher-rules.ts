@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { StepContext } from '../handler.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type DispatcherPackage } from '../../domain/contract.ts';
+import { compilePattern } from '../../domain/patterns.ts';
 import { unpackImage } from '../../artifacts/oci.ts';
 import { latestArtifact } from './execution-inputs.ts';
 import { filesUnder } from './bundle-run.ts';
@@ -21,7 +22,7 @@ export function samplePathOfRule(rule: string): string | undefined {
   // URLs resolve "/." and "/.." away, so a rule about dot-paths gets a name after the dot.
   const path = /\/\.{1,2}$/.test(literal) ? `${literal}slipway-probe` : literal;
   try {
-    return new RegExp(rule).test(path) ? path : undefined;
+    return compilePattern(rule).test(path) ? path : undefined;
   } catch {
     return undefined;
   }
@@ -35,8 +36,8 @@ export function deniedSamplePaths(pkg: DispatcherPackage): string[] {
 export function cacheTtlOf(pkg: DispatcherPackage, path: string): number {
   for (const rule of pkg.cache) {
     try {
-      if (new RegExp(rule.match).test(path)) return rule.ttlSeconds;
-    } catch { /* an invalid rule never matches */ }
+      if (compilePattern(rule.match).test(path)) return rule.ttlSeconds;
+    } catch { /* an invalid rule never matches (parsing refuses them first) */ }
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DispatcherPackage } from '../../domain/contract.ts';
+import { compilePattern } from '../../domain/patterns.ts';
 
 const run = promisify(execFile);
 
@@ -135,7 +136,7 @@ sub vcl_synth {
 /** Does any cache rule with a positive TTL match this path? (Warm-up expects a HIT only then.) */
 export function isCacheable(pkg: DispatcherPackage, path: string): boolean {
   for (const rule of pkg.cache) {
-    if (new RegExp(rule.match).test(path)) return rule.ttlSeconds > 0; // first match wins
+    if (compilePattern(rule.match).test(path)) return rule.ttlSeconds > 0; // first match wins
   }
   return false;
 }
