@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import type { Slipway } from '../app.ts';
 import { addToken, ensureUser } from '../store/users.ts';
 import { installAuth } from './auth.ts';
-import type { ApiDeps } from './deps.ts';
+import { listenUrl, type ApiDeps } from './deps.ts';
 import { installErrorHandlers } from './problem.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { eventRoutes } from './routes/events-sse.ts';
@@ -17,6 +17,7 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { programRoutes } from './routes/programs.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { stepRoutes } from './routes/steps.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { variableRoutes } from './routes/variables.ts';
 import { signingKey, UrlSigner } from './signing.ts';
 import { ViewCache } from './view-cache.ts';
@@ -28,6 +29,7 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface ServerOptions {
   adminToken: string;
   logSigningKey?: string;
+  /** SLIPWAY_PUBLIC_URL; when unset, derived from the address the server listens on. */
   publicUrl?: string;
   /** Fastify's logger (off by default). */
   logger?: boolean;
@@ -67,7 +69,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     slipway,
     signer: new UrlSigner(signingKey(slipway.config.dataDir, opts.logSigningKey)),
     views: new ViewCache(slipway.rt.bus),
-    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    // Read on use: the listen address (port 0 = any) is known only once the server listens.
+    get publicUrl() { return opts.publicUrl ?? listenUrl(app.server.address()) ?? 'http://127.0.0.1'; },
     track(job) {
       jobs.add(job);
       void job.finally(() => jobs.delete(job)).catch(() => undefined);
@@ -94,6 +97,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   logRoutes(app, deps);
   eventRoutes(app, deps);
   hookRoutes(app, deps);
+  tokenRoutes(app, deps);
   openApiRoutes(app, routes);
   await app.register(webPlugin);
   await app.ready();

@@ -18,13 +18,13 @@ export type CommitCheck =
  * (a pipeline never started counts as moved). A busy pipeline is left alone and retried on the
  * next check, so the commit is not lost.
  */
-export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, signal?: AbortSignal): Promise<CommitCheck> {
+export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, signal?: AbortSignal, timeoutMs?: number): Promise<CommitCheck> {
   const db = slipway.rt.db.kysely;
   const repo = await getRepository(db, pipeline.programId, pipeline.repositoryId);
   if (!repo) return { outcome: 'error', message: `repository ${pipeline.repositoryId} is gone` };
   let commit: string;
   try {
-    commit = await resolveBranch(repo.url, pipeline.branch, signal);
+    commit = await resolveBranch(repo.url, pipeline.branch, signal, timeoutMs);
   } catch (e) {
     return { outcome: 'error', message: e instanceof Error ? e.message : String(e) };
   }
@@ -41,7 +41,23 @@ export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, 
 
 export interface CommitWatcherOptions {
   intervalMs: number;
+  /** How long one pipeline's `git ls-remote` may take (default 60 s). */
+  checkTimeoutMs?: number;
+  /** Checks running at once (default 8). */
+  concurrency?: number;
   log?(line: string): void;
+}
+
+/** Runs `work` on every item, at most `limit` at a time; one slow item holds up only its own slot. */
+async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Polls every ON_COMMIT pipeline every `intervalMs`; returns the stop function. */
@@ -49,14 +65,17 @@ export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptio
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  // Every pipeline is checked on its own, concurrently and with its own timeout, so a remote
+  // that never answers costs its own check that timeout and delays nobody else's.
   const round = async () => {
     const pipelines = (await listPipelines(slipway.rt.db.kysely)).filter((p) => p.trigger === 'ON_COMMIT');
-    for (const p of pipelines) {
+    await eachConcurrently(pipelines, options.concurrency ?? 8, async (p) => {
       if (abort.signal.aborted) return;
-      const result = await checkPipelineCommit(slipway, p, abort.signal).catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
+      const result = await checkPipelineCommit(slipway, p, abort.signal, options.checkTimeoutMs ?? 60_000)
+        .catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
       if (result.outcome === 'started') options.log?.(`commit watcher: ${p.name} moved to ${result.commit}, started execution ${result.execution.id}`);
       else if (result.outcome === 'error' && !abort.signal.aborted) options.log?.(`commit watcher: ${p.name}: ${result.message}`);
-    }
+    });
   };
   const tick = () => {
     running = round().catch((e) => options.log?.(`commit watcher: ${String(e)}`)).finally(() => {

@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.ts';
 import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout.ts';
 import type { Environment } from '../domain/model.ts';
-import { git, GitError, resolveBranch } from './git.ts';
+import { checkRemote, git, GitError, resolveBranch } from './git.ts';
 import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
 
 export interface ValidateDeps {
@@ -18,6 +18,7 @@ export interface ValidateDeps {
 async function readContractAt(url: string, commit: string, ctx: StepContext): Promise<string | undefined> {
   const dir = await mkdtemp(join(ctx.workDir, 'contract-'));
   try {
+    await checkRemote(url);
     await git(['init', '-q', '--bare', dir], { signal: ctx.signal });
     await git(['fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
     return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });

@@ -52,3 +52,39 @@ export async function programIdsOf(db: K, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('members').select('program_id').distinct().where('user_id', '=', toId(userId)).execute();
   return rows.map((r) => String(r.program_id));
 }
+
+export async function userByName(db: K, name: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  return row && { id: String(row.id), name: row.name, admin: Boolean(row.admin) };
+}
+
+/** Removes the user's roles on the program (one role, or all); returns how many went. */
+export async function revokeRoles(db: K, programId: string, userId: string, role?: Role): Promise<number> {
+  let query = db.deleteFrom('members').where('program_id', '=', toId(programId)).where('user_id', '=', toId(userId));
+  if (role) query = query.where('role', '=', role);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Deletes one token (by its clear value); true when it existed. */
+export async function revokeToken(db: K, token: string): Promise<boolean> {
+  const result = await db.deleteFrom('tokens').where('hash', '=', hashToken(token)).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Deletes every token of the user; returns how many went. */
+export async function revokeTokensOf(db: K, userId: string): Promise<number> {
+  const result = await db.deleteFrom('tokens').where('user_id', '=', toId(userId)).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Replaces `token` with a new token of the same user and label, in one transaction. */
+export async function rotateToken(db: K, userId: string, token: string, now = Date.now()): Promise<string> {
+  const fresh = newToken();
+  await db.transaction().execute(async (tx) => {
+    const old = await tx.selectFrom('tokens').select('label').where('hash', '=', hashToken(token)).executeTakeFirst();
+    await tx.deleteFrom('tokens').where('hash', '=', hashToken(token)).execute();
+    await tx.insertInto('tokens').values({ hash: hashToken(fresh), user_id: toId(userId), label: old?.label ?? 'rotated', created_at: now }).execute();
+  });
+  return fresh;
+}

@@ -25,4 +25,14 @@ export function registerServerCommands(program: Command): void {
       console.log(`\nOpen the UI: ${server.url}/ui/#token=${encodeURIComponent(server.adminToken)}`);
       console.log(`Pipeline "${seed.pipeline.name}" (program ${seed.programId}, pipeline ${seed.pipeline.id}): press Deploy.\n`);
     });
+
+  program.command('rotate-signing-key')
+    .description('replace the URL-signing key in SLIPWAY_DATA: every signed log and artifact link given out so far stops working')
+    .action(async () => {
+      const { loadConfig } = await import('../../config.ts');
+      const { rotateSigningKey, signingKeyFile } = await import('../../api/signing.ts');
+      const { dataDir } = loadConfig();
+      rotateSigningKey(dataDir);
+      console.log(`New URL-signing key in ${signingKeyFile(dataDir)}; links signed before no longer work.`);
+    });
 }
