@@ -1,0 +1,85 @@
+// A remote that accepts and never answers (a tarpit on 127.0.0.1, allowed explicitly for this
+// test) costs only its own check its timeout: the other pipelines are polled meanwhile. Without
+// the administrator's permission the loopback remote is not even contacted.
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkPipelineCommit, startCommitWatcher } from '../../src/engine/commit-watcher.ts';
+import { cancelExecution } from '../../src/engine/commands.ts';
+import type { Pipeline } from '../../src/domain/model.ts';
+import { listExecutions } from '../../src/store/executions.ts';
+import { getPipeline } from '../../src/store/pipelines.ts';
+import { createRepository } from '../../src/store/programs.ts';
+import { call, makeHarness, waitForExecution, type Harness } from './harness.ts';
+
+let h: Harness;
+let tarpit: Server;
+const sockets = new Set<Socket>();
+let connections = 0;
+let slow: Pipeline;
+let fast: Pipeline;
+const savedAllowed = process.env.SLIPWAY_ALLOWED_GIT_HOSTS;
+
+async function onCommitPipeline(name: string, repositoryId: string): Promise<Pipeline> {
+  const res = await call(h, 'POST', `/api/program/${h.programId}/pipelines`, {
+    name, type: 'codeQuality', trigger: 'ON_COMMIT', repositoryId, branch: 'main',
+  });
+  expect(res.status, res.body).toBe(201);
+  const pipeline = await getPipeline(h.slipway.rt.db.kysely, res.json.id as string);
+  if (!pipeline) throw new Error('pipeline not stored');
+  return pipeline;
+}
+
+beforeAll(async () => {
+  tarpit = createServer((socket) => {
+    connections += 1;
+    sockets.add(socket); // accepted, read, never answered
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+  const address = tarpit.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  h = await makeHarness({ handlers: { buildLogMs: 10 } });
+  const repo = await createRepository(h.slipway.rt.db.kysely, h.programId, { name: 'tarpit', url: `http://127.0.0.1:${port}/site.git` });
+  slow = await onCommitPipeline('slow', repo.id);
+  fast = await onCommitPipeline('fast', h.repositoryId);
+});
+afterAll(async () => {
+  if (savedAllowed === undefined) delete process.env.SLIPWAY_ALLOWED_GIT_HOSTS;
+  else process.env.SLIPWAY_ALLOWED_GIT_HOSTS = savedAllowed;
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => tarpit?.close(resolve));
+  await h?.close();
+});
+
+describe('commit watcher and a tarpit remote', () => {
+  it('refuses the loopback remote without contacting it unless an administrator allows the host', async () => {
+    delete process.env.SLIPWAY_ALLOWED_GIT_HOSTS;
+    const result = await checkPipelineCommit(h.slipway, slow);
+    expect(result).toMatchObject({ outcome: 'error', message: expect.stringMatching(/refused.*loopback, link-local or private/) });
+    expect(connections).toBe(0);
+  });
+
+  it('times the tarpit out while the other pipeline is polled and started', async () => {
+    process.env.SLIPWAY_ALLOWED_GIT_HOSTS = '127.0.0.1';
+    const lines: string[] = [];
+    const stop = startCommitWatcher(h.slipway, { intervalMs: 60_000, checkTimeoutMs: 3000, log: (line) => lines.push(line) });
+    try {
+      let started: string | undefined;
+      for (let i = 0; i < 400 && !started; i++) {
+        started = (await listExecutions(h.slipway.rt.db.kysely, fast.id, 0, 1)).executions[0]?.id;
+        if (!started) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(started, lines.join('\n')).toBeDefined();
+      // The fast pipeline did not wait for the tarpit's check, which is still going on.
+      expect(lines.some((l) => l.includes('slow:'))).toBe(false);
+      for (let i = 0; i < 600 && !lines.some((l) => l.includes('slow:')); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(lines.find((l) => l.includes('slow:'))).toMatch(/git ls-remote failed \(killed\): timed out after 3 s/);
+      expect(connections).toBeGreaterThan(0);
+      await cancelExecution(h.slipway.rt, started as string, 'test');
+      await waitForExecution(h, started as string, (e) => e.finishedAt !== undefined);
+    } finally {
+      await stop();
+    }
+    expect((await listExecutions(h.slipway.rt.db.kysely, slow.id, 0, 1)).executions).toHaveLength(0);
+  });
+});
