@@ -2,6 +2,7 @@
 // commands. main() runs one command line and returns its exit code (tests call it in-process).
 // Exit codes: 0 ok, 1 general, 2 configuration, 3 refused/validation, 4 not found, 5 execution failed.
 import { Command, CommanderError } from 'commander';
+import { registerAccessCommands } from './commands/access.ts';
 import { registerExecutionCommands } from './commands/executions.ts';
 import { registerLogCommands } from './commands/logs.ts';
 import { registerProgramCommands } from './commands/programs.ts';
@@ -26,6 +27,7 @@ Exit codes: 0 ok, 1 general error, 2 configuration (URL, token, program), 3 refu
   registerExecutionCommands(program);
   registerLogCommands(program);
   registerVariableCommands(program);
+  registerAccessCommands(program);
   return program;
 }
 
