@@ -64,9 +64,11 @@ const systemLookup: Lookup = async (host) => (await lookup(host, { all: true }))
 
 /**
  * Throws RepositoryUrlRefused unless Slipway may talk to `url`: a remote (http(s), git, ssh or
- * scp-like) whose host is allowed by name or resolves only to public addresses.
+ * scp-like) whose host is allowed by name or resolves only to public addresses. Returns the
+ * addresses a host name was checked at (empty for an allowed host or an address literal), so a
+ * caller can pin its connection to them.
  */
-export async function checkRepositoryUrl(url: string, allowed: readonly string[] = allowedGitHosts(), resolve: Lookup = systemLookup): Promise<void> {
+export async function checkRepositoryUrl(url: string, allowed: readonly string[] = allowedGitHosts(), resolve: Lookup = systemLookup): Promise<string[]> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme && !['https', 'http', 'git', 'ssh'].includes(scheme)) {
     throw new RepositoryUrlRefused(url, scheme === 'file' ? 'local repositories are not allowed' : `the ${scheme}:// scheme is not allowed`);
@@ -74,7 +76,7 @@ export async function checkRepositoryUrl(url: string, allowed: readonly string[]
   const host = hostOf(url);
   if (host === undefined) throw new RepositoryUrlRefused(url, 'local repositories are not allowed');
   if (host.startsWith('-')) throw new RepositoryUrlRefused(url, 'invalid host');
-  if (allowed.includes(host)) return;
+  if (allowed.includes(host)) return [];
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : await resolve(host);
@@ -85,4 +87,17 @@ export async function checkRepositoryUrl(url: string, allowed: readonly string[]
   if (blocked !== undefined || addresses.length === 0) {
     throw new RepositoryUrlRefused(url, `the host ${host} is a loopback, link-local or private address (${blocked ?? 'none'}); an administrator may allow it in SLIPWAY_ALLOWED_GIT_HOSTS`);
   }
+  return isIP(host) ? [] : addresses;
+}
+
+/**
+ * git options that make an http(s) fetch connect to exactly the checked addresses, so a name
+ * that resolves elsewhere a moment later (DNS rebinding) cannot steer git to the host.
+ */
+export function pinnedResolveArgs(url: string, addresses: readonly string[]): string[] {
+  if (addresses.length === 0 || !/^https?:\/\//i.test(url)) return [];
+  const parsed = new URL(url);
+  const port = parsed.port || (parsed.protocol === 'https:' ? '443' : '80');
+  const list = addresses.map((a) => (isIP(a) === 6 ? `[${a}]` : a)).join(',');
+  return ['-c', `http.curloptResolve=${parsed.hostname}:${port}:${list}`];
 }

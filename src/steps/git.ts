@@ -3,7 +3,7 @@
 // even when the branch moves meanwhile. Never prompts for credentials.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { checkRepositoryUrl, hostOf } from '../runner/repository-url.ts';
+import { checkRepositoryUrl, hostOf, pinnedResolveArgs } from '../runner/repository-url.ts';
 
 export class GitError extends Error {
   constructor(readonly args: string[], readonly exitCode: number | null, readonly stderr: string) {
@@ -33,9 +33,10 @@ const GIT_ENV = {
 /**
  * Every git call gives up on a remote that trickles (below 1000 bytes/s for 20 s) and on one
  * that never answers (the process timeout), so one bad remote cannot stall a build or the
- * commit poller.
+ * commit poller. Redirects are not followed: a checked public remote must not send git on to
+ * an address that was never checked.
  */
-const LOW_SPEED = ['-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=20'];
+const LOW_SPEED = ['-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=20', '-c', 'http.followRedirects=false'];
 export const GIT_TIMEOUT_MS = 5 * 60_000;
 
 export interface GitOptions {
@@ -83,16 +84,18 @@ export function git(args: string[], options: GitOptions = {}): Promise<string> {
 /**
  * Refuses a remote URL whose host is not (or no longer) acceptable: checked again before each
  * network call, since a name may resolve elsewhere than when the repository was registered.
- * Local paths pass here: only Slipway itself creates those (the API refuses them).
+ * Returns the git options that pin the connection to the checked addresses. Local paths pass
+ * here: only Slipway itself creates those (the API refuses them).
  */
-export async function checkRemote(url: string): Promise<void> {
-  if (hostOf(url) !== undefined) await checkRepositoryUrl(url);
+export async function checkRemote(url: string): Promise<string[]> {
+  if (hostOf(url) === undefined) return [];
+  return pinnedResolveArgs(url, await checkRepositoryUrl(url));
 }
 
 /** `git ls-remote` of a checked remote: lines of "<sha>\t<ref>". */
 export async function lsRemote(url: string, refs: string[], options: GitOptions = {}): Promise<string> {
-  await checkRemote(url);
-  return git(['ls-remote', '--', url, ...refs], { timeoutMs: 60_000, ...options });
+  const pin = await checkRemote(url);
+  return git([...pin, 'ls-remote', '--', url, ...refs], { timeoutMs: 60_000, ...options });
 }
 
 /** The commit a branch points at, via `git ls-remote`; throws when the branch does not exist. */
@@ -109,12 +112,12 @@ export async function resolveBranch(url: string, branch: string, signal?: AbortS
 /** Fetches exactly `commit` (depth 1) into `dir` (a fresh or empty directory) and checks it out. */
 export async function checkout(url: string, commit: string, dir: string, signal?: AbortSignal): Promise<void> {
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
-  await checkRemote(url);
+  const pin = await checkRemote(url);
   await mkdir(dir, { recursive: true });
   await git(['init', '--quiet', dir], { signal });
   // file:// and most servers allow fetching a reachable commit by id (uploadpack.allowReachableSHA1InWant
   // is not needed for a branch tip; git ≥2.5 servers accept it with protocol v2).
-  await git(['-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
+  await git([...pin, '-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
   await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
   const head = (await git(['rev-parse', 'HEAD'], { cwd: dir, signal })).trim();
   if (head !== commit) throw new Error(`checked out ${head}, expected ${commit}`);

@@ -18,9 +18,9 @@ export interface ValidateDeps {
 async function readContractAt(url: string, commit: string, ctx: StepContext): Promise<string | undefined> {
   const dir = await mkdtemp(join(ctx.workDir, 'contract-'));
   try {
-    await checkRemote(url);
+    const pin = await checkRemote(url);
     await git(['init', '-q', '--bare', dir], { signal: ctx.signal });
-    await git(['fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
+    await git([...pin, 'fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
     return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });
   } catch (error) {
     if (error instanceof GitError && /does not exist|exists on disk, but not in/.test(error.stderr)) return undefined;

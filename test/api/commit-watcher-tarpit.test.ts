@@ -9,12 +9,15 @@ import type { Pipeline } from '../../src/domain/model.ts';
 import { listExecutions } from '../../src/store/executions.ts';
 import { getPipeline } from '../../src/store/pipelines.ts';
 import { createRepository } from '../../src/store/programs.ts';
+import { pinnedResolveArgs } from '../../src/runner/repository-url.ts';
+import { git } from '../../src/steps/git.ts';
 import { call, makeHarness, waitForExecution, type Harness } from './harness.ts';
 
 let h: Harness;
 let tarpit: Server;
 const sockets = new Set<Socket>();
 let connections = 0;
+let port = 0;
 let slow: Pipeline;
 let fast: Pipeline;
 const savedAllowed = process.env.SLIPWAY_ALLOWED_GIT_HOSTS;
@@ -37,7 +40,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
   const address = tarpit.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  port = typeof address === 'object' && address ? address.port : 0;
   h = await makeHarness({ handlers: { buildLogMs: 10 } });
   const repo = await createRepository(h.slipway.rt.db.kysely, h.programId, { name: 'tarpit', url: `http://127.0.0.1:${port}/site.git` });
   slow = await onCommitPipeline('slow', repo.id);
@@ -52,16 +55,25 @@ afterAll(async () => {
 });
 
 describe('commit watcher and a tarpit remote', () => {
+  it('pins git to the checked addresses (a name git could not resolve reaches the tarpit)', async () => {
+    const before = connections;
+    const url = `http://pinned.invalid:${port}/site.git`;
+    await expect(git([...pinnedResolveArgs(url, ['127.0.0.1']), 'ls-remote', '--', url], { timeoutMs: 1500 })).rejects.toThrow(/timed out/);
+    expect(connections).toBeGreaterThan(before);
+  });
+
   it('refuses the loopback remote without contacting it unless an administrator allows the host', async () => {
     delete process.env.SLIPWAY_ALLOWED_GIT_HOSTS;
+    const before = connections;
     const result = await checkPipelineCommit(h.slipway, slow);
     expect(result).toMatchObject({ outcome: 'error', message: expect.stringMatching(/refused.*loopback, link-local or private/) });
-    expect(connections).toBe(0);
+    expect(connections).toBe(before);
   });
 
   it('times the tarpit out while the other pipeline is polled and started', async () => {
     process.env.SLIPWAY_ALLOWED_GIT_HOSTS = '127.0.0.1';
     const lines: string[] = [];
+    const before = connections;
     const stop = startCommitWatcher(h.slipway, { intervalMs: 60_000, checkTimeoutMs: 3000, log: (line) => lines.push(line) });
     try {
       let started: string | undefined;
@@ -74,7 +86,7 @@ describe('commit watcher and a tarpit remote', () => {
       expect(lines.some((l) => l.includes('slow:'))).toBe(false);
       for (let i = 0; i < 600 && !lines.some((l) => l.includes('slow:')); i++) await new Promise((r) => setTimeout(r, 25));
       expect(lines.find((l) => l.includes('slow:'))).toMatch(/git ls-remote failed \(killed\): timed out after 3 s/);
-      expect(connections).toBeGreaterThan(0);
+      expect(connections).toBeGreaterThan(before);
       await cancelExecution(h.slipway.rt, started as string, 'test');
       await waitForExecution(h, started as string, (e) => e.finishedAt !== undefined);
     } finally {

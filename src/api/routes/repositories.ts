@@ -49,8 +49,7 @@ export function repositoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const repo = await load(req.params);
     let out: string;
     try {
-      await checkRemote(repo.url);
-      out = await git(['ls-remote', '--heads', '--', repo.url], { timeoutMs: 30_000 });
+      out = await git([...await checkRemote(repo.url), 'ls-remote', '--heads', '--', repo.url], { timeoutMs: 30_000 });
     } catch (e) {
       if (e instanceof RepositoryUrlRefused) throw badRequest(e.message);
       throw new ApiError(502, 'Bad Gateway', `cannot list branches of ${repo.url}: ${e instanceof Error ? e.message : String(e)}`);
