@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.ts';
 import { main } from '../../src/cli/program.ts';
 import { cancelExecution } from '../../src/engine/commands.ts';
-import { checkRepositoryUrl, isPublicAddress } from '../../src/runner/repository-url.ts';
+import { checkRepositoryUrl, isPublicAddress, pinnedResolveArgs } from '../../src/runner/repository-url.ts';
 import { addMember, ADMIN_TOKEN, bearer, call, makeHarness, waitForExecution, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -160,9 +160,12 @@ describe('repository URLs', () => {
 
   it('resolves host names: a name that points at the host is refused too', async () => {
     const resolver = (answers: string[]) => () => Promise.resolve(answers);
-    await expect(checkRepositoryUrl('https://git.example.com/x.git', [], resolver(['93.184.215.14']))).resolves.toBeUndefined();
+    await expect(checkRepositoryUrl('https://git.example.com/x.git', [], resolver(['93.184.215.14']))).resolves.toEqual(['93.184.215.14']);
     await expect(checkRepositoryUrl('https://git.example.com/x.git', [], resolver(['93.184.215.14', '127.0.0.1']))).rejects.toThrow(/loopback, link-local or private/);
-    await expect(checkRepositoryUrl('https://git.internal/x.git', ['git.internal'], resolver(['10.0.0.1']))).resolves.toBeUndefined();
+    await expect(checkRepositoryUrl('https://git.internal/x.git', ['git.internal'], resolver(['10.0.0.1']))).resolves.toEqual([]);
+    expect(pinnedResolveArgs('https://git.example.com/x.git', ['93.184.215.14', '2606:2800::1']))
+      .toEqual(['-c', 'http.curloptResolve=git.example.com:443:93.184.215.14,[2606:2800::1]']);
+    expect(pinnedResolveArgs('ssh://git@git.example.com/x.git', ['93.184.215.14'])).toEqual([]);
     expect(['8.8.8.8', '2001:4860:4860::8888'].every(isPublicAddress)).toBe(true);
     expect(['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.0.1', '169.254.1.1', '::1', 'fd00::1', '0.0.0.0', '100.64.0.1'].some(isPublicAddress)).toBe(false);
   });
