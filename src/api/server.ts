@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import type { Slipway } from '../app.ts';
-import { addToken, ensureUser } from '../store/users.ts';
+import { ensureUser, setBootstrapToken } from '../store/users.ts';
 import { installAuth } from './auth.ts';
 import { listenUrl, type ApiDeps } from './deps.ts';
 import { installErrorHandlers } from './problem.ts';
@@ -55,7 +55,7 @@ function installJsonParser(app: FastifyInstance): void {
 export async function buildServer(slipway: Slipway, opts: ServerOptions): Promise<FastifyInstance> {
   const db = slipway.rt.db.kysely;
   const admin = await ensureUser(db, ADMIN_USER, true);
-  await addToken(db, admin.id, opts.adminToken, 'bootstrap admin token');
+  await setBootstrapToken(db, admin.id, opts.adminToken);
 
   const app = Fastify({
     logger: opts.logger ?? false,

@@ -170,3 +170,23 @@ describe('repository URLs', () => {
     expect(['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.0.1', '169.254.1.1', '::1', 'fd00::1', '0.0.0.0', '100.64.0.1'].some(isPublicAddress)).toBe(false);
   });
 });
+
+describe('the bootstrap admin token', () => {
+  it('is not rotated or revoked through the API; a new configured token retires the old one', async () => {
+    expect((await call(h, 'POST', '/api/tokens/rotate')).status).toBe(409);
+    expect((await call(h, 'DELETE', '/api/tokens/current')).status).toBe(409);
+    expect((await call(h, 'DELETE', '/api/users/admin/tokens')).json).toMatchObject({ revoked: 0 });
+    expect((await call(h, 'GET', '/api/whoami')).status).toBe(200);
+
+    const next = 'slw_next_admin_token_0123456789';
+    const restarted = await buildServer(h.slipway, { adminToken: next });
+    try {
+      const whoami = (token: string) => restarted.inject({ url: '/api/whoami', headers: bearer(token) });
+      expect((await whoami(next)).statusCode).toBe(200);
+      expect((await whoami(ADMIN_TOKEN)).statusCode).toBe(401);
+    } finally {
+      await restarted.close();
+      await (await buildServer(h.slipway, { adminToken: ADMIN_TOKEN })).close(); // back to the harness's token
+    }
+  });
+});
