@@ -48,34 +48,31 @@ export interface CommitWatcherOptions {
   log?(line: string): void;
 }
 
-/** Runs `work` on every item, at most `limit` at a time; one slow item holds up only its own slot. */
-async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Polls every ON_COMMIT pipeline every `intervalMs`; returns the stop function. */
+/**
+ * Polls every ON_COMMIT pipeline every `intervalMs`; returns the stop function. Each pipeline is
+ * checked on its own, with its own timeout, and rounds never wait for a check: a pipeline whose
+ * remote has not answered yet is skipped until its check ends, so a remote that never answers
+ * costs its own pipeline that timeout and delays nobody else's poll.
+ */
 export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptions): () => Promise<void> {
   const abort = new AbortController();
+  const limit = options.concurrency ?? 8;
+  const inFlight = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
-  // Every pipeline is checked on its own, concurrently and with its own timeout, so a remote
-  // that never answers costs its own check that timeout and delays nobody else's.
+  const check = async (p: Pipeline) => {
+    const result = await checkPipelineCommit(slipway, p, abort.signal, options.checkTimeoutMs ?? 60_000)
+      .catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
+    if (result.outcome === 'started') options.log?.(`commit watcher: ${p.name} moved to ${result.commit}, started execution ${result.execution.id}`);
+    else if (result.outcome === 'error' && !abort.signal.aborted) options.log?.(`commit watcher: ${p.name}: ${result.message}`);
+  };
   const round = async () => {
     const pipelines = (await listPipelines(slipway.rt.db.kysely)).filter((p) => p.trigger === 'ON_COMMIT');
-    await eachConcurrently(pipelines, options.concurrency ?? 8, async (p) => {
-      if (abort.signal.aborted) return;
-      const result = await checkPipelineCommit(slipway, p, abort.signal, options.checkTimeoutMs ?? 60_000)
-        .catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
-      if (result.outcome === 'started') options.log?.(`commit watcher: ${p.name} moved to ${result.commit}, started execution ${result.execution.id}`);
-      else if (result.outcome === 'error' && !abort.signal.aborted) options.log?.(`commit watcher: ${p.name}: ${result.message}`);
-    });
+    for (const p of pipelines) {
+      if (abort.signal.aborted || inFlight.size >= limit) return;
+      if (inFlight.has(p.id)) continue;
+      inFlight.set(p.id, check(p).finally(() => inFlight.delete(p.id)));
+    }
   };
   const tick = () => {
     running = round().catch((e) => options.log?.(`commit watcher: ${String(e)}`)).finally(() => {
@@ -87,5 +84,6 @@ export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptio
     abort.abort();
     if (timer) clearTimeout(timer);
     await running;
+    await Promise.all(inFlight.values());
   };
 }

@@ -11,7 +11,7 @@ import { getPipeline } from '../../src/store/pipelines.ts';
 import { createRepository } from '../../src/store/programs.ts';
 import { pinnedResolveArgs } from '../../src/runner/repository-url.ts';
 import { git } from '../../src/steps/git.ts';
-import { call, makeHarness, waitForExecution, type Harness } from './harness.ts';
+import { call, commitTo, makeHarness, waitForExecution, type Harness } from './harness.ts';
 
 let h: Harness;
 let tarpit: Server;
@@ -70,25 +70,37 @@ describe('commit watcher and a tarpit remote', () => {
     expect(connections).toBe(before);
   });
 
-  it('times the tarpit out while the other pipeline is polled and started', async () => {
+  it('times the tarpit out while the other pipeline is polled, round after round', async () => {
     process.env.SLIPWAY_ALLOWED_GIT_HOSTS = '127.0.0.1';
     const lines: string[] = [];
-    const before = connections;
-    const stop = startCommitWatcher(h.slipway, { intervalMs: 60_000, checkTimeoutMs: 3000, log: (line) => lines.push(line) });
-    try {
-      let started: string | undefined;
-      for (let i = 0; i < 400 && !started; i++) {
-        started = (await listExecutions(h.slipway.rt.db.kysely, fast.id, 0, 1)).executions[0]?.id;
-        if (!started) await new Promise((r) => setTimeout(r, 25));
+    const slowEnded = () => lines.some((l) => l.includes('slow:'));
+    const executionsOfFast = async () => (await listExecutions(h.slipway.rt.db.kysely, fast.id, 0, 10)).executions;
+    const until = async <T>(get: () => Promise<T | undefined> | T | undefined): Promise<T> => {
+      for (let i = 0; i < 800; i++) {
+        const value = await get();
+        if (value !== undefined) return value;
+        await new Promise((r) => setTimeout(r, 25));
       }
-      expect(started, lines.join('\n')).toBeDefined();
-      // The fast pipeline did not wait for the tarpit's check, which is still going on.
-      expect(lines.some((l) => l.includes('slow:'))).toBe(false);
-      for (let i = 0; i < 600 && !lines.some((l) => l.includes('slow:')); i++) await new Promise((r) => setTimeout(r, 25));
-      expect(lines.find((l) => l.includes('slow:'))).toMatch(/git ls-remote failed \(killed\): timed out after 3 s/);
+      throw new Error(`gave up waiting; log:\n${lines.join('\n')}`);
+    };
+    const before = connections;
+    const stop = startCommitWatcher(h.slipway, { intervalMs: 100, checkTimeoutMs: 8000, log: (line) => lines.push(line) });
+    try {
+      const first = await until(async () => (await executionsOfFast())[0]?.id);
+      // The fast pipeline did not wait for the tarpit's check, which is still going on...
+      expect(slowEnded()).toBe(false);
+      await cancelExecution(h.slipway.rt, first, 'test');
+      await waitForExecution(h, first, (e) => e.finishedAt !== undefined);
+      // ...and later rounds keep polling it: its next commit starts the next execution.
+      commitTo(h.repoDir, 'moved while the tarpit holds a check');
+      const second = await until(async () => { const all = await executionsOfFast(); return all.length === 2 ? all[0]?.id : undefined; });
+      expect(slowEnded(), lines.join('\n')).toBe(false);
+      await cancelExecution(h.slipway.rt, second, 'test');
+      await waitForExecution(h, second, (e) => e.finishedAt !== undefined);
+
+      await until(() => (slowEnded() ? true : undefined));
+      expect(lines.filter((l) => l.includes('slow:'))[0]).toMatch(/git ls-remote failed \(killed\): timed out after 8 s/);
       expect(connections).toBeGreaterThan(before);
-      await cancelExecution(h.slipway.rt, started as string, 'test');
-      await waitForExecution(h, started as string, (e) => e.finishedAt !== undefined);
     } finally {
       await stop();
     }
