@@ -59,6 +59,9 @@ export function hostOf(url: string): string | undefined {
   return /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):/.exec(url)?.[1]?.toLowerCase();
 }
 
+/** A local repository: an absolute path or a file:// URL (only Slipway itself creates those). */
+export const isLocalRepository = (url: string): boolean => url.startsWith('/') || /^file:\/\//i.test(url);
+
 type Lookup = (host: string) => Promise<string[]>;
 const systemLookup: Lookup = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
 
@@ -73,8 +76,9 @@ export async function checkRepositoryUrl(url: string, allowed: readonly string[]
   if (scheme && !['https', 'http', 'git', 'ssh'].includes(scheme)) {
     throw new RepositoryUrlRefused(url, scheme === 'file' ? 'local repositories are not allowed' : `the ${scheme}:// scheme is not allowed`);
   }
+  if (isLocalRepository(url)) throw new RepositoryUrlRefused(url, 'local repositories are not allowed');
   const host = hostOf(url);
-  if (host === undefined) throw new RepositoryUrlRefused(url, 'local repositories are not allowed');
+  if (host === undefined) throw new RepositoryUrlRefused(url, 'not a remote git URL (https://, ssh://, git:// or user@host:path)');
   if (host.startsWith('-')) throw new RepositoryUrlRefused(url, 'invalid host');
   if (allowed.includes(host)) return [];
   let addresses: string[];

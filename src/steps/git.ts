@@ -3,7 +3,7 @@
 // even when the branch moves meanwhile. Never prompts for credentials.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { checkRepositoryUrl, hostOf, pinnedResolveArgs } from '../runner/repository-url.ts';
+import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from '../runner/repository-url.ts';
 
 export class GitError extends Error {
   constructor(readonly args: string[], readonly exitCode: number | null, readonly stderr: string) {
@@ -88,7 +88,7 @@ export function git(args: string[], options: GitOptions = {}): Promise<string> {
  * here: only Slipway itself creates those (the API refuses them).
  */
 export async function checkRemote(url: string): Promise<string[]> {
-  if (hostOf(url) === undefined) return [];
+  if (isLocalRepository(url)) return [];
   return pinnedResolveArgs(url, await checkRepositoryUrl(url));
 }
 
