@@ -16,6 +16,7 @@ import { collectRoutes, openApiRoutes } from './routes/openapi.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { programRoutes } from './routes/programs.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
+import { signingKeyRoutes } from './routes/signing-key.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { variableRoutes } from './routes/variables.ts';
@@ -98,6 +99,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   eventRoutes(app, deps);
   hookRoutes(app, deps);
   tokenRoutes(app, deps);
+  signingKeyRoutes(app, deps, Boolean(opts.logSigningKey));
   openApiRoutes(app, routes);
   await app.register(webPlugin);
   await app.ready();

@@ -130,6 +130,18 @@ describe('the URL-signing key', () => {
     expect(refused.json()).toMatchObject({ detail: 'bad signature' });
     expect((await h.app.inject({ url: await signed() })).statusCode).not.toBe(403);
   });
+
+  it('rotates through the API too, for administrators only', async () => {
+    const url = new URL((await call(h, 'GET', `${p}/pipeline/${h.fullStack.id}/executions?limit=1`)).json._embedded.executions[0]
+      ._embedded.stepStates.find((s: { action: string }) => s.action === 'build')._links.self.href as string, 'http://x');
+    const redirect = new URL((await call(h, 'GET', `${url.pathname}/logs`)).json.redirect as string);
+    const old = `${redirect.pathname}${redirect.search}`;
+    expect((await h.app.inject({ url: old })).statusCode).not.toBe(403);
+    const member = await addMember(h, 'sid', 'DEPLOYMENT_MANAGER');
+    expect((await call(h, 'POST', '/api/signing-key/rotate', undefined, member)).status).toBe(403);
+    expect((await call(h, 'POST', '/api/signing-key/rotate')).status).toBe(204);
+    expect((await h.app.inject({ url: old })).statusCode).toBe(403);
+  });
 });
 
 describe('repository URLs', () => {
