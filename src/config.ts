@@ -2,6 +2,7 @@
 // A bad value stops start-up with a message that names the variable.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { parseAllowedGitHosts } from './runner/repository-url.ts';
 
 export interface Config {
   dataDir: string;
@@ -9,6 +10,10 @@ export interface Config {
   databaseUrl?: string;
   port: number;
   host: string;
+  /** SLIPWAY_PUBLIC_URL without a trailing slash; undefined = derived from the listen address. */
+  publicUrl?: string;
+  /** SLIPWAY_ALLOWED_GIT_HOSTS: hosts a repository URL may name although they are not public. */
+  allowedGitHosts: string[];
   /** The bootstrap admin token; generated when unset (and then printed once). */
   adminToken: string;
   adminTokenGenerated: boolean;
@@ -62,6 +67,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const host = env.SLIPWAY_HOST?.trim() || '127.0.0.1';
 
+  const publicText = env.SLIPWAY_PUBLIC_URL?.trim() || undefined;
+  let publicUrl: string | undefined;
+  if (publicText !== undefined) {
+    let parsed: URL | undefined;
+    try { parsed = new URL(publicText); } catch { /* reported below */ }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username || parsed.password) {
+      throw new ConfigError('SLIPWAY_PUBLIC_URL', `expected http(s)://host[:port][/path] without query or credentials, got "${publicText}"`);
+    }
+    publicUrl = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+  }
+
+  let allowedGitHosts: string[];
+  try {
+    allowedGitHosts = parseAllowedGitHosts(env.SLIPWAY_ALLOWED_GIT_HOSTS);
+  } catch (error) {
+    throw new ConfigError('SLIPWAY_ALLOWED_GIT_HOSTS', `expected comma-separated host names: ${(error as Error).message}`);
+  }
+
   const given = env.SLIPWAY_ADMIN_TOKEN?.trim();
   if (given !== undefined && given !== '' && given.length < 16) {
     throw new ConfigError('SLIPWAY_ADMIN_TOKEN', 'expected at least 16 characters');
@@ -73,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const programConcurrency = positiveInteger(env, 'SLIPWAY_PROGRAM_CONCURRENCY');
   const maxLogBytes = positiveInteger(env, 'SLIPWAY_MAX_LOG_BYTES') ?? DEFAULT_MAX_LOG_BYTES;
   return {
-    dataDir, databaseUrl, port, host, adminToken, adminTokenGenerated: !given,
+    dataDir, databaseUrl, port, host, ...(publicUrl ? { publicUrl } : {}), allowedGitHosts, adminToken, adminTokenGenerated: !given,
     ...(secretsKey ? { secretsKey } : {}), secretsKeyFile,
     ...(programConcurrency ? { programConcurrency } : {}), maxLogBytes,
   };

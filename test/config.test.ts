@@ -14,15 +14,21 @@ describe('configuration', () => {
   it('takes the SLIPWAY_* variables', () => {
     const c = loadConfig({
       SLIPWAY_DATA: '/tmp/x', SLIPWAY_DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', SLIPWAY_PORT: '9090',
-      SLIPWAY_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      SLIPWAY_ADMIN_TOKEN: 'a-long-enough-admin-token', SLIPWAY_PUBLIC_URL: 'https://deploy.example.com/slipway/',
+      SLIPWAY_ALLOWED_GIT_HOSTS: 'git.internal, 10.0.0.5',
     });
-    expect(c).toMatchObject({ dataDir: '/tmp/x', databaseUrl: 'postgres://u@127.0.0.1:5432/db', port: 9090, adminTokenGenerated: false });
+    expect(c).toMatchObject({
+      dataDir: '/tmp/x', databaseUrl: 'postgres://u@127.0.0.1:5432/db', port: 9090, adminTokenGenerated: false,
+      publicUrl: 'https://deploy.example.com/slipway', allowedGitHosts: ['git.internal', '10.0.0.5'],
+    });
   });
 
   it.each([
     ['SLIPWAY_PORT', 'eighty'], ['SLIPWAY_PORT', '70000'], ['SLIPWAY_DATABASE_URL', 'mysql://x'], ['SLIPWAY_ADMIN_TOKEN', 'short'],
     ['SLIPWAY_SECRETS_KEY', 'not-a-key'], ['SLIPWAY_SECRETS_KEY', 'ab'.repeat(16)], ['SLIPWAY_PROGRAM_CONCURRENCY', '0'],
     ['SLIPWAY_MAX_LOG_BYTES', '1e6'],
+    ['SLIPWAY_PUBLIC_URL', 'deploy.example.com'], ['SLIPWAY_PUBLIC_URL', 'ftp://x'], ['SLIPWAY_PUBLIC_URL', 'https://x/?a=1'],
+    ['SLIPWAY_ALLOWED_GIT_HOSTS', 'a b'],
   ])('a bad %s stops start-up with a message that names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}:`));

@@ -49,28 +49,42 @@ class TtlCache<V> {
 }
 
 const roles = new WeakMap<ApiDeps, TtlCache<Role[]>>();
+const users = new WeakMap<ApiDeps, TtlCache<User | undefined>>();
+
+/** The bearer token a request carries, if it carries one. */
+export function bearerToken(req: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S{1,512})\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+}
 
 export function installAuth(app: FastifyInstance, deps: ApiDeps): void {
   const db = deps.slipway.rt.db.kysely;
   const userCache = new TtlCache<User | undefined>(2000);
+  users.set(deps, userCache);
   roles.set(deps, new TtlCache<Role[]>(2000));
   app.decorateRequest('slipwayUser', null);
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC.some((re) => re.test(req.url))) return;
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-    const user = match?.[1] ? await userCache.get(match[1], () => userByToken(db, match[1] as string)) : undefined;
+    const token = bearerToken(req);
+    const user = token ? await userCache.get(token, () => userByToken(db, token)) : undefined;
     if (!user) {
       reply.header('www-authenticate', 'Bearer');
-      return sendProblem(reply, new ApiError(401, 'Unauthorized', match ? 'the token is not valid' : 'missing Authorization: Bearer <token>'));
+      return sendProblem(reply, new ApiError(401, 'Unauthorized', token ? 'the token is not valid' : 'missing Authorization: Bearer <token>'));
     }
     req.slipwayUser = user;
   });
 }
 
-/** Forget cached roles (after a grant) so the change shows at once. */
+/** Forget cached roles (after a grant or a revocation) so the change shows at once. */
 export function forgetRoles(deps: ApiDeps): void {
   roles.get(deps)?.clear();
+}
+
+/**
+ * Forget cached token lookups (after a token is revoked or rotated): the old token gets 401 on
+ * its next request in this process (other processes sharing the database within 2 s).
+ */
+export function forgetTokens(deps: ApiDeps): void {
+  users.get(deps)?.clear();
 }
 
 export function currentUser(req: FastifyRequest): User {

@@ -9,12 +9,27 @@ export interface ApiDeps {
   signer: UrlSigner;
   /** Serialized execution views (see view-cache.ts); clear() after edits that change them. */
   views: ViewCache;
-  /** Absolute base for URLs handed to clients (signed log links, Location); default: the request's own. */
-  publicUrl?: string;
+  /**
+   * The absolute base of every URL handed to clients (signed links, Location, environment
+   * links): SLIPWAY_PUBLIC_URL, or else derived from the address the server listens on.
+   * Never the request's Host header, which any client can set.
+   */
+  readonly publicUrl: string;
   /** Background jobs (environment provisioning) awaited when the server closes. */
   track(job: Promise<unknown>): void;
 }
 
-export function baseUrlOf(deps: ApiDeps, req: FastifyRequest): string {
-  return (deps.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+/**
+ * The one place absolute URLs start from. The request is accepted so that call sites read
+ * naturally, and deliberately not consulted (its Host header is the client's to choose).
+ */
+export function baseUrlOf(deps: ApiDeps, _req?: FastifyRequest): string {
+  return deps.publicUrl.replace(/\/+$/, '');
+}
+
+/** `http://host:port` of a listening server (an unspecified address becomes 127.0.0.1). */
+export function listenUrl(address: ReturnType<import('node:net').Server['address']>): string | undefined {
+  if (!address || typeof address === 'string') return undefined;
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

@@ -3,9 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import type { Slipway } from '../app.ts';
-import { addToken, ensureUser } from '../store/users.ts';
+import { ensureUser, setBootstrapToken } from '../store/users.ts';
 import { installAuth } from './auth.ts';
-import type { ApiDeps } from './deps.ts';
+import { listenUrl, type ApiDeps } from './deps.ts';
 import { frameworkProblem, installErrorHandlers } from './problem.ts';
 import { installRequestId, requestIdOf } from './request-id.ts';
 import { aemOnlyRoutes } from './routes/aem-only.ts';
@@ -19,7 +19,9 @@ import { collectRoutes, openApiRoutes } from './routes/openapi.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { programRoutes } from './routes/programs.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
+import { signingKeyRoutes } from './routes/signing-key.ts';
 import { stepRoutes } from './routes/steps.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { variableRoutes } from './routes/variables.ts';
 import { signingKey, UrlSigner } from './signing.ts';
 import { ViewCache } from './view-cache.ts';
@@ -46,6 +48,7 @@ export const HTTP_LIMITS = {
 export interface ServerOptions {
   adminToken: string;
   logSigningKey?: string;
+  /** SLIPWAY_PUBLIC_URL; when unset, derived from the address the server listens on. */
   publicUrl?: string;
   /** Fastify's logger (off by default). */
   logger?: boolean;
@@ -71,7 +74,7 @@ function installJsonParser(app: FastifyInstance): void {
 export async function buildServer(slipway: Slipway, opts: ServerOptions): Promise<FastifyInstance> {
   const db = slipway.rt.db.kysely;
   const admin = await ensureUser(db, ADMIN_USER, true);
-  await addToken(db, admin.id, opts.adminToken, 'bootstrap admin token');
+  await setBootstrapToken(db, admin.id, opts.adminToken);
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -92,7 +95,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     slipway,
     signer: new UrlSigner(signingKey(slipway.config.dataDir, opts.logSigningKey)),
     views: new ViewCache(slipway.rt.bus),
-    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    // Read on use: the listen address (port 0 = any) is known only once the server listens.
+    get publicUrl() { return opts.publicUrl ?? listenUrl(app.server.address()) ?? 'http://127.0.0.1'; },
     track(job) {
       jobs.add(job);
       void job.finally(() => jobs.delete(job)).catch(() => undefined);
@@ -122,6 +126,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   eventRoutes(app, deps);
   hookRoutes(app, deps);
   aemOnlyRoutes(app);
+  tokenRoutes(app, deps);
+  signingKeyRoutes(app, deps, Boolean(opts.logSigningKey));
   openApiRoutes(app, routes);
   await app.register(webPlugin);
   await app.ready();

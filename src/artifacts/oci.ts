@@ -3,8 +3,8 @@
 // directory content always gives the same bytes: entries sorted, mtime 0, uid/gid 0, no user
 // names, modes normalised to 0755/0644; a config without a creation time; and a manifest. The
 // image's identity is the manifest digest.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +37,8 @@ function writeEntry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: str
 }
 
 async function writeFileEntry(pack: Pack, name: string, path: string, size: number, mode: number): Promise<void> {
+  // Never follow a symlink on the host: one swapped in after the lstat is refused (ELOOP).
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   let sink: ReturnType<Pack['entry']> | undefined;
   const entryDone = new Promise<void>((resolve, reject) => {
     sink = pack.entry(
@@ -44,8 +46,8 @@ async function writeFileEntry(pack: Pack, name: string, path: string, size: numb
       (err) => (err ? reject(err) : resolve()),
     );
   });
-  if (!sink) throw new Error('tar entry not created');
-  await pipeline(createReadStream(path), sink);
+  if (!sink) { await handle.close(); throw new Error('tar entry not created'); }
+  await pipeline(handle.createReadStream(), sink);
   await entryDone;
 }
 

@@ -3,6 +3,7 @@
 // Exit codes: 0 ok, 1 general, 2 configuration, 3 refused/validation, 4 not found, 5 execution failed.
 import { Command, CommanderError } from 'commander';
 import { registerEnvironmentLogCommands } from './commands/environment-logs.ts';
+import { registerAccessCommands } from './commands/access.ts';
 import { registerExecutionCommands } from './commands/executions.ts';
 import { registerLogCommands } from './commands/logs.ts';
 import { registerProgramCommands } from './commands/programs.ts';
@@ -28,6 +29,7 @@ Exit codes: 0 ok, 1 general error, 2 configuration (URL, token, program), 3 refu
   registerLogCommands(program);
   registerEnvironmentLogCommands(program);
   registerVariableCommands(program);
+  registerAccessCommands(program);
   return program;
 }
 

@@ -53,7 +53,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (li
   try {
     // Environments whose nodes kept running while Slipway was stopped are taken over first.
     await slipway.adoptEnvironments();
-    const built: FastifyInstance = await buildServer(slipway, { adminToken: token });
+    const built: FastifyInstance = await buildServer(slipway, { adminToken: token, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
     app = built;
     await built.listen({ host: config.host, port: config.port });
   } catch (error) {

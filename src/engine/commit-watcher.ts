@@ -18,13 +18,13 @@ export type CommitCheck =
  * (a pipeline never started counts as moved). A busy pipeline is left alone and retried on the
  * next check, so the commit is not lost.
  */
-export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, signal?: AbortSignal): Promise<CommitCheck> {
+export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, signal?: AbortSignal, timeoutMs?: number): Promise<CommitCheck> {
   const db = slipway.rt.db.kysely;
   const repo = await getRepository(db, pipeline.programId, pipeline.repositoryId);
   if (!repo) return { outcome: 'error', message: `repository ${pipeline.repositoryId} is gone` };
   let commit: string;
   try {
-    commit = await resolveBranch(repo.url, pipeline.branch, signal);
+    commit = await resolveBranch(repo.url, pipeline.branch, signal, timeoutMs);
   } catch (e) {
     return { outcome: 'error', message: e instanceof Error ? e.message : String(e) };
   }
@@ -41,21 +41,37 @@ export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, 
 
 export interface CommitWatcherOptions {
   intervalMs: number;
+  /** How long one pipeline's `git ls-remote` may take (default 60 s). */
+  checkTimeoutMs?: number;
+  /** Checks running at once (default 8). */
+  concurrency?: number;
   log?(line: string): void;
 }
 
-/** Polls every ON_COMMIT pipeline every `intervalMs`; returns the stop function. */
+/**
+ * Polls every ON_COMMIT pipeline every `intervalMs`; returns the stop function. Each pipeline is
+ * checked on its own, with its own timeout, and rounds never wait for a check: a pipeline whose
+ * remote has not answered yet is skipped until its check ends, so a remote that never answers
+ * costs its own pipeline that timeout and delays nobody else's poll.
+ */
 export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptions): () => Promise<void> {
   const abort = new AbortController();
+  const limit = options.concurrency ?? 8;
+  const inFlight = new Map<string, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  const check = async (p: Pipeline) => {
+    const result = await checkPipelineCommit(slipway, p, abort.signal, options.checkTimeoutMs ?? 60_000)
+      .catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
+    if (result.outcome === 'started') options.log?.(`commit watcher: ${p.name} moved to ${result.commit}, started execution ${result.execution.id}`);
+    else if (result.outcome === 'error' && !abort.signal.aborted) options.log?.(`commit watcher: ${p.name}: ${result.message}`);
+  };
   const round = async () => {
     const pipelines = (await listPipelines(slipway.rt.db.kysely)).filter((p) => p.trigger === 'ON_COMMIT');
     for (const p of pipelines) {
-      if (abort.signal.aborted) return;
-      const result = await checkPipelineCommit(slipway, p, abort.signal).catch((e: unknown) => ({ outcome: 'error' as const, message: String(e) }));
-      if (result.outcome === 'started') options.log?.(`commit watcher: ${p.name} moved to ${result.commit}, started execution ${result.execution.id}`);
-      else if (result.outcome === 'error' && !abort.signal.aborted) options.log?.(`commit watcher: ${p.name}: ${result.message}`);
+      if (abort.signal.aborted || inFlight.size >= limit) return;
+      if (inFlight.has(p.id)) continue;
+      inFlight.set(p.id, check(p).finally(() => inFlight.delete(p.id)));
     }
   };
   const tick = () => {
@@ -68,5 +84,6 @@ export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptio
     abort.abort();
     if (timer) clearTimeout(timer);
     await running;
+    await Promise.all(inFlight.values());
   };
 }

@@ -3,11 +3,12 @@
 // manifests that name them by digest. Reproducible: images depend only on the build output,
 // the contract and the commit, so the same commit gives the same digests; the per-execution
 // artifactsVersion goes into the manifests (per release), not into the images.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACT_TYPES, HEALTH_LABEL } from '../artifacts/artifact-types.ts';
 import { kubernetesManifests } from '../artifacts/manifests.ts';
 import { buildImage, unpackImage, type ImageRuntimeConfig } from '../artifacts/oci.ts';
+import { readWorkspaceFile } from '../runner/workspace-path.ts';
 import { parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
@@ -27,7 +28,8 @@ function buildDetails(ctx: StepContext): Record<string, unknown> {
 
 async function appVersion(dir: string): Promise<string | undefined> {
   try {
-    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown };
+    // The unpacked output may hold a package.json symlink to a host file: read it inside only.
+    const pkg = JSON.parse(await readWorkspaceFile(dir, 'package.json') ?? '{}') as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : undefined;
   } catch {
     return undefined;

@@ -1,12 +1,12 @@
 // What a finished build leaves behind, stored and recorded: directory outputs as reproducible
 // OCI images (later steps unpack them), report files one blob each.
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 import { buildImage } from '../artifacts/oci.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
 import { globFiles } from '../runner/reports/glob.ts';
+import { readWorkspaceFile, resolveInWorkspace, WorkspacePathError } from '../runner/workspace-path.ts';
 import type { StepContext } from './handler.ts';
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -35,15 +35,18 @@ export async function recordReports(ctx: StepContext, workspace: string, contrac
     [ARTIFACT_TYPES.COVERAGE, contract.reports.coverage],
     [ARTIFACT_TYPES.SARIF, contract.reports.sarif],
   ];
-  const junit: string[] = [];
-  const files = (await Promise.all(groups.map(async ([type, patterns]) =>
+  const matched = (await Promise.all(groups.map(async ([type, patterns]) =>
     (await globFiles(workspace, patterns)).map((rel) => ({ type, rel }))))).flat();
-  await Promise.all(files.map(async ({ type, rel }) => {
-    const blob = await ctx.artifacts.putFile(join(workspace, rel));
+  const files = await Promise.all(matched.map(async ({ type, rel }) => {
+    const path = await resolveInWorkspace(workspace, rel);
+    if (path === undefined) throw new WorkspacePathError(rel, 'vanished');
+    return { type, rel, path };
+  }));
+  await Promise.all(files.map(async ({ type, rel, path }) => {
+    const blob = await ctx.artifacts.putFile(path);
     await ctx.recordArtifact({ ...blob, type, name: rel });
   }));
-  for (const { type, rel } of files) if (type === ARTIFACT_TYPES.TEST_RESULTS) junit.push(join(workspace, rel));
-  return { junit };
+  return { junit: files.filter((f) => f.type === ARTIFACT_TYPES.TEST_RESULTS).map((f) => f.path) };
 }
 
 /**
@@ -51,19 +54,31 @@ export async function recordReports(ctx: StepContext, workspace: string, contrac
  * output is missing or invalid (a build that "succeeds" without its output must not pass).
  */
 export async function recordBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
-  const output = join(workspace, contract.app.output);
-  if (!(await isDirectory(output))) return `app.output "${contract.app.output}" does not exist after the build`;
+  try {
+    return await recordOutputs(ctx, workspace, contract);
+  } catch (err) {
+    if (err instanceof WorkspacePathError) return `refused: ${err.message}`;
+    throw err;
+  }
+}
+
+/** A directory the contract names, resolved inside the workspace; undefined when there is none. */
+async function workspaceDirectory(workspace: string, repoPath: string): Promise<string | undefined> {
+  const path = await resolveInWorkspace(workspace, repoPath);
+  return path !== undefined && await isDirectory(path) ? path : undefined;
+}
+
+async function recordOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
+  const output = await workspaceDirectory(workspace, contract.app.output);
+  if (!output) return `app.output "${contract.app.output}" does not exist after the build`;
   // Every output is checked first, then all images are packed at once (they are independent).
   const images: [string, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
 
   if (contract.dispatcher) {
-    const dir = join(workspace, contract.dispatcher.path);
-    let text: string;
-    try {
-      text = await readFile(join(dir, DISPATCHER_FILE), 'utf8');
-    } catch {
-      return `dispatcher package "${contract.dispatcher.path}/${DISPATCHER_FILE}" does not exist`;
-    }
+    const file = `${contract.dispatcher.path}/${DISPATCHER_FILE}`;
+    const dir = await workspaceDirectory(workspace, contract.dispatcher.path);
+    const text = dir === undefined ? undefined : await readWorkspaceFile(workspace, file);
+    if (dir === undefined || text === undefined) return `dispatcher package "${file}" does not exist`;
     try {
       parseDispatcherPackage(parseYaml(text), `${contract.dispatcher.path}/${DISPATCHER_FILE}`);
     } catch (err) {
@@ -78,8 +93,8 @@ export async function recordBuildOutputs(ctx: StepContext, workspace: string, co
   ];
   for (const [type, name, bundle] of bundles) {
     if (!bundle) continue;
-    const dir = join(workspace, bundle.path);
-    if (await isDirectory(dir)) images.push([type, name, dir]);
+    const dir = await workspaceDirectory(workspace, bundle.path);
+    if (dir) images.push([type, name, dir]);
     else ctx.log.line(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
   }
   await Promise.all(images.map(([type, name, dir]) => recordImage(ctx, type, name, dir)));

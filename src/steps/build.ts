@@ -4,7 +4,7 @@
 // contract, build output, dispatcher package, test bundles, reports) as content-addressed
 // artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
 // so an attempt cut off by a crash is simply run again from scratch.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
@@ -13,6 +13,7 @@ import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { prepareBuildCache } from '../runner/build-cache.ts';
 import { runSandboxed } from '../runner/sandbox.ts';
+import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
@@ -30,12 +31,7 @@ export class StepCancelledError extends Error {
 }
 
 async function readContract(workspace: string): Promise<RepositoryContract> {
-  let text: string | undefined;
-  try {
-    text = await readFile(join(workspace, CONTRACT_FILE), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const text = await readWorkspaceFile(workspace, CONTRACT_FILE);
   // A missing file means "all defaults" (a plain Node project needs no contract).
   return parseContract(text === undefined ? {} : parseYaml(text));
 }
@@ -118,7 +114,13 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
   if (result.cancelled) throw new StepCancelledError('build');
 
-  const { junit } = await recordReports(ctx, workspace, contract);
+  let junit: string[];
+  try {
+    ({ junit } = await recordReports(ctx, workspace, contract));
+  } catch (err) {
+    if (err instanceof WorkspacePathError) return { outcome: 'failed', reason: `report file ${err.message}` };
+    throw err;
+  }
   let tests: JUnitSummary | undefined;
   let reportError: string | undefined;
   if (junit.length > 0) {

@@ -3,6 +3,7 @@
 // even when the branch moves meanwhile. Never prompts for credentials.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from '../runner/repository-url.ts';
 
 export class GitError extends Error {
   constructor(readonly args: string[], readonly exitCode: number | null, readonly stderr: string) {
@@ -25,35 +26,82 @@ const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_ASKPASS: '/bin/false',
   SSH_ASKPASS: '/bin/false',
-  GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
+  GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=10 -o ServerAliveCountMax=2',
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-export function git(args: string[], options: { cwd?: string; signal?: AbortSignal } = {}): Promise<string> {
+/**
+ * Every git call gives up on a remote that trickles (below 1000 bytes/s for 20 s) and on one
+ * that never answers (the process timeout), so one bad remote cannot stall a build or the
+ * commit poller. Redirects are not followed: a checked public remote must not send git on to
+ * an address that was never checked.
+ */
+const LOW_SPEED = ['-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=20', '-c', 'http.followRedirects=false'];
+export const GIT_TIMEOUT_MS = 5 * 60_000;
+
+export interface GitOptions {
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Process timeout (default GIT_TIMEOUT_MS); the whole process group is killed. */
+  timeoutMs?: number;
+}
+
+export function git(args: string[], options: GitOptions = {}): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? GIT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
+    if (options.signal?.aborted) return reject(options.signal.reason as Error);
+    const child = spawn('git', [...LOW_SPEED, ...args], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...GIT_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
-      signal: options.signal,
-      killSignal: 'SIGKILL',
+      // Its own process group: git's helpers (git-remote-http, ssh) are killed with it.
+      detached: true,
     });
+    let stopped: 'timeout' | 'aborted' | undefined;
+    const kill = (why: 'timeout' | 'aborted') => {
+      stopped ??= why;
+      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    };
+    const timer = setTimeout(() => kill('timeout'), timeoutMs);
+    const onAbort = () => kill('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (stopped === 'aborted') reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('git aborted'));
+      else if (stopped === 'timeout') reject(new GitError(args, null, `timed out after ${Math.round(timeoutMs / 1000)} s`));
+      else if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new GitError(args, code, Buffer.concat(err).toString('utf8')));
     });
   });
 }
 
+/**
+ * Refuses a remote URL whose host is not (or no longer) acceptable: checked again before each
+ * network call, since a name may resolve elsewhere than when the repository was registered.
+ * Returns the git options that pin the connection to the checked addresses. Local paths pass
+ * here: only Slipway itself creates those (the API refuses them).
+ */
+export async function checkRemote(url: string): Promise<string[]> {
+  if (isLocalRepository(url)) return [];
+  return pinnedResolveArgs(url, await checkRepositoryUrl(url));
+}
+
+/** `git ls-remote` of a checked remote: lines of "<sha>\t<ref>". */
+export async function lsRemote(url: string, refs: string[], options: GitOptions = {}): Promise<string> {
+  const pin = await checkRemote(url);
+  return git([...pin, 'ls-remote', '--', url, ...refs], { timeoutMs: 60_000, ...options });
+}
+
 /** The commit a branch points at, via `git ls-remote`; throws when the branch does not exist. */
-export async function resolveBranch(url: string, branch: string, signal?: AbortSignal): Promise<string> {
+export async function resolveBranch(url: string, branch: string, signal?: AbortSignal, timeoutMs?: number): Promise<string> {
   const ref = branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
-  const out = await git(['ls-remote', '--', url, ref], { signal });
+  const out = await lsRemote(url, [ref], { ...(signal ? { signal } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
   for (const line of out.split('\n')) {
     const [sha, name] = line.split('\t');
     if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;
@@ -64,11 +112,12 @@ export async function resolveBranch(url: string, branch: string, signal?: AbortS
 /** Fetches exactly `commit` (depth 1) into `dir` (a fresh or empty directory) and checks it out. */
 export async function checkout(url: string, commit: string, dir: string, signal?: AbortSignal): Promise<void> {
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  const pin = await checkRemote(url);
   await mkdir(dir, { recursive: true });
   await git(['init', '--quiet', dir], { signal });
   // file:// and most servers allow fetching a reachable commit by id (uploadpack.allowReachableSHA1InWant
   // is not needed for a branch tip; git ≥2.5 servers accept it with protocol v2).
-  await git(['-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
+  await git([...pin, '-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
   await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
   const head = (await git(['rev-parse', 'HEAD'], { cwd: dir, signal })).trim();
   if (head !== commit) throw new Error(`checked out ${head}, expected ${commit}`);

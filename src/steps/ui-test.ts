@@ -1,10 +1,11 @@
 // Custom UI Testing (Cloud Manager §10.4): opt-in by `testing.properties` (ui-tests.version=1)
 // in the UI test bundle. The step provides a chromedriver (SELENIUM_BASE_URL), the Chromium
 // binary for Playwright/Puppeteer, an UPLOAD_URL for screenshots, and judges ONLY the JUnit XML.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 import { UI_TEST_MARKER } from '../domain/contract.ts';
+import { readWorkspaceFile } from '../runner/workspace-path.ts';
 import { latestArtifact, loadContract } from './testing/execution-inputs.ts';
 import { describeStage, targetEnv } from './testing/targets.ts';
 import { filesUnder, runBundle, unpackBundle } from './testing/bundle-run.ts';
@@ -22,7 +23,7 @@ export function isUiTestOptIn(properties: string): boolean {
 
 async function readMarker(bundleDir: string): Promise<string | undefined> {
   try {
-    return await readFile(join(bundleDir, UI_TEST_MARKER), 'utf8');
+    return await readWorkspaceFile(bundleDir, UI_TEST_MARKER);
   } catch {
     return undefined;
   }

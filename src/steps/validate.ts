@@ -8,7 +8,7 @@ import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.
 import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout.ts';
 import type { Environment } from '../domain/model.ts';
 import { targetProblem } from '../domain/targets.ts';
-import { git, GitError, resolveBranch } from './git.ts';
+import { checkRemote, git, GitError, resolveBranch } from './git.ts';
 import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
 
 export interface ValidateDeps {
@@ -19,8 +19,9 @@ export interface ValidateDeps {
 async function readContractAt(url: string, commit: string, ctx: StepContext): Promise<string | undefined> {
   const dir = await mkdtemp(join(ctx.workDir, 'contract-'));
   try {
+    const pin = await checkRemote(url);
     await git(['init', '-q', '--bare', dir], { signal: ctx.signal });
-    await git(['fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
+    await git([...pin, 'fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
     return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });
   } catch (error) {
     if (error instanceof GitError && /does not exist|exists on disk, but not in/.test(error.stderr)) return undefined;

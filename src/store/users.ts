@@ -52,3 +52,66 @@ export async function programIdsOf(db: K, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('members').select('program_id').distinct().where('user_id', '=', toId(userId)).execute();
   return rows.map((r) => String(r.program_id));
 }
+
+export async function userByName(db: K, name: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  return row && { id: String(row.id), name: row.name, admin: Boolean(row.admin) };
+}
+
+/** Removes the user's roles on the program (one role, or all); returns how many went. */
+export async function revokeRoles(db: K, programId: string, userId: string, role?: Role): Promise<number> {
+  let query = db.deleteFrom('members').where('program_id', '=', toId(programId)).where('user_id', '=', toId(userId));
+  if (role) query = query.where('role', '=', role);
+  const result = await query.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The label of the administrator's token that comes from SLIPWAY_ADMIN_TOKEN or <data>/admin-token. */
+export const BOOTSTRAP_LABEL = 'bootstrap admin token';
+
+/** Thrown for the bootstrap token: it is set by configuration, and comes back at every start. */
+export class BootstrapTokenError extends Error {
+  constructor() {
+    super('the bootstrap admin token is set by SLIPWAY_ADMIN_TOKEN or <data>/admin-token: change it there and restart');
+    this.name = 'BootstrapTokenError';
+  }
+}
+
+/**
+ * Registers the configured bootstrap token and retires every earlier one, so changing
+ * SLIPWAY_ADMIN_TOKEN (or <data>/admin-token) and restarting is how that token is rotated.
+ */
+export async function setBootstrapToken(db: K, adminId: string, token: string, now = Date.now()): Promise<void> {
+  await db.deleteFrom('tokens').where('label', '=', BOOTSTRAP_LABEL).where('hash', '!=', hashToken(token)).execute();
+  await addToken(db, adminId, token, BOOTSTRAP_LABEL, now);
+}
+
+async function refuseBootstrap(db: K, token: string): Promise<void> {
+  const row = await db.selectFrom('tokens').select('label').where('hash', '=', hashToken(token)).executeTakeFirst();
+  if (row?.label === BOOTSTRAP_LABEL) throw new BootstrapTokenError();
+}
+
+/** Deletes one token (by its clear value); true when it existed. */
+export async function revokeToken(db: K, token: string): Promise<boolean> {
+  await refuseBootstrap(db, token);
+  const result = await db.deleteFrom('tokens').where('hash', '=', hashToken(token)).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Deletes every token of the user but the bootstrap token; returns how many went. */
+export async function revokeTokensOf(db: K, userId: string): Promise<number> {
+  const result = await db.deleteFrom('tokens').where('user_id', '=', toId(userId)).where('label', '!=', BOOTSTRAP_LABEL).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Replaces `token` with a new token of the same user and label, in one transaction. */
+export async function rotateToken(db: K, userId: string, token: string, now = Date.now()): Promise<string> {
+  await refuseBootstrap(db, token);
+  const fresh = newToken();
+  await db.transaction().execute(async (tx) => {
+    const old = await tx.selectFrom('tokens').select('label').where('hash', '=', hashToken(token)).executeTakeFirst();
+    await tx.deleteFrom('tokens').where('hash', '=', hashToken(token)).execute();
+    await tx.insertInto('tokens').values({ hash: hashToken(fresh), user_id: toId(userId), label: old?.label ?? 'rotated', created_at: now }).execute();
+  });
+  return fresh;
+}

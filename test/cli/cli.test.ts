@@ -173,3 +173,28 @@ describe('slipway CLI against a running Slipway', () => {
     expect(missing.code).toBe(4);
   }, 120_000);
 });
+
+describe('members and tokens', () => {
+  it('adds and removes a member, rotates a token and revokes a user\'s tokens', async () => {
+    const added = await cli(['add-member', 'carla', 'DEVELOPER', '--json']);
+    expect(added.code, added.stderr).toBe(0);
+    const token = (JSON.parse(added.stdout) as { token: string }).token;
+    expect((await cli(['list-programs'], { SLIPWAY_TOKEN: token })).code).toBe(0);
+    expect((await cli(['add-member', 'admin', 'DEVELOPER'])).code).toBe(3);
+
+    const rotated = await cli(['rotate-token', '--json'], { SLIPWAY_TOKEN: token });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const fresh = (JSON.parse(rotated.stdout) as { token: string }).token;
+    expect((await cli(['list-programs'], { SLIPWAY_TOKEN: token })).code).toBe(2); // 401: the old token is gone
+    expect((await cli(['list-programs'], { SLIPWAY_TOKEN: fresh })).code).toBe(0);
+
+    const removed = await cli(['remove-member', 'carla']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await cli(['list-pipelines', '-p', programId], { SLIPWAY_TOKEN: fresh })).code).toBe(3); // 403: no role left
+    expect((await cli(['remove-member', 'carla'])).code).toBe(4);
+
+    const revoked = await cli(['revoke-tokens', 'carla']);
+    expect(revoked.stdout).toContain('1 token(s) of carla revoked');
+    expect((await cli(['list-programs'], { SLIPWAY_TOKEN: fresh })).code).toBe(2);
+  });
+});

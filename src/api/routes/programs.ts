@@ -6,14 +6,18 @@ import { listEnvironments } from '../../store/environments.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { listPipelines } from '../../store/pipelines.ts';
 import { createProgram, deleteProgram, listPrograms } from '../../store/programs.ts';
-import { addToken, ensureUser, grantRole, newToken, programIdsOf, rolesOf, ROLES, type Role } from '../../store/users.ts';
+import {
+  addToken, ensureUser, grantRole, newToken, programIdsOf, revokeRoles, rolesOf, ROLES, userByName, type Role,
+} from '../../store/users.ts';
 import { authorize, currentUser, forgetRoles, requireAdmin } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { list } from '../hal.ts';
 import { loadProgram } from '../load.ts';
-import { conflict, notFound } from '../problem.ts';
+import { badRequest, conflict, notFound } from '../problem.ts';
 import { idParams, nameSchema } from '../schemas.ts';
 import { programJson, tenantJson } from '../view-resources.ts';
+
+const memberName = { type: 'string', pattern: '^[A-Za-z0-9_.@+-]{1,100}$' } as const;
 
 const tenantParams = {
   type: 'object', required: ['tenantId'], properties: { tenantId: { type: 'string', pattern: '^[A-Za-z0-9_.@-]{1,64}$' } },
@@ -81,18 +85,38 @@ export function programRoutes(app: FastifyInstance, deps: ApiDeps): void {
       params: idParams('programId'),
       body: {
         type: 'object', required: ['user', 'role'],
-        properties: { user: { type: 'string', pattern: '^[A-Za-z0-9_.@+-]{1,100}$' }, role: { type: 'string', enum: [...ROLES] } },
+        properties: { user: memberName, role: { type: 'string', enum: [...ROLES] } },
       },
     },
   }, async (req, reply) => {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'admin');
+    // A role is for an ordinary user: an administrator's token must never come out of a grant.
+    if ((await userByName(db, req.body.user))?.admin) {
+      throw badRequest(`user ${req.body.user} is an administrator; roles are granted to other users`, [{ name: 'body.user', reason: 'is an administrator' }]);
+    }
     const user = await ensureUser(db, req.body.user);
     await grantRole(db, program.id, user.id, req.body.role);
     forgetRoles(deps);
     const token = newToken();
     await addToken(db, user.id, token, `member of program ${program.id}`);
     return reply.code(201).send({ user: user.name, role: req.body.role, programId: program.id, token });
+  });
+
+  app.delete<{ Params: { programId: string; user: string }; Querystring: { role?: Role } }>('/api/program/:programId/members/:user', {
+    schema: {
+      summary: 'Revoke a member\'s roles on the program (admin): all, or the one in ?role=',
+      params: { ...idParams('programId'), required: ['programId', 'user'], properties: { ...idParams('programId').properties, user: memberName } },
+      querystring: { type: 'object', properties: { role: { type: 'string', enum: [...ROLES] } } },
+    },
+  }, async (req, reply) => {
+    const program = await loadProgram(deps, req.params.programId);
+    await authorize(req, deps, program.id, 'admin');
+    const user = await userByName(db, req.params.user);
+    const revoked = user ? await revokeRoles(db, program.id, user.id, req.query.role) : 0;
+    if (revoked === 0) throw notFound(`member ${req.params.user}${req.query.role ? ` with role ${req.query.role}` : ''} of program ${program.id}`);
+    forgetRoles(deps);
+    return reply.code(204).send();
   });
 
   app.get('/api/whoami', { schema: { summary: 'The authenticated user and its roles' } }, async (req) => {

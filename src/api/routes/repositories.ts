@@ -2,18 +2,22 @@
 import type { FastifyInstance } from 'fastify';
 import { listPipelines } from '../../store/pipelines.ts';
 import { createRepository, deleteRepository, getRepository, listRepositories } from '../../store/programs.ts';
-import { git } from '../../steps/git.ts';
+import { checkRepositoryUrl, RepositoryUrlRefused } from '../../runner/repository-url.ts';
+import { checkRemote, git } from '../../steps/git.ts';
 import { authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { link, list, paths, rel } from '../hal.ts';
 import { loadProgram } from '../load.ts';
-import { ApiError, conflict, notFound } from '../problem.ts';
+import { ApiError, badRequest, conflict, notFound } from '../problem.ts';
 import { idParams, nameSchema } from '../schemas.ts';
 import { repositoryJson } from '../view-resources.ts';
 
 type RepoParams = { programId: string; repositoryId: string };
 
-/** git URLs Slipway accepts: URLs with a scheme, scp-like `user@host:path`, or absolute paths. */
+/**
+ * git URLs Slipway accepts in form: URLs with a scheme, or scp-like `user@host:path`. Local
+ * paths and file:// pass the form but are then refused by checkRepositoryUrl with a reason.
+ */
 export const REPOSITORY_URL = '^(?:(?:https?|git|ssh|file)://[^\\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\\s]+|/[^\\s]*)$';
 
 export function repositoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -45,8 +49,9 @@ export function repositoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const repo = await load(req.params);
     let out: string;
     try {
-      out = await git(['ls-remote', '--heads', '--', repo.url], { signal: AbortSignal.timeout(30_000) });
+      out = await git([...await checkRemote(repo.url), 'ls-remote', '--heads', '--', repo.url], { timeoutMs: 30_000 });
     } catch (e) {
+      if (e instanceof RepositoryUrlRefused) throw badRequest(e.message);
       throw new ApiError(502, 'Bad Gateway', `cannot list branches of ${repo.url}: ${e instanceof Error ? e.message : String(e)}`);
     }
     const self = paths.repository(repo.programId, repo.id);
@@ -71,6 +76,12 @@ export function repositoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
   }, async (req, reply) => {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'operate');
+    try {
+      await checkRepositoryUrl(req.body.url);
+    } catch (e) {
+      if (e instanceof RepositoryUrlRefused) throw badRequest(e.message, [{ name: 'body.url', reason: e.message }]);
+      throw e;
+    }
     const repo = await createRepository(db, program.id, req.body);
     return reply.code(201).header('location', paths.repository(program.id, repo.id)).send(repositoryJson(repo));
   });

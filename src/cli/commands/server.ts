@@ -33,4 +33,14 @@ export function registerServerCommands(program: Command): void {
       const { rotateSecretsKeyCommand } = await import('../server-process.ts');
       console.log(await rotateSecretsKeyCommand());
     });
+
+  program.command('rotate-signing-key')
+    .description('replace the URL-signing key in SLIPWAY_DATA: every signed log and artifact link given out so far stops working')
+    .action(async () => {
+      const { loadConfig } = await import('../../config.ts');
+      const { rotateSigningKey, signingKeyFile } = await import('../../api/signing.ts');
+      const { dataDir } = loadConfig();
+      rotateSigningKey(dataDir);
+      console.log(`New URL-signing key in ${signingKeyFile(dataDir)}; links signed before no longer work.`);
+    });
 }

@@ -2,9 +2,9 @@
 // ESLint (sonarjs + security) findings and duplicated blocks. I/O lives here; the counting is
 // in the pure modules next to it.
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ScanIssue } from '../../domain/issues.ts';
 import { globFiles } from '../../runner/reports/glob.ts';
+import { resolveInWorkspace } from '../../runner/workspace-path.ts';
 import { detectDuplication, type DuplicationResult } from './duplication.ts';
 import { scanWithEslint, type EslintScanResult } from './eslint-scan.ts';
 import { countPhysicalLines, linesOfCode, tokenize } from './tokens.ts';
@@ -29,7 +29,9 @@ export async function scanSources(rootDir: string, patterns: string[]): Promise<
   const skippedLargeFiles: string[] = [];
   const contents: { file: string; content: string }[] = [];
   for (const file of matched) {
-    const path = join(rootDir, file);
+    // The glob walk lists regular files only; resolving them still keeps every read inside.
+    const path = await resolveInWorkspace(rootDir, file);
+    if (path === undefined) continue;
     if ((await stat(path)).size > MAX_SOURCE_BYTES) { skippedLargeFiles.push(file); continue; }
     files.push(file);
     contents.push({ file, content: await readFile(path, 'utf8') });

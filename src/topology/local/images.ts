@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { unpackImage } from '../../artifacts/oci.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type DispatcherPackage } from '../../domain/contract.ts';
+import { readWorkspaceFile } from '../../runner/workspace-path.ts';
 
 export interface ImageConfig {
   cmd?: string[];
@@ -68,7 +69,8 @@ export class ImageCache {
   async dispatcherPackage(digest: string | undefined): Promise<DispatcherPackage> {
     if (!digest) return parseDispatcherPackage({});
     const image = await this.get(digest);
-    const text = await readFile(join(image.rootfs, DISPATCHER_FILE), 'utf8').catch(() => '');
+    // The image is repository content: its dispatcher.yaml may be a symlink; read it inside only.
+    const text = await readWorkspaceFile(image.rootfs, DISPATCHER_FILE).catch(() => undefined) ?? '';
     return parseDispatcherPackage(text ? parseYaml(text) : {});
   }
 }
