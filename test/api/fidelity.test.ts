@@ -67,7 +67,7 @@ describe('variables', () => {
       expect((await call(h, 'GET', url)).json._embedded.variables).toEqual([{ name: 'NO_TYPE', value: 'plain', type: 'string', status: 'ready' }]);
     }
     const url = `${p}/environment/${h.env.dev}/variables`;
-    expect((await call(h, 'PATCH', url, [{ name: 'SECRET', value: 's', type: 'secretString' }])).status).toBe(204);
+    expect((await call(h, 'PATCH', url, [{ name: 'SECRET', value: 's3cret-value', type: 'secretString' }])).status).toBe(204);
     // Untyped means string, and a secret does not silently become one.
     const retyped = await call(h, 'PATCH', url, [{ name: 'SECRET', value: 'now plain' }]);
     expect(retyped.status).toBe(400);
@@ -110,7 +110,8 @@ describe('environment links', () => {
     const env = (await call(h, 'GET', `${p}/environment/${h.env.stage}`, undefined, undefined, { host: 'slipway.example:8080' })).json;
     expect(env._links[`${REL_BASE}author`]).toEqual({ href: 'http://127.0.0.1:4502', templated: false });
     expect(env._links[`${REL_BASE}publish`]).toEqual({ href: 'http://127.0.0.1:4503', templated: false });
-    expect(env._links[`${REL_BASE}developerConsole`].href).toBe(`http://slipway.example:8080/ui/#/program/${h.programId}/environment/${h.env.stage}`);
+    // Absolute URLs come from the public URL (here the fallback: no listen address), never from the Host header.
+    expect(env._links[`${REL_BASE}developerConsole`].href).toBe(`http://127.0.0.1/ui/#/program/${h.programId}/environment/${h.env.stage}`);
     const listed = (await call(h, 'GET', `${p}/environments`)).json._embedded.environments as Json[];
     for (const e of listed) expect(rels(e)).toEqual(expect.arrayContaining(['author', 'publish', 'developerConsole']));
   });
