@@ -37,7 +37,7 @@ export interface LocalDriverOptions {
   /** Per warm path. */
   warmTimeoutMs?: number;
   stopGraceMs?: number;
-  /** Restart app nodes that die while this Slipway runs (default true). */
+  /** Restart nodes (app, Varnish, HAProxy) that die while this Slipway runs (default true). */
   supervise?: boolean;
 }
 

@@ -62,6 +62,10 @@ export class EnvRuntime {
   readonly lb: HaproxyAdmin;
   readonly images: ImageCache;
   private saving: Promise<void> = Promise.resolve();
+  /** Restarts of a dispatcher or the load balancer in flight: the supervisor and a deploy may both find it dead. */
+  private readonly restarts = new Map<string, Promise<void>>();
+  /** Servers a deploy has drained and not yet put back: a restarted HAProxy must drain them again. */
+  private readonly drained = new Set<string>();
 
   constructor(readonly state: TopologyState, private readonly opts: RuntimeOptions) {
     this.lb = new HaproxyAdmin(state.loadBalancer.socket);
@@ -119,7 +123,13 @@ export class EnvRuntime {
   /** Restarts an app node on its recorded port with its recorded release. */
   async restartApp(node: AppNodeState): Promise<void> {
     if (!node.release || isOurProcess(node.process)) return;
+    const was = node.process;
     const spawned = await this.spawnApp(node, node.release, node.port);
+    if (node.process !== was) {
+      // A deploy switched the node to a new process while this one was starting: keep theirs.
+      await stopProcess(spawned.record, this.opts.stopGraceMs);
+      return;
+    }
     node.process = spawned.record;
     await this.save();
     this.opts.log(`${node.name}: restarted as pid ${spawned.record.pid}`);
@@ -162,12 +172,51 @@ export class EnvRuntime {
       return spawned.record;
     }, async () => (await this.lb.command('show info').catch(() => '')).includes('Name:'), 15_000);
     if (!up) throw new Error('load balancer: haproxy did not start (see loadBalancer.log)');
+    for (const server of this.drained) await this.lb.setState(server, 'drain');
     await this.save();
+  }
+
+  /** One restart per node at a time; a second caller waits for the one in flight. */
+  private restartOnce(key: string, start: () => Promise<void>): Promise<void> {
+    const running = this.restarts.get(key);
+    if (running) return running;
+    this.opts.log(`${key}: not running, restarting`);
+    const restart = start().finally(() => this.restarts.delete(key));
+    this.restarts.set(key, restart);
+    return restart;
+  }
+
+  /** Restarts dispatcher i if its varnishd died (killed, crashed); true if it had to. */
+  async ensureDispatcher(i: number): Promise<boolean> {
+    const d = this.dispatcher(i);
+    if (!this.restarts.has(d.name) && isOurProcess(d.process)) return false;
+    await this.restartOnce(d.name, () => this.startDispatcher(i));
+    return true;
+  }
+
+  /** Restarts HAProxy if it died; true if it had to. */
+  async ensureLoadBalancer(): Promise<boolean> {
+    if (!this.restarts.has('loadBalancer') && isOurProcess(this.state.loadBalancer.process)) return false;
+    await this.restartOnce('loadBalancer', () => this.startLoadBalancer());
+    return true;
+  }
+
+  /** Dispatchers and the load balancer are restarted by the supervisor, like app nodes. */
+  private watchServers(): void {
+    const env = this.state.environmentId;
+    this.opts.supervisor?.watch(`${env}/loadBalancer`, {
+      current: () => this.state.loadBalancer.process,
+      restart: async () => { await this.ensureLoadBalancer(); },
+    });
+    this.state.dispatchers.forEach((d, i) => this.opts.supervisor?.watch(`${env}/${d.name}`, {
+      current: () => d.process,
+      restart: async () => { await this.ensureDispatcher(i); },
+    }));
   }
 
   /**
    * Takes over the environment: kills processes a cut-off deploy started but never switched
-   * to, restarts dead nodes, and supervises the app nodes from now on.
+   * to, restarts dead nodes, and supervises every node from now on.
    */
   async reconcile(): Promise<void> {
     const apps = [this.state.author, ...this.state.publish];
@@ -181,6 +230,7 @@ export class EnvRuntime {
     for (let i = 0; i < this.state.dispatchers.length; i++) {
       if (!isOurProcess(this.dispatcher(i).process)) await this.startDispatcher(i);
     }
+    this.watchServers();
     for (const node of apps) {
       // A node that never got a release runs nothing yet: there is nothing to keep alive.
       if (!node.release) continue;
@@ -319,7 +369,9 @@ export class EnvRuntime {
   }
 
   async drain(i: number): Promise<void> {
-    await this.lb.setState(this.dispatcher(i).server, 'drain');
+    const server = this.dispatcher(i).server;
+    this.drained.add(server);
+    await this.lb.setState(server, 'drain');
   }
 
   /** Polls `show stat` until none of the servers has a request in flight (or maxMs passes). */
@@ -338,6 +390,7 @@ export class EnvRuntime {
     const server = this.dispatcher(i).server;
     if (this.publish(i).release) await this.lb.setHealth(server, 'up');
     await this.lb.setState(server, 'ready');
+    this.drained.delete(server);
   }
 
   async flush(i: number): Promise<void> {
