@@ -10,8 +10,8 @@ import { freePort } from '../../runner/free-port.ts';
 import { httpGet, isHealthy, waitFor } from './http.ts';
 import { ImageCache, type UnpackImage } from './images.ts';
 import { startAppNode, startHaproxy, startVarnish } from './nodes.ts';
-import { isOurProcess, stopProcess } from './proc.ts';
-import { saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
+import { isOurProcess, stopProcess, type ProcessRecord } from './proc.ts';
+import { loadState, saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
 import { chooseSlot, portIsFree, slotIndex, type SlotChoice, type SlotPorts } from './slots.ts';
 import type { Supervisor } from './supervisor.ts';
 import { generateVcl, isCacheable, VarnishAdmin } from './varnish.ts';
@@ -58,12 +58,16 @@ export function sameDispatcherRelease(a: DispatcherRelease | undefined, b: Dispa
   return (a?.dispatcherImage ?? null) === (b?.dispatcherImage ?? null) && (a === undefined) === (b === undefined);
 }
 
+/**
+ * Restarts of a dispatcher or a load balancer in flight in this Slipway, by state dir and node:
+ * the supervisor and a deploy or adopt (each with its own EnvRuntime) may find it dead at once.
+ */
+const restarts = new Map<string, Promise<void>>();
+
 export class EnvRuntime {
   readonly lb: HaproxyAdmin;
   readonly images: ImageCache;
   private saving: Promise<void> = Promise.resolve();
-  /** Restarts of a dispatcher or the load balancer in flight: the supervisor and a deploy may both find it dead. */
-  private readonly restarts = new Map<string, Promise<void>>();
   /** Servers a deploy has drained and not yet put back: a restarted HAProxy must drain them again. */
   private readonly drained = new Set<string>();
 
@@ -176,29 +180,43 @@ export class EnvRuntime {
     await this.save();
   }
 
-  /** One restart per node at a time; a second caller waits for the one in flight. */
-  private restartOnce(key: string, start: () => Promise<void>): Promise<void> {
-    const running = this.restarts.get(key);
-    if (running) return running;
-    this.opts.log(`${key}: not running, restarting`);
-    const restart = start().finally(() => this.restarts.delete(key));
-    this.restarts.set(key, restart);
-    return restart;
+  /**
+   * Restarts a dispatcher or the load balancer if it is dead, one restart per node at a time:
+   * a caller that finds one in flight waits for it and takes the record it saved (`refresh`).
+   * True if the node had to be restarted.
+   */
+  private async ensure(name: string, current: () => ProcessRecord | undefined, refresh: (saved: TopologyState) => void,
+    start: () => Promise<void>): Promise<boolean> {
+    const key = join(this.state.dir, name);
+    let waited = false;
+    for (let running = restarts.get(key); running; running = restarts.get(key)) {
+      waited = true;
+      await running.catch(() => undefined);
+      const saved = await loadState(this.state.dir);
+      if (saved) refresh(saved);
+    }
+    if (isOurProcess(current())) return waited;
+    this.opts.log(`${name}: not running, restarting`);
+    const restart = start().finally(() => restarts.delete(key));
+    restarts.set(key, restart);
+    await restart;
+    return true;
   }
 
   /** Restarts dispatcher i if its varnishd died (killed, crashed); true if it had to. */
-  async ensureDispatcher(i: number): Promise<boolean> {
+  ensureDispatcher(i: number): Promise<boolean> {
     const d = this.dispatcher(i);
-    if (!this.restarts.has(d.name) && isOurProcess(d.process)) return false;
-    await this.restartOnce(d.name, () => this.startDispatcher(i));
-    return true;
+    return this.ensure(d.name, () => d.process, (saved) => {
+      const s = saved.dispatchers[i];
+      if (s) Object.assign(d, { process: s.process, activeVcl: s.activeVcl, backendPort: s.backendPort });
+    }, () => this.startDispatcher(i));
   }
 
   /** Restarts HAProxy if it died; true if it had to. */
-  async ensureLoadBalancer(): Promise<boolean> {
-    if (!this.restarts.has('loadBalancer') && isOurProcess(this.state.loadBalancer.process)) return false;
-    await this.restartOnce('loadBalancer', () => this.startLoadBalancer());
-    return true;
+  ensureLoadBalancer(): Promise<boolean> {
+    const lb = this.state.loadBalancer;
+    return this.ensure('loadBalancer', () => lb.process, (saved) => { lb.process = saved.loadBalancer.process; },
+      () => this.startLoadBalancer());
   }
 
   /** Dispatchers and the load balancer are restarted by the supervisor, like app nodes. */
@@ -226,11 +244,9 @@ export class EnvRuntime {
         node.pending = undefined;
       }
     }
-    if (!isOurProcess(this.state.loadBalancer.process)) await this.startLoadBalancer();
-    for (let i = 0; i < this.state.dispatchers.length; i++) {
-      if (!isOurProcess(this.dispatcher(i).process)) await this.startDispatcher(i);
-    }
     this.watchServers();
+    await this.ensureLoadBalancer();
+    for (let i = 0; i < this.state.dispatchers.length; i++) await this.ensureDispatcher(i);
     for (const node of apps) {
       // A node that never got a release runs nothing yet: there is nothing to keep alive.
       if (!node.release) continue;
