@@ -17,7 +17,10 @@ export const LB_CHECK_AGENT = 'slipway-lb-check';
 
 /**
  * Retries and redispatch hide a dispatcher that fails between two health checks; with
- * drain-before-change they gave 0 failed requests on this machine (machine-recipes §7).
+ * drain-before-change they gave 0 failed requests on this machine (machine-recipes §7). A 503
+ * is retried too: it is what a dispatcher answers when its publish node was killed, until the
+ * next checks take the pair out. Requests other than GET/HEAD are retried only when the
+ * connection failed (the request then never reached a server): a replayed POST could apply twice.
  */
 export function haproxyConfig(input: HaproxyConfigInput): string {
   const servers = input.servers
@@ -40,10 +43,11 @@ defaults
     timeout http-keep-alive 10s
     option redispatch
     retries 3
-    retry-on conn-failure empty-response response-timeout
+    retry-on conn-failure empty-response response-timeout 503
 
 frontend fe
     bind 127.0.0.1:${input.port}
+    http-request disable-l7-retry if !METH_GET
     default_backend ${BACKEND}
 
 backend ${BACKEND}

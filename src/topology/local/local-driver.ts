@@ -39,7 +39,7 @@ export interface LocalDriverOptions {
   /** Per warm path. */
   warmTimeoutMs?: number;
   stopGraceMs?: number;
-  /** Restart app nodes that die while this Slipway runs (default true). */
+  /** Restart nodes (app, Varnish, HAProxy) that die while this Slipway runs (default true). */
   supervise?: boolean;
   /** Environment logs: day-file bounds and how often spools are collected (0 = only on reads). */
   logs?: { limits?: SpoolLimits; collectEveryMs?: number };

@@ -212,8 +212,21 @@ export class RollingDeploy {
     }
   }
 
+  /**
+   * A load balancer or dispatcher killed mid-roll is restarted here, before the batch needs it,
+   * and not only by the supervisor: a rollback after such a kill must not fail on the same dead
+   * process (the supervisor's next look may be a backoff away).
+   */
+  private async ensureRunning(batch: readonly number[]): Promise<void> {
+    if (await this.rt.ensureLoadBalancer()) this.report('loadBalancer', 'restart', 'FINISHED');
+    for (const i of batch) {
+      if (await this.rt.ensureDispatcher(i)) this.report(this.rt.dispatcher(i).name, 'restart', 'FINISHED');
+    }
+  }
+
   private async bringBatch(batch: readonly number[], targetOf: (i: number) => PairTarget, mode = 'deploy'): Promise<void> {
     const rt = this.rt;
+    await this.ensureRunning(batch);
     for (const i of batch) await this.step(rt.dispatcher(i).name, 'drain', () => rt.drain(i));
     await this.step(batch.map((i) => rt.dispatcher(i).name).join(','), 'drainWait', async () => {
       const { waitedMs, timedOut } = await rt.waitDrained(batch, this.options.maxDrainMs);

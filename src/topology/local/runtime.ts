@@ -10,8 +10,8 @@ import { freePort } from '../../runner/free-port.ts';
 import { httpGet, isHealthy, waitFor } from './http.ts';
 import { ImageCache, type UnpackImage } from './images.ts';
 import { startAppNode, startHaproxy, startVarnish } from './nodes.ts';
-import { isOurProcess, stopProcess } from './proc.ts';
-import { saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
+import { isOurProcess, stopProcess, type ProcessRecord } from './proc.ts';
+import { loadState, saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
 import { chooseSlot, portIsFree, slotIndex, type SlotChoice, type SlotPorts } from './slots.ts';
 import type { Supervisor } from './supervisor.ts';
 import { generateVcl, isCacheable, VarnishAdmin } from './varnish.ts';
@@ -58,10 +58,18 @@ export function sameDispatcherRelease(a: DispatcherRelease | undefined, b: Dispa
   return (a?.dispatcherImage ?? null) === (b?.dispatcherImage ?? null) && (a === undefined) === (b === undefined);
 }
 
+/**
+ * Restarts of a dispatcher or a load balancer in flight in this Slipway, by state dir and node:
+ * the supervisor and a deploy or adopt (each with its own EnvRuntime) may find it dead at once.
+ */
+const restarts = new Map<string, Promise<void>>();
+
 export class EnvRuntime {
   readonly lb: HaproxyAdmin;
   readonly images: ImageCache;
   private saving: Promise<void> = Promise.resolve();
+  /** Servers a deploy has drained and not yet put back: a restarted HAProxy must drain them again. */
+  private readonly drained = new Set<string>();
 
   constructor(readonly state: TopologyState, private readonly opts: RuntimeOptions) {
     this.lb = new HaproxyAdmin(state.loadBalancer.socket);
@@ -119,7 +127,13 @@ export class EnvRuntime {
   /** Restarts an app node on its recorded port with its recorded release. */
   async restartApp(node: AppNodeState): Promise<void> {
     if (!node.release || isOurProcess(node.process)) return;
+    const was = node.process;
     const spawned = await this.spawnApp(node, node.release, node.port);
+    if (node.process !== was) {
+      // A deploy switched the node to a new process while this one was starting: keep theirs.
+      await stopProcess(spawned.record, this.opts.stopGraceMs);
+      return;
+    }
     node.process = spawned.record;
     await this.save();
     this.opts.log(`${node.name}: restarted as pid ${spawned.record.pid}`);
@@ -162,12 +176,65 @@ export class EnvRuntime {
       return spawned.record;
     }, async () => (await this.lb.command('show info').catch(() => '')).includes('Name:'), 15_000);
     if (!up) throw new Error('load balancer: haproxy did not start (see loadBalancer.log)');
+    for (const server of this.drained) await this.lb.setState(server, 'drain');
     await this.save();
   }
 
   /**
+   * Restarts a dispatcher or the load balancer if it is dead, one restart per node at a time:
+   * a caller that finds one in flight waits for it and takes the record it saved (`refresh`).
+   * True if the node had to be restarted.
+   */
+  private async ensure(name: string, current: () => ProcessRecord | undefined, refresh: (saved: TopologyState) => void,
+    start: () => Promise<void>): Promise<boolean> {
+    const key = join(this.state.dir, name);
+    let waited = false;
+    for (let running = restarts.get(key); running; running = restarts.get(key)) {
+      waited = true;
+      await running.catch(() => undefined);
+      const saved = await loadState(this.state.dir);
+      if (saved) refresh(saved);
+    }
+    if (isOurProcess(current())) return waited;
+    this.opts.log(`${name}: not running, restarting`);
+    const restart = start().finally(() => restarts.delete(key));
+    restarts.set(key, restart);
+    await restart;
+    return true;
+  }
+
+  /** Restarts dispatcher i if its varnishd died (killed, crashed); true if it had to. */
+  ensureDispatcher(i: number): Promise<boolean> {
+    const d = this.dispatcher(i);
+    return this.ensure(d.name, () => d.process, (saved) => {
+      const s = saved.dispatchers[i];
+      if (s) Object.assign(d, { process: s.process, activeVcl: s.activeVcl, backendPort: s.backendPort });
+    }, () => this.startDispatcher(i));
+  }
+
+  /** Restarts HAProxy if it died; true if it had to. */
+  ensureLoadBalancer(): Promise<boolean> {
+    const lb = this.state.loadBalancer;
+    return this.ensure('loadBalancer', () => lb.process, (saved) => { lb.process = saved.loadBalancer.process; },
+      () => this.startLoadBalancer());
+  }
+
+  /** Dispatchers and the load balancer are restarted by the supervisor, like app nodes. */
+  private watchServers(): void {
+    const env = this.state.environmentId;
+    this.opts.supervisor?.watch(`${env}/loadBalancer`, {
+      current: () => this.state.loadBalancer.process,
+      restart: async () => { await this.ensureLoadBalancer(); },
+    });
+    this.state.dispatchers.forEach((d, i) => this.opts.supervisor?.watch(`${env}/${d.name}`, {
+      current: () => d.process,
+      restart: async () => { await this.ensureDispatcher(i); },
+    }));
+  }
+
+  /**
    * Takes over the environment: kills processes a cut-off deploy started but never switched
-   * to, restarts dead nodes, and supervises the app nodes from now on.
+   * to, restarts dead nodes, and supervises every node from now on.
    */
   async reconcile(): Promise<void> {
     const apps = [this.state.author, ...this.state.publish];
@@ -177,10 +244,9 @@ export class EnvRuntime {
         node.pending = undefined;
       }
     }
-    if (!isOurProcess(this.state.loadBalancer.process)) await this.startLoadBalancer();
-    for (let i = 0; i < this.state.dispatchers.length; i++) {
-      if (!isOurProcess(this.dispatcher(i).process)) await this.startDispatcher(i);
-    }
+    this.watchServers();
+    await this.ensureLoadBalancer();
+    for (let i = 0; i < this.state.dispatchers.length; i++) await this.ensureDispatcher(i);
     for (const node of apps) {
       // A node that never got a release runs nothing yet: there is nothing to keep alive.
       if (!node.release) continue;
@@ -319,7 +385,9 @@ export class EnvRuntime {
   }
 
   async drain(i: number): Promise<void> {
-    await this.lb.setState(this.dispatcher(i).server, 'drain');
+    const server = this.dispatcher(i).server;
+    this.drained.add(server);
+    await this.lb.setState(server, 'drain');
   }
 
   /** Polls `show stat` until none of the servers has a request in flight (or maxMs passes). */
@@ -338,6 +406,7 @@ export class EnvRuntime {
     const server = this.dispatcher(i).server;
     if (this.publish(i).release) await this.lb.setHealth(server, 'up');
     await this.lb.setState(server, 'ready');
+    this.drained.delete(server);
   }
 
   async flush(i: number): Promise<void> {

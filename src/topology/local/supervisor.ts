@@ -1,4 +1,4 @@
-// Restarts app nodes that die while Slipway runs. Liveness is polled through /proc, which works
+// Restarts nodes (app nodes, Varnish, HAProxy) that die while Slipway runs. Liveness is polled through /proc, which works
 // the same for processes this Slipway started and for ones it adopted after a restart.
 import { isOurProcess, type ProcessRecord } from './proc.ts';
 
