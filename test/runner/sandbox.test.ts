@@ -1,5 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { freePort } from '../../src/runner/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +169,55 @@ describe('runSandboxed', () => {
       ? readdirSync('/sys/fs/cgroup/pids/slipway').filter((d) => d.startsWith(`${process.pid}-`))
       : [];
     expect(left).toEqual([]);
+  });
+});
+
+describe('network and accounts', () => {
+  it('publishes a port the command listens on to the host 127.0.0.1, and only while it runs', async () => {
+    const port = await freePort();
+    const served = run(`node -e "require('http').createServer((q, r) => r.end('from inside')).listen(${port}, '127.0.0.1'); setTimeout(() => process.exit(0), 4000)"`, {
+      network: { outbound: false, publishPorts: [port] },
+    });
+    let body = '';
+    for (let i = 0; i < 60 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('from inside');
+    await served;
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('works for an ordinary (non-root) Slipway user: own user namespace, same uid, limits skipped and logged', async () => {
+    if (process.getuid?.() !== 0) return; // the test needs root to become an ordinary user
+    const dir = mkdtempSync('/var/tmp/slipway-sandbox-user-');
+    try {
+      const script = join(dir, 'run.mts');
+      writeFileSync(script, [
+        `import { runSandboxed } from ${JSON.stringify(join(import.meta.dirname, '../../src/runner/sandbox.ts'))};`,
+        `const chunks = []; const ws = ${JSON.stringify(join(dir, 'ws'))}; (await import('node:fs')).mkdirSync(ws);`,
+        "const r = await runSandboxed({ command: 'echo uid=$(id -u); grep CapEff /proc/self/status; touch made && echo wrote', workspace: ws, env: {}, timeoutMs: 20000, limits: { pids: 100 }, onOutput: (c) => chunks.push(c), log: (l) => chunks.push(Buffer.from(l + '\\n')) });",
+        'console.log(JSON.stringify({ exitCode: r.exitCode, out: Buffer.concat(chunks).toString() }));',
+      ].join('\n'));
+      execFileSync('chown', ['-R', 'nobody', dir]);
+      const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+      let stdout: string;
+      try {
+        stdout = execFileSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--', tsx, script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      } catch (err) {
+        // A checkout an ordinary user cannot read (e.g. under /root) cannot run this test.
+        if (/EACCES|permission denied/i.test(String((err as { stderr?: string }).stderr))) return;
+        throw err;
+      }
+      const { exitCode, out } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; out: string };
+      expect(exitCode, out).toBe(0);
+      expect(out).toContain('uid=65534');
+      expect(out).toMatch(/CapEff:\s+0{16}/);
+      expect(out).toContain('wrote');
+      expect(out).toMatch(/limits skipped/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
