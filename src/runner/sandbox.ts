@@ -6,13 +6,14 @@
 // init, and whatever is left in the run's cgroups is killed by pid.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
 import { watchDiskQuota } from './disk-quota.ts';
-import { sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { SECCOMP_FILE, sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { seccompFilter } from './seccomp.ts';
 import { sandboxHost } from './sandbox-host.ts';
 
 export { bwrapArgs, sandboxCommand, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
@@ -58,13 +59,14 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
   const host = sandboxHost();
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
-  let stageDir: string | undefined;
+  let runDir: string | undefined;
   const release = async (): Promise<void> => {
     await cgroup?.remove();
-    if (!stageDir) return;
+    if (!runDir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    const dirs = writableDirs(spec).map((_, i) => join(stageDir ?? '', String(i)));
-    for (const dir of [...dirs, stageDir]) await rmdir(dir).catch(() => undefined);
+    await rm(join(runDir, SECCOMP_FILE), { force: true });
+    const dirs = writableDirs(spec).map((_, i) => join(runDir ?? '', String(i)));
+    for (const dir of [...dirs, runDir]) await rmdir(dir).catch(() => undefined);
   };
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
@@ -72,15 +74,17 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
       cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
       if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
     }
+    runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
+    await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
     if (host.runAs) {
       const dirs = writableDirs(spec);
       // -R without -L never follows a symlink in the (hostile) tree; -h changes links themselves.
       await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
-      stageDir = await mkdtemp(join(tmpdir(), 'slipway-stage-'));
-      await chmod(stageDir, 0o711);
-      for (let i = 0; i < dirs.length; i++) await mkdir(join(stageDir, String(i)));
+      // Traversable for the sandbox account, which resolves the staged binds from here.
+      await chmod(runDir, 0o711);
+      for (let i = 0; i < dirs.length; i++) await mkdir(join(runDir, String(i)));
     }
-    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], ...(stageDir ? { stageDir } : {}) });
+    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir });
     return { ...command, ...(cgroup ? { cgroup } : {}), release };
   } catch (err) {
     await release();

@@ -113,6 +113,15 @@ describe('escape attempts from repository code', () => {
     expect(out).not.toContain('USERNS');
   });
 
+  it('is refused the kernel interfaces the seccomp filter closes (io_uring, bpf, perf events, userfaultfd, keyrings)', async () => {
+    // perl-base is essential in Debian: a raw syscall without a compiler. getpid is the control.
+    const calls = { io_uring_setup: '425, 1, 0', bpf: '321, 0, 0, 0', perf_event_open: '298, 0, 0, -1, -1, 0', userfaultfd: '323, 0', keyctl: '250, 0, 0', getpid: '39' };
+    const script = Object.entries(calls).map(([name, args]) => `$r = syscall(${args}); print "${name} ", ($r < 0 ? "refused " . ($!+0) : "ok"), "\\n";`).join(' ');
+    const { out } = await attempt(`perl -e '${script}'`);
+    for (const name of ['io_uring_setup', 'bpf', 'perf_event_open', 'userfaultfd', 'keyctl']) expect(out).toContain(`${name} refused 38`);
+    expect(out).toContain('getpid ok');
+  });
+
   it("cannot write into its cgroups (to leave them) nor see the host's processes", async () => {
     const { out } = await attempt('for f in /sys/fs/cgroup/pids/cgroup.procs /sys/fs/cgroup/memory/cgroup.procs; do echo $$ > $f 2>/dev/null && echo "MOVED $f"; done; ls /proc | grep -cE "^[0-9]+$"');
     expect(out).not.toContain('MOVED');

@@ -237,31 +237,33 @@ describe('sandboxCommand', () => {
     expect(args.join(' ')).toContain('--cap-drop ALL');
     expect(args.join(' ')).toContain('--uid 999 --gid 995');
     expect(args).not.toContain('--share-net');
+    expect(args.join(' ')).toContain('--seccomp 3');
+    expect(bwrapArgs({ ...spec, longLived: true }, host)).not.toContain('--die-with-parent');
   });
 
   it('as root: drops to the sandbox account and binds the workspace from the staging dir', () => {
-    const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], stageDir: '/tmp/stage' });
+    const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], runDir: '/tmp/stage' });
     expect(argv.slice(0, 5)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--']);
     const line = argv.join(' ');
-    expect(line).toContain('sandbox 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
+    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
     expect(line).toContain('/usr/bin/setpriv --reuid 999 --regid 995 --clear-groups --inh-caps=-all --');
     expect(line).toContain('--bind /tmp/stage/0 /var/lib/slipway/work/e1/ws');
     expect(line.indexOf('setpriv')).toBeLessThan(line.indexOf('/usr/bin/bwrap'));
   });
 
   it('networks: none without pasta; outbound and forwarded ports through pasta, never the gateway mapped to the host', () => {
-    expect(sandboxCommand(spec, host, { cgroupProcs: [] }).argv).not.toContain('/usr/bin/pasta');
-    const { argv } = sandboxCommand({ ...spec, network: { outbound: true, hostPorts: [8080, 4502], publishPorts: [3000] } }, host, { cgroupProcs: [] });
+    expect(sandboxCommand(spec, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv).not.toContain('/usr/bin/pasta');
+    const { argv } = sandboxCommand({ ...spec, network: { outbound: true, hostPorts: [8080, 4502], publishPorts: [3000] } }, host, { cgroupProcs: [], runDir: '/tmp/run' });
     const line = argv.join(' ');
     expect(line).toContain('/usr/bin/pasta --quiet --foreground --no-map-gw --config-net -t 127.0.0.1/3000 -u none -T 8080,4502 -U none --');
     expect(argv).not.toContain('--unshare-net');
-    const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [] }).argv;
+    const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv;
     expect(portsOnly).not.toContain('--config-net');
   });
 
   it('refuses to run without bubblewrap, or as root without an account to drop to', () => {
-    expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [] })).toThrow(/bubblewrap/);
-    expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [] })).toThrow(/unprivileged/);
-    expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [] })).toThrow(/passt/);
+    expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/bubblewrap/);
+    expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/unprivileged/);
+    expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/passt/);
   });
 });
