@@ -45,6 +45,19 @@ const TERM_GRACE_MS = 400;
 /** After the process exits, how long its output pipe may stay open (held by an escaped child). */
 const DRAIN_MS = 1500;
 
+/** rmdir, retried while the run's mount namespace (holding the staged binds) winds down. */
+async function removeDir(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export interface PreparedSandbox extends SandboxCommand {
   cgroup?: RunCgroup;
   /** Kills whatever is left in the run's cgroups and removes them and the staging dir. */
@@ -66,7 +79,7 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
     await rm(join(runDir, SECCOMP_FILE), { force: true });
     const dirs = writableDirs(spec).map((_, i) => join(runDir ?? '', String(i)));
-    for (const dir of [...dirs, runDir]) await rmdir(dir).catch(() => undefined);
+    for (const dir of [...dirs, runDir]) await removeDir(dir);
   };
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
