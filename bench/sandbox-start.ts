@@ -2,11 +2,13 @@
 // network (bwrap's empty network namespace), with outbound networking through pasta, and with
 // pasta forwarding only host ports (test bundles), against a plain /bin/sh. Then the cost on
 // what a build does with the network: the same registry download through pasta and on the host
-// (skipped when the registry is unreachable). Figures only; nothing is asserted.
+// (skipped when the registry is unreachable), and how far a disk filler gets past the quota
+// before the watch stops it. Figures only; nothing is asserted.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { diskUsage } from '../src/runner/disk-quota.ts';
 import { runSandboxed, type NetworkOptions } from '../src/runner/sandbox.ts';
 
 const RUNS = 20;
@@ -51,6 +53,14 @@ export async function run(): Promise<void> {
       for (let i = 0; i < RUNS; i++) times.push((await timed(workspace, 'true', network)).ms);
       console.log(`  sandbox, ${name.padEnd(24)} ${median(times).toFixed(1)} ms`);
     }
+
+    const quota = 256 * 1024 ** 2;
+    const filler = await runSandboxed({
+      command: 'i=0; while :; do head -c 1048576 /dev/zero > fill$i || exit 1; i=$((i+1)); done',
+      workspace, env: {}, timeoutMs: 120_000, log: () => undefined, onOutput: () => undefined, limits: { diskBytes: quota },
+    });
+    const filled = (await diskUsage([workspace])) ?? 0;
+    console.log(`  disk filler, quota 256 MB: stopped=${filler.diskQuotaExceeded} at ${(filled / 1024 ** 2).toFixed(0)} MB (overshoot ${((filled - quota) / 1024 ** 2).toFixed(0)} MB)`);
 
     const curl = `curl -sS -m 60 -o /dev/null -w '%{size_download} %{time_total}' ${DOWNLOAD}`;
     const host = spawnSync('/bin/sh', ['-c', curl], { encoding: 'utf8' });
