@@ -37,6 +37,8 @@ export interface SandboxResult {
   cancelled: boolean;
   /** The workspace and writable paths outgrew limits.diskBytes; the run was killed. */
   diskQuotaExceeded: boolean;
+  /** A process of the run was killed by the kernel for the memory limit. */
+  outOfMemory: boolean;
   durationMs: number;
 }
 
@@ -109,12 +111,12 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
   const log = opts.log ?? ((line: string) => console.warn(line));
   const started = Date.now();
   if (opts.signal?.aborted) {
-    return { exitCode: null, signal: null, timedOut: false, cancelled: true, diskQuotaExceeded: false, durationMs: 0 };
+    return { exitCode: null, signal: null, timedOut: false, cancelled: true, diskQuotaExceeded: false, outOfMemory: false, durationMs: 0 };
   }
   const prepared = await prepareSandbox(opts, log);
   const { argv, env, cgroup } = prepared;
   try {
-    return await new Promise<SandboxResult>((resolveRun, rejectRun) => {
+    const ended = await new Promise<Omit<SandboxResult, 'outOfMemory'>>((resolveRun, rejectRun) => {
       const child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
         cwd: '/',
         env,
@@ -175,6 +177,7 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
         else child.once('close', finish);
       });
     });
+    return { ...ended, outOfMemory: (await cgroup?.oomKills() ?? 0) > 0 };
   } finally {
     await prepared.release();
   }

@@ -190,6 +190,7 @@ describe('escape attempts from repository code', () => {
     expect(result.timedOut).toBe(false);
     // Killed by the OOM killer (137) or by V8 running out of its heap: never a normal exit.
     expect(out).toMatch(/node exit (?!0)\d+/);
+    if (isRoot) expect(result.outOfMemory).toBe(true);
   });
 
   it('filling the disk is stopped by the quota; one file never exceeds it; /tmp is capped too', async () => {
