@@ -3,8 +3,8 @@
 // its own pid into each cgroup.procs before it execs bubblewrap, so everything the build starts
 // is accounted and can be found again to be killed. Where a controller is missing or not
 // writable the limit is skipped (and the caller logs it): limits are protection, not function.
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 
 export interface ResourceLimits {
   memoryBytes?: number;
@@ -23,6 +23,8 @@ export interface RunCgroup {
   skipped: string[];
   /** Pids still in any of the run's cgroups. */
   pids(): Promise<number[]>;
+  /** How many processes the kernel killed for the memory limit (0 without a memory cgroup). */
+  oomKills(): Promise<number>;
   /** Kills everything left and removes the cgroups. */
   remove(): Promise<void>;
 }
@@ -35,7 +37,29 @@ function settingsFor(limits: ResourceLimits): ControllerSetting[] {
   return settings;
 }
 
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * Removes empty run cgroups left by a Slipway process that died (kill -9) before removing them;
+ * ids start with the creating process's pid. Non-empty ones are left alone (a detached node).
+ */
+async function sweepStale(parent: string): Promise<void> {
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    await rmdir(join(parent, name)).catch(() => undefined);
+  }
+}
+
+let swept = false;
+
 export async function createRunCgroup(id: string, limits: ResourceLimits, root = CGROUP_ROOT): Promise<RunCgroup> {
+  if (!swept) {
+    swept = true;
+    for (const controller of ['memory', 'pids', 'cpu']) await sweepStale(join(root, controller, 'slipway'));
+  }
   const dirs: string[] = [];
   const skipped: string[] = [];
   for (const setting of settingsFor(limits)) {
@@ -78,5 +102,12 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
     }
   };
 
-  return { procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped, pids, remove };
+  const oomKills = async (): Promise<number> => {
+    const memory = dirs.find((d) => d.startsWith(join(root, 'memory') + sep));
+    if (!memory) return 0;
+    const text = await readFile(join(memory, 'memory.oom_control'), 'utf8').catch(() => '');
+    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+
+  return { procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped, pids, oomKills, remove };
 }

@@ -7,7 +7,7 @@ import type { StepContext, StepHandler, StepResult } from './handler.ts';
 import { UI_TEST_MARKER } from '../domain/contract.ts';
 import { readWorkspaceFile } from '../runner/workspace-path.ts';
 import { latestArtifact, loadContract } from './testing/execution-inputs.ts';
-import { describeStage, targetEnv } from './testing/targets.ts';
+import { describeStage, targetEnv, targetPorts } from './testing/targets.ts';
 import { filesUnder, runBundle, unpackBundle } from './testing/bundle-run.ts';
 import { CHROMIUM_PATH, startChromedriver } from './testing/chromedriver.ts';
 import { startUploadServer } from './testing/upload-server.ts';
@@ -71,6 +71,7 @@ export const uiTest: StepHandler = {
           UPLOAD_URL: uploads.url,
         },
         resultType: 'UI_TEST_RESULTS',
+        hostPorts: [...targetPorts(view), ...[driver.url, uploads.url].map((url) => Number(new URL(url).port))],
       });
       const written = (await filesUnder(dirs.reports)).filter((f) => SCREENSHOT.test(f));
       const screenshots = await storeScreenshots(ctx, [

@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { freePort } from '../../src/runner/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapArgs, runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
 
 let root: string;
 let workspace: string;
@@ -112,8 +114,11 @@ describe('runSandboxed', () => {
     expect(hidden.out).toContain('my file');
     expect(readFileSync(join(own, 'new.txt'), 'utf8')).toBe('written\n');
 
-    // Control: without masking the same files are readable, so the check above can fail.
+    // The data dir is 0700 (mkdtemp): the run above worked in a workspace under it. Control: opened
+    // up and without masking the same files are readable, so the check above can fail.
+    chmodSync(dataDir, 0o755);
     const visible = await run(command, { workspace: own });
+    chmodSync(dataDir, 0o700);
     expect(visible.out).toContain('database password');
     expect(visible.out).toContain('other execution');
   });
@@ -167,15 +172,118 @@ describe('runSandboxed', () => {
   });
 });
 
-describe('bwrapArgs', () => {
+describe('network and accounts', () => {
+  it('publishes a port the command listens on to the host 127.0.0.1, and only while it runs', async () => {
+    const port = await freePort();
+    const served = run(`node -e "require('http').createServer((q, r) => r.end('from inside')).listen(${port}, '127.0.0.1'); setTimeout(() => process.exit(0), 4000)"`, {
+      network: { outbound: false, publishPorts: [port] },
+    });
+    let body = '';
+    for (let i = 0; i < 60 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('from inside');
+    await served;
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('prepareSandbox: a detached long-lived process serves a published port until it is stopped and released', async () => {
+    const port = await freePort();
+    const prepared = await prepareSandbox({
+      command: `exec node -e "require('http').createServer((q, r) => r.end('node')).listen(${port}, '127.0.0.1')"`,
+      workspace, env: {}, longLived: true, limits: { pids: 64 }, network: { outbound: false, publishPorts: [port] },
+    }, () => undefined);
+    const child = spawn(prepared.argv[0] ?? '', prepared.argv.slice(1), { env: prepared.env, detached: true, stdio: 'ignore' });
+    child.unref();
+    let body = '';
+    for (let i = 0; i < 100 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('node');
+    expect((await prepared.cgroup?.pids())?.length ?? 1).toBeGreaterThan(0);
+    await prepared.release(); // kills what is left in its cgroups
+    if (prepared.cgroup) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    else if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  });
+
+  it('works for an ordinary (non-root) Slipway user: own user namespace, same uid, limits skipped and logged', async () => {
+    if (process.getuid?.() !== 0) return; // the test needs root to become an ordinary user
+    const dir = mkdtempSync('/var/tmp/slipway-sandbox-user-');
+    try {
+      const script = join(dir, 'run.mts');
+      writeFileSync(script, [
+        `import { runSandboxed } from ${JSON.stringify(join(import.meta.dirname, '../../src/runner/sandbox.ts'))};`,
+        `const chunks = []; const ws = ${JSON.stringify(join(dir, 'ws'))}; (await import('node:fs')).mkdirSync(ws);`,
+        "const r = await runSandboxed({ command: 'echo uid=$(id -u); grep CapEff /proc/self/status; touch made && echo wrote', workspace: ws, env: {}, timeoutMs: 20000, limits: { pids: 100 }, onOutput: (c) => chunks.push(c), log: (l) => chunks.push(Buffer.from(l + '\\n')) });",
+        'console.log(JSON.stringify({ exitCode: r.exitCode, out: Buffer.concat(chunks).toString() }));',
+      ].join('\n'));
+      execFileSync('chown', ['-R', 'nobody', dir]);
+      const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+      let stdout: string;
+      try {
+        stdout = execFileSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--', tsx, script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      } catch (err) {
+        // A checkout an ordinary user cannot read (e.g. under /root) cannot run this test.
+        if (/EACCES|permission denied/i.test(String((err as { stderr?: string }).stderr))) return;
+        throw err;
+      }
+      const { exitCode, out } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; out: string };
+      expect(exitCode, out).toBe(0);
+      expect(out).toContain('uid=65534');
+      expect(out).toMatch(/CapEff:\s+0{16}/);
+      expect(out).toContain('wrote');
+      expect(out).toMatch(/limits skipped/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sandboxCommand', () => {
+  const host = { bwrap: true, pasta: true, uid: 999, gid: 995, notices: [] };
+  const spec = { command: 'make', workspace: '/var/lib/slipway/work/e1/ws', env: { A: '1' }, hidePaths: ['/var/lib'] };
+
   it('masks hidden paths before binding the workspace back in, and clears the environment', () => {
-    const args = bwrapArgs({ workspace: '/var/lib/slipway/work/e1/ws', env: { A: '1' }, hidePaths: ['/var/lib'] }, 'make');
+    const args = bwrapArgs(spec, host);
     const tmpfs = args.findIndex((a, i) => a === '--tmpfs' && args[i + 1] === '/var/lib');
     const bind = args.findIndex((a, i) => a === '--bind' && args[i + 1] === '/var/lib/slipway/work/e1/ws');
     expect(tmpfs).toBeGreaterThan(0);
     expect(bind).toBeGreaterThan(tmpfs);
     expect(args).toContain('--clearenv');
     expect(args.slice(-3)).toEqual(['/bin/sh', '-c', 'make']);
-    expect(args.slice(0, 5)).toEqual(['--unshare-all', '--share-net', '--die-with-parent', '--ro-bind', '/']);
+    for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-net', '--disable-userns', '--new-session', '--die-with-parent']) expect(args).toContain(flag);
+    expect(args.join(' ')).toContain('--cap-drop ALL');
+    expect(args.join(' ')).toContain('--uid 999 --gid 995');
+    expect(args).not.toContain('--share-net');
+    expect(args.join(' ')).toContain('--seccomp 3');
+    expect(bwrapArgs({ ...spec, longLived: true }, host)).not.toContain('--die-with-parent');
+  });
+
+  it('as root: drops to the sandbox account and binds the workspace from the staging dir', () => {
+    const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], runDir: '/tmp/stage' });
+    expect(argv.slice(0, 5)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--']);
+    const line = argv.join(' ');
+    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
+    expect(line).toContain('/usr/bin/setpriv --reuid 999 --regid 995 --clear-groups --inh-caps=-all --');
+    expect(line).toContain('--bind /tmp/stage/0 /var/lib/slipway/work/e1/ws');
+    expect(line.indexOf('setpriv')).toBeLessThan(line.indexOf('/usr/bin/bwrap'));
+  });
+
+  it('networks: none without pasta; outbound and forwarded ports through pasta, never the gateway mapped to the host', () => {
+    expect(sandboxCommand(spec, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv).not.toContain('/usr/bin/pasta');
+    const { argv } = sandboxCommand({ ...spec, network: { outbound: true, hostPorts: [8080, 4502], publishPorts: [3000] } }, host, { cgroupProcs: [], runDir: '/tmp/run' });
+    const line = argv.join(' ');
+    expect(line).toContain('/usr/bin/pasta --quiet --foreground --no-map-gw --config-net -t 127.0.0.1/3000 -u none -T 8080,4502 -U none --');
+    expect(argv).not.toContain('--unshare-net');
+    const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv;
+    expect(portsOnly).not.toContain('--config-net');
+  });
+
+  it('refuses to run without bubblewrap, or as root without an account to drop to', () => {
+    expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/bubblewrap/);
+    expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/unprivileged/);
+    expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/passt/);
   });
 });

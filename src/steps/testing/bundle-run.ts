@@ -5,6 +5,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, ExecutionArtifact } from '../handler.ts';
 import { runSandboxed } from '../../runner/sandbox.ts';
+import { RUN_LIMITS } from '../run-limits.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../../runner/reports/junit.ts';
 import { unpackImage } from '../../artifacts/oci.ts';
 import { judgeJUnit, type Verdict } from './junit-verdict.ts';
@@ -36,6 +37,11 @@ export interface BundleRunRequest {
   env: Record<string, string>;
   /** Artifact type of the stored JUnit files. */
   resultType: string;
+  /**
+   * Host 127.0.0.1 ports the tests may reach (the environment under test: its load balancer
+   * and author); nothing else of the host and no internet.
+   */
+  hostPorts?: number[];
 }
 
 export interface BundleRunOutcome {
@@ -53,13 +59,15 @@ export async function runBundle(ctx: StepContext, req: BundleRunRequest): Promis
     workspace: req.dirs.bundle,
     writablePaths: [req.dirs.reports, req.dirs.home],
     hidePaths: [ctx.dataDir],
+    limits: RUN_LIMITS,
+    network: { outbound: false, hostPorts: req.hostPorts ?? [] },
     env: { HOME: req.dirs.home, TMPDIR: req.dirs.home, CI: 'true', ...req.env, REPORTS_PATH: req.dirs.reports },
     timeoutMs: req.timeoutMinutes * 60_000,
     signal: ctx.signal,
     onOutput: (chunk) => ctx.log.write(chunk),
     log: (line) => ctx.log.line(line),
   });
-  ctx.log.line(`${req.kind} exited with ${result.exitCode ?? result.signal} after ${(result.durationMs / 1000).toFixed(1)} s${result.timedOut ? ' (timeout)' : ''}`);
+  ctx.log.line(`${req.kind} exited with ${result.exitCode ?? result.signal} after ${(result.durationMs / 1000).toFixed(1)} s${result.timedOut ? ' (timeout)' : ''}${result.diskQuotaExceeded ? ' (disk quota exceeded)' : ''}${result.outOfMemory ? ' (out of memory)' : ''}`);
   const reportFiles = (await filesUnder(req.dirs.reports)).filter((f) => f.endsWith('.xml'));
   for (const file of reportFiles) {
     const blob = await ctx.artifacts.putFile(file);

@@ -22,3 +22,8 @@ export function targetEnv(view: TopologyView, variables: Record<string, string>)
     AEM_PUBLISH_PASSWORD: variables['AEM_PUBLISH_PASSWORD'] ?? '',
   };
 }
+
+/** The host ports of the environment under test that its tests may reach (load balancer, author). */
+export function targetPorts(view: TopologyView): number[] {
+  return [view.loadBalancer.url, view.author.url].map((url) => Number(new URL(url).port)).filter((port) => port > 0);
+}
