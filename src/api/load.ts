@@ -56,8 +56,15 @@ export async function executionView(deps: ApiDeps, pipeline: Pipeline): Promise<
     listEnvironments(db(deps), pipeline.programId),
     lastExecutionId(db(deps), pipeline.id),
   ]);
+  const { driver } = deps.slipway;
+  const targets = environments.filter((e) => e.status === 'ready' && Object.values(pipeline.environments).includes(e.id));
+  const pointsOf = driver.entryPoints?.bind(driver);
+  const entryPoints = pointsOf
+    ? new Map(await Promise.all(targets.map(async (e) => [e.id, await pointsOf(e).catch(() => ({}))] as const)))
+    : undefined;
   return {
     pipeline, repository, environments: new Map(environments.map((e) => [e.id, e])),
+    ...(entryPoints ? { entryPoints } : {}),
     ...(last ? { lastExecutionId: last } : {}),
   };
 }

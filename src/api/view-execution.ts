@@ -3,13 +3,24 @@
 import { canAdvance, canCancel } from '../domain/advance.ts';
 import type { Environment, Execution, Pipeline, Repository, StepState } from '../domain/model.ts';
 import { prodDeployStep, reExecuteEligibility } from '../domain/re-execute.ts';
+import { environmentUrlsOf, type EntryPoints } from '../topology/driver.ts';
 import { cmTime, compact, link, paths, rel, type Links } from './hal.ts';
 
 export interface ExecutionView {
   pipeline?: Pipeline;
   repository?: Repository;
   environments: Map<string, Environment>;
+  /** Where each ready environment answers (deploy steps show it before they run, as Cloud Manager does). */
+  entryPoints?: Map<string, EntryPoints>;
   lastExecutionId?: string;
+}
+
+/** A deploy step's details; one that has not recorded its environment's URLs yet gets the current ones. */
+function detailsOf(step: StepState, view: ExecutionView): Record<string, unknown> | undefined {
+  const points = step.action === 'deploy' && step.environmentId && step.details.environmentUrls === undefined
+    ? view.entryPoints?.get(step.environmentId) : undefined;
+  const details = points ? { environmentUrls: environmentUrlsOf(points), ...step.details } : step.details;
+  return Object.keys(details).length ? details : undefined;
 }
 
 /** A stable numeric id per distinct phase of an execution: execution id × 10 + phase position. */
@@ -62,7 +73,7 @@ export function stepStateJson(execution: Execution, step: StepState, view: Execu
     finishedAt: cmTime(step.finishedAt),
     updatedAt: cmTime(step.updatedAt),
     commitId,
-    details: Object.keys(step.details).length ? step.details : undefined,
+    details: detailsOf(step, view),
     status: step.status,
     reason: step.reason,
   });

@@ -9,7 +9,7 @@
 //   rollout                    the release, every progress record, each node's latest state, and
 //                              `done`: what this step already completed, which a resumed
 //                              attempt (after a crash) leaves out
-import type { DeployDone, DeployProgress, PlannedCommand, TopologyView } from '../topology/driver.ts';
+import { environmentUrlsOf, type DeployDone, type DeployProgress, type EnvironmentUrl, type PlannedCommand, type TopologyView } from '../topology/driver.ts';
 
 export interface RolloutSummary {
   environmentId: string;
@@ -32,10 +32,6 @@ export interface Rollout extends RolloutSummary {
   done: DeployDone;
 }
 
-export interface EnvironmentUrl {
-  instanceType: 'author' | 'publish';
-  instanceUrl: string;
-}
 
 interface Activity {
   id: number;
@@ -64,7 +60,7 @@ export function describeActivities(commands: readonly DeployProgress[]): Activit
 
 /** The publish URL is the environment's load balancer, as in Cloud Manager. */
 export function environmentUrls(view: TopologyView): EnvironmentUrl[] {
-  return [{ instanceType: 'publish', instanceUrl: view.loadBalancer.url }, { instanceType: 'author', instanceUrl: view.author.url }];
+  return environmentUrlsOf({ publish: view.loadBalancer.url, author: view.author.url });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,8 +5,8 @@
 // cycles every pair; idempotent all the same: an attempt cut off by a crash resumes after what
 // the step's own record (`rollout.done`) says it completed.
 import type { Environment } from '../domain/model.ts';
-import type { Release, TopologyDriver } from '../topology/driver.ts';
-import { DeployRecord, environmentUrls, priorRollout, type EnvironmentUrl } from './deploy-details.ts';
+import type { EnvironmentUrl, Release, TopologyDriver } from '../topology/driver.ts';
+import { DeployRecord, environmentUrls, priorRollout } from './deploy-details.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
 export const APP_IMAGE = 'APP_IMAGE';

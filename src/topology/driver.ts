@@ -45,6 +45,19 @@ export interface EntryPoints {
   publish?: string;
 }
 
+/** Cloud Manager's `environmentUrls` of a deploy step: publish (the entry point) first, then author. */
+export interface EnvironmentUrl {
+  instanceType: 'author' | 'publish';
+  instanceUrl: string;
+}
+
+export function environmentUrlsOf(points: EntryPoints): EnvironmentUrl[] {
+  return (['publish', 'author'] as const).flatMap((type) => {
+    const url = points[type];
+    return url ? [{ instanceType: type, instanceUrl: url }] : [];
+  });
+}
+
 /** One progress record of a deploy, as Cloud Manager shows deploy commands. */
 export interface DeployProgress {
   node: string;

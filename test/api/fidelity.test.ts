@@ -3,6 +3,7 @@
 // links (author, publish, developerConsole) and AEM-only routes that say what they are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REL_BASE } from '../../src/api/hal.ts';
+import { cancelExecution } from '../../src/engine/commands.ts';
 import { updateEnvironment } from '../../src/store/environments.ts';
 import { bearer, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 
@@ -114,6 +115,22 @@ describe('environment links', () => {
     expect(env._links[`${REL_BASE}developerConsole`].href).toBe(`http://127.0.0.1/ui/#/program/${h.programId}/environment/${h.env.stage}`);
     const listed = (await call(h, 'GET', `${p}/environments`)).json._embedded.environments as Json[];
     for (const e of listed) expect(rels(e)).toEqual(expect.arrayContaining(['author', 'publish', 'developerConsole']));
+  });
+
+  it('a deploy step that has not run yet shows its environment\'s URLs, publish first (Cloud Manager\'s environmentUrls)', async () => {
+    const started = await call(h, 'PUT', `${p}/pipeline/${h.fullStack.id}/execution`);
+    expect(started.status).toBe(201);
+    const execution = (await call(h, 'GET', `${p}/pipeline/${h.fullStack.id}/execution/${started.json.id as string}`)).json;
+    const steps = execution._embedded.stepStates as Json[];
+    const prodDeploy = steps.find((s) => s.action === 'deploy' && s.environmentType === 'prod');
+    expect(prodDeploy?.status).toBe('NOT_STARTED');
+    expect(prodDeploy?.details.environmentUrls).toEqual([
+      { instanceType: 'publish', instanceUrl: 'http://127.0.0.1:4503' },
+      { instanceType: 'author', instanceUrl: 'http://127.0.0.1:4502' },
+    ]);
+    expect(steps.find((s) => s.action === 'validate')?.details?.environmentUrls).toBeUndefined();
+    await cancelExecution(h.slipway.rt, started.json.id as string, 'test');
+    await waitForExecution(h, started.json.id as string, (e) => e.finishedAt !== undefined);
   });
 
   it('an environment that is not ready has none of them', async () => {
