@@ -29,9 +29,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    // An idle connection that PostgreSQL closes (a restart) is dropped by the pool, which then
-    // emits 'error'; unheard, that event would end the process. The next query connects anew.
+    // A connection that PostgreSQL closes (a restart) emits 'error': on the pool when idle, on
+    // the client when checked out between two statements of a transaction. Unheard, either
+    // ends the process. The statement in flight fails instead (isConnectionLost), the pool
+    // drops the broken client on release, and the next query connects anew.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', postgresUrl: options.databaseUrl, close: () => kysely.destroy() };
   }
