@@ -25,26 +25,56 @@ const GIT_ENV = {
   GIT_TERMINAL_PROMPT: '0',
   GIT_ASKPASS: '/bin/false',
   SSH_ASKPASS: '/bin/false',
-  GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
+  GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=10 -o ServerAliveCountMax=2',
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-export function git(args: string[], options: { cwd?: string; signal?: AbortSignal } = {}): Promise<string> {
+/**
+ * Every git call gives up on a remote that trickles (below 1000 bytes/s for 20 s) and on one
+ * that never answers (the process timeout), so one bad remote cannot stall a build or the
+ * commit poller. Redirects are not followed: a checked public remote must not send git on to
+ * an address that was never checked.
+ */
+const LOW_SPEED = ['-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=20', '-c', 'http.followRedirects=false'];
+export const GIT_TIMEOUT_MS = 5 * 60_000;
+
+export interface GitOptions {
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Process timeout (default GIT_TIMEOUT_MS); the whole process group is killed. */
+  timeoutMs?: number;
+}
+
+export function git(args: string[], options: GitOptions = {}): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? GIT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
+    if (options.signal?.aborted) return reject(options.signal.reason as Error);
+    const child = spawn('git', [...LOW_SPEED, ...args], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...GIT_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
-      signal: options.signal,
-      killSignal: 'SIGKILL',
+      // Its own process group: git's helpers (git-remote-http, ssh) are killed with it.
+      detached: true,
     });
+    let stopped: 'timeout' | 'aborted' | undefined;
+    const kill = (why: 'timeout' | 'aborted') => {
+      stopped ??= why;
+      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    };
+    const timer = setTimeout(() => kill('timeout'), timeoutMs);
+    const onAbort = () => kill('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (stopped === 'aborted') reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('git aborted'));
+      else if (stopped === 'timeout') reject(new GitError(args, null, `timed out after ${Math.round(timeoutMs / 1000)} s`));
+      else if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new GitError(args, code, Buffer.concat(err).toString('utf8')));
     });
   });
