@@ -1,7 +1,7 @@
 // Lease takeover (figures printed, nothing asserted): two engine processes on PostgreSQL, the
 // one running a step is killed with SIGKILL, and the time until the other one starts that step
-// is measured, for a few lease lengths. Expected: between 2/3 of a lease and a lease (leases
-// are renewed every third of one), plus a claim.
+// is measured, for a few lease lengths. Expected: at most a lease plus a claim (leases are
+// renewed every third of one; the kill here comes right after the claim, so about one lease).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

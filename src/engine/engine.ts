@@ -92,8 +92,9 @@ export class Engine {
     // Claims made here belong to no step, even when a step's completion woke the engine.
     void outsideStepScope(() => this.drain()).catch((e: unknown) => {
       this.o.onError?.(e);
-      // The database is unreachable (restarting) or a timer fired meanwhile: look again soon,
-      // due timers included, rather than waiting for a wake-up that may never come.
+      // Typically the database is unreachable (restarting): look again soon, due timers
+      // included, rather than wait for a wake-up that may never come (the one that brought
+      // this drain is spent).
       clearTimeout(this.retryDrain);
       this.retryDrain = setTimeout(() => {
         this.timersDue = true;
