@@ -70,6 +70,10 @@ export async function soak(
 ): Promise<string[]> {
   const slipway = await createSlipway({ dataDir }, { handlers: noOpHandlers() });
   const app = await buildServer(slipway, { adminToken: TOKEN });
+  // A real socket, as clients use it (app.inject keeps its mock requests reachable).
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const statuses: string[] = [];
   try {
     const pipeline = await seedPipeline(slipway, { options: { approval: false } });
@@ -81,11 +85,11 @@ export async function soak(
           resolve(e.status);
         });
       });
-      const started = await app.inject({
-        method: 'PUT', url: `/api/program/${pipeline.programId}/pipeline/${pipeline.id}/execution`,
-        headers: { authorization: `Bearer ${TOKEN}` },
+      const started = await fetch(`${url}/api/program/${pipeline.programId}/pipeline/${pipeline.id}/execution`, {
+        method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` },
       });
-      if (started.statusCode !== 201) throw new Error(`execution ${n} did not start: ${started.statusCode} ${started.body}`);
+      const body = await started.text();
+      if (started.status !== 201) throw new Error(`execution ${n} did not start: ${started.status} ${body}`);
       statuses.push(await ended);
       if (at.includes(n)) sample(n, processFigures());
     }
