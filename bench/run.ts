@@ -8,6 +8,8 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'sandbox-start': () => import('./sandbox-start.ts'),
   'rolling-deploy': () => import('./rolling-deploy.ts'),
   audit: () => import('./audit.ts'),
+  takeover: () => import('./takeover.ts'),
+  soak: () => import('./soak.ts'),
 };
 
 const wanted = process.argv.slice(2);

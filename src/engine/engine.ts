@@ -14,9 +14,11 @@ import {
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
-import { tx } from '../store/db.ts';
+import { isConnectionLost, tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, TransitionRefused, type StepChange } from './state.ts';
+import { failureReason, quietly } from './failure.ts';
+import { outsideStepScope, runInStepScope } from './step-scope.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -50,6 +52,7 @@ export class Engine {
   private timerAt?: number;
   private unsubscribe?: () => void;
   private keepAlive?: NodeJS.Timeout;
+  private retryDrain?: NodeJS.Timeout;
 
   constructor(private readonly o: EngineOptions) {
     this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -74,6 +77,7 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.keepAlive);
+    clearTimeout(this.retryDrain);
     this.unsubscribe?.();
     this.cancelTimer?.();
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
@@ -90,7 +94,18 @@ export class Engine {
       return;
     }
     this.draining = true;
-    void this.drain().catch((e) => this.o.onError?.(e)).finally(() => {
+    // Claims made here belong to no step, even when a step's completion woke the engine.
+    void outsideStepScope(() => this.drain()).catch((e: unknown) => {
+      this.o.onError?.(e);
+      // Typically the database is unreachable (restarting): look again soon, due timers
+      // included, rather than wait for a wake-up that may never come (the one that brought
+      // this drain is spent).
+      clearTimeout(this.retryDrain);
+      this.retryDrain = setTimeout(() => {
+        this.timersDue = true;
+        this.poke();
+      }, 1000);
+    }).finally(() => {
       this.draining = false;
       if (this.again) {
         this.again = false;
@@ -153,8 +168,8 @@ export class Engine {
     const abort = new AbortController();
     const entry = { executionId: step.executionId, abort, cancelled: false };
     this.running.set(step.id, entry);
-    const p = Promise.resolve()
-      .then(() => this.run(step, execution, entry))
+    const scope = { executionId: step.executionId, stepId: step.id, action: step.action };
+    const p = runInStepScope(scope, () => Promise.resolve().then(() => this.run(step, execution, entry)))
       .catch((e) => this.o.onError?.(e))
       .finally(() => {
         this.running.delete(step.id);
@@ -186,15 +201,38 @@ export class Engine {
       entry.abort.signal.throwIfAborted();
       result = await handler.run(ctx);
     } catch (error) {
-      result = { outcome: 'failed', reason: error instanceof Error ? error.message : String(error) };
-      ctx?.log.line(`[slipway] step failed: ${result.reason}`);
+      const reason = failureReason(error, this.o.dataDir);
+      result = { outcome: 'failed', reason };
       crashed = true;
+      // The log itself may be what failed (a full disk): the result must still be written.
+      quietly(() => ctx?.log.line(`[slipway] step failed: ${reason}`));
+    } finally {
+      quietly(() => ctx?.closeLog());
+    }
+    try {
+      if (lost || (this.stopped && !entry.cancelled)) return; // another worker owns it now, or will
+      const outcome = entry.cancelled ? null : result;
+      await this.whileDatabaseDown(() => this.complete(step, outcome, crashed));
     } finally {
       clearInterval(renew);
-      ctx?.closeLog();
     }
-    if (lost || (this.stopped && !entry.cancelled)) return; // another worker owns it now, or will
-    await this.complete(step, entry.cancelled ? null : result, crashed);
+  }
+
+  /**
+   * Runs a completion again while the database is unreachable (PostgreSQL restarting), for at
+   * most a lease: the result is not lost. Running it twice is harmless, because the
+   * transaction checks that this worker still holds the step's lease.
+   */
+  private async whileDatabaseDown(fn: () => Promise<void>): Promise<void> {
+    const giveUpAt = Date.now() + this.leaseMs;
+    for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 2000)) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (this.stopped || Date.now() > giveUpAt || !isConnectionLost(error)) throw error;
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
   }
 
   /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */

@@ -27,6 +27,8 @@ export class Wakeup {
   /** Tags this process's notifications: it has already told its own listeners after commit. */
   private readonly sender = randomUUID().slice(0, 8);
   private listener?: pg.Client;
+  private stopping = false;
+  private retry?: NodeJS.Timeout;
 
   constructor(private readonly db: Db) {
     this.local.setMaxListeners(0);
@@ -35,20 +37,49 @@ export class Wakeup {
   /** Starts listening for other processes' notifications (PostgreSQL only). */
   async start(): Promise<void> {
     if (this.db.dialect !== 'postgres' || !this.db.postgresUrl) return;
-    const client = new pg.Client({ connectionString: this.db.postgresUrl });
-    await client.connect();
+    this.stopping = false;
+    this.listener = await this.listen(this.db.postgresUrl);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retry);
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  private async listen(url: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
     client.on('notification', (n) => {
       const message = parse(n.payload);
       if (message && message.from !== this.sender) this.deliver(message, true);
     });
     client.on('error', () => undefined);
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
+    // A lost connection (PostgreSQL restarted) is opened again, LISTEN with it.
+    client.on('end', () => {
+      if (this.listener === client) this.reconnect(url, 100);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
   }
 
-  async stop(): Promise<void> {
-    await this.listener?.end().catch(() => undefined);
+  private reconnect(url: string, waitMs: number): void {
     this.listener = undefined;
+    if (this.stopping) return;
+    this.retry = setTimeout(() => {
+      this.listen(url).then((client) => {
+        if (this.stopping) return void client.end().catch(() => undefined);
+        this.listener = client;
+        // Notifications sent while nobody listened are gone: every engine looks for work once.
+        this.local.emit('wake', { kind: 'work' } satisfies WakeReason);
+      }, () => this.reconnect(url, Math.min(waitMs * 2, 2000)));
+    }, waitMs);
   }
 
   /** Call inside the transaction: PostgreSQL delivers the notification at commit, never before. */

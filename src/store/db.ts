@@ -29,6 +29,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // A connection that PostgreSQL closes (a restart) emits 'error': on the pool when idle, on
+    // the client when checked out between two statements of a transaction. Unheard, either
+    // ends the process. The statement in flight fails instead (isConnectionLost), the pool
+    // drops the broken client on release, and the next query connects anew.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', postgresUrl: options.databaseUrl, close: () => kysely.destroy() };
   }
@@ -41,6 +47,16 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   sqlite.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/** PostgreSQL's connection-exception (08) and shutdown (57P0x) classes and socket errors. */
+const CONNECTION_CODES = /^(08...|57P0[1-3]|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/;
+
+/** True when `error` says the database connection went away (a restart), not that a statement was wrong. */
+export function isConnectionLost(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && CONNECTION_CODES.test(code))
+    || (typeof message === 'string' && /Connection terminated|not queryable|terminating connection/i.test(message));
 }
 
 /** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */

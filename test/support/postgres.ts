@@ -21,6 +21,12 @@ function pgBin(name: string): string {
 export interface PostgresCluster {
   url: string;
   dir: string;
+  /** Stops the server (a fast shutdown: clients are disconnected), keeping its data. */
+  halt(): void;
+  /** Starts a halted server again, on the same port. */
+  resume(): void;
+  /** `pg_ctl restart -m fast`. */
+  restart(): void;
   stop(): void;
 }
 
@@ -43,13 +49,17 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const data = join(dir, 'data');
   run(pgBin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  run(pgBin('pg_ctl'), [
-    '-D', data, '-l', join(dir, 'log'), '-w', '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start',
+  const ctl = (action: string, ...extra: string[]) => run(pgBin('pg_ctl'), [
+    '-D', data, '-l', join(dir, 'log'), '-w', ...extra, '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, action,
   ]);
+  ctl('start');
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dir,
+    halt: () => ctl('stop', '-m', 'fast'),
+    resume: () => ctl('start'),
+    restart: () => ctl('restart', '-m', 'fast'),
     stop() {
       try {
         run(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);

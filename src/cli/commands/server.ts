@@ -7,6 +7,8 @@ export function registerServerCommands(program: Command): void {
     .description('run Slipway (API, engine and UI) with the configuration from SLIPWAY_* variables')
     .action(async () => {
       const { closeOnSignals, startServer } = await import('../server-process.ts');
+      const { handleProcessFaults } = await import('../process-faults.ts');
+      handleProcessFaults((line) => console.error(`[slipway] ${line}`));
       const server = await startServer();
       closeOnSignals(server);
       console.log(`UI: ${server.url}/ui/`);
@@ -16,6 +18,8 @@ export function registerServerCommands(program: Command): void {
     .description('serve, seed the demo program (sample site, stage, prod, a production pipeline) and print a sign-in link')
     .action(async () => {
       const { closeOnSignals, startServer } = await import('../server-process.ts');
+      const { handleProcessFaults } = await import('../process-faults.ts');
+      handleProcessFaults((line) => console.error(`[slipway] ${line}`));
       const { seedDemo } = await import('../../demo/seed.ts');
       const server = await startServer();
       closeOnSignals(server);
