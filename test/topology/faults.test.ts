@@ -8,7 +8,7 @@
 // HAProxy killed, the entry point is down until it is restarted: those failures are reported.
 // Between deploys, the supervisor alone restarts a killed HAProxy or Varnish.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeployProgress } from '../../src/topology/driver.ts';
+import type { DeployProgress, TopologyView } from '../../src/topology/driver.ts';
 import type { Environment } from '../../src/domain/model.ts';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { httpGet, waitFor } from '../../src/topology/local/http.ts';
@@ -54,6 +54,16 @@ async function stateWhen(check: (s: TopologyState) => boolean): Promise<Topology
     s = await state();
   }
   return s;
+}
+
+/** The driver's view once `check` holds, or the last one after 30 s. */
+async function viewWhen(check: (v: TopologyView) => boolean): Promise<TopologyView> {
+  let v = await driver.describe(env);
+  for (let n = 0; n < 300 && !check(v); n++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await driver.describe(env);
+  }
+  return v;
 }
 
 interface Fault {
@@ -130,7 +140,8 @@ describe('a node killed with SIGKILL mid-roll', () => {
 
       // The environment serves with every node healthy, on one release, every pair in the load balancer.
       const now = outcome.outcome === 'deployed' ? to : from;
-      const view = await driver.describe(env);
+      // A node the supervisor restarted may still be starting: wait (bounded) until all report healthy.
+      const view = await viewWhen((v) => [v.author, ...v.publish, ...v.dispatchers, v.loadBalancer].every((n) => n.healthy));
       expect(view.author.release?.version).toBe(now);
       expect(view.publish.map((p) => [p.release?.version, p.healthy])).toEqual([[now, true], [now, true], [now, true]]);
       expect(view.dispatchers.map((d) => [d.lbState, d.healthy])).toEqual([['READY', true], ['READY', true], ['READY', true]]);
