@@ -26,6 +26,8 @@ export interface SandboxOptions {
   /** Extra writable directories (a private HOME/TMPDIR next to the workspace). */
   writablePaths?: string[];
   limits?: ResourceLimits;
+  /** Network of the run: 'none' (loopback only), 'outbound' (internet through user-mode networking, never the host's loopback); hostPorts: host 127.0.0.1 ports reachable inside as 127.0.0.1:<port>; publishPorts: ports the command listens on inside, reachable from the host's 127.0.0.1:<port>. */
+  network?: { outbound: boolean; hostPorts?: number[]; publishPorts?: number[] };
   /** Notices about the sandbox itself (missing bwrap, skipped limits). Default: console.warn. */
   log?(line: string): void;
 }
