@@ -2,7 +2,7 @@
 // against stage. Always present, never skipped: no bundle → passes. Judged by its JUnit XML.
 import type { StepHandler, StepResult } from './handler.ts';
 import { latestArtifact, loadContract } from './testing/execution-inputs.ts';
-import { describeStage, targetEnv } from './testing/targets.ts';
+import { describeStage, targetEnv, targetPorts } from './testing/targets.ts';
 import { runBundle, unpackBundle } from './testing/bundle-run.ts';
 
 export const FUNCTIONAL_TESTS_ARTIFACT = 'FUNCTIONAL_TESTS';
@@ -32,6 +32,7 @@ export const functionalTest: StepHandler = {
       command: spec.command,
       timeoutMinutes: spec.timeoutMinutes ?? DEFAULT_TEST_TIMEOUT_MINUTES,
       env: { ...ctx.variables, ...targetEnv(view, ctx.variables) },
+      hostPorts: targetPorts(view),
       resultType: 'TEST_RESULTS',
     });
     if (outcome.cancelled) return { outcome: 'failed', reason: 'cancelled' };

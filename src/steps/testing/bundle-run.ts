@@ -34,6 +34,10 @@ export interface BundleRunRequest {
   command: string;
   timeoutMinutes: number;
   env: Record<string, string>;
+  /** Host ports the bundle may reach (the stage environment's); nothing else of the host. */
+  hostPorts: number[];
+  /** What really runs in the sandbox, when the command needs company (UI tests: chromedriver). */
+  sandboxCommand?: string;
   /** Artifact type of the stored JUnit files. */
   resultType: string;
 }
@@ -49,12 +53,13 @@ export interface BundleRunOutcome {
 export async function runBundle(ctx: StepContext, req: BundleRunRequest): Promise<BundleRunOutcome> {
   ctx.log.line(`$ ${req.command}`);
   const result = await runSandboxed({
-    command: req.command,
+    command: req.sandboxCommand ?? req.command,
     workspace: req.dirs.bundle,
     writablePaths: [req.dirs.reports, req.dirs.home],
     hidePaths: [ctx.dataDir],
     env: { HOME: req.dirs.home, TMPDIR: req.dirs.home, CI: 'true', ...req.env, REPORTS_PATH: req.dirs.reports },
     timeoutMs: req.timeoutMinutes * 60_000,
+    network: { outbound: false, hostPorts: req.hostPorts },
     signal: ctx.signal,
     onOutput: (chunk) => ctx.log.write(chunk),
     log: (line) => ctx.log.line(line),

@@ -8,6 +8,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AUDIT_CATEGORIES, toPercent, type CategoryScores } from '../../domain/audit-compare.ts';
+import { nodeScriptCommand } from '../../runner/node-script.ts';
 import { runSandboxed } from '../../runner/sandbox.ts';
 import { sandboxPath } from '../build-env.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './browser.ts';
@@ -105,9 +106,8 @@ export async function runLighthouse(req: AuditRequest): Promise<AuditRunResult> 
   await mkdir(out, { recursive: true });
   await mkdir(home, { recursive: true });
   const job = { urls: req.urls, runs: req.runs, chromePath: CHROMIUM_PATH, chromeFlags: CHROMIUM_FLAGS, categories: [...AUDIT_CATEGORIES], out };
-  const quoted = [process.execPath, CHILD, JSON.stringify(job)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const result = await runSandboxed({
-    command: `exec ${quoted}`,
+    command: nodeScriptCommand(CHILD, job),
     workspace: req.workDir,
     hidePaths: req.hidePaths,
     env: { PATH: sandboxPath(), HOME: home, TMPDIR: home, LANG: 'C.UTF-8' },

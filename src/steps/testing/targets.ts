@@ -22,3 +22,8 @@ export function targetEnv(view: TopologyView, variables: Record<string, string>)
     AEM_PUBLISH_PASSWORD: variables['AEM_PUBLISH_PASSWORD'] ?? '',
   };
 }
+
+/** The host ports a test bundle needs: the load balancer's and the author's. */
+export function targetPorts(view: TopologyView): number[] {
+  return [view.loadBalancer.url, view.author.url].map((url) => Number(new URL(url).port)).filter((port) => port > 0);
+}
