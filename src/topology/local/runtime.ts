@@ -1,7 +1,7 @@
 // One provisioned environment at run time: its recorded state plus the operations the rolling
 // deploy is made of (start/switch app nodes, load VCL, drain/attach, flush, warm, health).
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { sameAppRelease } from '../../domain/rolling-plan.ts';
 import { HaproxyAdmin } from './haproxy.ts';
@@ -92,7 +92,13 @@ export class EnvRuntime {
 
   private async spawnApp(node: AppNodeState, release: AppRelease, port: number) {
     const image = await this.images.get(release.appImage);
-    return startAppNode({ environmentId: this.state.environmentId, node, image, release, port, logDir: this.logDir });
+    return startAppNode({
+      environmentId: this.state.environmentId, node, image, release, port, logDir: this.logDir,
+      runDir: join(this.state.dir, 'run', node.name),
+      // The env dir is <dataDir>/environments/<id>: the app sees none of the data dir.
+      hidePaths: [dirname(dirname(this.state.dir))],
+      log: this.opts.log,
+    });
   }
 
   private watch(node: AppNodeState): void {
