@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have bwrap || need_pkgs+=(bubblewrap)
+have pasta || need_pkgs+=(passt)
 have haproxy || need_pkgs+=(haproxy)
 have varnishd || need_pkgs+=(varnish)
 have chromium || need_pkgs+=(chromium)
@@ -22,6 +23,13 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   else
     echo "slipway: missing Debian packages: ${need_pkgs[*]} (run as root, or: sudo apt-get install ${need_pkgs[*]})" >&2
   fi
+fi
+
+# The unprivileged account that repository code runs as (builds, start commands, tests): no
+# home, no login shell. Only root can create it, and only root-run Slipway uses it.
+if [ "$(id -u)" = 0 ] && ! id -u slipway-run >/dev/null 2>&1; then
+  echo "slipway: creating the sandbox user slipway-run"
+  useradd --system --no-create-home --shell /usr/sbin/nologin slipway-run
 fi
 
 # npm packages: install when node_modules is missing or was installed from another lockfile

@@ -16,10 +16,11 @@ import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
 import { checkout, resolveBranch } from './git.ts';
+import { RUN_LIMITS } from './run-limits.ts';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 
-/** Resource limits of one build (cgroup v1; skipped where unavailable). */
-export const BUILD_LIMITS = { memoryBytes: 4 * 1024 ** 3, pids: 4096, cpuShares: 512 };
+/** Resource limits of one build (cgroup v1 where available, and the disk quota). */
+export const BUILD_LIMITS = RUN_LIMITS;
 
 export class StepCancelledError extends Error {
   constructor(what: string) {
@@ -49,6 +50,10 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   const details = { reusedFromExecution: source, artifacts: artifacts.length };
   await ctx.updateDetails(details);
   return { outcome: 'finished', details };
+}
+
+function formatBytes(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
 async function runBuild(ctx: StepContext): Promise<StepResult> {
@@ -109,6 +114,8 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     hidePaths: [ctx.dataDir, dirname(ctx.workDir)],
     writablePaths: [homeDir, tmpDir],
     limits: BUILD_LIMITS,
+    // Package registries yes; the host's loopback services (API, admin ports, PostgreSQL) never.
+    network: { outbound: true },
     log: (line) => ctx.log.line(line),
   });
   masker.end();
@@ -131,6 +138,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   };
   await ctx.updateDetails(details);
 
+  if (result.diskQuotaExceeded) return { outcome: 'failed', reason: `build exceeded its disk quota of ${formatBytes(BUILD_LIMITS.diskBytes ?? 0)}`, details };
   if (result.timedOut) return { outcome: 'failed', reason: `build timed out after ${contract.build.timeoutMinutes} minutes`, details };
   if (tests && tests.failed.length > 0) return { outcome: 'failed', reason: failedTestsReason(tests.failed), details };
   if (result.exitCode !== 0) {

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapArgs, runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { bwrapArgs, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
 
 let root: string;
 let workspace: string;
@@ -112,8 +112,11 @@ describe('runSandboxed', () => {
     expect(hidden.out).toContain('my file');
     expect(readFileSync(join(own, 'new.txt'), 'utf8')).toBe('written\n');
 
-    // Control: without masking the same files are readable, so the check above can fail.
+    // The data dir is 0700 (mkdtemp): the run above worked in a workspace under it. Control: opened
+    // up and without masking the same files are readable, so the check above can fail.
+    chmodSync(dataDir, 0o755);
     const visible = await run(command, { workspace: own });
+    chmodSync(dataDir, 0o700);
     expect(visible.out).toContain('database password');
     expect(visible.out).toContain('other execution');
   });
@@ -167,15 +170,47 @@ describe('runSandboxed', () => {
   });
 });
 
-describe('bwrapArgs', () => {
+describe('sandboxCommand', () => {
+  const host = { bwrap: true, pasta: true, uid: 999, gid: 995, notices: [] };
+  const spec = { command: 'make', workspace: '/var/lib/slipway/work/e1/ws', env: { A: '1' }, hidePaths: ['/var/lib'] };
+
   it('masks hidden paths before binding the workspace back in, and clears the environment', () => {
-    const args = bwrapArgs({ workspace: '/var/lib/slipway/work/e1/ws', env: { A: '1' }, hidePaths: ['/var/lib'] }, 'make');
+    const args = bwrapArgs(spec, host);
     const tmpfs = args.findIndex((a, i) => a === '--tmpfs' && args[i + 1] === '/var/lib');
     const bind = args.findIndex((a, i) => a === '--bind' && args[i + 1] === '/var/lib/slipway/work/e1/ws');
     expect(tmpfs).toBeGreaterThan(0);
     expect(bind).toBeGreaterThan(tmpfs);
     expect(args).toContain('--clearenv');
     expect(args.slice(-3)).toEqual(['/bin/sh', '-c', 'make']);
-    expect(args.slice(0, 5)).toEqual(['--unshare-all', '--share-net', '--die-with-parent', '--ro-bind', '/']);
+    for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-net', '--disable-userns', '--new-session', '--die-with-parent']) expect(args).toContain(flag);
+    expect(args.join(' ')).toContain('--cap-drop ALL');
+    expect(args.join(' ')).toContain('--uid 999 --gid 995');
+    expect(args).not.toContain('--share-net');
+  });
+
+  it('as root: drops to the sandbox account and binds the workspace from the staging dir', () => {
+    const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], stageDir: '/tmp/stage' });
+    expect(argv.slice(0, 5)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--']);
+    const line = argv.join(' ');
+    expect(line).toContain('sandbox 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
+    expect(line).toContain('/usr/bin/setpriv --reuid 999 --regid 995 --clear-groups --inh-caps=-all --');
+    expect(line).toContain('--bind /tmp/stage/0 /var/lib/slipway/work/e1/ws');
+    expect(line.indexOf('setpriv')).toBeLessThan(line.indexOf('/usr/bin/bwrap'));
+  });
+
+  it('networks: none without pasta; outbound and forwarded ports through pasta, never the gateway mapped to the host', () => {
+    expect(sandboxCommand(spec, host, { cgroupProcs: [] }).argv).not.toContain('/usr/bin/pasta');
+    const { argv } = sandboxCommand({ ...spec, network: { outbound: true, hostPorts: [8080, 4502], publishPorts: [3000] } }, host, { cgroupProcs: [] });
+    const line = argv.join(' ');
+    expect(line).toContain('/usr/bin/pasta --quiet --foreground --no-map-gw --config-net -t 127.0.0.1/3000 -u none -T 8080,4502 -U none --');
+    expect(argv).not.toContain('--unshare-net');
+    const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [] }).argv;
+    expect(portsOnly).not.toContain('--config-net');
+  });
+
+  it('refuses to run without bubblewrap, or as root without an account to drop to', () => {
+    expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [] })).toThrow(/bubblewrap/);
+    expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [] })).toThrow(/unprivileged/);
+    expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [] })).toThrow(/passt/);
   });
 });

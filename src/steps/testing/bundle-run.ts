@@ -5,6 +5,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, ExecutionArtifact } from '../handler.ts';
 import { runSandboxed } from '../../runner/sandbox.ts';
+import { RUN_LIMITS } from '../run-limits.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../../runner/reports/junit.ts';
 import { unpackImage } from '../../artifacts/oci.ts';
 import { judgeJUnit, type Verdict } from './junit-verdict.ts';
@@ -34,12 +35,15 @@ export interface BundleRunRequest {
   command: string;
   timeoutMinutes: number;
   env: Record<string, string>;
-  /** Host ports the bundle may reach (the stage environment's); nothing else of the host. */
-  hostPorts: number[];
   /** What really runs in the sandbox, when the command needs company (UI tests: chromedriver). */
   sandboxCommand?: string;
   /** Artifact type of the stored JUnit files. */
   resultType: string;
+  /**
+   * Host 127.0.0.1 ports the tests may reach (the environment under test: its load balancer
+   * and author); nothing else of the host and no internet.
+   */
+  hostPorts?: number[];
 }
 
 export interface BundleRunOutcome {
@@ -57,14 +61,15 @@ export async function runBundle(ctx: StepContext, req: BundleRunRequest): Promis
     workspace: req.dirs.bundle,
     writablePaths: [req.dirs.reports, req.dirs.home],
     hidePaths: [ctx.dataDir],
+    limits: RUN_LIMITS,
+    network: { outbound: false, hostPorts: req.hostPorts ?? [] },
     env: { HOME: req.dirs.home, TMPDIR: req.dirs.home, CI: 'true', ...req.env, REPORTS_PATH: req.dirs.reports },
     timeoutMs: req.timeoutMinutes * 60_000,
-    network: { outbound: false, hostPorts: req.hostPorts },
     signal: ctx.signal,
     onOutput: (chunk) => ctx.log.write(chunk),
     log: (line) => ctx.log.line(line),
   });
-  ctx.log.line(`${req.kind} exited with ${result.exitCode ?? result.signal} after ${(result.durationMs / 1000).toFixed(1)} s${result.timedOut ? ' (timeout)' : ''}`);
+  ctx.log.line(`${req.kind} exited with ${result.exitCode ?? result.signal} after ${(result.durationMs / 1000).toFixed(1)} s${result.timedOut ? ' (timeout)' : ''}${result.diskQuotaExceeded ? ' (disk quota exceeded)' : ''}`);
   const reportFiles = (await filesUnder(req.dirs.reports)).filter((f) => f.endsWith('.xml'));
   for (const file of reportFiles) {
     const blob = await ctx.artifacts.putFile(file);

@@ -23,7 +23,7 @@ export function targetEnv(view: TopologyView, variables: Record<string, string>)
   };
 }
 
-/** The host ports a test bundle needs: the load balancer's and the author's. */
+/** The host ports of the environment under test that its tests may reach (load balancer, author). */
 export function targetPorts(view: TopologyView): number[] {
   return [view.loadBalancer.url, view.author.url].map((url) => Number(new URL(url).port)).filter((port) => port > 0);
 }

@@ -76,6 +76,7 @@ export async function startAppNode(input: AppStart): Promise<Spawned> {
     cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '' }, marker,
     logFile: join(input.logDir, `${input.node.name}.log`),
     sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)) },
+    release: sandbox.release,
   });
 }
 

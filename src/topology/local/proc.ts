@@ -32,7 +32,12 @@ export interface SpawnOptions {
   /** An env entry of `env` that identifies this process (see ProcessRecord.marker). */
   marker?: string;
   sandbox?: ProcessRecord['sandbox'];
+  /** Frees what the sandbox set up on the host, once the process is stopped (this Slipway only). */
+  release?: () => Promise<void>;
 }
+
+/** Releases of the sandboxed processes this Slipway started; adopted ones have only their record. */
+const releases = new Map<number, () => Promise<void>>();
 
 export function spawnDetached(argv: readonly string[], options: SpawnOptions): Spawned {
   const [command, ...args] = argv;
@@ -45,6 +50,7 @@ export function spawnDetached(argv: readonly string[], options: SpawnOptions): S
     if (child.pid === undefined) throw new Error(`could not start ${command}`);
     child.on('error', () => { /* reported by the liveness checks */ });
     child.unref();
+    if (options.release) releases.set(child.pid, options.release);
     return {
       record: {
         pid: child.pid, argv: [command, ...args], cwd: options.cwd,
@@ -154,7 +160,9 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 export async function stopProcess(record: ProcessRecord | undefined, graceMs: number): Promise<void> {
   if (record?.sandbox) {
     if (isOurProcess(record)) await stopSandboxed(record, graceMs);
-    await removeCgroups(record.sandbox.cgroups);
+    const release = releases.get(record.pid);
+    releases.delete(record.pid);
+    await (release ? release() : removeCgroups(record.sandbox.cgroups));
     return;
   }
   if (!record || !isOurProcess(record)) return;

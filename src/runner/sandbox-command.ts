@@ -1,0 +1,163 @@
+// The one command line that runs repository code (pure: unit-testable, and spawnable by callers
+// that keep the process running detached, like the topology's app nodes). From the outside in:
+//
+//   unshare --mount (root only: a private mount namespace for the staging binds below)
+//   /bin/sh SETUP   joins the run's cgroups, bind-mounts each writable dir onto a staging dir
+//                   (root only), merges stderr into stdout
+//   prlimit         RLIMIT_FSIZE = the disk quota (one file can never exceed it)
+//   setpriv         (root only) drops to the unprivileged sandbox account, no groups, no caps
+//   pasta           (only when the run has a network) its own user+network namespace with
+//                   user-mode networking: outbound through pasta's own sockets, the host's
+//                   loopback unreachable (--no-map-gw), only the listed ports forwarded
+//   bwrap           unprivileged: user, PID, IPC, UTS, cgroup (and network, without pasta)
+//                   namespaces, read-only system, tmpfs over /tmp, /run and the hidden paths,
+//                   workspace + writable paths bound read-write, --cap-drop ALL,
+//                   --disable-userns, --new-session, --die-with-parent, exactly the given env
+//
+// Why the staging: bubblewrap resolves bind sources with the caller's rights. Once it runs as
+// the sandbox account, a workspace under a 0700 root-owned data dir is unreachable, so a root
+// shell first binds it at a traversable staging path inside a mount namespace of its own.
+import { resolve, sep, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { BWRAP, PASTA, type SandboxHost } from './sandbox-host.ts';
+import type { ResourceLimits } from './cgroup.ts';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Network of the run: 'none' (loopback only), 'outbound' (internet through user-mode
+ * networking, never the host's loopback); hostPorts: host 127.0.0.1 ports reachable inside as
+ * 127.0.0.1:<port>; publishPorts: ports the command listens on inside, reachable from the
+ * host's 127.0.0.1:<port>.
+ */
+export interface NetworkOptions { outbound: boolean; hostPorts?: number[]; publishPorts?: number[] }
+
+export interface SandboxLimits extends ResourceLimits {
+  /** Disk quota of the workspace and writable paths together (watched), and the largest file. */
+  diskBytes?: number;
+}
+
+/** What runs and where: everything that decides the command line. */
+export interface SandboxSpec {
+  command: string;
+  /** Writable working directory; the command starts here. */
+  workspace: string;
+  /** The complete environment of the command (PATH included; nothing is inherited). */
+  env: Record<string, string>;
+  /** Directories to hide (Slipway's data dir, other runs' workspaces); the workspace stays visible. */
+  hidePaths?: string[];
+  /** Extra writable directories (a private HOME/TMPDIR, a build cache). */
+  writablePaths?: string[];
+  /** Directories shown read-only even under a hidden path (an app node's unpacked image). */
+  readOnlyPaths?: string[];
+  limits?: SandboxLimits;
+  /** Default: no network at all (loopback only). */
+  network?: NetworkOptions;
+}
+
+/** Per-run places prepared on the host (sandbox.ts prepareSandbox). */
+export interface SandboxPlacement {
+  /** cgroup.procs files the run joins before anything else starts. */
+  cgroupProcs: string[];
+  /** Root only: empty dir whose numbered sub-dirs receive the writable dirs (see header). */
+  stageDir?: string;
+}
+
+export interface SandboxCommand { argv: string[]; env: Record<string, string> }
+
+const SETUP = [
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
+  'm=$1; shift; while [ "$m" -gt 0 ]; do mount --bind "$1" "$2" || exit 125; shift 2; m=$((m-1)); done',
+  'exec "$@" 2>&1',
+].join('; ');
+
+function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+/** Directories the sandbox replaces with its own tmpfs anyway. */
+const PRIVATE_DIRS = ['/tmp', '/run'];
+
+export function writableDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths'>): string[] {
+  return [...new Set([spec.workspace, ...(spec.writablePaths ?? [])].map((p) => resolve(p)))];
+}
+
+/** Everything bound into the sandbox, in staging order: the writable dirs, then the read-only ones. */
+export function boundDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'readOnlyPaths'>): { dir: string; writable: boolean }[] {
+  const writable = writableDirs(spec);
+  const readOnly = [...new Set((spec.readOnlyPaths ?? []).map((p) => resolve(p)))].filter((p) => !writable.includes(p));
+  return [...writable.map((dir) => ({ dir, writable: true })), ...readOnly.map((dir) => ({ dir, writable: false }))];
+}
+
+function usesPasta(network: NetworkOptions | undefined): boolean {
+  return network !== undefined && (network.outbound || (network.hostPorts?.length ?? 0) > 0 || (network.publishPorts?.length ?? 0) > 0);
+}
+
+export function pastaArgs(network: NetworkOptions): string[] {
+  const ports = (list: number[] | undefined): number[] => [...new Set(list ?? [])].filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+  const publish = ports(network.publishPorts);
+  const host = ports(network.hostPorts);
+  return [
+    PASTA, '--quiet', '--foreground',
+    // Without it pasta maps the gateway address to the host's loopback: exactly what must not be reachable.
+    '--no-map-gw',
+    // Without a configured interface the namespace has loopback only; forwarded ports still work.
+    ...(network.outbound ? ['--config-net'] : []),
+    ...(publish.length > 0 ? publish.flatMap((p) => ['-t', `127.0.0.1/${p}`]) : ['-t', 'none']),
+    '-u', 'none',
+    '-T', host.length > 0 ? host.join(',') : 'none',
+    '-U', 'none',
+    '--',
+  ];
+}
+
+/** The bwrap argument list. Order matters: bwrap applies mounts in order. */
+export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gid'>, stageDir?: string): string[] {
+  const workspace = resolve(spec.workspace);
+  const args = [
+    '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
+    // With pasta the run lives in pasta's network namespace; without, in an empty one.
+    ...(usesPasta(spec.network) ? [] : ['--unshare-net']),
+    '--uid', String(host.uid), '--gid', String(host.gid),
+    '--disable-userns', '--cap-drop', 'ALL', '--new-session', '--die-with-parent',
+    '--ro-bind', '/', '/',
+    ...(spec.limits?.diskBytes ? ['--size', String(spec.limits.diskBytes)] : []), '--tmpfs', '/tmp',
+    '--tmpfs', '/run',
+    '--proc', '/proc',
+    '--dev', '/dev',
+  ];
+  // Hide first, then bind the workspace back in: a workspace under the data dir stays visible.
+  for (const hidden of (spec.hidePaths ?? []).map((p) => resolve(p))) {
+    if (hidden === '/' || PRIVATE_DIRS.some((d) => isInside(hidden, d)) || !existsSync(hidden)) continue;
+    args.push('--tmpfs', hidden);
+  }
+  boundDirs(spec).forEach(({ dir, writable }, i) => {
+    args.push(writable ? '--bind' : '--ro-bind', stageDir ? join(stageDir, String(i)) : dir, dir);
+  });
+  if (stageDir && !PRIVATE_DIRS.some((d) => isInside(stageDir, d))) args.push('--tmpfs', stageDir);
+  args.push('--chdir', workspace, '--clearenv');
+  const env = { PATH: DEFAULT_PATH, ...spec.env };
+  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  args.push('--', '/bin/sh', '-c', spec.command);
+  return args;
+}
+
+/** The full command line of a run; throws when the machine cannot isolate it. */
+export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: SandboxPlacement): SandboxCommand {
+  if (!host.bwrap) throw new Error(`sandbox: ${BWRAP} not found (install the Debian package bubblewrap); repository code never runs without it`);
+  if (usesPasta(spec.network) && !host.pasta) throw new Error(`sandbox: ${PASTA} not found (install the Debian package passt); a run with a network needs it`);
+  if (host.uid === 0) throw new Error('sandbox: no unprivileged account to run repository code as (run scripts/ensure-deps.sh as root)');
+  if (host.runAs && !placement.stageDir) throw new Error('sandbox: a run that drops privileges needs a staging dir');
+  const stage = host.runAs ? boundDirs(spec).flatMap(({ dir }, i) => [dir, join(placement.stageDir ?? '', String(i))]) : [];
+  const argv = [
+    ...(host.runAs ? ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'] : []),
+    '/bin/sh', '-c', SETUP, 'sandbox',
+    String(placement.cgroupProcs.length), ...placement.cgroupProcs,
+    String(stage.length / 2), ...stage,
+    ...(spec.limits?.diskBytes ? ['/usr/bin/prlimit', `--fsize=${spec.limits.diskBytes}`] : []),
+    ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),
+    ...(usesPasta(spec.network) && spec.network ? pastaArgs(spec.network) : []),
+    BWRAP, ...bwrapArgs(spec, host, host.runAs ? placement.stageDir : undefined),
+  ];
+  return { argv, env: { PATH: DEFAULT_PATH } };
+}
