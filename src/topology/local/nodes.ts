@@ -10,6 +10,7 @@ import type { AppNodeState, AppRelease, DispatcherState, LoadBalancerState } fro
 import type { UnpackedImage } from './images.ts';
 import { spawnDetached, type Spawned } from './proc.ts';
 import { shellQuote } from '../../runner/node-script.ts';
+import { DEFAULT_PATH } from '../../runner/sandbox-command.ts';
 import { prepareSandbox } from '../../runner/sandbox.ts';
 
 /** Per app node (cgroup v1 where available): enough for a site, not enough to starve the host. */
@@ -41,7 +42,8 @@ function imageEnv(list: readonly string[] | undefined): Record<string, string> {
 /** The app's environment: a minimal base, the image's ENV, the release variables, then ours. */
 export function appEnvironment(input: AppStart): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    // The node running Slipway first (the app's `node`), then the system: nothing of root's own.
+    PATH: [...new Set([dirname(process.execPath), ...DEFAULT_PATH.split(':')])].join(':'),
     HOME: input.runDir,
     TMPDIR: input.runDir,
     ...imageEnv(input.image.config.env),
