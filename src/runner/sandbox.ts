@@ -46,6 +46,8 @@ const DRAIN_MS = 1500;
 
 export interface PreparedSandbox extends SandboxCommand {
   cgroup?: RunCgroup;
+  /** Root only: the run's staging dir (see sandbox-command.ts), for a detached run's record. */
+  stageDir?: string;
   /** Kills whatever is left in the run's cgroups and removes them and the staging dir. */
   release(): Promise<void>;
 }
@@ -81,7 +83,7 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
       for (let i = 0; i < boundDirs(spec).length; i++) await mkdir(join(stageDir, String(i)));
     }
     const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], ...(stageDir ? { stageDir } : {}) });
-    return { ...command, ...(cgroup ? { cgroup } : {}), release };
+    return { ...command, ...(cgroup ? { cgroup } : {}), ...(stageDir ? { stageDir } : {}), release };
   } catch (err) {
     await release();
     throw err;

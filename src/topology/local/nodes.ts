@@ -77,7 +77,7 @@ export async function startAppNode(input: AppStart): Promise<Spawned> {
   return spawnDetached(sandbox.argv, {
     cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '' }, marker,
     logFile: join(input.logDir, `${input.node.name}.log`),
-    sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)) },
+    sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)), ...(sandbox.stageDir ? { stageDir: sandbox.stageDir } : {}) },
     release: sandbox.release,
   });
 }

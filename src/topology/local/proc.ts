@@ -6,6 +6,8 @@
 // so they are stopped by their process tree (and their cgroups), not by their process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
+import { readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeCgroups } from '../../runner/cgroup.ts';
 
@@ -16,8 +18,8 @@ export interface ProcessRecord {
   /** NAME=value put in the process's environment; identifies nodes whose argv is not unique. */
   marker?: string;
   startedAt: string;
-  /** Set for a sandboxed process: the cgroup dirs it runs in (removed once it is stopped). */
-  sandbox?: { cgroups: string[] };
+  /** Set for a sandboxed process: its cgroup dirs and staging dir (removed once it is stopped). */
+  sandbox?: { cgroups: string[]; stageDir?: string };
 }
 
 export interface Spawned {
@@ -94,7 +96,17 @@ function endsWith(argv: readonly string[], tail: readonly string[]): boolean {
  * next one. (The working directory is no proof: varnishd changes it.)
  */
 export function isOurProcess(record: ProcessRecord | undefined): boolean {
-  if (!record || !pidAlive(record.pid)) return false;
+  if (!record) return false;
+  // A sandboxed process may be caught in the middle of one of its wrappers' exec (an empty
+  // cmdline for an instant): look again before calling it gone.
+  for (let attempt = 0; attempt < (record.sandbox ? 3 : 1); attempt++) {
+    if (!pidAlive(record.pid)) return false;
+    if (matchesRecord(record)) return true;
+  }
+  return false;
+}
+
+function matchesRecord(record: ProcessRecord): boolean {
   try {
     const argv = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
     if (!record.marker) return argv.join('\0') === record.argv.join('\0');
@@ -162,7 +174,7 @@ export async function stopProcess(record: ProcessRecord | undefined, graceMs: nu
     if (isOurProcess(record)) await stopSandboxed(record, graceMs);
     const release = releases.get(record.pid);
     releases.delete(record.pid);
-    await (release ? release() : removeCgroups(record.sandbox.cgroups));
+    await (release ? release() : releaseRecorded(record.sandbox));
     return;
   }
   if (!record || !isOurProcess(record)) return;
@@ -196,4 +208,13 @@ async function stopSandboxed(record: ProcessRecord, graceMs: number): Promise<vo
     }
     await sleep(25);
   }
+}
+
+/** What a sandboxed process of an earlier Slipway left on the host: its cgroups, its staging dir. */
+async function releaseRecorded(sandbox: NonNullable<ProcessRecord['sandbox']>): Promise<void> {
+  await removeCgroups(sandbox.cgroups);
+  if (!sandbox.stageDir) return;
+  // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
+  for (const entry of await readdir(sandbox.stageDir).catch(() => [])) await rmdir(join(sandbox.stageDir, entry)).catch(() => undefined);
+  await rmdir(sandbox.stageDir).catch(() => undefined);
 }

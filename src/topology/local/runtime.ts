@@ -111,6 +111,7 @@ export class EnvRuntime {
   /** Restarts an app node on its recorded port with its recorded release. */
   async restartApp(node: AppNodeState): Promise<void> {
     if (!node.release || isOurProcess(node.process)) return;
+    await stopProcess(node.process, this.opts.stopGraceMs); // frees what the dead one left (cgroups, staging dir)
     const spawned = await this.spawnApp(node, node.release, node.port);
     node.process = spawned.record;
     await this.save();
