@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   api: () => import('./api.ts'),
   'build-overhead': () => import('./build-overhead.ts'),
   'log-ingestion': () => import('./log-ingestion.ts'),
+  'sandbox-start': () => import('./sandbox-start.ts'),
   'rolling-deploy': () => import('./rolling-deploy.ts'),
   audit: () => import('./audit.ts'),
 };

@@ -3,7 +3,7 @@
 // its own pid into each cgroup.procs before it execs bubblewrap, so everything the build starts
 // is accounted and can be found again to be killed. Where a controller is missing or not
 // writable the limit is skipped (and the caller logs it): limits are protection, not function.
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface ResourceLimits {
@@ -35,7 +35,29 @@ function settingsFor(limits: ResourceLimits): ControllerSetting[] {
   return settings;
 }
 
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/**
+ * Removes empty run cgroups left by a Slipway process that died (kill -9) before removing them;
+ * ids start with the creating process's pid. Non-empty ones are left alone (a detached node).
+ */
+async function sweepStale(parent: string): Promise<void> {
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    await rmdir(join(parent, name)).catch(() => undefined);
+  }
+}
+
+let swept = false;
+
 export async function createRunCgroup(id: string, limits: ResourceLimits, root = CGROUP_ROOT): Promise<RunCgroup> {
+  if (!swept) {
+    swept = true;
+    for (const controller of ['memory', 'pids', 'cpu']) await sweepStale(join(root, controller, 'slipway'));
+  }
   const dirs: string[] = [];
   const skipped: string[] = [];
   for (const setting of settingsFor(limits)) {

@@ -1,13 +1,16 @@
-// The disk quota of a run: its workspace and writable paths are measured with `du` every
-// second and the run is stopped once they hold more than the quota. Chosen over a loop-mounted
-// filesystem per run (needs root, a loop device and an mkfs per build, and the checkout would
-// have to move into it) and over filesystem quotas (not enabled on the machines Slipway runs
-// on); the cost is that a fast writer may overshoot by what it writes in one interval, which
-// RLIMIT_FSIZE (sandbox-command.ts) bounds per file. `du` never follows symlinks (-P default)
-// and stays on one filesystem (-x).
+// The disk quota of a run: its workspace and writable paths are measured with `du` and the run
+// is stopped once they hold more than the quota. Chosen over a loop-mounted filesystem per run
+// (needs root, a loop device and an mkfs per build, and the checkout would have to move into
+// it) and over filesystem quotas (not enabled on the machines Slipway runs on). The cost: a
+// fast writer may overshoot by what it writes between two measurements (bench: sandbox-start),
+// which RLIMIT_FSIZE (sandbox-command.ts) bounds per file. A measurement of a big tree takes
+// a while (0.5 s for 24k files), so the pause between two is at least 10× the last one: the
+// watch never takes more than ~10 % of one core. `du` never follows symlinks (-P default) and
+// stays on one filesystem (-x).
 import { execFile } from 'node:child_process';
 
-const INTERVAL_MS = 1000;
+const MIN_PAUSE_MS = 1000;
+const PAUSE_PER_MEASURE = 10;
 
 export interface DiskQuotaWatch { stop(): void }
 
@@ -24,17 +27,18 @@ export function diskUsage(dirs: string[]): Promise<number | undefined> {
 
 export function watchDiskQuota(dirs: string[], quotaBytes: number, onExceeded: (usedBytes: number) => void): DiskQuotaWatch {
   let stopped = false;
-  let measuring = false;
-  const timer = setInterval(() => {
-    if (measuring || stopped) return;
-    measuring = true;
-    void diskUsage(dirs).then((used) => {
-      measuring = false;
-      if (stopped || used === undefined || used <= quotaBytes) return;
+  let timer: NodeJS.Timeout | undefined;
+  const measure = async (): Promise<void> => {
+    const started = Date.now();
+    const used = await diskUsage(dirs);
+    if (stopped) return;
+    if (used !== undefined && used > quotaBytes) {
       stopped = true;
-      clearInterval(timer);
       onExceeded(used);
-    });
-  }, INTERVAL_MS);
-  return { stop: () => { stopped = true; clearInterval(timer); } };
+      return;
+    }
+    timer = setTimeout(() => void measure(), Math.max(MIN_PAUSE_MS, PAUSE_PER_MEASURE * (Date.now() - started)));
+  };
+  timer = setTimeout(() => void measure(), MIN_PAUSE_MS);
+  return { stop: () => { stopped = true; clearTimeout(timer); } };
 }

@@ -3,7 +3,8 @@
 //
 //   unshare --mount (root only: a private mount namespace for the staging binds below)
 //   /bin/sh SETUP   joins the run's cgroups, bind-mounts each writable dir onto a staging dir
-//                   (root only), merges stderr into stdout
+//                   (root only), opens the seccomp filter (seccomp.ts) as fd 3 for bwrap,
+//                   merges stderr into stdout
 //   prlimit         RLIMIT_FSIZE = the disk quota (one file can never exceed it)
 //   setpriv         (root only) drops to the unprivileged sandbox account, no groups, no caps
 //   pasta           (only when the run has a network) its own user+network namespace with
@@ -12,7 +13,8 @@
 //   bwrap           unprivileged: user, PID, IPC, UTS, cgroup (and network, without pasta)
 //                   namespaces, read-only system, tmpfs over /tmp, /run and the hidden paths,
 //                   workspace + writable paths bound read-write, --cap-drop ALL,
-//                   --disable-userns, --new-session, --die-with-parent, exactly the given env
+//                   --disable-userns, --new-session, --die-with-parent, the seccomp filter,
+//                   exactly the given env
 //
 // Why the staging: bubblewrap resolves bind sources with the caller's rights. Once it runs as
 // the sandbox account, a workspace under a 0700 root-owned data dir is unreachable, so a root
@@ -53,22 +55,34 @@ export interface SandboxSpec {
   limits?: SandboxLimits;
   /** Default: no network at all (loopback only). */
   network?: NetworkOptions;
+  /**
+   * A process that must outlive Slipway (an app node started detached): no --die-with-parent.
+   * Its end is then the caller's business (stop it, then PreparedSandbox.release()).
+   */
+  longLived?: boolean;
 }
 
 /** Per-run places prepared on the host (sandbox.ts prepareSandbox). */
 export interface SandboxPlacement {
   /** cgroup.procs files the run joins before anything else starts. */
   cgroupProcs: string[];
-  /** Root only: empty dir whose numbered sub-dirs receive the writable dirs (see header). */
-  stageDir?: string;
+  /**
+   * The run's own dir on the host: SECCOMP_FILE, and (root only) the empty numbered sub-dirs
+   * that receive the writable dirs (see header).
+   */
+  runDir: string;
 }
+
+export const SECCOMP_FILE = 'seccomp.bpf';
+const SECCOMP_FD = '3';
 
 export interface SandboxCommand { argv: string[]; env: Record<string, string> }
 
 const SETUP = [
+  's=$1; shift',
   'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
   'm=$1; shift; while [ "$m" -gt 0 ]; do mount --bind "$1" "$2" || exit 125; shift 2; m=$((m-1)); done',
-  'exec "$@" 2>&1',
+  `exec "$@" 2>&1 ${SECCOMP_FD}<"$s"`,
 ].join('; ');
 
 function isInside(path: string, dir: string): boolean {
@@ -119,7 +133,9 @@ export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gi
     // With pasta the run lives in pasta's network namespace; without, in an empty one.
     ...(usesPasta(spec.network) ? [] : ['--unshare-net']),
     '--uid', String(host.uid), '--gid', String(host.gid),
-    '--disable-userns', '--cap-drop', 'ALL', '--new-session', '--die-with-parent',
+    '--disable-userns', '--cap-drop', 'ALL', '--new-session',
+    ...(spec.longLived ? [] : ['--die-with-parent']),
+    '--seccomp', SECCOMP_FD,
     '--ro-bind', '/', '/',
     ...(spec.limits?.diskBytes ? ['--size', String(spec.limits.diskBytes)] : []), '--tmpfs', '/tmp',
     '--tmpfs', '/run',
@@ -147,17 +163,16 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
   if (!host.bwrap) throw new Error(`sandbox: ${BWRAP} not found (install the Debian package bubblewrap); repository code never runs without it`);
   if (usesPasta(spec.network) && !host.pasta) throw new Error(`sandbox: ${PASTA} not found (install the Debian package passt); a run with a network needs it`);
   if (host.uid === 0) throw new Error('sandbox: no unprivileged account to run repository code as (run scripts/ensure-deps.sh as root)');
-  if (host.runAs && !placement.stageDir) throw new Error('sandbox: a run that drops privileges needs a staging dir');
-  const stage = host.runAs ? boundDirs(spec).flatMap(({ dir }, i) => [dir, join(placement.stageDir ?? '', String(i))]) : [];
+  const stage = host.runAs ? boundDirs(spec).flatMap(({ dir }, i) => [dir, join(placement.runDir, String(i))]) : [];
   const argv = [
     ...(host.runAs ? ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'] : []),
-    '/bin/sh', '-c', SETUP, 'sandbox',
+    '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE),
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
     String(stage.length / 2), ...stage,
     ...(spec.limits?.diskBytes ? ['/usr/bin/prlimit', `--fsize=${spec.limits.diskBytes}`] : []),
     ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),
     ...(usesPasta(spec.network) && spec.network ? pastaArgs(spec.network) : []),
-    BWRAP, ...bwrapArgs(spec, host, host.runAs ? placement.stageDir : undefined),
+    BWRAP, ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),
   ];
   return { argv, env: { PATH: DEFAULT_PATH } };
 }

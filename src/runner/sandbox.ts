@@ -6,13 +6,14 @@
 // init, and whatever is left in the run's cgroups is killed by pid.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
 import { watchDiskQuota } from './disk-quota.ts';
-import { boundDirs, sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { SECCOMP_FILE, boundDirs, sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { seccompFilter } from './seccomp.ts';
 import { sandboxHost } from './sandbox-host.ts';
 
 export { bwrapArgs, sandboxCommand, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
@@ -44,10 +45,23 @@ const TERM_GRACE_MS = 400;
 /** After the process exits, how long its output pipe may stay open (held by an escaped child). */
 const DRAIN_MS = 1500;
 
+/** rmdir, retried while the run's mount namespace (holding the staged binds) winds down. */
+async function removeDir(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export interface PreparedSandbox extends SandboxCommand {
   cgroup?: RunCgroup;
-  /** Root only: the run's staging dir (see sandbox-command.ts), for a detached run's record. */
-  stageDir?: string;
+  /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
+  runDir: string;
   /** Kills whatever is left in the run's cgroups and removes them and the staging dir. */
   release(): Promise<void>;
 }
@@ -60,13 +74,14 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
   const host = sandboxHost();
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
-  let stageDir: string | undefined;
+  let runDir: string | undefined;
   const release = async (): Promise<void> => {
     await cgroup?.remove();
-    if (!stageDir) return;
+    if (!runDir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    const dirs = boundDirs(spec).map((_, i) => join(stageDir ?? '', String(i)));
-    for (const dir of [...dirs, stageDir]) await rmdir(dir).catch(() => undefined);
+    await rm(join(runDir, SECCOMP_FILE), { force: true });
+    const dirs = boundDirs(spec).map((_, i) => join(runDir ?? '', String(i)));
+    for (const dir of [...dirs, runDir]) await removeDir(dir);
   };
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
@@ -74,16 +89,18 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
       cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
       if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
     }
+    runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
+    await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
     if (host.runAs) {
       const dirs = writableDirs(spec);
       // -R without -L never follows a symlink in the (hostile) tree; -h changes links themselves.
       await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
-      stageDir = await mkdtemp(join(tmpdir(), 'slipway-stage-'));
-      await chmod(stageDir, 0o711);
-      for (let i = 0; i < boundDirs(spec).length; i++) await mkdir(join(stageDir, String(i)));
+      // Traversable for the sandbox account, which resolves the staged binds from here.
+      await chmod(runDir, 0o711);
+      for (let i = 0; i < boundDirs(spec).length; i++) await mkdir(join(runDir, String(i)));
     }
-    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], ...(stageDir ? { stageDir } : {}) });
-    return { ...command, ...(cgroup ? { cgroup } : {}), ...(stageDir ? { stageDir } : {}), release };
+    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir });
+    return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
   } catch (err) {
     await release();
     throw err;

@@ -1,5 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { freePort } from '../../src/runner/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +172,55 @@ describe('runSandboxed', () => {
   });
 });
 
+describe('network and accounts', () => {
+  it('publishes a port the command listens on to the host 127.0.0.1, and only while it runs', async () => {
+    const port = await freePort();
+    const served = run(`node -e "require('http').createServer((q, r) => r.end('from inside')).listen(${port}, '127.0.0.1'); setTimeout(() => process.exit(0), 4000)"`, {
+      network: { outbound: false, publishPorts: [port] },
+    });
+    let body = '';
+    for (let i = 0; i < 60 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('from inside');
+    await served;
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('works for an ordinary (non-root) Slipway user: own user namespace, same uid, limits skipped and logged', async () => {
+    if (process.getuid?.() !== 0) return; // the test needs root to become an ordinary user
+    const dir = mkdtempSync('/var/tmp/slipway-sandbox-user-');
+    try {
+      const script = join(dir, 'run.mts');
+      writeFileSync(script, [
+        `import { runSandboxed } from ${JSON.stringify(join(import.meta.dirname, '../../src/runner/sandbox.ts'))};`,
+        `const chunks = []; const ws = ${JSON.stringify(join(dir, 'ws'))}; (await import('node:fs')).mkdirSync(ws);`,
+        "const r = await runSandboxed({ command: 'echo uid=$(id -u); grep CapEff /proc/self/status; touch made && echo wrote', workspace: ws, env: {}, timeoutMs: 20000, limits: { pids: 100 }, onOutput: (c) => chunks.push(c), log: (l) => chunks.push(Buffer.from(l + '\\n')) });",
+        'console.log(JSON.stringify({ exitCode: r.exitCode, out: Buffer.concat(chunks).toString() }));',
+      ].join('\n'));
+      execFileSync('chown', ['-R', 'nobody', dir]);
+      const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+      let stdout: string;
+      try {
+        stdout = execFileSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--', tsx, script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+      } catch (err) {
+        // A checkout an ordinary user cannot read (e.g. under /root) cannot run this test.
+        if (/EACCES|permission denied/i.test(String((err as { stderr?: string }).stderr))) return;
+        throw err;
+      }
+      const { exitCode, out } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { exitCode: number; out: string };
+      expect(exitCode, out).toBe(0);
+      expect(out).toContain('uid=65534');
+      expect(out).toMatch(/CapEff:\s+0{16}/);
+      expect(out).toContain('wrote');
+      expect(out).toMatch(/limits skipped/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sandboxCommand', () => {
   const host = { bwrap: true, pasta: true, uid: 999, gid: 995, notices: [] };
   const spec = { command: 'make', workspace: '/var/lib/slipway/work/e1/ws', env: { A: '1' }, hidePaths: ['/var/lib'] };
@@ -186,31 +237,33 @@ describe('sandboxCommand', () => {
     expect(args.join(' ')).toContain('--cap-drop ALL');
     expect(args.join(' ')).toContain('--uid 999 --gid 995');
     expect(args).not.toContain('--share-net');
+    expect(args.join(' ')).toContain('--seccomp 3');
+    expect(bwrapArgs({ ...spec, longLived: true }, host)).not.toContain('--die-with-parent');
   });
 
   it('as root: drops to the sandbox account and binds the workspace from the staging dir', () => {
-    const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], stageDir: '/tmp/stage' });
+    const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], runDir: '/tmp/stage' });
     expect(argv.slice(0, 5)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--']);
     const line = argv.join(' ');
-    expect(line).toContain('sandbox 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
+    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
     expect(line).toContain('/usr/bin/setpriv --reuid 999 --regid 995 --clear-groups --inh-caps=-all --');
     expect(line).toContain('--bind /tmp/stage/0 /var/lib/slipway/work/e1/ws');
     expect(line.indexOf('setpriv')).toBeLessThan(line.indexOf('/usr/bin/bwrap'));
   });
 
   it('networks: none without pasta; outbound and forwarded ports through pasta, never the gateway mapped to the host', () => {
-    expect(sandboxCommand(spec, host, { cgroupProcs: [] }).argv).not.toContain('/usr/bin/pasta');
-    const { argv } = sandboxCommand({ ...spec, network: { outbound: true, hostPorts: [8080, 4502], publishPorts: [3000] } }, host, { cgroupProcs: [] });
+    expect(sandboxCommand(spec, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv).not.toContain('/usr/bin/pasta');
+    const { argv } = sandboxCommand({ ...spec, network: { outbound: true, hostPorts: [8080, 4502], publishPorts: [3000] } }, host, { cgroupProcs: [], runDir: '/tmp/run' });
     const line = argv.join(' ');
     expect(line).toContain('/usr/bin/pasta --quiet --foreground --no-map-gw --config-net -t 127.0.0.1/3000 -u none -T 8080,4502 -U none --');
     expect(argv).not.toContain('--unshare-net');
-    const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [] }).argv;
+    const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv;
     expect(portsOnly).not.toContain('--config-net');
   });
 
   it('refuses to run without bubblewrap, or as root without an account to drop to', () => {
-    expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [] })).toThrow(/bubblewrap/);
-    expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [] })).toThrow(/unprivileged/);
-    expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [] })).toThrow(/passt/);
+    expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/bubblewrap/);
+    expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/unprivileged/);
+    expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/passt/);
   });
 });

@@ -70,6 +70,8 @@ export async function startAppNode(input: AppStart): Promise<Spawned> {
     env,
     limits: APP_NODE_LIMITS,
     network: { outbound: true, publishPorts: [input.port] },
+    // Not `longLived`: bubblewrap's parent is pasta (the recorded process), not Slipway, so
+    // --die-with-parent ties the app to its network and port, never to Slipway's lifetime.
   }, input.log);
   // The port makes the marker unique per process: author and publish nodes may share argv and cwd.
   // It goes into the environment of the sandbox's outermost process, which is what is recorded.
@@ -77,7 +79,7 @@ export async function startAppNode(input: AppStart): Promise<Spawned> {
   return spawnDetached(sandbox.argv, {
     cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '' }, marker,
     logFile: join(input.logDir, `${input.node.name}.log`),
-    sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)), ...(sandbox.stageDir ? { stageDir: sandbox.stageDir } : {}) },
+    sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)), runDir: sandbox.runDir },
     release: sandbox.release,
   });
 }

@@ -6,7 +6,7 @@
 // so they are stopped by their process tree (and their cgroups), not by their process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
-import { readdir, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeCgroups } from '../../runner/cgroup.ts';
@@ -18,8 +18,8 @@ export interface ProcessRecord {
   /** NAME=value put in the process's environment; identifies nodes whose argv is not unique. */
   marker?: string;
   startedAt: string;
-  /** Set for a sandboxed process: its cgroup dirs and staging dir (removed once it is stopped). */
-  sandbox?: { cgroups: string[]; stageDir?: string };
+  /** Set for a sandboxed process: its cgroup dirs and run dir on the host (removed once it is stopped). */
+  sandbox?: { cgroups: string[]; runDir?: string };
 }
 
 export interface Spawned {
@@ -210,11 +210,15 @@ async function stopSandboxed(record: ProcessRecord, graceMs: number): Promise<vo
   }
 }
 
-/** What a sandboxed process of an earlier Slipway left on the host: its cgroups, its staging dir. */
+/** What a sandboxed process of an earlier Slipway left on the host: its cgroups, its run dir. */
 async function releaseRecorded(sandbox: NonNullable<ProcessRecord['sandbox']>): Promise<void> {
   await removeCgroups(sandbox.cgroups);
-  if (!sandbox.stageDir) return;
+  const dir = sandbox.runDir;
+  if (!dir) return;
   // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-  for (const entry of await readdir(sandbox.stageDir).catch(() => [])) await rmdir(join(sandbox.stageDir, entry)).catch(() => undefined);
-  await rmdir(sandbox.stageDir).catch(() => undefined);
+  for (const entry of await readdir(dir).catch(() => [])) {
+    const path = join(dir, entry);
+    await rmdir(path).catch(() => rm(path, { force: true })).catch(() => undefined);
+  }
+  await rmdir(dir).catch(() => undefined);
 }
