@@ -156,6 +156,32 @@ describe('a UI test that hands chromedriver its own binary', () => {
     expect(existsSync(hostFile)).toBe(false);
     expect(processesWith('evil.sh')).toEqual([]);
   }, 90_000);
+
+  it('cancelled mid-way with a browser open: nothing of the step is left, this process lives on', async () => {
+    const bundle = join(scratch, 'slow-ui');
+    await mkdir(bundle, { recursive: true });
+    await writeFile(join(bundle, 'testing.properties'), 'ui-tests.version=1\n');
+    await writeFile(join(bundle, 'run.mjs'), [
+      "const base = process.env.SELENIUM_BASE_URL;",
+      "const caps = { alwaysMatch: { browserName: 'chrome', 'goog:chromeOptions': { binary: process.env.CHROME_BIN, args: ['--headless', '--no-sandbox', '--disable-gpu', '--user-data-dir=' + process.env.HOME + '/profile'] } } };",
+      "const res = await fetch(base + '/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capabilities: caps }) });",
+      "console.log('session', res.status);",
+      'await new Promise((r) => setTimeout(r, 120_000));',
+    ].join('\n'));
+    const abort = new AbortController();
+    const ctx = await stageContext({
+      action: 'uiTest', view: staticView(site.url, site.url), bundles: [{ type: 'UI_TESTS', dir: bundle }], signal: abort.signal,
+      contract: { tests: { ui: { path: 'tests/ui', command: 'node run.mjs', timeoutMinutes: 2 } } },
+    });
+    contexts.push(ctx);
+    const running = uiTest.run(ctx);
+    expect(await waitFor(() => ctx.log.text().includes('session 200'), 30_000), ctx.log.text()).toBe(true);
+    expect(processesWith(ctx.workDir).length).toBeGreaterThan(0); // Chromium with its profile in the step's dir
+    abort.abort();
+    expect(await running).toMatchObject({ outcome: 'failed', reason: 'cancelled' });
+    expect(await waitFor(() => processesWith(ctx.workDir).length === 0, 5000), JSON.stringify(hostProcesses(ctx.workDir))).toBe(true);
+    expect(() => process.kill(process.pid, 0)).not.toThrow();
+  }, 90_000);
 });
 
 describe('the experience audit', () => {
