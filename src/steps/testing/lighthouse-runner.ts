@@ -110,7 +110,9 @@ export async function runLighthouse(req: AuditRequest): Promise<AuditRunResult> 
     command: nodeScriptCommand(CHILD, job),
     workspace: req.workDir,
     hidePaths: req.hidePaths,
-    env: { PATH: sandboxPath(), HOME: home, TMPDIR: home, LANG: 'C.UTF-8' },
+    // TMPDIR is the sandbox's private /tmp: Chromium puts its singleton socket there, and a
+    // socket path under a deep work dir exceeds the 108 bytes a unix socket may have.
+    env: { PATH: sandboxPath(), HOME: home, TMPDIR: '/tmp', LANG: 'C.UTF-8' },
     timeoutMs: RUN_BUDGET_MS * req.urls.length * req.runs + 30_000,
     signal: req.signal,
     network: { outbound: false, hostPorts: req.hostPorts },

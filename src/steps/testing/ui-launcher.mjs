@@ -9,7 +9,11 @@ import { openSync } from 'node:fs';
 const job = JSON.parse(process.argv[2] ?? '{}');
 const url = `http://127.0.0.1:${job.port}`;
 const logFd = openSync(job.log, 'a');
-const driver = spawn(job.chromedriver, [`--port=${job.port}`, '--allowed-ips=127.0.0.1'], { stdio: ['ignore', logFd, logFd] });
+// TMPDIR: the sandbox's private /tmp. Chromium puts its singleton socket in its profile's temp
+// dir; under a deep work dir that path exceeds the 108 bytes of a unix socket and it won't start.
+const driver = spawn(job.chromedriver, [`--port=${job.port}`, '--allowed-ips=127.0.0.1'], {
+  stdio: ['ignore', logFd, logFd], env: { ...process.env, TMPDIR: '/tmp' },
+});
 let driverExit;
 driver.on('exit', (code, signal) => { driverExit = code ?? signal; });
 driver.on('error', (err) => { driverExit = err.message; });
