@@ -29,6 +29,10 @@ let hostService: Server;
 let hostServicePort: number;
 const contexts: TestStepContext[] = [];
 
+function deepWorkDir(name: string): string {
+  return join(scratch, 'data-of-a-real-install', 'work', '1234567890', `${name}-step-0123456789abcdef`);
+}
+
 async function waitFor(check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -170,7 +174,7 @@ describe('a UI test that hands chromedriver its own binary', () => {
     ].join('\n'));
     const abort = new AbortController();
     const ctx = await stageContext({
-      action: 'uiTest', view: staticView(site.url, site.url), bundles: [{ type: 'UI_TESTS', dir: bundle }], signal: abort.signal,
+      action: 'uiTest', view: staticView(site.url, site.url), bundles: [{ type: 'UI_TESTS', dir: bundle }], signal: abort.signal, workDir: deepWorkDir('ui'),
       contract: { tests: { ui: { path: 'tests/ui', command: 'node run.mjs', timeoutMinutes: 2 } } },
     });
     contexts.push(ctx);
@@ -190,7 +194,8 @@ describe('the experience audit', () => {
   afterAll(async () => { await site?.stop(); });
 
   it('opens the pages in a Chromium that runs as the unprivileged user', async () => {
-    const ctx = await stageContext({ action: 'contentAudit', view: staticView(site.url, site.url), options: { auditPaths: ['/'], auditRuns: 1 } });
+    // A work dir as deep as a real install's: Chromium's singleton socket must still fit.
+    const ctx = await stageContext({ action: 'contentAudit', view: staticView(site.url, site.url), options: { auditPaths: ['/'], auditRuns: 1 }, workDir: deepWorkDir('audit') });
     contexts.push(ctx);
     const result = await contentAudit.run(ctx);
     expect(result.outcome, ctx.log.text()).toBe('finished');
