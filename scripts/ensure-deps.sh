@@ -8,6 +8,7 @@ need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have bwrap || need_pkgs+=(bubblewrap)
 have pasta || need_pkgs+=(passt)
+have ip || need_pkgs+=(iproute2)
 have haproxy || need_pkgs+=(haproxy)
 have varnishd || need_pkgs+=(varnish)
 have chromium || need_pkgs+=(chromium)

@@ -4,7 +4,7 @@
 // is accounted and can be found again to be killed. Where a controller is missing or not
 // writable the limit is skipped (and the caller logs it): limits are protection, not function.
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 export interface ResourceLimits {
   memoryBytes?: number;
@@ -23,6 +23,8 @@ export interface RunCgroup {
   skipped: string[];
   /** Pids still in any of the run's cgroups. */
   pids(): Promise<number[]>;
+  /** How many processes the kernel killed for the memory limit (0 without a memory cgroup). */
+  oomKills(): Promise<number>;
   /** Kills everything left and removes the cgroups. */
   remove(): Promise<void>;
 }
@@ -75,8 +77,15 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
     }
   }
 
+  const oomKills = async (): Promise<number> => {
+    const memory = dirs.find((d) => d.startsWith(join(root, 'memory') + sep));
+    if (!memory) return 0;
+    const text = await readFile(join(memory, 'memory.oom_control'), 'utf8').catch(() => '');
+    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+
   return {
-    procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped,
+    procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped, oomKills,
     pids: () => cgroupPids(dirs),
     remove: () => removeCgroups(dirs),
   };

@@ -1,9 +1,10 @@
 // Runs one shell command of repository code in the sandbox (sandbox-command.ts says what the
 // command line isolates and how). This module owns the run's lifecycle on the host: the cgroups,
-// the ownership of the writable dirs (the unprivileged account must write them), the staging
-// dir, the disk quota watch, and killing everything when the command ends, is cancelled or
-// times out: the run has its own process group (detached), bwrap's PID namespace dies with its
-// init, and whatever is left in the run's cgroups is killed by pid.
+// the ownership of the writable dirs (the unprivileged account must write them), the run dir
+// (seccomp filter, staging mount points), the disk quota watch, the memory-limit verdict, and
+// killing everything when the command ends, is cancelled or times out: the run has its own
+// process group (detached), bwrap's PID namespace dies with its init, and whatever is left in
+// the run's cgroups is killed by pid.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -37,6 +38,8 @@ export interface SandboxResult {
   cancelled: boolean;
   /** The workspace and writable paths outgrew limits.diskBytes; the run was killed. */
   diskQuotaExceeded: boolean;
+  /** A process of the run was killed by the kernel for the memory limit. */
+  outOfMemory: boolean;
   durationMs: number;
 }
 
@@ -62,7 +65,7 @@ export interface PreparedSandbox extends SandboxCommand {
   cgroup?: RunCgroup;
   /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
   runDir: string;
-  /** Kills whatever is left in the run's cgroups and removes them and the staging dir. */
+  /** Kills whatever is left in the run's cgroups and removes them and the run dir. */
   release(): Promise<void>;
 }
 
@@ -111,12 +114,12 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
   const log = opts.log ?? ((line: string) => console.warn(line));
   const started = Date.now();
   if (opts.signal?.aborted) {
-    return { exitCode: null, signal: null, timedOut: false, cancelled: true, diskQuotaExceeded: false, durationMs: 0 };
+    return { exitCode: null, signal: null, timedOut: false, cancelled: true, diskQuotaExceeded: false, outOfMemory: false, durationMs: 0 };
   }
   const prepared = await prepareSandbox(opts, log);
   const { argv, env, cgroup } = prepared;
   try {
-    return await new Promise<SandboxResult>((resolveRun, rejectRun) => {
+    const ended = await new Promise<Omit<SandboxResult, 'outOfMemory'>>((resolveRun, rejectRun) => {
       const child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
         cwd: '/',
         env,
@@ -177,6 +180,7 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
         else child.once('close', finish);
       });
     });
+    return { ...ended, outOfMemory: (await cgroup?.oomKills() ?? 0) > 0 };
   } finally {
     await prepared.release();
   }

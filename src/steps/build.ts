@@ -138,6 +138,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   };
   await ctx.updateDetails(details);
 
+  if (result.outOfMemory && result.exitCode !== 0) return { outcome: 'failed', reason: `build ran out of memory (limit ${formatBytes(BUILD_LIMITS.memoryBytes ?? 0)})`, details };
   if (result.diskQuotaExceeded) return { outcome: 'failed', reason: `build exceeded its disk quota of ${formatBytes(BUILD_LIMITS.diskBytes ?? 0)}`, details };
   if (result.timedOut) return { outcome: 'failed', reason: `build timed out after ${contract.build.timeoutMinutes} minutes`, details };
   if (tests && tests.failed.length > 0) return { outcome: 'failed', reason: failedTestsReason(tests.failed), details };

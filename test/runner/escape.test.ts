@@ -97,6 +97,13 @@ describe('escape attempts from repository code', () => {
     expect(existsSync('/usr/x') || existsSync('/etc/x') || existsSync('/var/tmp/x')).toBe(false);
   });
 
+  it("sees none of the host's sockets and runtime state in /run and /tmp", async () => {
+    const { out } = await attempt('echo "run=$(ls -A /run | wc -l) tmp=$(ls -A /tmp | wc -l) varrun=$(ls -A /var/run/ | wc -l)"');
+    expect(out).toContain('run=0 tmp=0 varrun=0');
+    // Control: the host has entries there.
+    expect(readdirSync('/run').length).toBeGreaterThan(0);
+  });
+
   it('cannot read /etc/shadow or /root', async () => {
     const { out } = await attempt('cat /etc/shadow && echo SHADOW; ls /root && echo ROOTDIR; true');
     expect(out).not.toMatch(/SHADOW|ROOTDIR/);
@@ -183,6 +190,7 @@ describe('escape attempts from repository code', () => {
     expect(result.timedOut).toBe(false);
     // Killed by the OOM killer (137) or by V8 running out of its heap: never a normal exit.
     expect(out).toMatch(/node exit (?!0)\d+/);
+    if (isRoot) expect(result.outOfMemory).toBe(true);
   });
 
   it('filling the disk is stopped by the quota; one file never exceeds it; /tmp is capped too', async () => {

@@ -1,11 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { freePort } from '../../src/runner/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapArgs, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
 
 let root: string;
 let workspace: string;
@@ -186,6 +186,26 @@ describe('network and accounts', () => {
     expect(body).toBe('from inside');
     await served;
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+
+  it('prepareSandbox: a detached long-lived process serves a published port until it is stopped and released', async () => {
+    const port = await freePort();
+    const prepared = await prepareSandbox({
+      command: `exec node -e "require('http').createServer((q, r) => r.end('node')).listen(${port}, '127.0.0.1')"`,
+      workspace, env: {}, longLived: true, limits: { pids: 64 }, network: { outbound: false, publishPorts: [port] },
+    }, () => undefined);
+    const child = spawn(prepared.argv[0] ?? '', prepared.argv.slice(1), { env: prepared.env, detached: true, stdio: 'ignore' });
+    child.unref();
+    let body = '';
+    for (let i = 0; i < 100 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('node');
+    expect((await prepared.cgroup?.pids())?.length ?? 1).toBeGreaterThan(0);
+    await prepared.release(); // kills what is left in its cgroups
+    if (prepared.cgroup) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+    else if (child.pid) process.kill(-child.pid, 'SIGKILL');
   });
 
   it('works for an ordinary (non-root) Slipway user: own user namespace, same uid, limits skipped and logged', async () => {

@@ -5,6 +5,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { functionalTest } from '../../src/steps/functional-test.ts';
 import { uiTest } from '../../src/steps/ui-test.ts';
 import { SAMPLE_SERVER, startNodeServer, staticView, type RunningApp } from '../support/static-topology.ts';
@@ -64,6 +66,31 @@ describe('functionalTest', () => {
     expect(result, ctx.log.text()).toMatchObject({ outcome: 'finished' });
     expect(ctx.recorded.filter((a) => a.type === 'TEST_RESULTS').map((a) => a.name)).toEqual(['functional.xml']);
     expect(ctx.log.text()).toContain(`functional tests against ${publish.url}`);
+  });
+
+  it('reaches the environment under test and nothing else of the host', async () => {
+    const other = createServer((_req, res) => res.end('host service'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    let hits = 0;
+    other.on('request', () => { hits++; });
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/`;
+    try {
+      const dir = await bundleDir('network-functional', {
+        'run.mjs': [
+          "import { writeFileSync } from 'node:fs';",
+          'const reach = (url) => fetch(url).then(() => true, () => false);',
+          `const [publish, author, host] = await Promise.all([reach(process.env.AEM_PUBLISH_URL), reach(process.env.AEM_AUTHOR_URL), reach(${JSON.stringify(otherUrl)})]);`,
+          "const fail = (ok, name) => ok ? `<testcase name=\"${name}\"/>` : `<testcase name=\"${name}\"><failure message=\"${name}\"/></testcase>`;",
+          "writeFileSync(process.env.REPORTS_PATH + '/net.xml', `<testsuite name=\"net\" tests=\"3\">${fail(publish, 'publish reachable')}${fail(author, 'author reachable')}${fail(!host, 'host service unreachable')}</testsuite>`);",
+        ].join('\n'),
+      });
+      const ctx = await ctxFor('functionalTest', [{ type: 'FUNCTIONAL_TESTS', dir }]);
+      const result = await functionalTest.run(ctx);
+      expect(result, ctx.log.text()).toMatchObject({ outcome: 'finished' });
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
   });
 
   it('fails with the failing test named when a test fails', async () => {

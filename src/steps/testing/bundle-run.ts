@@ -69,7 +69,7 @@ export async function runBundle(ctx: StepContext, req: BundleRunRequest): Promis
     onOutput: (chunk) => ctx.log.write(chunk),
     log: (line) => ctx.log.line(line),
   });
-  ctx.log.line(`${req.kind} exited with ${result.exitCode ?? result.signal} after ${(result.durationMs / 1000).toFixed(1)} s${result.timedOut ? ' (timeout)' : ''}${result.diskQuotaExceeded ? ' (disk quota exceeded)' : ''}`);
+  ctx.log.line(`${req.kind} exited with ${result.exitCode ?? result.signal} after ${(result.durationMs / 1000).toFixed(1)} s${result.timedOut ? ' (timeout)' : ''}${result.diskQuotaExceeded ? ' (disk quota exceeded)' : ''}${result.outOfMemory ? ' (out of memory)' : ''}`);
   const reportFiles = (await filesUnder(req.dirs.reports)).filter((f) => f.endsWith('.xml'));
   for (const file of reportFiles) {
     const blob = await ctx.artifacts.putFile(file);
