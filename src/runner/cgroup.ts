@@ -77,31 +77,6 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
     }
   }
 
-  const pids = async (): Promise<number[]> => {
-    const all = new Set<number>();
-    for (const dir of dirs) {
-      const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
-      for (const line of text.split('\n')) if (line.trim()) all.add(Number(line.trim()));
-    }
-    return [...all];
-  };
-
-  const remove = async (): Promise<void> => {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      for (const pid of await pids()) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-      }
-      let left = 0;
-      for (const dir of dirs) {
-        try { await rmdir(dir); } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left++;
-        }
-      }
-      if (left === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
-
   const oomKills = async (): Promise<number> => {
     const memory = dirs.find((d) => d.startsWith(join(root, 'memory') + sep));
     if (!memory) return 0;
@@ -109,5 +84,39 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
     return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
   };
 
-  return { procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped, pids, oomKills, remove };
+  return {
+    procsFiles: dirs.map((d) => join(d, 'cgroup.procs')), skipped, oomKills,
+    pids: () => cgroupPids(dirs),
+    remove: () => removeCgroups(dirs),
+  };
+}
+
+/** Pids still in any of these cgroups. */
+export async function cgroupPids(dirs: readonly string[]): Promise<number[]> {
+  const all = new Set<number>();
+  for (const dir of dirs) {
+    const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+    for (const line of text.split('\n')) if (line.trim()) all.add(Number(line.trim()));
+  }
+  return [...all];
+}
+
+/**
+ * Kills everything left in these cgroups and removes them. Also for the cgroups of a detached
+ * run that a previous Slipway process created (recorded by their cgroup.procs files).
+ */
+export async function removeCgroups(dirs: readonly string[]): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    for (const pid of await cgroupPids(dirs)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    let left = 0;
+    for (const dir of dirs) {
+      try { await rmdir(dir); } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left++;
+      }
+    }
+    if (left === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -50,6 +50,8 @@ export interface SandboxSpec {
   hidePaths?: string[];
   /** Extra writable directories (a private HOME/TMPDIR, a build cache). */
   writablePaths?: string[];
+  /** Directories shown read-only even under a hidden path (an app node's unpacked image). */
+  readOnlyPaths?: string[];
   limits?: SandboxLimits;
   /** Default: no network at all (loopback only). */
   network?: NetworkOptions;
@@ -92,6 +94,13 @@ const PRIVATE_DIRS = ['/tmp', '/run'];
 
 export function writableDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths'>): string[] {
   return [...new Set([spec.workspace, ...(spec.writablePaths ?? [])].map((p) => resolve(p)))];
+}
+
+/** Everything bound into the sandbox, in staging order: the writable dirs, then the read-only ones. */
+export function boundDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'readOnlyPaths'>): { dir: string; writable: boolean }[] {
+  const writable = writableDirs(spec);
+  const readOnly = [...new Set((spec.readOnlyPaths ?? []).map((p) => resolve(p)))].filter((p) => !writable.includes(p));
+  return [...writable.map((dir) => ({ dir, writable: true })), ...readOnly.map((dir) => ({ dir, writable: false }))];
 }
 
 function usesPasta(network: NetworkOptions | undefined): boolean {
@@ -138,8 +147,8 @@ export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gi
     if (hidden === '/' || PRIVATE_DIRS.some((d) => isInside(hidden, d)) || !existsSync(hidden)) continue;
     args.push('--tmpfs', hidden);
   }
-  writableDirs(spec).forEach((dir, i) => {
-    args.push('--bind', stageDir ? join(stageDir, String(i)) : dir, dir);
+  boundDirs(spec).forEach(({ dir, writable }, i) => {
+    args.push(writable ? '--bind' : '--ro-bind', stageDir ? join(stageDir, String(i)) : dir, dir);
   });
   if (stageDir && !PRIVATE_DIRS.some((d) => isInside(stageDir, d))) args.push('--tmpfs', stageDir);
   args.push('--chdir', workspace, '--clearenv');
@@ -154,7 +163,7 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
   if (!host.bwrap) throw new Error(`sandbox: ${BWRAP} not found (install the Debian package bubblewrap); repository code never runs without it`);
   if (usesPasta(spec.network) && !host.pasta) throw new Error(`sandbox: ${PASTA} not found (install the Debian package passt); a run with a network needs it`);
   if (host.uid === 0) throw new Error('sandbox: no unprivileged account to run repository code as (run scripts/ensure-deps.sh as root)');
-  const stage = host.runAs ? writableDirs(spec).flatMap((dir, i) => [dir, join(placement.runDir, String(i))]) : [];
+  const stage = host.runAs ? boundDirs(spec).flatMap(({ dir }, i) => [dir, join(placement.runDir, String(i))]) : [];
   const argv = [
     ...(host.runAs ? ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'] : []),
     '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE),

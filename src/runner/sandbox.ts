@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
 import { watchDiskQuota } from './disk-quota.ts';
-import { SECCOMP_FILE, sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { SECCOMP_FILE, boundDirs, sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost } from './sandbox-host.ts';
 
@@ -63,6 +63,8 @@ async function removeDir(dir: string): Promise<void> {
 
 export interface PreparedSandbox extends SandboxCommand {
   cgroup?: RunCgroup;
+  /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
+  runDir: string;
   /** Kills whatever is left in the run's cgroups and removes them and the run dir. */
   release(): Promise<void>;
 }
@@ -81,7 +83,7 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
     if (!runDir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
     await rm(join(runDir, SECCOMP_FILE), { force: true });
-    const dirs = writableDirs(spec).map((_, i) => join(runDir ?? '', String(i)));
+    const dirs = boundDirs(spec).map((_, i) => join(runDir ?? '', String(i)));
     for (const dir of [...dirs, runDir]) await removeDir(dir);
   };
   try {
@@ -98,10 +100,10 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
       await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
       // Traversable for the sandbox account, which resolves the staged binds from here.
       await chmod(runDir, 0o711);
-      for (let i = 0; i < dirs.length; i++) await mkdir(join(runDir, String(i)));
+      for (let i = 0; i < boundDirs(spec).length; i++) await mkdir(join(runDir, String(i)));
     }
     const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir });
-    return { ...command, ...(cgroup ? { cgroup } : {}), release };
+    return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
   } catch (err) {
     await release();
     throw err;

@@ -5,7 +5,6 @@
 //
 // Page paths: the pipeline's auditPaths (Cloud Manager's configuration) come first; the
 // repository contract's audit.paths EXTEND them (union, in that order), capped at 25 pages.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 import type { Metric } from '../domain/model.ts';
@@ -16,7 +15,7 @@ import {
 import { loadContract } from './testing/execution-inputs.ts';
 import { describeStage } from './testing/targets.ts';
 import { probe, urlOf } from './testing/http-probe.ts';
-import { launchAuditBrowser, type AuditBrowser } from './testing/lighthouse-runner.ts';
+import { runLighthouse, type RunOutcome } from './testing/lighthouse-runner.ts';
 
 export const MAX_AUDIT_PAGES = 25;
 export const MAX_AUDIT_RUNS = 10;
@@ -55,12 +54,17 @@ function slug(path: string): string {
   return path === '/' ? 'home' : path.replace(/^\/+/, '').replace(/[^\w.-]+/g, '_').slice(0, 80);
 }
 
-async function auditPage(ctx: StepContext, browser: AuditBrowser, url: string, path: string, runs: number): Promise<PageAudit | UnreachablePath> {
+async function pageResult(ctx: StepContext, path: string, runs: RunOutcome[]): Promise<PageAudit | UnreachablePath> {
   const scores: CategoryScores[] = [];
   const times: number[] = [];
   let lastError = '';
-  for (let run = 1; run <= runs; run++) {
-    const result = await browser.run(url);
+  for (const [index, result] of runs.entries()) {
+    const run = index + 1;
+    if ('error' in result) {
+      lastError = result.error;
+      ctx.log.line(`  ${path} run ${run}: Lighthouse failed: ${result.error}`);
+      continue;
+    }
     const blob = await ctx.artifacts.putBytes(result.json);
     await ctx.recordArtifact({ ...blob, type: 'CONTENT_AUDIT_REPORT', name: `lighthouse-${slug(path)}-${run}.json` });
     if (result.runtimeError) {
@@ -76,7 +80,9 @@ async function auditPage(ctx: StepContext, browser: AuditBrowser, url: string, p
   return { path, scores: medianScores(scores), timeMs: Math.round(median(times) ?? 0) };
 }
 
-async function auditAll(ctx: StepContext, lbUrl: string, paths: string[], runs: number): Promise<{ pages: PageAudit[]; unreachable: UnreachablePath[] }> {
+interface AuditOutcome { pages: PageAudit[]; unreachable: UnreachablePath[]; error?: string }
+
+async function auditAll(ctx: StepContext, lbUrl: string, paths: string[], runs: number): Promise<AuditOutcome> {
   const pages: PageAudit[] = [];
   const unreachable: UnreachablePath[] = [];
   const reachable: string[] = [];
@@ -85,19 +91,23 @@ async function auditAll(ctx: StepContext, lbUrl: string, paths: string[], runs: 
     if (reason) { unreachable.push({ path, reason }); ctx.log.line(`unreachable: ${path} (${reason}); skipped`); } else reachable.push(path);
   }
   if (reachable.length === 0) return { pages, unreachable };
-  const profile = join(ctx.workDir, `chrome-profile-${Date.now()}`);
-  await mkdir(profile, { recursive: true });
-  const browser = await launchAuditBrowser({ userDataDir: profile, signal: ctx.signal });
-  try {
-    for (const path of reachable) {
-      ctx.log.line(`auditing ${path} (${runs} run${runs === 1 ? '' : 's'})`);
-      const page = await auditPage(ctx, browser, urlOf(lbUrl, path), path, runs);
-      if ('scores' in page) pages.push(page); else unreachable.push(page);
-    }
-  } finally {
-    await browser.close();
+  ctx.log.line(`auditing ${reachable.join(', ')} (${runs} run${runs === 1 ? '' : 's'} each)`);
+  const result = await runLighthouse({
+    urls: reachable.map((path) => urlOf(lbUrl, path)),
+    runs,
+    workDir: join(ctx.workDir, `audit-${Date.now()}`),
+    hostPorts: [Number(new URL(lbUrl).port)],
+    hidePaths: [ctx.dataDir],
+    signal: ctx.signal,
+    onOutput: (chunk) => ctx.log.write(chunk),
+    log: (line) => ctx.log.line(line),
+  });
+  if (result.cancelled) throw new Error('cancelled');
+  for (const [i, path] of reachable.entries()) {
+    const page = await pageResult(ctx, path, result.runs[i] ?? []);
+    if ('scores' in page) pages.push(page); else unreachable.push(page);
   }
-  return { pages, unreachable };
+  return { pages, unreachable, ...(result.error ? { error: result.error } : {}) };
 }
 
 function logSummary(ctx: StepContext, summary: AuditSummary): void {
@@ -118,7 +128,8 @@ export const contentAudit: StepHandler = {
     let unreachable: UnreachablePath[] = [];
     let error: string | undefined;
     try {
-      ({ pages, unreachable } = await auditAll(ctx, view.loadBalancer.url, paths, runs));
+      ({ pages, unreachable, error } = await auditAll(ctx, view.loadBalancer.url, paths, runs));
+      if (error) ctx.log.line(`the audit could not complete: ${error}`);
     } catch (err) {
       if (ctx.signal.aborted) return { outcome: 'failed', reason: 'cancelled' };
       // Informational step: a broken audit is reported, never a reason to stop the pipeline.

@@ -32,8 +32,8 @@ export const functionalTest: StepHandler = {
       command: spec.command,
       timeoutMinutes: spec.timeoutMinutes ?? DEFAULT_TEST_TIMEOUT_MINUTES,
       env: { ...ctx.variables, ...targetEnv(view, ctx.variables) },
-      resultType: 'TEST_RESULTS',
       hostPorts: targetPorts(view),
+      resultType: 'TEST_RESULTS',
     });
     if (outcome.cancelled) return { outcome: 'failed', reason: 'cancelled' };
     const details = { tests: outcome.summary ?? null, reports: outcome.reportFiles.length };

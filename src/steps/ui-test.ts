@@ -1,7 +1,8 @@
 // Custom UI Testing (Cloud Manager §10.4): opt-in by `testing.properties` (ui-tests.version=1)
-// in the UI test bundle. The step provides a chromedriver (SELENIUM_BASE_URL), the Chromium
-// binary for Playwright/Puppeteer, an UPLOAD_URL for screenshots, and judges ONLY the JUnit XML.
-import { mkdir } from 'node:fs/promises';
+// in the UI test bundle. The step provides a chromedriver (SELENIUM_BASE_URL) started inside the
+// bundle's own sandbox, the Chromium binary for Playwright/Puppeteer, an UPLOAD_URL for
+// screenshots, and judges ONLY the JUnit XML.
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 import { UI_TEST_MARKER } from '../domain/contract.ts';
@@ -9,7 +10,9 @@ import { readWorkspaceFile } from '../runner/workspace-path.ts';
 import { latestArtifact, loadContract } from './testing/execution-inputs.ts';
 import { describeStage, targetEnv, targetPorts } from './testing/targets.ts';
 import { filesUnder, runBundle, unpackBundle } from './testing/bundle-run.ts';
-import { CHROMIUM_PATH, startChromedriver } from './testing/chromedriver.ts';
+import { CHROMIUM_PATH } from './testing/browser.ts';
+import { chromedriverUrl, withChromedriver } from './testing/chromedriver.ts';
+import { freePort } from '../runner/free-port.ts';
 import { startUploadServer } from './testing/upload-server.ts';
 import { DEFAULT_TEST_TIMEOUT_MINUTES } from './functional-test.ts';
 
@@ -53,25 +56,28 @@ export const uiTest: StepHandler = {
     const view = await describeStage(ctx);
     const uploadsDir = join(ctx.workDir, 'uploads');
     await mkdir(uploadsDir, { recursive: true });
-    const driver = await startChromedriver({ signal: ctx.signal, log: (l) => ctx.log.line(l) });
     const uploads = await startUploadServer(uploadsDir);
+    // The bundle's network is private: any port is free there; a free host port also serves a
+    // machine where the sandbox shares the host's network.
+    const driverPort = await freePort();
     try {
       const outcome = await runBundle(ctx, {
         kind: 'UI tests',
         dirs,
         command: spec.command,
+        sandboxCommand: withChromedriver(spec.command, driverPort, join(dirs.home, 'chromedriver.log')),
         timeoutMinutes: spec.timeoutMinutes ?? DEFAULT_TEST_TIMEOUT_MINUTES,
         env: {
           ...ctx.variables,
           ...targetEnv(view, ctx.variables),
-          SELENIUM_BASE_URL: driver.url,
+          SELENIUM_BASE_URL: chromedriverUrl(driverPort),
           SELENIUM_BROWSER: 'chrome',
           CHROME_BIN: CHROMIUM_PATH,
           PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH: CHROMIUM_PATH,
           UPLOAD_URL: uploads.url,
         },
+        hostPorts: [...targetPorts(view), Number(new URL(uploads.url).port)],
         resultType: 'UI_TEST_RESULTS',
-        hostPorts: [...targetPorts(view), ...[driver.url, uploads.url].map((url) => Number(new URL(url).port))],
       });
       const written = (await filesUnder(dirs.reports)).filter((f) => SCREENSHOT.test(f));
       const screenshots = await storeScreenshots(ctx, [
@@ -85,7 +91,6 @@ export const uiTest: StepHandler = {
       return { outcome: 'finished', details };
     } finally {
       await uploads.close();
-      await driver.stop();
     }
   },
 };

@@ -35,6 +35,8 @@ export interface BundleRunRequest {
   command: string;
   timeoutMinutes: number;
   env: Record<string, string>;
+  /** What really runs in the sandbox, when the command needs company (UI tests: chromedriver). */
+  sandboxCommand?: string;
   /** Artifact type of the stored JUnit files. */
   resultType: string;
   /**
@@ -55,7 +57,7 @@ export interface BundleRunOutcome {
 export async function runBundle(ctx: StepContext, req: BundleRunRequest): Promise<BundleRunOutcome> {
   ctx.log.line(`$ ${req.command}`);
   const result = await runSandboxed({
-    command: req.command,
+    command: req.sandboxCommand ?? req.command,
     workspace: req.dirs.bundle,
     writablePaths: [req.dirs.reports, req.dirs.home],
     hidePaths: [ctx.dataDir],

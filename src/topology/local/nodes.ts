@@ -1,9 +1,20 @@
 // How each kind of node is started: app nodes from an unpacked image, Varnish dispatchers and
 // the HAProxy load balancer, all detached (see proc.ts), each with a log file in the env dir.
-import { isAbsolute, join } from 'node:path';
+// The app's start command is repository code: it runs through the sandbox as the unprivileged
+// user, its image read-only, one private writable dir, its port published to the host's
+// 127.0.0.1 (for Varnish), the internet but none of the host's loopback services, and neither
+// the data dir nor anything else Slipway keeps.
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { AppNodeState, AppRelease, DispatcherState, LoadBalancerState } from './state.ts';
 import type { UnpackedImage } from './images.ts';
 import { spawnDetached, type Spawned } from './proc.ts';
+import { shellQuote } from '../../runner/node-script.ts';
+import { DEFAULT_PATH } from '../../runner/sandbox-command.ts';
+import { prepareSandbox } from '../../runner/sandbox.ts';
+
+/** Per app node (cgroup v1 where available): enough for a site, not enough to starve the host. */
+export const APP_NODE_LIMITS = { memoryBytes: 2 * 1024 ** 3, pids: 1024, cpuShares: 512 };
 
 export interface AppStart {
   environmentId: string;
@@ -12,6 +23,11 @@ export interface AppStart {
   release: AppRelease;
   port: number;
   logDir: string;
+  /** The node's private writable dir (HOME, TMPDIR), kept across its restarts. */
+  runDir: string;
+  /** What the app must not see (Slipway's data dir). */
+  hidePaths: string[];
+  log: (line: string) => void;
 }
 
 function imageEnv(list: readonly string[] | undefined): Record<string, string> {
@@ -26,8 +42,10 @@ function imageEnv(list: readonly string[] | undefined): Record<string, string> {
 /** The app's environment: a minimal base, the image's ENV, the release variables, then ours. */
 export function appEnvironment(input: AppStart): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
+    // The node running Slipway first (the app's `node`), then the system: nothing of root's own.
+    PATH: [...new Set([dirname(process.execPath), ...DEFAULT_PATH.split(':')])].join(':'),
+    HOME: input.runDir,
+    TMPDIR: input.runDir,
     ...imageEnv(input.image.config.env),
     ...input.release.variables,
     PORT: String(input.port),
@@ -37,15 +55,33 @@ export function appEnvironment(input: AppStart): Record<string, string> {
   };
 }
 
-export function startAppNode(input: AppStart): Spawned {
+export async function startAppNode(input: AppStart): Promise<Spawned> {
   const { config, rootfs } = input.image;
   const argv = config.cmd && config.cmd.length > 0 ? config.cmd : ['npm', 'start'];
   const wd = config.workingDir ?? '';
   const cwd = wd === '' ? rootfs : join(rootfs, isAbsolute(wd) ? wd.slice(1) : wd);
   const env = appEnvironment(input);
+  await mkdir(input.runDir, { recursive: true });
+  const sandbox = await prepareSandbox({
+    command: `cd ${shellQuote(cwd)} && exec ${argv.map(shellQuote).join(' ')}`,
+    workspace: input.runDir,
+    readOnlyPaths: [rootfs],
+    hidePaths: input.hidePaths,
+    env,
+    limits: APP_NODE_LIMITS,
+    network: { outbound: true, publishPorts: [input.port] },
+    // Not `longLived`: bubblewrap's parent is pasta (the recorded process), not Slipway, so
+    // --die-with-parent ties the app to its network and port, never to Slipway's lifetime.
+  }, input.log);
   // The port makes the marker unique per process: author and publish nodes may share argv and cwd.
+  // It goes into the environment of the sandbox's outermost process, which is what is recorded.
   const marker = `SLIPWAY_NODE=${env.SLIPWAY_NODE ?? ''}`;
-  return spawnDetached(argv, { cwd, env, marker, logFile: join(input.logDir, `${input.node.name}.log`) });
+  return spawnDetached(sandbox.argv, {
+    cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '' }, marker,
+    logFile: join(input.logDir, `${input.node.name}.log`),
+    sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)), runDir: sandbox.runDir },
+    release: sandbox.release,
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 // One provisioned environment at run time: its recorded state plus the operations the rolling
 // deploy is made of (start/switch app nodes, load VCL, drain/attach, flush, warm, health).
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HEALTH_LABEL } from '../../artifacts/artifact-types.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { sameAppRelease } from '../../domain/rolling-plan.ts';
@@ -114,7 +114,13 @@ export class EnvRuntime {
 
   private async spawnApp(node: AppNodeState, release: AppRelease, port: number) {
     const image = await this.images.get(release.appImage);
-    return startAppNode({ environmentId: this.state.environmentId, node, image, release, port, logDir: this.logDir });
+    return startAppNode({
+      environmentId: this.state.environmentId, node, image, release, port, logDir: this.logDir,
+      runDir: join(this.state.dir, 'run', node.name),
+      // The env dir is <dataDir>/environments/<id>: the app sees none of the data dir.
+      hidePaths: [dirname(dirname(this.state.dir))],
+      log: this.opts.log,
+    });
   }
 
   private watch(node: AppNodeState): void {
@@ -128,6 +134,7 @@ export class EnvRuntime {
   async restartApp(node: AppNodeState): Promise<void> {
     if (!node.release || isOurProcess(node.process)) return;
     const was = node.process;
+    await stopProcess(was, this.opts.stopGraceMs); // frees what the dead one left (cgroups, staging dir)
     const spawned = await this.spawnApp(node, node.release, node.port);
     if (node.process !== was) {
       // A deploy switched the node to a new process while this one was starting: keep theirs.

@@ -1,0 +1,45 @@
+// Child process of the contentAudit step, run inside the sandbox as the unprivileged user:
+// launches one headless Chromium (a fresh profile in the workspace) and runs Lighthouse once per
+// (page, run), writing each raw result to <out>/lhr-<page>-<run>.json. Lighthouse and its browser
+// stay out of Slipway's process: a stray rejection from Lighthouse after its browser is gone
+// ends this process, never the server (the parent reads the files and judges).
+// Input: argv[2] = JSON {urls, runs, chromePath, chromeFlags, categories, out}.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import lighthouse from 'lighthouse';
+import * as chromeLauncher from 'chrome-launcher';
+
+const job = JSON.parse(process.argv[2] ?? '{}');
+const fail = (err) => {
+  console.log(`lighthouse: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(3);
+};
+process.on('unhandledRejection', fail);
+process.on('uncaughtException', fail);
+
+const profile = join(job.out, 'chrome-profile');
+mkdirSync(profile, { recursive: true });
+const chrome = await chromeLauncher.launch({
+  chromePath: job.chromePath,
+  chromeFlags: job.chromeFlags,
+  userDataDir: profile,
+  logLevel: 'silent',
+});
+console.log(`chromium ${chrome.pid} started as uid ${process.getuid()}`);
+for (const [page, url] of job.urls.entries()) {
+  for (let run = 1; run <= job.runs; run++) {
+    const started = performance.now();
+    try {
+      const result = await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: job.categories });
+      if (!result) throw new Error(`Lighthouse returned no result for ${url}`);
+      const report = typeof result.report === 'string' ? result.report : JSON.stringify(result.lhr);
+      writeFileSync(join(job.out, `lhr-${page}-${run}.json`), report);
+      writeFileSync(join(job.out, `lhr-${page}-${run}.ms`), String(Math.round(performance.now() - started)));
+    } catch (err) {
+      // One failed run is reported by its missing file; the next run gets its chance.
+      writeFileSync(join(job.out, `lhr-${page}-${run}.error`), err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+chrome.kill();
+process.exit(0);
