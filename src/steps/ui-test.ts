@@ -2,7 +2,7 @@
 // in the UI test bundle. The step provides a chromedriver (SELENIUM_BASE_URL) started inside the
 // bundle's own sandbox, the Chromium binary for Playwright/Puppeteer, an UPLOAD_URL for
 // screenshots, and judges ONLY the JUnit XML.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 import { UI_TEST_MARKER } from '../domain/contract.ts';
