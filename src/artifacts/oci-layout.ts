@@ -2,7 +2,7 @@
 // no entry may land outside the destination, not even through a symlink an earlier entry made)
 // and exporting an image as an OCI image layout directory that skopeo/podman/umoci can read.
 import { createWriteStream, type Stats } from 'node:fs';
-import { copyFile, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
@@ -49,13 +49,16 @@ async function writeEntry(destDir: string, header: Header, body: AsyncIterable<u
   switch (header.type) {
     case 'directory':
       if (existing && !existing.isDirectory()) await rm(target, { force: true });
-      await mkdir(target, { recursive: true, mode: 0o755 });
+      await mkdir(target, { recursive: true });
+      // Modes are the image's, never the process umask's: the sandboxed user must read them.
+      await chmod(target, 0o755);
       return;
     case 'file':
     case 'contiguous-file':
       await mkdir(dirname(target), { recursive: true });
       if (existing) await rm(target, { recursive: true, force: true });
-      await pipeline(body as AsyncIterable<Buffer>, createWriteStream(target, { mode: (header.mode ?? 0o644) & 0o777 }));
+      await pipeline(body as AsyncIterable<Buffer>, createWriteStream(target));
+      await chmod(target, (header.mode ?? 0o644) & 0o777);
       return;
     case 'symlink':
       await mkdir(dirname(target), { recursive: true });
@@ -87,6 +90,7 @@ async function extractLayer(store: ArtifactStore, digest: string, destDir: strin
 export async function unpackImage(store: ArtifactStore, manifestDigest: string, destDir: string): Promise<{ config: OciImageConfig }> {
   const manifest = await readManifest(store, manifestDigest);
   await mkdir(destDir, { recursive: true });
+  await chmod(destDir, 0o755);
   for (const layer of manifest.layers) {
     if (layer.mediaType !== MEDIA_TYPES.layer) throw new Error(`unsupported layer media type ${layer.mediaType}`);
     await extractLayer(store, layer.digest, destDir);

@@ -103,6 +103,23 @@ describe('OCI images', () => {
     expect((await buildImage(store, { dir: out, config: { cmd: ['x'] } })).digest).toBe(image.digest);
   });
 
+  it('unpacks with the image\'s modes whatever the process umask (the sandboxed user reads them)', async () => {
+    const dir = join(root, 'umask');
+    makeTree(dir);
+    const image = await buildImage(store, { dir, config: { cmd: ['x'] } });
+    const out = join(root, 'umask-out');
+    const previous = process.umask(0o077); // as `slipway serve` runs
+    try {
+      await unpackImage(store, image.digest, out);
+    } finally {
+      process.umask(previous);
+    }
+    expect(lstatSync(out).mode & 0o777).toBe(0o755);
+    expect(lstatSync(join(out, 'src', 'lib')).mode & 0o777).toBe(0o755);
+    expect(lstatSync(join(out, 'run.sh')).mode & 0o777).toBe(0o755);
+    expect(lstatSync(join(out, 'package.json')).mode & 0o777).toBe(0o644);
+  });
+
   it('rejects entries with .. or absolute paths', async () => {
     for (const name of ['../escape.txt', 'a/../../escape.txt', '/etc/escape.txt']) {
       const digest = await imageOfTar(await handMadeTar((pack) => pack.entry({ name }, 'evil')));
