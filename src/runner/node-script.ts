@@ -1,5 +1,8 @@
 // The shell line that runs one of Slipway's own Node scripts (a browser launcher, the Lighthouse
 // child) as a sandboxed command: the node running Slipway, the script, one JSON argument.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 export function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
 }
@@ -7,3 +10,17 @@ export function shellQuote(arg: string): string {
 export function nodeScriptCommand(script: string, input: unknown): string {
   return `exec ${[process.execPath, script, JSON.stringify(input)].map(shellQuote).join(' ')}`;
 }
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NODE_PREFIX = dirname(dirname(process.execPath));
+
+/**
+ * What such a script needs of Slipway's own files, to bind read-only into its sandbox: the
+ * checkout may sit where the sandbox user cannot enter (a 0700 home or temp directory), and
+ * node itself may be installed there too. Only src/ and node_modules/, never the checkout's
+ * root, where the data directory may live.
+ */
+export const SCRIPT_READ_ONLY_PATHS: readonly string[] = [
+  join(ROOT, 'src'), join(ROOT, 'node_modules'),
+  ...(NODE_PREFIX === '/usr' || NODE_PREFIX === '/' ? [] : [NODE_PREFIX]),
+];

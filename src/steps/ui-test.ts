@@ -13,6 +13,7 @@ import { filesUnder, runBundle, unpackBundle } from './testing/bundle-run.ts';
 import { CHROMIUM_PATH } from './testing/browser.ts';
 import { chromedriverUrl, withChromedriver } from './testing/chromedriver.ts';
 import { freePort } from '../runner/free-port.ts';
+import { SCRIPT_READ_ONLY_PATHS } from '../runner/node-script.ts';
 import { startUploadServer } from './testing/upload-server.ts';
 import { DEFAULT_TEST_TIMEOUT_MINUTES } from './functional-test.ts';
 
@@ -66,6 +67,7 @@ export const uiTest: StepHandler = {
         dirs,
         command: spec.command,
         sandboxCommand: withChromedriver(spec.command, driverPort, join(dirs.home, 'chromedriver.log')),
+        readOnlyPaths: SCRIPT_READ_ONLY_PATHS,
         timeoutMinutes: spec.timeoutMinutes ?? DEFAULT_TEST_TIMEOUT_MINUTES,
         env: {
           ...ctx.variables,

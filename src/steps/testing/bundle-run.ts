@@ -37,6 +37,8 @@ export interface BundleRunRequest {
   env: Record<string, string>;
   /** What really runs in the sandbox, when the command needs company (UI tests: chromedriver). */
   sandboxCommand?: string;
+  /** Directories the sandboxed command reads besides the bundle (Slipway's own launcher script). */
+  readOnlyPaths?: readonly string[];
   /** Artifact type of the stored JUnit files. */
   resultType: string;
   /**
@@ -60,6 +62,7 @@ export async function runBundle(ctx: StepContext, req: BundleRunRequest): Promis
     command: req.sandboxCommand ?? req.command,
     workspace: req.dirs.bundle,
     writablePaths: [req.dirs.reports, req.dirs.home],
+    readOnlyPaths: [...(req.readOnlyPaths ?? [])],
     hidePaths: [ctx.dataDir],
     limits: RUN_LIMITS,
     network: { outbound: false, hostPorts: req.hostPorts ?? [] },

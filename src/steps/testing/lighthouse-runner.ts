@@ -8,7 +8,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AUDIT_CATEGORIES, toPercent, type CategoryScores } from '../../domain/audit-compare.ts';
-import { nodeScriptCommand } from '../../runner/node-script.ts';
+import { nodeScriptCommand, SCRIPT_READ_ONLY_PATHS } from '../../runner/node-script.ts';
 import { runSandboxed } from '../../runner/sandbox.ts';
 import { sandboxPath } from '../build-env.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './browser.ts';
@@ -110,6 +110,7 @@ export async function runLighthouse(req: AuditRequest): Promise<AuditRunResult> 
     command: nodeScriptCommand(CHILD, job),
     workspace: req.workDir,
     hidePaths: req.hidePaths,
+    readOnlyPaths: [...SCRIPT_READ_ONLY_PATHS],
     // TMPDIR is the sandbox's private /tmp: Chromium puts its singleton socket there, and a
     // socket path under a deep work dir exceeds the 108 bytes a unix socket may have.
     env: { PATH: sandboxPath(), HOME: home, TMPDIR: '/tmp', LANG: 'C.UTF-8' },
