@@ -13,6 +13,8 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
+  /** The challenges asked (GET ?challenge=X). */
+  challenges: string[];
   /** The status for the n-th POST (0-based); default 200. */
   statusFor: (n: number) => number;
   /** What a challenge GET gets back: echo (default), or a fixed text. */
@@ -21,10 +23,11 @@ export interface Receiver {
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { url: '', received: [], statusFor: () => 200, close: async () => undefined };
+  const receiver: Receiver = { url: '', received: [], challenges: [], statusFor: () => 200, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET') {
+      receiver.challenges.push(url.searchParams.get('challenge') ?? '');
       res.end(receiver.challengeAnswer ?? url.searchParams.get('challenge') ?? '');
       return;
     }
