@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'log-ingestion': () => import('./log-ingestion.ts'),
   'rolling-deploy': () => import('./rolling-deploy.ts'),
   audit: () => import('./audit.ts'),
+  webhooks: () => import('./webhooks.ts'),
 };
 
 const wanted = process.argv.slice(2);

@@ -8,6 +8,8 @@ export interface Received {
   body: string;
   headers: IncomingHttpHeaders;
   status: number;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 export interface Receiver {
@@ -35,7 +37,7 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = receiver.statusFor(receiver.received.length);
-      receiver.received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, status });
+      receiver.received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, status, at: Date.now() });
       res.statusCode = status;
       res.end();
     });
