@@ -10,7 +10,7 @@ import { tx } from '../store/db.ts';
 import {
   dueDeliveries, fanOut, leaseDelivery, nextDeliveryAt, recordAttempt, type AttemptResult, type Delivery,
 } from '../store/deliveries.ts';
-import { eventsBySeq } from '../store/events.ts';
+import { eventsBySeq, lastEventSeq } from '../store/events.ts';
 import { listWebhooks, type Webhook } from '../store/webhooks.ts';
 import { signBody } from './webhook-http.ts';
 
@@ -84,12 +84,10 @@ export class WebhookDelivery {
   private async pass(): Promise<void> {
     const db = this.rt.db;
     const webhooks = new Map((await listWebhooks(db.kysely)).map((w) => [w.id, w]));
+    // Only a subscription behind the journal's head takes the write lock to fan out.
+    const head = await lastEventSeq(db.kysely);
     for (const w of webhooks.values()) {
-      while (await tx(db, (trx) => fanOut(trx, w, this.rt.clock.now())) === 500) {
-        const fresh = (await listWebhooks(db.kysely)).find((x) => x.id === w.id);
-        if (!fresh) break;
-        w.fannedOutTo = fresh.fannedOutTo;
-      }
+      while (w.fannedOutTo < head) w.fannedOutTo = await tx(db, (trx) => fanOut(trx, w, head, this.rt.clock.now()));
     }
     const now = this.rt.clock.now();
     for (const d of await dueDeliveries(db.kysely, now, 200)) {

@@ -36,13 +36,14 @@ const toDelivery = (r: Selectable<WebhookDeliveryTable>): Delivery => ({
 });
 
 /**
- * Turns the journal's new events into pending deliveries for one subscription; returns how
- * many events it looked at. The cursor only moves from where this caller read it, and a
- * delivery exists at most once per event, so two workers fanning out at once are harmless.
+ * Turns the journal's events up to `head` (its newest id, read before) into pending deliveries
+ * for one subscription; returns the subscription's new cursor. Journal ids become visible in
+ * order (see events.ts), so nothing at or below `head` can still appear. The cursor only moves
+ * from where this caller read it, and a delivery exists at most once per event: two workers
+ * fanning out at once are harmless.
  */
-export async function fanOut(trx: K, webhook: Webhook, now: number, batch = 500): Promise<number> {
-  const entries = await eventsAfter(trx, webhook.programId, webhook.fannedOutTo, batch);
-  if (entries.length === 0) return 0;
+export async function fanOut(trx: K, webhook: Webhook, head: number, now: number, batch = 500): Promise<number> {
+  const entries = await eventsAfter(trx, webhook.programId, webhook.fannedOutTo, batch, head);
   const wanted = entries.filter((e) => isEventKind(e.record.kind) && webhook.events.includes(e.record.kind));
   if (wanted.length) {
     await trx.insertInto('webhook_deliveries').values(wanted.map((e) => ({
@@ -51,10 +52,10 @@ export async function fanOut(trx: K, webhook: Webhook, now: number, batch = 500)
       last_attempt_at: null, delivered_at: null, created_at: now,
     }))).onConflict((oc) => oc.columns(['webhook_id', 'event_seq']).doNothing()).execute();
   }
-  const last = entries[entries.length - 1]!.seq;
-  await trx.updateTable('webhooks').set({ fanned_out_to: last })
+  const cursor = entries.length < batch ? head : entries[entries.length - 1]!.seq;
+  await trx.updateTable('webhooks').set({ fanned_out_to: cursor })
     .where('id', '=', toId(webhook.id)).where('fanned_out_to', '=', webhook.fannedOutTo).execute();
-  return entries.length;
+  return cursor;
 }
 
 /**

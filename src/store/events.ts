@@ -28,10 +28,11 @@ export async function appendEvents(trx: K, dialect: Dialect, records: EventRecor
 
 const toEntry = (r: { id: number; record: string }): JournalEntry => ({ seq: Number(r.id), record: parseJson<EventRecord>(r.record, {} as EventRecord) });
 
-/** A program's events after `after` (a cursor), oldest first. */
-export async function eventsAfter(db: K, programId: string, after: number, limit: number): Promise<JournalEntry[]> {
-  const rows = await db.selectFrom('events').select(['id', 'record'])
-    .where('program_id', '=', toId(programId)).where('id', '>', after).orderBy('id').limit(limit).execute();
+/** A program's events after `after` (a cursor) and up to `upTo`, oldest first. */
+export async function eventsAfter(db: K, programId: string, after: number, limit: number, upTo?: number): Promise<JournalEntry[]> {
+  let q = db.selectFrom('events').select(['id', 'record']).where('program_id', '=', toId(programId)).where('id', '>', after);
+  if (upTo !== undefined) q = q.where('id', '<=', upTo);
+  const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map(toEntry);
 }
 

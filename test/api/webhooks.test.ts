@@ -83,9 +83,14 @@ describe('webhook subscriptions', () => {
     expect(start.status).toBe(201);
     await waitForExecution(h, start.json.id as string, stepIs('codeQuality', 'WAITING'));
     await eventually(async () => accepted(receiver).some((e) => e.slipway.type === 'step.waiting'));
-    const deliveries = await call(h, 'GET', `${p}/webhooks/${id}/deliveries`);
-    expect(deliveries.status).toBe(200);
-    const items = deliveries.json._embedded.deliveries as { id: string; status: string; attempts: number; responseCode: number }[];
+    type Item = { id: string; status: string; attempts: number; responseCode: number };
+    // The endpoint has answered; the delivery's row is written right after.
+    const items = await eventually(async () => {
+      const deliveries = await call(h, 'GET', `${p}/webhooks/${id}/deliveries`);
+      expect(deliveries.status).toBe(200);
+      const list = deliveries.json._embedded.deliveries as Item[];
+      return list.every((d) => d.status !== 'pending') && list;
+    });
     expect(items.length).toBe(accepted(receiver).length);
     for (const d of items) expect(d).toMatchObject({ status: 'delivered', attempts: 1, responseCode: 200 });
     const oldest = items.at(-1)!;
