@@ -20,7 +20,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setUp(backend: (typeof BACKENDS)[number]) {
+async function setUp(backend: (typeof BACKENDS)[number], delivery: { timeoutMs?: number; maxAttempts?: number } = {}) {
   const store = await testStore(backend);
   const slipway = await store.open({ handlers: testHandlers() });
   const receiver = await startReceiver();
@@ -30,7 +30,7 @@ async function setUp(backend: (typeof BACKENDS)[number]) {
     programId: pipeline.programId, url: receiver.url, secret: SECRET,
     events: ['execution.started', 'execution.ended', 'step.started', 'step.waiting', 'step.ended'],
   });
-  slipway.startWebhooks({ baseUrl: 'http://slipway.test', retryBaseMs: 20, retryCapMs: 100, pollMs: 200 });
+  slipway.startWebhooks({ baseUrl: 'http://slipway.test', retryBaseMs: 20, retryCapMs: 100, pollMs: 200, ...delivery });
   return { slipway, receiver, pipeline, webhook };
 }
 
@@ -82,6 +82,27 @@ describe.each(BACKENDS)('webhook delivery on %s', (backend) => {
     const deliveries = await listDeliveries(slipway.rt.db.kysely, webhook.id, 100);
     const first = deliveries.at(-1)!;
     expect(first).toMatchObject({ status: 'delivered', attempts: 4, responseCode: 200 });
+  });
+
+  it('a hanging endpoint holds up only its own subscription; its deliveries fail after the last attempt', async () => {
+    const { slipway, receiver, pipeline, webhook } = await setUp(backend, { timeoutMs: 200, maxAttempts: 2 });
+    const hanging = await startReceiver();
+    cleanups.push(() => hanging.close());
+    hanging.statusFor = () => 0;
+    const stuck = await createWebhook(slipway.rt.db.kysely, { programId: pipeline.programId, url: hanging.url, secret: SECRET, events: ['execution.started', 'step.started'] });
+    await startExecution(slipway.rt, pipeline, { user: 'ada' });
+    // The healthy subscription gets everything up to the approval, whatever the other one does.
+    await eventually(async () => kinds(receiver).includes('step.waiting:approval'));
+    expect(kinds(receiver)[0]).toBe('execution.started');
+    // The hanging one: each POST times out; after two attempts an event is `failed` and the
+    // execution's next event goes out (a failed delivery no longer holds up the order).
+    await eventually(async () => {
+      const list = await listDeliveries(slipway.rt.db.kysely, stuck.id, 100);
+      return list.filter((d) => d.status === 'failed').length >= 2 && list;
+    }, 30_000);
+    const failed = (await listDeliveries(slipway.rt.db.kysely, stuck.id, 100)).filter((d) => d.status === 'failed');
+    for (const d of failed) expect(d).toMatchObject({ attempts: 2, error: 'no answer within 200 ms' });
+    expect((await listDeliveries(slipway.rt.db.kysely, webhook.id, 100)).every((d) => d.status === 'delivered')).toBe(true);
   });
 
   it('a rolled-back transaction writes no event; a committed one does', async () => {

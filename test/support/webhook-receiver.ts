@@ -17,7 +17,7 @@ export interface Receiver {
   received: Received[];
   /** The challenges asked (GET ?challenge=X). */
   challenges: string[];
-  /** The status for the n-th POST (0-based); default 200. */
+  /** The status for the n-th POST (0-based); default 200; 0 = never answer (a hanging endpoint). */
   statusFor: (n: number) => number;
   /** What a challenge GET gets back: echo (default), or a fixed text. */
   challengeAnswer?: string;
@@ -38,6 +38,7 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('end', () => {
       const status = receiver.statusFor(receiver.received.length);
       receiver.received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, status, at: Date.now() });
+      if (status === 0) return;
       res.statusCode = status;
       res.end();
     });
