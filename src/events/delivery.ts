@@ -90,7 +90,7 @@ export class WebhookDelivery {
       while (w.fannedOutTo < head) w.fannedOutTo = await tx(db, (trx) => fanOut(trx, w, head, this.rt.clock.now()));
     }
     const now = this.rt.clock.now();
-    for (const d of await dueDeliveries(db.kysely, now, 200)) {
+    for (const d of await dueDeliveries(db.kysely, now, 200, this.o.perSubscription)) {
       const w = webhooks.get(d.webhookId);
       const busy = this.inFlight.get(d.webhookId) ?? 0;
       if (!w || busy >= this.o.perSubscription) continue;

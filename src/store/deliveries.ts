@@ -59,19 +59,24 @@ export async function fanOut(trx: K, webhook: Webhook, head: number, now: number
 }
 
 /**
- * Pending deliveries that are due, oldest first; per subscription and execution only the
- * oldest pending one (an execution's events arrive in order while earlier ones are retried).
+ * Pending deliveries that are due, oldest first, of enabled subscriptions: per subscription
+ * and execution only the oldest pending one (an execution's events arrive in order while an
+ * earlier one is retried), and at most `perSubscription` per subscription, so one
+ * subscription's backlog never crowds the others out of the batch.
  */
-export async function dueDeliveries(db: K, now: number, limit: number): Promise<Delivery[]> {
-  const rows = await db.selectFrom('webhook_deliveries as d').selectAll('d')
+export async function dueDeliveries(db: K, now: number, limit: number, perSubscription: number): Promise<Delivery[]> {
+  const candidates = db.selectFrom('webhook_deliveries as d').innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+    .selectAll('d').select(sql<number>`row_number() OVER (PARTITION BY d.webhook_id ORDER BY d.event_seq)`.as('rank'))
+    .where('w.enabled', '=', 1)
     .where('d.status', '=', 'pending').where('d.next_attempt_at', '<=', now)
     .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
     .where(({ not, exists, selectFrom }) => not(exists(
       selectFrom('webhook_deliveries as e').select(sql`1`.as('one'))
         .whereRef('e.webhook_id', '=', 'd.webhook_id').whereRef('e.execution_id', '=', 'd.execution_id')
         .where('e.status', '=', 'pending').whereRef('e.event_seq', '<', 'd.event_seq'),
-    )))
-    .orderBy('d.event_seq').limit(limit).execute();
+    )));
+  const rows = await db.selectFrom(candidates.as('c')).selectAll('c')
+    .where('c.rank', '<=', perSubscription).orderBy('c.event_seq').limit(limit).execute();
   return rows.map(toDelivery);
 }
 
