@@ -49,5 +49,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addUniqueConstraint('webhook_deliveries_once', ['webhook_id', 'event_seq'])
     .execute();
   await sql`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`.execute(db);
+  // The order check: is an earlier event of the same execution still pending for this subscription?
+  await sql`CREATE INDEX webhook_deliveries_pending_order ON webhook_deliveries (webhook_id, execution_id, event_seq) WHERE status = 'pending'`.execute(db);
   await db.schema.createIndex('webhook_deliveries_by_webhook').on('webhook_deliveries').columns(['webhook_id', 'id']).execute();
 }
