@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   audit: () => import('./audit.ts'),
   takeover: () => import('./takeover.ts'),
   soak: () => import('./soak.ts'),
+  webhooks: () => import('./webhooks.ts'),
 };
 
 const wanted = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { Engine } from './engine/engine.ts';
 import type { Runtime } from './engine/runtime.ts';
 import { Wakeup } from './engine/wakeup.ts';
 import { EventBus } from './events/bus.ts';
+import { WebhookDelivery, type DeliveryOptions } from './events/delivery.ts';
 import type { HandlerRegistry } from './steps/handler.ts';
 import { migrate, openDb } from './store/db.ts';
 import { getEnvironment, listEnvironments } from './store/environments.ts';
@@ -30,6 +31,10 @@ export interface Slipway {
   handlers: HandlerRegistry;
   /** Takes over the environments' running nodes (restarting dead ones); call once at start-up. */
   adoptEnvironments(): Promise<void>;
+  /** Starts delivering webhooks (the server does, once it knows its public URL); once per Slipway. */
+  startWebhooks(options: DeliveryOptions): WebhookDelivery;
+  /** The delivery loop once started (the API pokes it after a redeliver). */
+  readonly webhooks?: WebhookDelivery;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     onError: (e) => options.log?.(`engine: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
   if (options.runEngine !== false) await engine.start();
+  let webhooks: WebhookDelivery | undefined;
   return {
     config, rt, engine, logs, artifacts, driver, handlers,
     async adoptEnvironments() {
@@ -81,7 +87,18 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
           options.log?.(`environment ${env.name} (${env.id}) could not be taken over: ${e instanceof Error ? e.message : String(e)}`));
       }
     },
+    get webhooks() {
+      return webhooks;
+    },
+    startWebhooks(delivery) {
+      webhooks ??= new WebhookDelivery(rt, {
+        onError: (e) => options.log?.(`webhooks: ${e instanceof Error ? e.stack ?? e.message : String(e)}`), ...delivery,
+      });
+      webhooks.start();
+      return webhooks;
+    },
     async close() {
+      await webhooks?.stop();
       await engine.stop();
       unsubscribeRemote();
       await driver.close?.();

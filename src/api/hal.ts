@@ -1,5 +1,6 @@
 // HAL building blocks in Cloud Manager's dialect: relative hrefs, string ids, rels under
 // http://ns.adobe.com/adobecloud/rel/, timestamps like 2019-07-08T22:44:32.267+0000.
+import { executionPath, stepPath } from '../domain/cloud-events.ts';
 
 export const REL_BASE = 'http://ns.adobe.com/adobecloud/rel/';
 export const rel = (name: string): string => `${REL_BASE}${name}`;
@@ -29,9 +30,8 @@ export const paths = {
   repository: (p: string, r: string) => `/api/program/${p}/repository/${r}`,
   environment: (p: string, e: string) => `/api/program/${p}/environment/${e}`,
   pipeline: (p: string, pl: string) => `/api/program/${p}/pipeline/${pl}`,
-  execution: (p: string, pl: string, e: string) => `/api/program/${p}/pipeline/${pl}/execution/${e}`,
-  step: (p: string, pl: string, e: string, ph: string, s: string) =>
-    `/api/program/${p}/pipeline/${pl}/execution/${e}/phase/${ph}/step/${s}`,
+  execution: executionPath,
+  step: stepPath,
   /** Slipway's own UI page of an environment (a hash route of /ui/). */
   uiEnvironment: (p: string, e: string) => `/ui/#/program/${p}/environment/${e}`,
 };

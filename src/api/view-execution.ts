@@ -1,6 +1,7 @@
 // An execution and its step states as Cloud Manager shows them (PipelineExecution,
 // PipelineExecutionStepState), with links present exactly when the action is allowed.
 import { canAdvance, canCancel } from '../domain/advance.ts';
+import { phaseId } from '../domain/cloud-events.ts';
 import type { Environment, Execution, Pipeline, Repository, StepState } from '../domain/model.ts';
 import { prodDeployStep, reExecuteEligibility } from '../domain/re-execute.ts';
 import { environmentUrlsOf, type EntryPoints } from '../topology/driver.ts';
@@ -23,11 +24,9 @@ function detailsOf(step: StepState, view: ExecutionView): Record<string, unknown
   return Object.keys(details).length ? details : undefined;
 }
 
-/** A stable numeric id per distinct phase of an execution: execution id × 10 + phase position. */
+/** A stable numeric id per distinct phase of an execution (see domain/cloud-events.ts phaseId). */
 export function phaseIdOf(execution: Execution, step: StepState): string {
-  const phases: string[] = [];
-  for (const s of execution.steps) if (!phases.includes(s.phase)) phases.push(s.phase);
-  return String(Number(execution.id) * 10 + phases.indexOf(step.phase) + 1);
+  return phaseId(execution.id, execution.steps.map((s) => s.phase), step.phase);
 }
 
 const SOURCE_ACTIONS = new Set(['build', 'codeQuality', 'buildImage']);

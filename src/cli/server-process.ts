@@ -67,6 +67,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (li
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log(`Slipway listening on ${url} (data: ${config.dataDir}, database: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
   if (fresh) log(`Admin token (shown once, kept in ${join(config.dataDir, ADMIN_TOKEN_FILE)}): ${token}`);
+  // Webhook events name absolute URLs: the public one when configured, else this server's own.
+  slipway.startWebhooks({ baseUrl: config.publicUrl ?? url });
   // ON_COMMIT pipelines: the push hook starts them at once; this poll is the fallback.
   const stopWatcher = startCommitWatcher(slipway, { intervalMs: 60_000, log: (line) => log(`[slipway] ${line}`) });
   return {

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
 import type { Outcome } from './state.ts';
 import type { EventBus, SlipwayEvent } from '../events/bus.ts';
+import { writeOutbox } from '../events/outbox.ts';
 import { tx, type Db } from '../store/db.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Database } from '../store/schema.ts';
@@ -44,6 +45,8 @@ export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, chang
       wakes: [...(changes.needsWake ? [{ kind: 'work' } as const] : []), ...changes.extraWakes],
       events: changes.outcomes.flatMap((o) => o.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
     };
+    // Webhooks' events go into the outbox in this transaction: they exist exactly if it commits.
+    await writeOutbox(trx, rt.db.dialect, news.events);
     await rt.wakeup.inTransaction(trx, news);
     return value;
   });

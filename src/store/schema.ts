@@ -134,6 +134,45 @@ export interface MemberTable {
   role: string;
 }
 
+export interface EventTable {
+  /** The journal's cursor. */
+  id: Generated<number>;
+  event_id: string;
+  program_id: number;
+  execution_id: number;
+  kind: string;
+  record: string;
+  published_at: number;
+}
+
+export interface WebhookTable {
+  id: Generated<number>;
+  program_id: number;
+  url: string;
+  secret: string;
+  events: string;
+  enabled: number;
+  fanned_out_to: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_seq: number;
+  execution_id: number;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  response_code: number | null;
+  error: string | null;
+  last_attempt_at: number | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
 export interface Database {
   programs: ProgramTable;
   repositories: RepositoryTable;
@@ -147,4 +186,7 @@ export interface Database {
   users: UserTable;
   tokens: TokenTable;
   members: MemberTable;
+  events: EventTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }

@@ -6,6 +6,7 @@ import { renderEnvironments } from './views/environments.js';
 import { renderExecution } from './views/execution.js';
 import { renderHistory } from './views/history.js';
 import { renderProgram, renderPrograms } from './views/programs.js';
+import { renderWebhooks } from './views/webhooks.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -16,6 +17,7 @@ const ROUTES = [
   [/^\/$/, () => renderPrograms],
   [/^\/program\/([^/]+)$/, () => renderProgram],
   [/^\/program\/([^/]+)\/environments$/, () => renderEnvironments],
+  [/^\/program\/([^/]+)\/webhooks$/, () => renderWebhooks],
   [/^\/program\/([^/]+)\/environment\/([^/]+)$/, () => renderEnvironments], // the API's developerConsole link
   [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/history$/, () => renderHistory],
   [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/execution\/([^/]+)$/, () => renderExecution],
@@ -27,6 +29,7 @@ function setNav(programId) {
   if (programId) {
     items.push(h('li', {}, h('a', { href: `#/program/${programId}` }, 'Pipelines')));
     items.push(h('li', {}, h('a', { href: `#/program/${programId}/environments` }, 'Environments')));
+    items.push(h('li', {}, h('a', { href: `#/program/${programId}/webhooks` }, 'Webhooks')));
   }
   nav.append(h('ul', {}, items));
   const current = `#${location.hash.slice(1)}`;

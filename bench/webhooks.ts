@@ -1,0 +1,97 @@
+// Webhook bench (figures printed, nothing asserted): no-op pipelines run while their events are
+// delivered to two local endpoints (HTTP servers on 127.0.0.1), on SQLite and PostgreSQL.
+// 1. Events delivered per second (accepted POSTs / time from the first event to the last POST).
+// 2. Delay from the state change (the event's publish time, taken in its transaction) to the
+//    endpoint receiving it: p50 / p99, with all executions at once (queueing included) and one
+//    after another. Goals: ≥ 200 deliveries/s; one after another p50 ≤ 20 ms, p99 ≤ 200 ms.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSlipway } from '../src/app.ts';
+import { EVENT_KINDS } from '../src/domain/cloud-events.ts';
+import { STEP_ACTIONS } from '../src/domain/model.ts';
+import { startExecution } from '../src/engine/commands.ts';
+import type { HandlerRegistry } from '../src/steps/handler.ts';
+import { createWebhook } from '../src/store/webhooks.ts';
+import { createDatabase, startPostgres } from '../test/support/postgres.ts';
+import { seedPipeline } from '../test/support/seed.ts';
+import { startReceiver, type Receiver } from '../test/support/webhook-receiver.ts';
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+async function bench(databaseUrl: string | undefined, executions: number, together: boolean): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
+  const handlers: HandlerRegistry = {};
+  for (const action of STEP_ACTIONS) handlers[action] = { action, idempotent: true, run: async () => ({ outcome: 'finished' }) };
+  const s = await createSlipway({ dataDir, databaseUrl }, { handlers, concurrency: 8 });
+  const receivers: Receiver[] = [await startReceiver(), await startReceiver()];
+  const receivedAt = new Map<string, number>();
+  const collect = () => {
+    for (const r of receivers) {
+      for (const x of r.received) {
+        const key = `${r.url} ${JSON.parse(x.body).event_id as string}`;
+        if (!receivedAt.has(key)) receivedAt.set(key, x.at);
+      }
+    }
+  };
+  try {
+    const pipelines = [];
+    for (let i = 0; i < executions; i++) {
+      const pipeline = await seedPipeline(s, { options: { approval: false } });
+      for (const r of receivers) {
+        await createWebhook(s.rt.db.kysely, { programId: pipeline.programId, url: r.url, secret: 'bench-secret', events: [...EVENT_KINDS] });
+      }
+      pipelines.push(pipeline);
+    }
+    s.startWebhooks({ baseUrl: 'http://slipway.bench' });
+    const t0 = Date.now();
+    const journal = s.rt.db.kysely.selectFrom('events').select(['event_id', 'published_at']);
+    const settled = async () => {
+      for (;;) {
+        collect();
+        const expected = (await journal.execute()).length * receivers.length;
+        const busy = await s.rt.db.kysely.selectFrom('executions').select('id').where('busy_pipeline_id', 'is not', null).execute();
+        if (busy.length === 0 && receivedAt.size >= expected) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    if (together) {
+      await Promise.all(pipelines.map((p) => startExecution(s.rt, p, { user: 'bench' })));
+      await settled();
+    } else {
+      // One at a time: the delay without a backlog.
+      for (const p of pipelines) {
+        await startExecution(s.rt, p, { user: 'bench' });
+        await settled();
+      }
+    }
+    const seconds = (Math.max(...receivedAt.values()) - t0) / 1000;
+    const published = new Map((await journal.execute()).map((r) => [r.event_id, Number(r.published_at)]));
+    const delays: number[] = [];
+    for (const [key, at] of receivedAt) delays.push(at - (published.get(key.split(' ')[1]!) ?? at));
+    return `${(receivedAt.size / seconds).toFixed(0)} deliveries/s (${receivedAt.size} in ${seconds.toFixed(2)} s); `
+      + `state change → received: p50 ${pct(delays, 50)} ms, p99 ${pct(delays, 99)} ms`;
+  } finally {
+    await s.close();
+    for (const r of receivers) await r.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const pg = await startPostgres();
+  try {
+    for (const together of [true, false]) {
+      console.log(`webhooks: 30 no-op executions ${together ? 'at once (a backlog: throughput)' : 'one after another (delay without a backlog)'}, 2 subscriptions per program`);
+      console.log(`  SQLite:     ${await bench(undefined, 30, together)}`);
+      console.log(`  PostgreSQL: ${await bench(await createDatabase(pg.url, 'bench'), 30, together)}`);
+    }
+  } finally {
+    pg.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,155 @@
+// The webhook delivery loop: fans the journal out into deliveries and POSTs them, signed, with
+// retries and exponential backoff. It runs beside the engine, never inside its transactions:
+// a slow endpoint holds only its own subscription's few slots, each POST has a timeout, and
+// pipelines never wait for a webhook. Woken by committed events (the bus, which on
+// PostgreSQL also carries other processes' news), by its retry timer, and by a slow poll
+// that finds what engines in other SQLite processes wrote.
+import { cloudManagerEvent, retryDelayMs } from '../domain/cloud-events.ts';
+import type { Runtime } from '../engine/runtime.ts';
+import { tx } from '../store/db.ts';
+import {
+  dueDeliveries, fanOut, leaseDelivery, nextDeliveryAt, recordAttempt, type AttemptResult, type Delivery,
+} from '../store/deliveries.ts';
+import { eventsBySeq, lastEventSeq } from '../store/events.ts';
+import { listWebhooks, type Webhook } from '../store/webhooks.ts';
+import { signBody } from './webhook-http.ts';
+
+export interface DeliveryOptions {
+  /** Slipway's public base URL: event objects are absolute URLs under it. */
+  baseUrl: string;
+  /** Per POST. */
+  timeoutMs?: number;
+  /** After this many failed attempts a delivery is `failed` (a person may redeliver it). */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** POSTs in flight per subscription. */
+  perSubscription?: number;
+  pollMs?: number;
+  onError?(error: unknown): void;
+}
+
+export class WebhookDelivery {
+  private readonly o: Required<Omit<DeliveryOptions, 'onError'>> & Pick<DeliveryOptions, 'onError'>;
+  private readonly inFlight = new Map<string, number>();
+  private readonly posts = new Set<Promise<void>>();
+  private stopped = true;
+  private running = false;
+  private again = false;
+  private timer?: NodeJS.Timeout;
+  private poll?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+
+  constructor(private readonly rt: Runtime, options: DeliveryOptions) {
+    this.o = {
+      timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 1000, retryCapMs: 15 * 60_000, perSubscription: 2, pollMs: 2000,
+      ...options, baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.rt.bus.subscribe(() => this.poke());
+    this.poll = setInterval(() => this.poke(), this.o.pollMs);
+    this.poll.unref();
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearInterval(this.poll);
+    clearTimeout(this.timer);
+    // POSTs in flight finish (each has its timeout); one cut off is retried after its lease.
+    await Promise.allSettled([...this.posts]);
+  }
+
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.pass().catch((e: unknown) => this.o.onError?.(e)).finally(() => {
+      this.running = false;
+      if (this.again) {
+        this.again = false;
+        this.poke();
+      }
+    });
+  }
+
+  private async pass(): Promise<void> {
+    const db = this.rt.db;
+    const webhooks = new Map((await listWebhooks(db.kysely)).map((w) => [w.id, w]));
+    // Only a subscription behind the journal's head takes the write lock to fan out.
+    const head = await lastEventSeq(db.kysely);
+    for (const w of webhooks.values()) {
+      while (w.fannedOutTo < head) w.fannedOutTo = await tx(db, (trx) => fanOut(trx, w, head, this.rt.clock.now()));
+    }
+    const now = this.rt.clock.now();
+    for (const d of await dueDeliveries(db.kysely, now, 200, this.o.perSubscription)) {
+      const w = webhooks.get(d.webhookId);
+      const busy = this.inFlight.get(d.webhookId) ?? 0;
+      if (!w || busy >= this.o.perSubscription) continue;
+      // The lease outlasts the POST's timeout, so only a dead worker's delivery is taken over.
+      if (!await leaseDelivery(db.kysely, d.id, now, now + this.o.timeoutMs * 2 + 1000)) continue;
+      this.inFlight.set(d.webhookId, busy + 1);
+      const p = this.deliver(w, { ...d, attempts: d.attempts + 1 })
+        .catch((e: unknown) => this.o.onError?.(e))
+        .finally(() => {
+          this.inFlight.set(d.webhookId, (this.inFlight.get(d.webhookId) ?? 1) - 1);
+          this.posts.delete(p);
+          this.poke();
+        });
+      this.posts.add(p);
+    }
+    await this.armTimer();
+  }
+
+  private async deliver(w: Webhook, d: Delivery): Promise<void> {
+    const db = this.rt.db.kysely;
+    const record = (await eventsBySeq(db, [d.eventSeq])).get(d.eventSeq);
+    if (!record) {
+      await recordAttempt(db, d.id, { status: 'failed', responseCode: null, error: 'the event is no longer in the journal', nextAttemptAt: this.rt.clock.now(), deliveredAt: null });
+      return;
+    }
+    const body = JSON.stringify(cloudManagerEvent(record, this.o.baseUrl));
+    let responseCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(w.url, {
+        method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(this.o.timeoutMs),
+        headers: {
+          'content-type': 'application/json', 'x-adobe-signature': signBody(body, w.secret), 'x-adobe-event-id': record.eventId,
+          'user-agent': 'Slipway-Webhooks',
+        },
+      });
+      responseCode = res.status;
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+    } catch (e) {
+      error = e instanceof Error ? (e.name === 'TimeoutError' ? `no answer within ${this.o.timeoutMs} ms` : e.message) : String(e);
+    }
+    const now = this.rt.clock.now();
+    const result: AttemptResult = error === null
+      ? { status: 'delivered', responseCode, error: null, nextAttemptAt: now, deliveredAt: now }
+      : {
+        status: d.attempts >= this.o.maxAttempts ? 'failed' : 'pending', responseCode, error, deliveredAt: null,
+        nextAttemptAt: now + retryDelayMs(d.attempts, this.o.retryBaseMs, this.o.retryCapMs, Math.random()),
+      };
+    await recordAttempt(db, d.id, result);
+  }
+
+  private async armTimer(): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    const at = await nextDeliveryAt(this.rt.db.kysely);
+    // Due already: what blocks it (a busy subscription, an earlier event of its execution) pokes when done.
+    if (at === undefined || at <= this.rt.clock.now()) return;
+    this.timer = setTimeout(() => this.poke(), Math.max(0, at - this.rt.clock.now()) + 1);
+    this.timer.unref();
+  }
+}
