@@ -10,7 +10,7 @@ import type { StepEvent } from '../domain/transitions.ts';
 import { timeoutEvent } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
+  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, holdsLease, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
@@ -240,6 +240,7 @@ export class Engine {
     const rt = this.o.rt;
     type Completion = { ended?: string; handoff?: { step: StepState; execution: Execution } };
     const { ended, handoff } = await transact<Completion>(rt, async (trx, changes) => {
+      if (!await holdsLease(trx, rt.db.dialect, ran.id, this.workerId)) return {};
       const execution = await getExecution(trx, ran.executionId);
       const step = execution?.steps.find((s) => s.id === ran.id);
       if (!execution || !step || step.leaseOwner !== this.workerId) return {};

@@ -191,6 +191,17 @@ export async function renewLease(db: K, stepId: string, worker: string, until: n
   return Number(r.numUpdatedRows) > 0;
 }
 
+/**
+ * Whether `worker` still holds the step's lease, the step's row locked for the rest of the
+ * transaction on PostgreSQL: a worker whose lease lapsed while its handler ran cannot write
+ * its result after another worker took the step over and finished it (the lock orders the two
+ * transactions, and the check then sees the other's claim). SQLite's writes are serial already.
+ */
+export async function holdsLease(db: K, dialect: 'sqlite' | 'postgres', stepId: string, worker: string): Promise<boolean> {
+  const query = db.selectFrom('steps').select('id').where('id', '=', toId(stepId)).where('lease_owner', '=', worker);
+  return (await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst()) !== undefined;
+}
+
 /** Lets go of a worker's leases at once (a graceful stop), so the next engine need not wait them out. */
 export async function releaseLeases(db: K, worker: string): Promise<void> {
   await db.updateTable('steps').set({ lease_expires_at: 0 }).where('lease_owner', '=', worker).execute();
