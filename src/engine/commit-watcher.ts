@@ -1,12 +1,15 @@
 // ON_COMMIT pipelines start when their branch moves. A poller asks the remote (`git
 // ls-remote`) for each ON_COMMIT pipeline's branch head; the push hook runs the same check for
 // the pipelines a push names. The last commit started is kept per pipeline.
-import type { Slipway } from '../app.ts';
 import type { Execution, Pipeline } from '../domain/model.ts';
 import { resolveBranch } from '../steps/git.ts';
 import { getLastCommit, listPipelines, setLastCommit } from '../store/pipelines.ts';
 import { getRepository } from '../store/programs.ts';
 import { PipelineBusyError, startExecution } from './commands.ts';
+import type { Runtime } from './runtime.ts';
+
+/** What the watcher needs of Slipway (the engine's runtime; app.ts sits above the engine). */
+type WatcherDeps = { rt: Runtime };
 
 export type CommitCheck =
   | { outcome: 'started'; commit: string; execution: Execution }
@@ -18,7 +21,7 @@ export type CommitCheck =
  * (a pipeline never started counts as moved). A busy pipeline is left alone and retried on the
  * next check, so the commit is not lost.
  */
-export async function checkPipelineCommit(slipway: Slipway, pipeline: Pipeline, signal?: AbortSignal, timeoutMs?: number): Promise<CommitCheck> {
+export async function checkPipelineCommit(slipway: WatcherDeps, pipeline: Pipeline, signal?: AbortSignal, timeoutMs?: number): Promise<CommitCheck> {
   const db = slipway.rt.db.kysely;
   const repo = await getRepository(db, pipeline.programId, pipeline.repositoryId);
   if (!repo) return { outcome: 'error', message: `repository ${pipeline.repositoryId} is gone` };
@@ -54,7 +57,7 @@ export interface CommitWatcherOptions {
  * remote has not answered yet is skipped until its check ends, so a remote that never answers
  * costs its own pipeline that timeout and delays nobody else's poll.
  */
-export function startCommitWatcher(slipway: Slipway, options: CommitWatcherOptions): () => Promise<void> {
+export function startCommitWatcher(slipway: WatcherDeps, options: CommitWatcherOptions): () => Promise<void> {
   const abort = new AbortController();
   const limit = options.concurrency ?? 8;
   const inFlight = new Map<string, Promise<void>>();

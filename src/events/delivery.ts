@@ -5,14 +5,21 @@
 // PostgreSQL also carries other processes' news), by its retry timer, and by a slow poll
 // that finds what engines in other SQLite processes wrote.
 import { cloudManagerEvent, retryDelayMs } from '../domain/cloud-events.ts';
-import type { Runtime } from '../engine/runtime.ts';
-import { tx } from '../store/db.ts';
+import { tx, type Db } from '../store/db.ts';
 import {
   dueDeliveries, fanOut, leaseDelivery, nextDeliveryAt, recordAttempt, type AttemptResult, type Delivery,
 } from '../store/deliveries.ts';
 import { eventsBySeq, lastEventSeq } from '../store/events.ts';
 import { listWebhooks, type Webhook } from '../store/webhooks.ts';
+import type { EventBus } from './bus.ts';
 import { signBody } from './webhook-http.ts';
+
+/** What the loop needs of the engine's runtime (kept narrow: events sit below the engine). */
+export interface DeliveryRuntime {
+  db: Db;
+  bus: EventBus;
+  clock: { now(): number };
+}
 
 export interface DeliveryOptions {
   /** Slipway's public base URL: event objects are absolute URLs under it. */
@@ -40,7 +47,7 @@ export class WebhookDelivery {
   private poll?: NodeJS.Timeout;
   private unsubscribe?: () => void;
 
-  constructor(private readonly rt: Runtime, options: DeliveryOptions) {
+  constructor(private readonly rt: DeliveryRuntime, options: DeliveryOptions) {
     this.o = {
       timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 1000, retryCapMs: 15 * 60_000, perSubscription: 2, pollMs: 2000,
       ...options, baseUrl: options.baseUrl.replace(/\/+$/, ''),

@@ -10,7 +10,8 @@ import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_events.ts';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.ts';
+import type { Dialect } from './dialect.ts';
 
 export interface Db {
   kysely: Kysely<Database>;

@@ -1,6 +1,6 @@
 // The first schema. Identity columns differ between SQLite and PostgreSQL; the rest is shared.
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on an untyped schema
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {

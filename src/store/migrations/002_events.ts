@@ -1,7 +1,7 @@
 // Events and webhooks: the journal (the outbox, written in the transaction of the change it
 // reports), webhook subscriptions per program, and one delivery row per event and subscription.
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../db.ts';
+import type { Dialect } from '../dialect.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on an untyped schema
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
