@@ -22,7 +22,7 @@ let env: Environment;
 let teardown: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ fx, driver, env, teardown } = await deployedEnvironment('faults', 3, { healthTimeoutMs: 5000, warmTimeoutMs: 5000 }));
+  ({ fx, driver, env, teardown } = await deployedEnvironment('faults', 3, { healthTimeoutMs: 20_000, warmTimeoutMs: 10_000 }));
 });
 
 afterAll(() => teardown?.());
@@ -114,6 +114,8 @@ describe('a node killed with SIGKILL mid-roll', () => {
           }
         },
       }));
+      // The roll must have reached the moment of the fault (pair 2's new process healthy).
+      expect(killed, `the roll never reached pair 2: ${outcome.outcome} ${'reason' in outcome ? outcome.reason : ''}; last: ${JSON.stringify(progress.slice(-4))}`).toBeDefined();
       const victim = await killed;
       expect(victim).toBeGreaterThan(0);
       expect(['deployed', 'rolledBack']).toContain(outcome.outcome);

@@ -13,7 +13,7 @@ let env: Environment;
 let teardown: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ fx, driver, env, teardown } = await deployedEnvironment('rollback', 3, { healthTimeoutMs: 3000 }));
+  ({ fx, driver, env, teardown } = await deployedEnvironment('rollback', 3, { healthTimeoutMs: 10_000 }));
 });
 
 afterAll(() => teardown?.());

@@ -18,6 +18,11 @@ export interface ProcessRecord {
   /** NAME=value put in the process's environment; identifies nodes whose argv is not unique. */
   marker?: string;
   startedAt: string;
+  /**
+   * The kernel's start time of the process (/proc/<pid>/stat field 22, clock ticks since boot):
+   * with the pid, it names the process across its wrappers' execs and never a recycled pid.
+   */
+  startTicks?: number;
   /** Set for a sandboxed process: its cgroup dirs and run dir on the host (removed once it is stopped). */
   sandbox?: { cgroups: string[]; runDir?: string };
 }
@@ -57,6 +62,7 @@ export function spawnDetached(argv: readonly string[], options: SpawnOptions): S
       record: {
         pid: child.pid, argv: [command, ...args], cwd: options.cwd,
         ...(options.marker ? { marker: options.marker } : {}), startedAt: new Date().toISOString(),
+        ...withStartTicks(child.pid),
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       },
       child,
@@ -66,13 +72,18 @@ export function spawnDetached(argv: readonly string[], options: SpawnOptions): S
   }
 }
 
-/** State letter from /proc/<pid>/stat, undefined when there is no such process. */
-function procState(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
+function withStartTicks(pid: number): { startTicks?: number } {
+  const startTicks = procState(pid)?.startTicks;
+  return startTicks === undefined ? {} : { startTicks };
+}
+
+/** State letter and more from /proc/<pid>/stat, undefined when there is no such process. */
+function procState(pid: number): { state: string; ppid: number; pgrp: number; startTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]) };
+    return { state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]), startTicks: Number(rest[19]) };
   } catch {
     return undefined;
   }
@@ -97,6 +108,13 @@ function endsWith(argv: readonly string[], tail: readonly string[]): boolean {
  */
 export function isOurProcess(record: ProcessRecord | undefined): boolean {
   if (!record) return false;
+  if (record.startTicks !== undefined) {
+    // Pid and start time name one process, whatever it execs meanwhile (the sandbox's
+    // wrappers exec one another; mid-exec its cmdline can be empty for an instant).
+    const st = procState(record.pid);
+    return st !== undefined && st.state !== 'Z' && st.state !== 'X' && st.startTicks === record.startTicks;
+  }
+  // Records from before start times were kept: the command line (and marker) must match.
   // A sandboxed process may be caught in the middle of one of its wrappers' exec (an empty
   // cmdline for an instant): look again before calling it gone.
   for (let attempt = 0; attempt < (record.sandbox ? 3 : 1); attempt++) {
