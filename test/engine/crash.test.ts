@@ -1,37 +1,15 @@
 // Crash recovery with real process kills: kill -9 at random moments, start again, and every
 // execution must end, with no step left RUNNING and no non-idempotent effect applied twice.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startExecution } from '../../src/engine/commands.ts';
 import { isExecutionTerminal } from '../../src/domain/transitions.ts';
 import { getExecution } from '../../src/store/executions.ts';
+import { killHard, startEngine } from '../support/engine-process.ts';
 import { seedPipeline } from '../support/seed.ts';
 import { eventually, testStore, type Backend, type TestStore } from '../support/slipway.ts';
 
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-function startEngine(store: TestStore, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/engine-child.ts'], {
-    env: { ...process.env, SLIPWAY_DATA: store.dataDir, SLIPWAY_DATABASE_URL: store.databaseUrl ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child); });
-    child.on('exit', (code) => reject(new Error(`engine exited early (${code})`)));
-  });
-}
-
-const killHard = (child: ChildProcess) => new Promise<void>((resolve) => {
-  child.once('exit', () => resolve());
-  child.kill('SIGKILL');
-});
 
 async function seedExecutions(store: TestStore, count: number): Promise<string[]> {
   const admin = await store.open({ runEngine: false });

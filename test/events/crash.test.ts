@@ -1,40 +1,18 @@
 // At-least-once delivery across kill -9: engine processes that also deliver webhooks are killed
 // at random moments mid-execution; once the executions end, every event the journal holds has
 // been accepted by the endpoint, and the journal holds exactly the events the state implies.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isExecutionTerminal, isStepTerminal } from '../../src/domain/transitions.ts';
 import { startExecution } from '../../src/engine/commands.ts';
 import { eventsAfter } from '../../src/store/events.ts';
 import { getExecution } from '../../src/store/executions.ts';
 import { createWebhook } from '../../src/store/webhooks.ts';
+import { killHard, startEngine } from '../support/engine-process.ts';
 import { seedPipeline } from '../support/seed.ts';
-import { BACKENDS, eventually, testStore, type TestStore } from '../support/slipway.ts';
+import { BACKENDS, eventually, testStore } from '../support/slipway.ts';
 import { accepted, startReceiver } from '../support/webhook-receiver.ts';
 
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-function startChild(store: TestStore, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/engine-child.ts'], {
-    env: { ...process.env, SLIPWAY_DATA: store.dataDir, SLIPWAY_DATABASE_URL: store.databaseUrl ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child); });
-    child.on('exit', (code) => reject(new Error(`engine exited early (${code})`)));
-  });
-}
-
-const killHard = (child: ChildProcess) => new Promise<void>((resolve) => {
-  child.once('exit', () => resolve());
-  child.kill('SIGKILL');
-});
 
 describe.each(BACKENDS)('webhooks across kill -9 on %s', (backend) => {
   it('every journal event is delivered; the journal matches the executions\' state', async () => {
@@ -54,11 +32,11 @@ describe.each(BACKENDS)('webhooks across kill -9 on %s', (backend) => {
     }
     const env = { EFFECTS_FILE: join(store.dataDir, 'effects.log'), LEASE_MS: '300', STEP_MS: '15', WEBHOOK_BASE: 'http://slipway.test' };
     for (let kills = 0; kills < 8; kills++) {
-      const child = await startChild(store, env);
+      const child = await startEngine(store, env);
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
       await killHard(child);
     }
-    const last = await startChild(store, env);
+    const last = await startEngine(store, env);
     const db = admin.rt.db.kysely;
     try {
       await eventually(async () => {
