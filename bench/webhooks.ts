@@ -42,7 +42,7 @@ async function bench(databaseUrl: string | undefined, executions: number, togeth
     for (let i = 0; i < executions; i++) {
       const pipeline = await seedPipeline(s, { options: { approval: false } });
       for (const r of receivers) {
-        await createWebhook(s.rt.db.kysely, { programId: pipeline.programId, url: r.url, secret: 'bench-secret', events: [...EVENT_KINDS] });
+        await createWebhook(s.rt.db.kysely, s.rt.secrets, { programId: pipeline.programId, url: r.url, secret: 'bench-secret', events: [...EVENT_KINDS] });
       }
       pipelines.push(pipeline);
     }

@@ -8,6 +8,7 @@ import { parseSecretsKey, type Config } from './config.ts';
 import { tx, type Db } from './store/db.ts';
 import { SECRETS_KEY_BYTES, SecretBox } from './store/secret-box.ts';
 import { resealSecrets } from './store/variables.ts';
+import { resealWebhookSecrets } from './store/webhooks.ts';
 
 export type SecretsKeyConfig = Pick<Config, 'dataDir'> & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile'>>;
 
@@ -38,10 +39,15 @@ function loadKeys(config: SecretsKeyConfig): { current: Buffer; pending?: Buffer
  * Opens the secrets box and seals every secret value with the current key: plaintext values
  * from before encryption, and values left under a pending key by an interrupted rotation.
  */
+/** Every sealed value: secret variables and webhook secrets. */
+async function resealAll(db: Db, from: SecretBox, to: SecretBox = from): Promise<number> {
+  return tx(db, async (trx) => await resealSecrets(trx, from, to) + await resealWebhookSecrets(trx, from, to));
+}
+
 export async function openSecretBox(config: SecretsKeyConfig, db: Db): Promise<SecretBox> {
   const { current, pending } = loadKeys(config);
   const box = new SecretBox(current, pending ? [pending] : []);
-  await tx(db, (trx) => resealSecrets(trx, box));
+  await resealAll(db, box);
   if (pending) rmSync(pendingFileOf(config), { force: true });
   return box;
 }
@@ -59,12 +65,12 @@ export async function rotateSecretsKey(config: SecretsKeyConfig, db: Db, newKey?
   const from = await openSecretBox(config, db);
   const to = new SecretBox(next);
   if (config.secretsKey) {
-    const resealed = await tx(db, (trx) => resealSecrets(trx, from, to));
+    const resealed = await resealAll(db, from, to);
     return { resealed };
   }
   // The new key is on disk before any value depends on it; the rename makes it the key.
   writeKeyFile(pendingFileOf(config), next);
-  const resealed = await tx(db, (trx) => resealSecrets(trx, from, to));
+  const resealed = await resealAll(db, from, to);
   renameSync(pendingFileOf(config), keyFileOf(config));
   return { keyFile: keyFileOf(config), resealed };
 }

@@ -10,7 +10,8 @@ import {
   dueDeliveries, fanOut, leaseDelivery, nextDeliveryAt, recordAttempt, type AttemptResult, type Delivery,
 } from '../store/deliveries.ts';
 import { eventsBySeq, lastEventSeq } from '../store/events.ts';
-import { listWebhooks, type Webhook } from '../store/webhooks.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { listWebhooks, webhookSecret, type Webhook } from '../store/webhooks.ts';
 import type { EventBus } from './bus.ts';
 import { signBody } from './webhook-http.ts';
 
@@ -19,6 +20,8 @@ export interface DeliveryRuntime {
   db: Db;
   bus: EventBus;
   clock: { now(): number };
+  /** Opens the subscriptions' signing secrets. */
+  secrets: SecretBox;
 }
 
 export interface DeliveryOptions {
@@ -130,7 +133,7 @@ export class WebhookDelivery {
       const res = await fetch(w.url, {
         method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(this.o.timeoutMs),
         headers: {
-          'content-type': 'application/json', 'x-adobe-signature': signBody(body, w.secret), 'x-adobe-event-id': record.eventId,
+          'content-type': 'application/json', 'x-adobe-signature': signBody(body, webhookSecret(w, this.rt.secrets)), 'x-adobe-event-id': record.eventId,
           'user-agent': 'Slipway-Webhooks',
         },
       });

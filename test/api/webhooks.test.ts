@@ -1,6 +1,7 @@
 // Webhook subscriptions, deliveries and the event journal through the HTTP API: the challenge,
 // roles, the secret never returned, redeliver, journal paging, and event objects that resolve.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getWebhook, webhookSecret } from '../../src/store/webhooks.ts';
 import { eventually } from '../support/slipway.ts';
 import { accepted, startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { addMember, ADMIN_TOKEN, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
@@ -54,6 +55,10 @@ describe('webhook subscriptions', () => {
     const one = await call(h, 'GET', `${p}/webhooks/${id}`);
     expect(one.status).toBe(200);
     expect(one.body).not.toContain('secret-123');
+    // At rest the secret is sealed with the secrets key, and still opens to sign deliveries.
+    const row = await h.slipway.rt.db.kysely.selectFrom('webhooks').select('secret').where('id', '=', Number(id)).executeTakeFirstOrThrow();
+    expect(row.secret).not.toContain('secret-123');
+    expect(webhookSecret((await getWebhook(h.slipway.rt.db.kysely, id))!, h.slipway.rt.secrets)).toBe('secret-123');
   });
 
   it('operators change, readers list; others are refused', async () => {

@@ -24,7 +24,7 @@ describe.each(BACKENDS)('webhooks across kill -9 on %s', (backend) => {
     const executions: { id: string; programId: string }[] = [];
     for (let i = 0; i < 8; i++) {
       const pipeline = await seedPipeline(admin, { options: { approval: false } });
-      await createWebhook(admin.rt.db.kysely, {
+      await createWebhook(admin.rt.db.kysely, admin.rt.secrets, {
         programId: pipeline.programId, url: receiver.url, secret: 'crash-secret',
         events: ['execution.started', 'execution.ended', 'step.started', 'step.waiting', 'step.ended'],
       });

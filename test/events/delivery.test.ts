@@ -26,7 +26,7 @@ async function setUp(backend: (typeof BACKENDS)[number], delivery: { timeoutMs?:
   const receiver = await startReceiver();
   cleanups.push(() => store.cleanup(), () => slipway.close(), () => receiver.close());
   const pipeline = await seedPipeline(slipway, { options: { approval: true } });
-  const webhook = await createWebhook(slipway.rt.db.kysely, {
+  const webhook = await createWebhook(slipway.rt.db.kysely, slipway.rt.secrets, {
     programId: pipeline.programId, url: receiver.url, secret: SECRET,
     events: ['execution.started', 'execution.ended', 'step.started', 'step.waiting', 'step.ended'],
   });
@@ -89,7 +89,7 @@ describe.each(BACKENDS)('webhook delivery on %s', (backend) => {
     const hanging = await startReceiver();
     cleanups.push(() => hanging.close());
     hanging.statusFor = () => 0;
-    const stuck = await createWebhook(slipway.rt.db.kysely, { programId: pipeline.programId, url: hanging.url, secret: SECRET, events: ['execution.started', 'step.started'] });
+    const stuck = await createWebhook(slipway.rt.db.kysely, slipway.rt.secrets, { programId: pipeline.programId, url: hanging.url, secret: SECRET, events: ['execution.started', 'step.started'] });
     await startExecution(slipway.rt, pipeline, { user: 'ada' });
     // The healthy subscription gets everything up to the approval, whatever the other one does.
     await eventually(async () => kinds(receiver).includes('step.waiting:approval'));

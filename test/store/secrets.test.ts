@@ -11,6 +11,7 @@ import { deletePipeline } from '../../src/store/pipelines.ts';
 import { deleteProgram } from '../../src/store/programs.ts';
 import { SecretBox } from '../../src/store/secret-box.ts';
 import { listVariables, patchVariables } from '../../src/store/variables.ts';
+import { createWebhook, getWebhook, webhookSecret } from '../../src/store/webhooks.ts';
 import { rotateSecretsKey } from '../../src/secrets-key.ts';
 import { seedPipeline } from '../support/seed.ts';
 import { BACKENDS, testStore } from '../support/slipway.ts';
@@ -70,7 +71,7 @@ describe.each(BACKENDS)('secrets at rest on %s', (backend) => {
     }
   });
 
-  it('rotation re-seals every secret with a new key file; the old key no longer opens them', async () => {
+  it('rotation re-seals every secret (webhook secrets too) with a new key file; the old key no longer opens them', async () => {
     const store = await testStore(backend);
     let s = await store.open({ runEngine: false });
     const keyFile = join(store.dataDir, 'secrets.key');
@@ -79,10 +80,12 @@ describe.each(BACKENDS)('secrets at rest on %s', (backend) => {
         { name: 'A_KEY', value: SECRET, type: 'secretString' },
         { name: 'B_KEY', value: `${SECRET}-2`, type: 'secretString', service: 'publish' },
       ]);
+      const { programId } = await seedPipeline(s);
+      const hook = await createWebhook(s.rt.db.kysely, s.rt.secrets, { programId, url: 'http://127.0.0.1:9/hook', secret: `${SECRET}-hook`, events: [] });
       const oldKey = readFileSync(keyFile, 'utf8');
       const before = await rawValues(s);
       const result = await rotateSecretsKey({ dataDir: store.dataDir }, s.rt.db);
-      expect(result.resealed).toBe(2);
+      expect(result.resealed).toBe(3);
       expect(readFileSync(keyFile, 'utf8')).not.toBe(oldKey);
       expect(mode(keyFile)).toBe(0o600);
       expect(existsSync(`${keyFile}.new`)).toBe(false);
@@ -93,6 +96,7 @@ describe.each(BACKENDS)('secrets at rest on %s', (backend) => {
       await s.close();
       s = await store.open({ runEngine: false });
       expect((await listVariables(s.rt.db.kysely, s.rt.secrets, 'environment', '3')).map((v) => v.value)).toEqual([SECRET, `${SECRET}-2`]);
+      expect(webhookSecret((await getWebhook(s.rt.db.kysely, hook.id))!, s.rt.secrets)).toBe(`${SECRET}-hook`);
     } finally {
       await s.close();
       store.cleanup();

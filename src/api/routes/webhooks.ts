@@ -69,7 +69,7 @@ export function webhookRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'operate');
     await verifyEndpoint(req.body.url);
-    const w = await createWebhook(db, { programId: program.id, url: req.body.url, secret: req.body.secret, events: req.body.events ?? [...EVENT_KINDS] });
+    const w = await createWebhook(db, deps.slipway.rt.secrets, { programId: program.id, url: req.body.url, secret: req.body.secret, events: req.body.events ?? [...EVENT_KINDS] });
     return reply.code(201).header('location', `${baseUrlOf(deps, req)}${webhookPath(program.id, w.id)}`).send(webhookJson(w));
   });
 
@@ -91,7 +91,7 @@ export function webhookRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'operate');
     const w = await load(req.params.programId, req.params.webhookId);
     if (req.body.url !== undefined && req.body.url !== w.url) await verifyEndpoint(req.body.url);
-    await updateWebhook(db, w.id, req.body);
+    await updateWebhook(db, deps.slipway.rt.secrets, w, req.body);
     return webhookJson(await load(w.programId, w.id));
   });
 
