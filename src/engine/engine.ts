@@ -47,6 +47,8 @@ export class Engine {
   /** Set at start and when the timer fires: only then can waiting steps be due. */
   private timersDue = true;
   private draining = false;
+  /** The drain in progress (a claim may be in flight): stop() waits for it before letting leases go. */
+  private drained: Promise<void> = Promise.resolve();
   private again = false;
   private cancelTimer?: () => void;
   private timerAt?: number;
@@ -80,8 +82,11 @@ export class Engine {
     clearTimeout(this.retryDrain);
     this.unsubscribe?.();
     this.cancelTimer?.();
+    // A claim committed after the leases were let go would keep its step leased by nobody.
+    await this.drained;
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
-    await Promise.allSettled([...this.inFlight]);
+    // A completion in flight may hand off (claim) one more step; it is not launched (see launch).
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     // The interrupted steps are taken over at once by the next engine, not after their leases run out.
     await releaseLeases(this.o.rt.db.kysely, this.workerId).catch((e: unknown) => this.o.onError?.(e));
   }
@@ -95,8 +100,9 @@ export class Engine {
     }
     this.draining = true;
     // Claims made here belong to no step, even when a step's completion woke the engine.
-    void outsideStepScope(() => this.drain()).catch((e: unknown) => {
+    this.drained = outsideStepScope(() => this.drain()).catch((e: unknown) => {
       this.o.onError?.(e);
+      if (this.stopped) return;
       // Typically the database is unreachable (restarting): look again soon, due timers
       // included, rather than wait for a wake-up that may never come (the one that brought
       // this drain is spent).
@@ -165,6 +171,8 @@ export class Engine {
   }
 
   private launch(step: StepState, execution: Execution): void {
+    // Claimed while stopping: stop() lets the lease go, for the next engine to take at once.
+    if (this.stopped) return;
     const abort = new AbortController();
     const entry = { executionId: step.executionId, abort, cancelled: false };
     this.running.set(step.id, entry);
