@@ -2,15 +2,16 @@
 // applies a domain transition to a step and carries its consequence to the execution: queue
 // the next step, or end the execution.
 import type { Kysely } from 'kysely';
+import { claimDecision } from '../domain/claim-decision.ts';
 import type { Execution, ExecutionStatus, Metric, StepState, StepStatus } from '../domain/model.ts';
 import {
   executionEventAfterStep, executionTransition, isExecutionTerminal, isStepTerminal, stepTransition,
   type StepEvent,
 } from '../domain/transitions.ts';
 import type { PendingEvent } from '../events/bus.ts';
-import { getExecution, updateExecution, updateStep, type StepPatch } from '../store/executions.ts';
+import type { Dialect } from '../store/dialect.ts';
+import { getExecution, leasedStep, updateExecution, updateStep, type StepPatch } from '../store/executions.ts';
 import type { Database } from '../store/schema.ts';
-import { toId } from '../store/json.ts';
 
 export class TransitionRefused extends Error {
   constructor(message: string) {
@@ -95,8 +96,13 @@ export async function applyStepEvent(
   }
   const next = execution.steps[step.index + 1];
   if (!next) return outcome;
+  // The hand-off worker runs the next step only when a claim would: not a pause before production.
+  const decision = claimDecision({
+    execution: execution.status, step: next.status, action: next.action, interrupted: false, idempotent: true,
+    pauseBeforeRun: next.pauseBeforeRun, resumed: Boolean(next.details.resumed),
+  });
   const claim = stepTransition(next.status, 'claim');
-  if (handOff && claim.ok && !next.pauseBeforeRun && next.status === 'NOT_STARTED' && execution.status === 'RUNNING') {
+  if (handOff && claim.ok && decision.run && next.status === 'NOT_STARTED' && execution.status === 'RUNNING') {
     // Queued and claimed in one write: the worker that finished this step runs the next one.
     const attempts = next.attempts + 1;
     await updateStep(trx, next.id, {
@@ -151,5 +157,45 @@ export async function requestCancel(
 
 /** Sets the execution's artifacts version (Cloud Manager's `2019.523.134947.0000006554` shape). */
 export async function setArtifactsVersion(trx: Kysely<Database>, executionId: string, version: string): Promise<void> {
-  await trx.updateTable('executions').set({ artifacts_version: version }).where('id', '=', toId(executionId)).execute();
+  await updateExecution(trx, executionId, { artifacts_version: version });
+}
+
+/** Who writes on a running step's behalf: the worker holding its lease, and where it belongs. */
+export interface StepWriter {
+  worker: string;
+  programId: string;
+  pipelineId: string;
+  executionId: string;
+  stepId: string;
+}
+
+/** The running (or rolling back) step `writer` still holds; refused once another worker took it over. */
+async function heldStep(trx: Kysely<Database>, dialect: Dialect, writer: StepWriter): Promise<StepState> {
+  const step = await leasedStep(trx, dialect, writer.stepId, writer.worker);
+  if (!step || (step.status !== 'RUNNING' && step.status !== 'ROLLING_BACK')) {
+    throw new TransitionRefused(`step ${writer.stepId} is no longer held by worker ${writer.worker}`);
+  }
+  return step;
+}
+
+/** Merges live progress into a running step's details; announced with the step's own status. */
+export async function mergeStepDetails(
+  trx: Kysely<Database>, dialect: Dialect, writer: StepWriter, patch: Record<string, unknown>, now: number,
+): Promise<Outcome> {
+  const step = await heldStep(trx, dialect, writer);
+  await updateStep(trx, step.id, { details: JSON.stringify({ ...step.details, ...patch }), updated_at: now });
+  const { programId, pipelineId, executionId } = writer;
+  return {
+    events: [{ type: 'step.updated', programId, pipelineId, executionId, stepId: step.id, action: step.action, status: step.status }],
+    wake: false,
+  };
+}
+
+/** A deploy starts putting the previous release back: RUNNING → ROLLING_BACK (once). */
+export async function startRollBack(
+  trx: Kysely<Database>, dialect: Dialect, writer: StepWriter, reason: string, now: number,
+): Promise<Outcome> {
+  const step = await heldStep(trx, dialect, writer);
+  if (step.status === 'ROLLING_BACK') return { events: [], wake: false };
+  return applyStepEvent(trx, step, 'rollBack', { reason: `rolling back: ${reason}` }, now);
 }

@@ -134,7 +134,7 @@ describe.each(BACKENDS)('engine on %s', (backend) => {
     await s.close();
     clock.advance(13 * DAY);
     s = await open(testHandlers(), clock);
-    await new Promise((r) => setTimeout(r, 100));
+    await s.engine.idle(); // its timers fired, its claims made: nothing was due yet
     expect(stepOf(await reload(s, e.id), 'approval').status).toBe('WAITING');
     clock.advance(DAY + 1000);
     const failed = await waitFor(s, e.id, (x) => x.status === 'FAILED');
@@ -153,7 +153,7 @@ describe.each(BACKENDS)('engine on %s', (backend) => {
     await s.close();
     clock.advance(3_500_000);
     s = await open(testHandlers(), clock);
-    await new Promise((r) => setTimeout(r, 100));
+    await s.engine.idle(); // its timers fired, its claims made: nothing was due yet
     expect(stepOf(await reload(s, e.id), 'schedule').status).toBe('WAITING');
     clock.advance(200_000);
     const done = await waitFor(s, e.id, (y) => y.status === 'FINISHED');
