@@ -82,7 +82,7 @@ export function reExecuteLayout(pipeline: Pipeline): StepSpec[] {
 }
 
 /** The environment types a pipeline type needs. */
-export function requiredEnvironmentTypes(pipeline: Pipeline): EnvironmentType[] {
+export function requiredEnvironmentTypes(pipeline: Pick<Pipeline, 'type' | 'environments'>): EnvironmentType[] {
   switch (pipeline.type) {
     case 'fullStack': return ['stage', 'prod'];
     case 'devDeploy': return ['dev'];
@@ -91,7 +91,7 @@ export function requiredEnvironmentTypes(pipeline: Pipeline): EnvironmentType[] 
   }
 }
 
-function targetEnvironmentType(pipeline: Pipeline): EnvironmentType {
+function targetEnvironmentType(pipeline: Pick<Pipeline, 'environments'>): EnvironmentType {
   const types = Object.keys(pipeline.environments) as EnvironmentType[];
   return types[0] ?? 'dev';
 }
