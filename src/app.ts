@@ -15,7 +15,7 @@ import type { Environment } from './domain/model.ts';
 import type { HandlerRegistry } from './steps/handler.ts';
 import { migrate, openDb } from './store/db.ts';
 import { getEnvironment, listEnvironments } from './store/environments.ts';
-import { LogStore } from './store/logs.ts';
+import { LogStore } from './runner/logs.ts';
 import { openSecretBox } from './secrets-key.ts';
 import type { TopologyDriver } from './topology/driver.ts';
 import { LocalDriver } from './topology/local/local-driver.ts';

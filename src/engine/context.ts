@@ -8,7 +8,7 @@ import type { TopologyDriver } from '../topology/driver.ts';
 import { listExecutionArtifacts, recordArtifact } from '../store/artifacts.ts';
 import { getEnvironment } from '../store/environments.ts';
 import { getExecution, listExecutions } from '../store/executions.ts';
-import type { LogStore } from '../store/logs.ts';
+import type { LogStore } from '../runner/logs.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { getProgram, getRepository } from '../store/programs.ts';
 import { listVariables, variablesForService } from '../store/variables.ts';

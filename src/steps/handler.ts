@@ -6,13 +6,9 @@ import type {
 import type { ArtifactStore } from '../artifacts/store.ts';
 import type { TopologyDriver } from '../topology/driver.ts';
 
-/** Appends to the step's durable log; visible to live subscribers as it is written. */
-export interface LogWriter {
-  write(text: string | Buffer): void;
-  line(text: string): void;
-  /** Resolves once everything written so far is durable. */
-  flush(): Promise<void>;
-}
+import type { LogWriter } from '../runner/logs.ts';
+
+export type { LogWriter };
 
 /** An artifact this execution holds, by digest, as the handler sees it. */
 export interface ExecutionArtifact {

@@ -1,7 +1,7 @@
 // ON_COMMIT: the poller starts a pipeline when its branch moves (real git repository, real
 // `git ls-remote`), and the push hook does the same check on demand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCommitWatcher } from '../../src/engine/commit-watcher.ts';
+import { startCommitWatcher } from '../../src/triggers/commit-watcher.ts';
 import { cancelExecution } from '../../src/engine/commands.ts';
 import { listExecutions } from '../../src/store/executions.ts';
 import { getLastCommit } from '../../src/store/pipelines.ts';

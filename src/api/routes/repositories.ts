@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { listPipelines } from '../../store/pipelines.ts';
 import { createRepository, deleteRepository, getRepository, listRepositories } from '../../store/programs.ts';
 import { checkRepositoryUrl, RepositoryUrlRefused } from '../../runner/repository-url.ts';
-import { checkRemote, git } from '../../steps/git.ts';
+import { checkRemote, git } from '../../runner/git.ts';
 import { authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { link, list, paths, rel } from '../hal.ts';
