@@ -15,9 +15,9 @@ export interface InvalidParam {
 export class ApiError extends Error {
   constructor(
     readonly status: number, readonly title: string, detail: string,
-    readonly errors?: string[], readonly invalidParams?: InvalidParam[],
+    readonly errors?: string[], readonly invalidParams?: InvalidParam[], options?: ErrorOptions,
   ) {
-    super(detail);
+    super(detail, options);
     this.name = 'ApiError';
   }
 }

@@ -11,7 +11,7 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     return loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.configuration);
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.configuration, { cause: error });
     throw error;
   }
 }
@@ -25,7 +25,7 @@ export async function rotateSecretsKeyCommand(env: NodeJS.ProcessEnv = process.e
     const text = env.SLIPWAY_SECRETS_NEW_KEY?.trim();
     newKey = text ? parseSecretsKey(text, 'SLIPWAY_SECRETS_NEW_KEY') : undefined;
   } catch (error) {
-    throw new CliError((error as Error).message, EXIT.configuration);
+    throw new CliError((error as Error).message, EXIT.configuration, { cause: error });
   }
   if (config.secretsKey && !newKey) {
     throw new CliError('SLIPWAY_SECRETS_KEY is set: give the new key in SLIPWAY_SECRETS_NEW_KEY (e.g. `openssl rand -base64 32`)', EXIT.configuration);

@@ -13,9 +13,6 @@ export interface StepSpec {
 const step = (phase: PhaseName, action: StepAction, environmentType?: EnvironmentType): StepSpec =>
   environmentType ? { phase, action, environmentType } : { phase, action };
 
-/** Steps that wait for a person; they time out after the pipeline's wait timeout. */
-export const WAITING_ACTIONS: readonly StepAction[] = ['approval', 'schedule', 'managed'];
-
 function fullStackLayout(pipeline: Pipeline, mode: ExecutionMode): StepSpec[] {
   const o = pipeline.options;
   const emergency = mode === 'EMERGENCY';

@@ -3,6 +3,7 @@
 import type {
   Environment, Execution, Metric, Pipeline, Program, Repository, StepAction, StepState,
 } from '../domain/model.ts';
+import type { ArtifactType } from '../artifacts/artifact-types.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import type { TopologyDriver } from '../topology/driver.ts';
 
@@ -40,7 +41,7 @@ export interface StepContext {
   /** Artifacts recorded by earlier steps of this execution (or, on RE_EXECUTE, of the source). */
   executionArtifacts(): Promise<ExecutionArtifact[]>;
   /** Record an artifact (already in the store) as produced by this step. */
-  recordArtifact(artifact: { digest: string; type: string; name: string; size: number }): Promise<void>;
+  recordArtifact(artifact: { digest: string; type: ArtifactType; name: string; size: number }): Promise<void>;
   /** Merge live progress into the step's details (deploy commands, node progress, ...). */
   updateDetails(patch: Record<string, unknown>): Promise<void>;
   /** Marks the step ROLLING_BACK: a deploy is putting the previous release back. */

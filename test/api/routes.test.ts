@@ -256,7 +256,7 @@ describe('logs through signed URLs', () => {
     const list = await call(h, 'GET', `${build._links.self.href as string}/artifacts`);
     expect(list.status).toBe(200);
     const artifact = (list.json._embedded.artifacts as Json[])[0] as Json;
-    expect(artifact).toMatchObject({ stepName: 'build', type: 'CONTENT_PACKAGE', file: 'site.all-1.0.zip', format: 'zip' });
+    expect(artifact).toMatchObject({ stepName: 'build', type: 'BUILD_OUTPUT', file: 'site.all-1.0.zip', format: 'zip' });
     expect(artifact.id).toMatch(/^[0-9a-f]{16}$/);
     const redirect = (await call(h, 'GET', artifact._links.self.href as string)).json.redirect as string;
     const u = new URL(redirect);

@@ -12,6 +12,9 @@ import { getEnvironment, listEnvironments, updateEnvironment } from '../../src/s
 import { RecordingDriver } from '../support/recording-driver.ts';
 import { BACKENDS, eventually, testStore, type TestStore } from '../support/slipway.ts';
 
+/** Each test starts a Slipway process and one or two more Slipways: slow on a loaded machine. */
+const PROCESS_TEST_MS = 180_000;
+
 /** Runs the provision child until it is provisioning, then kills it hard. */
 async function crashMidProvision(store: TestStore): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/provision-child.ts'], {
@@ -51,7 +54,7 @@ describe.each(BACKENDS)('environments across a crash on %s', (backend) => {
     const [env] = await restart(driver);
     expect(env).toMatchObject({ status: 'ready', settings: { topology: { recorded: true } } });
     expect(driver.calls).toEqual([{ method: 'provision', environmentId: env!.id }]);
-  });
+  }, PROCESS_TEST_MS);
 
   it('... or failed, when the driver cannot make it; a failed environment can be deleted', async () => {
     store = await testStore(backend);
@@ -68,7 +71,7 @@ describe.each(BACKENDS)('environments across a crash on %s', (backend) => {
     } finally {
       await slipway.close();
     }
-  });
+  }, PROCESS_TEST_MS);
 
   it('a deletion cut off mid-way is finished at the next start', async () => {
     store = await testStore(backend);
@@ -81,7 +84,7 @@ describe.each(BACKENDS)('environments across a crash on %s', (backend) => {
     const driver = new RecordingDriver();
     expect(await restart(driver)).toEqual([]);
     expect(driver.calls.map((c) => c.method)).toEqual(['destroy']);
-  });
+  }, PROCESS_TEST_MS);
 });
 
 describe('deleting an environment', () => {
