@@ -19,6 +19,7 @@ import { LogStore } from './runner/logs.ts';
 import { openSecretBox } from './secrets-key.ts';
 import type { TopologyDriver } from './topology/driver.ts';
 import { LocalDriver } from './topology/local/local-driver.ts';
+import { opened } from './live-instances.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
@@ -84,6 +85,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     onError: (e) => options.log?.(`engine: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
   });
   if (options.runEngine !== false) await engine.start();
+  const closed = opened('Slipway');
   let webhooks: WebhookDelivery | undefined;
   const report = (env: Environment, e: unknown, what: string) =>
     // inspect: the stack, and the driver's error beneath it (its `cause`).
@@ -108,6 +110,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
       return webhooks;
     },
     async close() {
+      closed();
       await webhooks?.stop();
       await engine.stop();
       unsubscribeRemote();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { eventually } from '../support/eventually.ts';
 
 let root: string;
 let workspace: string;
@@ -45,14 +46,7 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
-async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
+const waitUntil = (check: () => boolean, ms: number): Promise<boolean> => eventually(check, ms).catch(() => false);
 
 describe('runSandboxed', () => {
   it('reports the exit code and streams stdout and stderr interleaved, in order', async () => {
