@@ -28,8 +28,8 @@ export interface StepChange {
   wakeAt?: number;
 }
 
-/** What changed, to be announced once the transaction commits. */
-export interface Outcome {
+/** What one change announces once its transaction commits (collected in runtime.ts Announcements). */
+export interface Announcement {
   events: PendingEvent[];
   /** Something became runnable or due: wake the engines. */
   wake: boolean;
@@ -51,7 +51,7 @@ export async function applyStepEvent(
   /** The step's execution as read in this transaction, when the caller has it already. */
   loaded?: Execution,
   handOff?: HandOff,
-): Promise<Outcome> {
+): Promise<Announcement> {
   const t = stepTransition(step.status, event);
   if (!t.ok) throw new TransitionRefused(t.message);
   const execution = loaded ?? await getExecution(trx, step.executionId);
@@ -79,11 +79,11 @@ export async function applyStepEvent(
   await updateStep(trx, step.id, patch);
 
   const base = { programId: execution.programId, pipelineId: execution.pipelineId, executionId: execution.id };
-  const outcome: Outcome = {
+  const announcement: Announcement = {
     events: [{ type: stepEventType(to), ...base, stepId: step.id, action: step.action, status: to }],
     wake: to === 'WAITING' || event === 'resume',
   };
-  if (!isStepTerminal(to)) return outcome;
+  if (!isStepTerminal(to)) return announcement;
 
   const isLast = step.index === execution.steps.length - 1;
   let execEvent = executionEventAfterStep(to, isLast);
@@ -91,11 +91,11 @@ export async function applyStepEvent(
   // A cancel asked for while this step ran ends the execution once the step has stopped.
   if (!execEvent && cancelling) execEvent = 'cancelled';
   if (execEvent) {
-    await endExecution(trx, execution.id, execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent, now, outcome, base);
-    return outcome;
+    await endExecution(trx, execution.id, execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent, now, announcement, base);
+    return announcement;
   }
   const next = execution.steps[step.index + 1];
-  if (!next) return outcome;
+  if (!next) return announcement;
   // The hand-off worker runs the next step only when a claim would: not a pause before production.
   const decision = claimDecision({
     execution: execution.status, step: next.status, action: next.action, interrupted: false, idempotent: true,
@@ -109,18 +109,18 @@ export async function applyStepEvent(
       queued_at: now, updated_at: now, status: claim.to, started_at: now,
       lease_owner: handOff.worker, lease_expires_at: handOff.leaseUntil, attempts,
     });
-    outcome.events.push({ type: 'step.started', ...base, stepId: next.id, action: next.action, status: claim.to });
-    outcome.handedOff = { ...next, status: claim.to, startedAt: new Date(now), leaseOwner: handOff.worker, attempts };
-    return outcome;
+    announcement.events.push({ type: 'step.started', ...base, stepId: next.id, action: next.action, status: claim.to });
+    announcement.handedOff = { ...next, status: claim.to, startedAt: new Date(now), leaseOwner: handOff.worker, attempts };
+    return announcement;
   }
   await updateStep(trx, next.id, { queued_at: now, updated_at: now });
-  outcome.wake = true;
-  return outcome;
+  announcement.wake = true;
+  return announcement;
 }
 
 async function endExecution(
   trx: Kysely<Database>, executionId: string, from: ExecutionStatus,
-  event: Parameters<typeof executionTransition>[1], now: number, outcome: Outcome,
+  event: Parameters<typeof executionTransition>[1], now: number, announcement: Announcement,
   base: { programId: string; pipelineId: string; executionId: string },
 ): Promise<void> {
   let status = from;
@@ -131,13 +131,13 @@ async function endExecution(
   }
   if (!isExecutionTerminal(status)) return;
   await updateExecution(trx, executionId, { status, updated_at: now, finished_at: now, busy_pipeline_id: null });
-  outcome.events.push({ type: 'execution.ended', ...base, status });
+  announcement.events.push({ type: 'execution.ended', ...base, status });
 }
 
 /** Cancel: RUNNING → CANCELLING, and straight to CANCELLED when no step is running. */
 export async function requestCancel(
   trx: Kysely<Database>, executionId: string, now: number, details: Record<string, unknown>,
-): Promise<Outcome & { runningStepId?: string }> {
+): Promise<Announcement & { runningStepId?: string }> {
   const execution = await getExecution(trx, executionId);
   if (!execution) throw new TransitionRefused(`execution ${executionId} not found`);
   if (execution.status === 'CANCELLING') return { events: [], wake: false };
@@ -181,7 +181,7 @@ async function heldStep(trx: Kysely<Database>, dialect: Dialect, writer: StepWri
 /** Merges live progress into a running step's details; announced with the step's own status. */
 export async function mergeStepDetails(
   trx: Kysely<Database>, dialect: Dialect, writer: StepWriter, patch: Record<string, unknown>, now: number,
-): Promise<Outcome> {
+): Promise<Announcement> {
   const step = await heldStep(trx, dialect, writer);
   await updateStep(trx, step.id, { details: JSON.stringify({ ...step.details, ...patch }), updated_at: now });
   const { programId, pipelineId, executionId } = writer;
@@ -194,7 +194,7 @@ export async function mergeStepDetails(
 /** A deploy starts putting the previous release back: RUNNING → ROLLING_BACK (once). */
 export async function startRollBack(
   trx: Kysely<Database>, dialect: Dialect, writer: StepWriter, reason: string, now: number,
-): Promise<Outcome> {
+): Promise<Announcement> {
   const step = await heldStep(trx, dialect, writer);
   if (step.status === 'ROLLING_BACK') return { events: [], wake: false };
   return applyStepEvent(trx, step, 'rollBack', { reason: `rolling back: ${reason}` }, now);
