@@ -82,7 +82,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
     programConcurrency: options.programConcurrency ?? config.programConcurrency,
-    onError: (e) => options.log?.(`engine: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
+    onError: (e) => options.log?.(`engine: ${inspect(e)}`),
   });
   if (options.runEngine !== false) await engine.start();
   const closed = opened('Slipway');
@@ -104,7 +104,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     },
     startWebhooks(delivery) {
       webhooks ??= new WebhookDelivery(rt, {
-        onError: (e) => options.log?.(`webhooks: ${e instanceof Error ? e.stack ?? e.message : String(e)}`), ...delivery,
+        onError: (e) => options.log?.(`webhooks: ${inspect(e)}`), ...delivery,
       });
       webhooks.start();
       return webhooks;
