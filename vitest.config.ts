@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
+    // Fails a test file that leaves a Slipway (engine, driver, database) or an API server open.
+    setupFiles: ['test/support/leak-guard.ts'],
   },
 });

@@ -1,21 +1,25 @@
 // Composition root: one Slipway = store + engine + steps + topology driver + event bus.
 // The server, the demo and the tests all assemble Slipway through here.
+import { inspect } from 'node:util';
 import { FsArtifactStore } from './artifacts/fs-store.ts';
 import { DEFAULT_MAX_LOG_BYTES, type Config } from './config.ts';
 import { secureDataDir } from './data-dir.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
 import { Engine } from './engine/engine.ts';
+import { resumeEnvironments } from './engine/environments.ts';
 import type { Runtime } from './engine/runtime.ts';
 import { Wakeup } from './engine/wakeup.ts';
 import { EventBus } from './events/bus.ts';
 import { WebhookDelivery, type DeliveryOptions } from './events/delivery.ts';
+import type { Environment } from './domain/model.ts';
 import type { HandlerRegistry } from './steps/handler.ts';
 import { migrate, openDb } from './store/db.ts';
 import { getEnvironment, listEnvironments } from './store/environments.ts';
-import { LogStore } from './store/logs.ts';
+import { LogStore } from './runner/logs.ts';
 import { openSecretBox } from './secrets-key.ts';
 import type { TopologyDriver } from './topology/driver.ts';
 import { LocalDriver } from './topology/local/local-driver.ts';
+import { opened } from './live-instances.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
@@ -29,7 +33,11 @@ export interface Slipway {
   artifacts: FsArtifactStore;
   driver: TopologyDriver;
   handlers: HandlerRegistry;
-  /** Takes over the environments' running nodes (restarting dead ones); call once at start-up. */
+  /**
+   * Call once at start-up: takes over the ready environments' running nodes (restarting dead
+   * ones), and finishes what a crash cut off (environments left `creating` or `deleting`), so
+   * that none stays half made.
+   */
   adoptEnvironments(): Promise<void>;
   /** Starts delivering webhooks (the server does, once it knows its public URL); once per Slipway. */
   startWebhooks(options: DeliveryOptions): WebhookDelivery;
@@ -74,30 +82,35 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
     programConcurrency: options.programConcurrency ?? config.programConcurrency,
-    onError: (e) => options.log?.(`engine: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
+    onError: (e) => options.log?.(`engine: ${inspect(e)}`),
   });
   if (options.runEngine !== false) await engine.start();
+  const closed = opened('Slipway');
   let webhooks: WebhookDelivery | undefined;
+  const report = (env: Environment, e: unknown, what: string) =>
+    // inspect: the stack, and the driver's error beneath it (its `cause`).
+    options.log?.(`environment ${env.name} (${env.id}) ${what}: ${inspect(e)}`);
   return {
     config, rt, engine, logs, artifacts, driver, handlers,
     async adoptEnvironments() {
       for (const env of await listEnvironments(db.kysely)) {
         if (env.status !== 'ready') continue;
-        await driver.adopt(env).catch((e: unknown) =>
-          options.log?.(`environment ${env.name} (${env.id}) could not be taken over: ${e instanceof Error ? e.message : String(e)}`));
+        await driver.adopt(env).catch((e: unknown) => report(env, e, 'could not be taken over'));
       }
+      await resumeEnvironments(rt, driver, (env, e) => report(env, e, 'could not be finished after a restart'));
     },
     get webhooks() {
       return webhooks;
     },
     startWebhooks(delivery) {
       webhooks ??= new WebhookDelivery(rt, {
-        onError: (e) => options.log?.(`webhooks: ${e instanceof Error ? e.stack ?? e.message : String(e)}`), ...delivery,
+        onError: (e) => options.log?.(`webhooks: ${inspect(e)}`), ...delivery,
       });
       webhooks.start();
       return webhooks;
     },
     async close() {
+      closed();
       await webhooks?.stop();
       await engine.stop();
       unsubscribeRemote();

@@ -45,8 +45,8 @@ function positiveInteger(env: NodeJS.ProcessEnv, variable: string): number | und
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
+  constructor(readonly variable: string, message: string, options?: ErrorOptions) {
+    super(`${variable}: ${message}`, options);
     this.name = 'ConfigError';
   }
 }
@@ -82,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     allowedGitHosts = parseAllowedGitHosts(env.SLIPWAY_ALLOWED_GIT_HOSTS);
   } catch (error) {
-    throw new ConfigError('SLIPWAY_ALLOWED_GIT_HOSTS', `expected comma-separated host names: ${(error as Error).message}`);
+    throw new ConfigError('SLIPWAY_ALLOWED_GIT_HOSTS', `expected comma-separated host names: ${(error as Error).message}`, { cause: error });
   }
 
   const given = env.SLIPWAY_ADMIN_TOKEN?.trim();

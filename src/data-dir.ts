@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 export const DATA_DIR_MODE = 0o700;
 export const DATA_FILE_MODE = 0o600;
+/** The server's bootstrap admin token, kept in the data directory for the CLI beside it. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
 
 /** Files created from here on are readable by their owner only (processes, not worker threads). */
 export function restrictUmask(): void {

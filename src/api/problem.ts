@@ -15,9 +15,9 @@ export interface InvalidParam {
 export class ApiError extends Error {
   constructor(
     readonly status: number, readonly title: string, detail: string,
-    readonly errors?: string[], readonly invalidParams?: InvalidParam[],
+    readonly errors?: string[], readonly invalidParams?: InvalidParam[], options?: ErrorOptions,
   ) {
-    super(detail);
+    super(detail, options);
     this.name = 'ApiError';
   }
 }
@@ -47,6 +47,7 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof PipelineBusyError) return conflict(error.message, 412);
   if (error instanceof CommandRefused) {
+    if (error.code === 'BUSY') return conflict(error.message, 412);
     const status = error.code === 'NOT_FOUND' ? 404 : error.code === 'BAD_INPUT' ? 400 : 409;
     return new ApiError(status, status === 404 ? 'Not Found' : status === 400 ? 'Bad Request' : 'Conflict', error.message, [error.message]);
   }

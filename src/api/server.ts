@@ -28,6 +28,7 @@ import { webhookRoutes } from './routes/webhooks.ts';
 import { signingKey, UrlSigner } from './signing.ts';
 import { ViewCache } from './view-cache.ts';
 import { webPlugin } from '../web/plugin.ts';
+import { opened } from '../live-instances.ts';
 
 export const ADMIN_USER = 'admin';
 export const BODY_LIMIT = 1024 * 1024;
@@ -104,7 +105,9 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
       void job.finally(() => jobs.delete(job)).catch(() => undefined);
     },
   };
+  const closed = opened('API server');
   app.addHook('onClose', async () => {
+    closed();
     deps.views.close();
     await Promise.allSettled([...jobs]);
   });

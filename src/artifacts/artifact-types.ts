@@ -20,9 +20,19 @@ export const ARTIFACT_TYPES = {
   APP_IMAGE: 'APP_IMAGE',
   DISPATCHER_IMAGE: 'DISPATCHER_IMAGE',
   K8S_MANIFESTS: 'K8S_MANIFESTS',
+  /** The code scan's issues (JSON), for the quality gate and the UI. */
+  SCAN_ISSUES: 'SCAN_ISSUES',
+  /** Stage testing's reports: UI test results and screenshots, audits, security and load tests. */
+  UI_TEST_RESULTS: 'UI_TEST_RESULTS',
+  UI_TEST_SCREENSHOT: 'UI_TEST_SCREENSHOT',
+  CONTENT_AUDIT_REPORT: 'CONTENT_AUDIT_REPORT',
+  CONTENT_AUDIT_RESULTS: 'CONTENT_AUDIT_RESULTS',
+  SECURITY_TEST_RESULTS: 'SECURITY_TEST_RESULTS',
+  LOAD_TEST_RESULTS: 'LOAD_TEST_RESULTS',
 } as const;
 
-export type BuildArtifactType = (typeof ARTIFACT_TYPES)[keyof typeof ARTIFACT_TYPES];
+/** Every type an artifact may have: steps record only these. */
+export type ArtifactType = (typeof ARTIFACT_TYPES)[keyof typeof ARTIFACT_TYPES];
 
 /** The app image's label naming its health path (the contract's app.health): deploys check it. */
 export const HEALTH_LABEL = 'io.slipway.health';

@@ -16,8 +16,8 @@ export const EXIT = {
 
 /** A failure the CLI reports with a chosen exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
+  constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CliError';
   }
 }

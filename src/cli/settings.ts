@@ -2,9 +2,8 @@
 // SLIPWAY_TOKEN, then the local server's defaults (its port and its admin-token file).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ADMIN_TOKEN_FILE } from '../data-dir.ts';
 import { CliError, EXIT } from './exit-codes.ts';
-
-export const ADMIN_TOKEN_FILE = 'admin-token';
 
 export interface ClientFlags {
   baseUrl?: string;

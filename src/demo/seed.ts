@@ -10,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Slipway } from '../app.ts';
 import type { Environment, EnvironmentType, Pipeline, PipelineOptions } from '../domain/model.ts';
-import { createEnvironment, listEnvironments, updateEnvironment } from '../store/environments.ts';
+import { createEnvironment, deleteEnvironment, provisionEnvironment } from '../engine/environments.ts';
+import { listEnvironments } from '../store/environments.ts';
 import { createPipeline, listPipelines } from '../store/pipelines.ts';
 import { createProgram, createRepository, listPrograms, listRepositories } from '../store/programs.ts';
 
@@ -38,8 +39,6 @@ export interface DemoSeed {
 
 export interface SeedOptions {
   sampleDir?: string;
-  /** Skip driver provisioning (environments are marked ready as they are): tests with stand-in drivers. */
-  provision?: boolean;
   log?: (line: string) => void;
 }
 
@@ -71,24 +70,18 @@ export async function ensureSampleRepository(dataDir: string, sampleDir = SAMPLE
 }
 
 async function ensureEnvironment(slipway: Slipway, programId: string, type: EnvironmentType, options: SeedOptions): Promise<{ env: Environment; created: boolean }> {
-  const db = slipway.rt.db.kysely;
-  let env = (await listEnvironments(db, programId, type)).find((e) => e.name === type);
+  const { rt, driver } = slipway;
+  let env = (await listEnvironments(rt.db.kysely, programId, type)).find((e) => e.name === type);
+  // A failed environment may be half made: it goes, and is made anew.
+  if (env?.status === 'failed') {
+    await deleteEnvironment(rt, driver, env.id);
+    env = undefined;
+  }
   const created = !env;
-  env ??= await createEnvironment(db, programId, { name: type, type, description: `Demo ${type}`, publishCount: 2 });
-  if (env.status !== 'ready') {
-    if (options.provision !== false) {
-      options.log?.(`provisioning the ${type} environment (author, 2 publish, 2 dispatchers, load balancer)…`);
-      try {
-        const topology = await slipway.driver.provision(env);
-        await updateEnvironment(db, env.id, { status: 'ready', settings: { ...env.settings, topology } });
-      } catch (error) {
-        await updateEnvironment(db, env.id, { status: 'failed' });
-        throw error;
-      }
-    } else {
-      await updateEnvironment(db, env.id, { status: 'ready' });
-    }
-    env = (await listEnvironments(db, programId, type)).find((e) => e.id === env?.id) ?? env;
+  env ??= await createEnvironment(rt, { programId, name: type, type, description: `Demo ${type}`, publishCount: 2 });
+  if (env.status === 'creating') {
+    options.log?.(`provisioning the ${type} environment (author, 2 publish, 2 dispatchers, load balancer)…`);
+    env = await provisionEnvironment(rt, driver, env);
   }
   return { env, created };
 }

@@ -32,7 +32,8 @@ const startBody = z.object({ start: z.boolean() }).passthrough();
 
 const refuse = (code: AdvanceRefusal['code'], message: string): AdvanceRefusal => ({ ok: false, code, message });
 
-function bad<T>(schema: z.ZodType<T>, body: unknown, expected: string): T | AdvanceRefusal {
+/** The body as `schema` reads it, or a BAD_INPUT refusal that says what was expected. */
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, expected: string): T | AdvanceRefusal {
   const parsed = schema.safeParse(body);
   return parsed.success ? parsed.data : refuse('BAD_INPUT', `expected ${expected}`);
 }
@@ -49,21 +50,21 @@ export function decideAdvance(step: StepState, body: unknown): AdvanceDecision {
   }
   switch (step.action) {
     case 'approval': {
-      const b = bad(approvedBody, body, '{"approved":true|false}');
+      const b = parseBody(approvedBody, body, '{"approved":true|false}');
       return isRefusal(b) ? b : { ok: true, event: b.approved ? 'advance' : 'reject' };
     }
     case 'schedule': {
-      const b = bad(scheduleBody, body, '{"type":"IMMEDIATE"} or {"type":"SCHEDULED","schedule":ISO-8601}');
+      const b = parseBody(scheduleBody, body, '{"type":"IMMEDIATE"} or {"type":"SCHEDULED","schedule":ISO-8601}');
       if (isRefusal(b)) return b;
       if (b.type === 'IMMEDIATE') return { ok: true, event: 'advance' };
       return { ok: true, event: 'wait', scheduledAt: new Date(b.schedule) };
     }
     case 'managed': {
-      const b = bad(startBody, body, '{"start":true|false}');
+      const b = parseBody(startBody, body, '{"start":true|false}');
       return isRefusal(b) ? b : { ok: true, event: b.start ? 'advance' : 'reject' };
     }
     case 'deploy': {
-      const b = bad(resumeBody, body, '{"resume":true|false}');
+      const b = parseBody(resumeBody, body, '{"resume":true|false}');
       return isRefusal(b) ? b : { ok: true, event: b.resume ? 'resume' : 'reject' };
     }
     default:

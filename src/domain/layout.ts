@@ -13,9 +13,6 @@ export interface StepSpec {
 const step = (phase: PhaseName, action: StepAction, environmentType?: EnvironmentType): StepSpec =>
   environmentType ? { phase, action, environmentType } : { phase, action };
 
-/** Steps that wait for a person; they time out after the pipeline's wait timeout. */
-export const WAITING_ACTIONS: readonly StepAction[] = ['approval', 'schedule', 'managed'];
-
 function fullStackLayout(pipeline: Pipeline, mode: ExecutionMode): StepSpec[] {
   const o = pipeline.options;
   const emergency = mode === 'EMERGENCY';
@@ -82,7 +79,7 @@ export function reExecuteLayout(pipeline: Pipeline): StepSpec[] {
 }
 
 /** The environment types a pipeline type needs. */
-export function requiredEnvironmentTypes(pipeline: Pipeline): EnvironmentType[] {
+export function requiredEnvironmentTypes(pipeline: Pick<Pipeline, 'type' | 'environments'>): EnvironmentType[] {
   switch (pipeline.type) {
     case 'fullStack': return ['stage', 'prod'];
     case 'devDeploy': return ['dev'];
@@ -91,7 +88,7 @@ export function requiredEnvironmentTypes(pipeline: Pipeline): EnvironmentType[] 
   }
 }
 
-function targetEnvironmentType(pipeline: Pipeline): EnvironmentType {
+function targetEnvironmentType(pipeline: Pick<Pipeline, 'environments'>): EnvironmentType {
   const types = Object.keys(pipeline.environments) as EnvironmentType[];
   return types[0] ?? 'dev';
 }

@@ -4,8 +4,8 @@
 import { RE2JS } from 're2js';
 
 export class PatternError extends Error {
-  constructor(readonly pattern: string, reason: string) {
-    super(`regular expression ${JSON.stringify(pattern)} is not supported: ${reason} (patterns run in RE2 syntax: no look-around, no back-references)`);
+  constructor(readonly pattern: string, reason: string, options?: ErrorOptions) {
+    super(`regular expression ${JSON.stringify(pattern)} is not supported: ${reason} (patterns run in RE2 syntax: no look-around, no back-references)`, options);
     this.name = 'PatternError';
   }
 }
@@ -26,7 +26,7 @@ export function compilePattern(source: string): RepositoryPattern {
   try {
     re = RE2JS.compile(source);
   } catch (error) {
-    throw new PatternError(source, (error as Error).message.replace(/^error parsing regexp: /, ''));
+    throw new PatternError(source, (error as Error).message.replace(/^error parsing regexp: /, ''), { cause: error });
   }
   const pattern = { source, test: (text: string) => re.matcher(text).find() };
   // Bounded: the patterns of the deployed dispatcher packages, not one per request.

@@ -71,7 +71,8 @@ const EXECUTION_TABLE: Record<ExecutionStatus, Partial<Record<ExecutionEvent, Ex
   FAILED: {},
 };
 
-function apply<S extends string, E extends string>(
+/** A transition read from a total table: its target, or a typed refusal. */
+export function tableTransition<S extends string, E extends string>(
   table: Record<S, Partial<Record<E, S>>>, kind: string, from: S, event: E,
 ): Transition<S, E> {
   const to = table[from][event];
@@ -80,11 +81,11 @@ function apply<S extends string, E extends string>(
 }
 
 export const stepTransition = (from: StepStatus, event: StepEvent): Transition<StepStatus, StepEvent> =>
-  apply(STEP_TABLE, 'step', from, event);
+  tableTransition(STEP_TABLE, 'step', from, event);
 
 export const executionTransition = (
   from: ExecutionStatus, event: ExecutionEvent,
-): Transition<ExecutionStatus, ExecutionEvent> => apply(EXECUTION_TABLE, 'execution', from, event);
+): Transition<ExecutionStatus, ExecutionEvent> => tableTransition(EXECUTION_TABLE, 'execution', from, event);
 
 const TERMINAL_STEP: readonly StepStatus[] = [
   'FINISHED', 'ERROR', 'FAILED', 'CANCELLED', 'ROLLED_BACK', 'INCOMPLETE',

@@ -17,7 +17,8 @@ export { PipelineBusyError, TransitionRefused };
 
 /** A command refused for a reason the caller can show (mapped to 4xx by the API). */
 export class CommandRefused extends Error {
-  constructor(readonly code: 'NOT_FOUND' | 'BAD_INPUT' | 'CONFLICT', message: string) {
+  /** BUSY: refused while an execution runs (Cloud Manager answers 412). */
+  constructor(readonly code: 'NOT_FOUND' | 'BAD_INPUT' | 'CONFLICT' | 'BUSY', message: string) {
     super(message);
     this.name = 'CommandRefused';
   }

@@ -7,13 +7,13 @@ import type { StepContext } from '../steps/handler.ts';
 import type { TopologyDriver } from '../topology/driver.ts';
 import { listExecutionArtifacts, recordArtifact } from '../store/artifacts.ts';
 import { getEnvironment } from '../store/environments.ts';
-import { getExecution, listExecutions, updateStep } from '../store/executions.ts';
-import type { LogStore } from '../store/logs.ts';
+import { getExecution, listExecutions } from '../store/executions.ts';
+import type { LogStore } from '../runner/logs.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { getProgram, getRepository } from '../store/programs.ts';
 import { listVariables, variablesForService } from '../store/variables.ts';
 import { transact, type Runtime } from './runtime.ts';
-import { applyStepEvent } from './state.ts';
+import { mergeStepDetails, startRollBack, type StepWriter } from './state.ts';
 
 export interface ContextDeps {
   rt: Runtime;
@@ -30,7 +30,7 @@ const SERVICE_OF: Partial<Record<StepAction, PipelineService>> = {
 export class ContextError extends Error {}
 
 export async function buildContext(
-  deps: ContextDeps, execution: Execution, step: StepState, signal: AbortSignal,
+  deps: ContextDeps, execution: Execution, step: StepState, worker: string, signal: AbortSignal,
 ): Promise<StepContext & { closeLog(): void }> {
   const db = deps.rt.db.kysely;
   // Independent reads in parallel: on PostgreSQL they go out on separate pooled connections.
@@ -58,6 +58,8 @@ export async function buildContext(
   const log = deps.logs.open(step.id, 'main', [...new Set(allSecrets)]);
   const workDirPath = join(deps.dataDir, 'work', execution.id, `${step.id}-${step.attempts}`);
   let workDirMade = false;
+  // Progress and rollback are written only while this worker holds the step's lease.
+  const writer: StepWriter = { worker, programId: program.id, pipelineId: pipeline.id, executionId: execution.id, stepId: step.id };
 
   return {
     program, pipeline, repository, execution, step, environment, variables, secrets: [...new Set(allSecrets)],
@@ -75,23 +77,10 @@ export async function buildContext(
       .map((a) => ({ digest: a.digest, type: a.type, name: a.name, size: a.size, stepId: a.stepId })),
     recordArtifact: (a) => recordArtifact(db, { ...a, executionId: execution.id, stepId: step.id }, deps.rt.clock.now()),
     updateDetails: (patch) => transact(deps.rt, async (trx, changes) => {
-      const row = await trx.selectFrom('steps').select('details').where('id', '=', Number(step.id)).executeTakeFirst();
-      const details = { ...(row ? JSON.parse(row.details) as object : {}), ...patch };
-      await updateStep(trx, step.id, { details: JSON.stringify(details), updated_at: deps.rt.clock.now() });
-      changes.add({
-        events: [{
-          type: 'step.updated', programId: program.id, pipelineId: pipeline.id, executionId: execution.id,
-          stepId: step.id, action: step.action, status: 'RUNNING',
-        }],
-        wake: false,
-      });
+      changes.add(await mergeStepDetails(trx, deps.rt.db.dialect, writer, patch, deps.rt.clock.now()));
     }),
     rollingBack: (reason) => transact(deps.rt, async (trx, changes) => {
-      const current = await getExecution(trx, execution.id);
-      const self = current?.steps.find((s) => s.id === step.id);
-      if (current && self?.status === 'RUNNING') {
-        changes.add(await applyStepEvent(trx, self, 'rollBack', { reason: `rolling back: ${reason}` }, deps.rt.clock.now(), current));
-      }
+      changes.add(await startRollBack(trx, deps.rt.db.dialect, writer, reason, deps.rt.clock.now()));
     }),
     previousDetails: async () => {
       const { executions } = await listExecutions(db, pipeline.id, 0, 20);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import { programSlots } from '../domain/fair-share.ts';
 import type { StepEvent } from '../domain/transitions.ts';
-import { timeoutEvent } from '../domain/wait-timeout.ts';
+import { claimDecision, waitDeadline } from '../domain/claim-decision.ts';
+import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
   claimLock, claimStep, dueWaitingSteps, getExecution, getStep, holdsLease, nextDueAt, releaseLeases, renewLease,
@@ -47,8 +48,8 @@ export class Engine {
   /** Set at start and when the timer fires: only then can waiting steps be due. */
   private timersDue = true;
   private draining = false;
-  /** The drain in progress (a claim may be in flight): stop() waits for it before letting leases go. */
-  private drained: Promise<void> = Promise.resolve();
+  /** The drain under way (a claim may be in flight): for idle(), and stop() waits for it before letting leases go. */
+  private drainRun?: Promise<void>;
   private again = false;
   private cancelTimer?: () => void;
   private timerAt?: number;
@@ -83,7 +84,7 @@ export class Engine {
     this.unsubscribe?.();
     this.cancelTimer?.();
     // A claim committed after the leases were let go would keep its step leased by nobody.
-    await this.drained;
+    await this.drainRun;
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
     // A completion in flight may hand off (claim) one more step; it is not launched (see launch).
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
@@ -100,7 +101,7 @@ export class Engine {
     }
     this.draining = true;
     // Claims made here belong to no step, even when a step's completion woke the engine.
-    this.drained = outsideStepScope(() => this.drain()).catch((e: unknown) => {
+    this.drainRun = outsideStepScope(() => this.drain()).catch((e: unknown) => {
       this.o.onError?.(e);
       if (this.stopped) return;
       // Typically the database is unreachable (restarting): look again soon, due timers
@@ -118,6 +119,19 @@ export class Engine {
         this.poke();
       }
     });
+  }
+
+  /**
+   * Resolves once the engine has nothing left to do for now: no claim pass under way or asked
+   * for, no handler running. Tests await it instead of sleeping; a step whose handler never
+   * ends keeps the engine busy.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.inFlight, ...(this.draining && this.drainRun ? [this.drainRun] : [])];
+      if (busy.length === 0) return;
+      await Promise.allSettled(busy);
+    }
   }
 
   private async drain(): Promise<void> {
@@ -146,23 +160,19 @@ export class Engine {
       const execution = await getExecution(trx, claim.step.executionId);
       const step = execution?.steps.find((s) => s.id === claim.step.id);
       if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
-      const handler = this.o.handlers[step.action];
-      const settle = async (event: StepEvent, change: StepChange) =>
-        changes.add(await applyStepEvent(trx, step, event, change, now, execution));
-      if (execution.status === 'CANCELLING' || execution.status === 'CANCELLED') {
-        await settle('cancel', { reason: 'execution cancelled' });
-      } else if (claim.interrupted && step.status !== 'NOT_STARTED' && !handler?.idempotent) {
-        await settle('error', { reason: `interrupted by a restart of Slipway; ${step.action} is not safe to run twice, so it was not re-run` });
-      } else if (step.pauseBeforeRun && step.status === 'NOT_STARTED' && !step.details.resumed) {
-        const pipeline = await getPipeline(trx, execution.pipelineId);
-        await settle('wait', {
-          reason: 'paused before deploying to production', wakeAt: now + (pipeline?.options.waitTimeoutMs ?? 0),
-        });
-      } else {
-        if (step.status === 'NOT_STARTED' || step.status === 'ROLLING_BACK') await settle('claim', {});
+      const decision = claimDecision({
+        execution: execution.status, step: step.status, action: step.action, interrupted: claim.interrupted,
+        idempotent: this.o.handlers[step.action]?.idempotent ?? false,
+        pauseBeforeRun: step.pauseBeforeRun, resumed: Boolean(step.details.resumed),
+      });
+      if (decision.run) {
+        if (decision.event) changes.add(await applyStepEvent(trx, step, decision.event, {}, now, execution));
         const running: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
         return { step: running, execution: { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? running : s)) } };
       }
+      const change: StepChange = { reason: decision.reason };
+      if (decision.event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
+      changes.add(await applyStepEvent(trx, step, decision.event, change, now, execution));
       return undefined;
     });
     // Started only once the claim has committed.
@@ -204,7 +214,7 @@ export class Engine {
     let ctx: Awaited<ReturnType<typeof buildContext>> | undefined;
     try {
       if (!handler) throw new Error(`no handler for step ${step.action}`);
-      ctx = await buildContext(this.o, execution, step, entry.abort.signal);
+      ctx = await buildContext(this.o, execution, step, this.workerId, entry.abort.signal);
       // A cancel that arrived while the context was being built: don't start the handler.
       entry.abort.signal.throwIfAborted();
       result = await handler.run(ctx);
@@ -278,10 +288,7 @@ export class Engine {
         ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
         ...(result.details ? { details: result.details } : {}),
       };
-      if (event === 'wait') {
-        const pipeline = await getPipeline(trx, execution.pipelineId);
-        change.wakeAt = now + (pipeline?.options.waitTimeoutMs ?? 0);
-      }
+      if (event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
       try {
         return await settle(event, change);
       } catch (error) {
@@ -313,18 +320,10 @@ export class Engine {
         const step = await getStep(trx, candidate.id);
         const now = rt.clock.now();
         if (!step || step.status !== 'WAITING' || !step.wakeAt || step.wakeAt.getTime() > now) return;
-        if (step.details.scheduledAt) {
-          changes.add(await applyStepEvent(trx, step, 'advance', { reason: 'scheduled time reached' }, now));
-          return;
-        }
         const execution = await getExecution(trx, step.executionId);
         const pipeline = execution && await getPipeline(trx, execution.pipelineId);
-        const days = ((pipeline?.options.waitTimeoutMs ?? 0) / 86_400_000).toFixed(1).replace(/\.0$/, '');
-        const event = timeoutEvent(step.action, pipeline?.options.waitTimeoutOutcome ?? 'fail');
-        const goOn = event === 'timeoutContinue';
-        changes.add(await applyStepEvent(trx, step, event, {
-          reason: `timed out after waiting ${days} days${goOn ? '; the pipeline continues' : ''}`,
-        }, now));
+        const { event, reason } = dueWaitTransition(step.action, Boolean(step.details.scheduledAt), pipeline?.options);
+        changes.add(await applyStepEvent(trx, step, event, { reason }, now, execution));
       });
     }
   }

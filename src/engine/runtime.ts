@@ -2,13 +2,13 @@
 // clock; and `transact`, which commits a change and only then announces it.
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.ts';
-import type { Outcome } from './state.ts';
+import type { Announcement } from './state.ts';
 import type { EventBus, SlipwayEvent } from '../events/bus.ts';
 import { writeOutbox } from '../events/outbox.ts';
 import { tx, type Db } from '../store/db.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Database } from '../store/schema.ts';
-import type { News, Wakeup, WakeReason } from './wakeup.ts';
+import type { Broadcast, Wakeup, WakeReason } from './wakeup.ts';
 
 export interface Runtime {
   db: Db;
@@ -19,38 +19,39 @@ export interface Runtime {
   secrets: SecretBox;
 }
 
-export class Changes {
-  readonly outcomes: Outcome[] = [];
+/** A transaction's announcements, collected as its changes are made; sent out (a Broadcast) at commit. */
+export class Announcements {
+  readonly announcements: Announcement[] = [];
   readonly extraWakes: WakeReason[] = [];
-  add(outcome: Outcome): void {
-    this.outcomes.push(outcome);
+  add(announcement: Announcement): void {
+    this.announcements.push(announcement);
   }
   wake(reason: WakeReason): void {
     this.extraWakes.push(reason);
   }
   get needsWake(): boolean {
-    return this.outcomes.some((o) => o.wake);
+    return this.announcements.some((a) => a.wake);
   }
 }
 
 /** Runs `fn` in one transaction; after commit, emits its events and wakes the engines. */
-export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, changes: Changes) => Promise<T>): Promise<T> {
-  let news: News = { wakes: [], events: [] };
+export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, changes: Announcements) => Promise<T>): Promise<T> {
+  let broadcast: Broadcast = { wakes: [], events: [] };
   const result = await tx(rt.db, async (trx) => {
     // Fresh for every attempt: a transaction run again must not announce twice.
-    const changes = new Changes();
+    const changes = new Announcements();
     const value = await fn(trx, changes);
     const at = new Date(rt.clock.now()).toISOString();
-    news = {
+    broadcast = {
       wakes: [...(changes.needsWake ? [{ kind: 'work' } as const] : []), ...changes.extraWakes],
-      events: changes.outcomes.flatMap((o) => o.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
+      events: changes.announcements.flatMap((a) => a.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
     };
     // Webhooks' events go into the outbox in this transaction: they exist exactly if it commits.
-    await writeOutbox(trx, rt.db.dialect, news.events);
-    await rt.wakeup.inTransaction(trx, news);
+    await writeOutbox(trx, rt.db.dialect, broadcast.events);
+    await rt.wakeup.inTransaction(trx, broadcast);
     return value;
   });
-  for (const e of news.events) rt.bus.emit(e);
-  rt.wakeup.afterCommit(news);
+  for (const e of broadcast.events) rt.bus.emit(e);
+  rt.wakeup.afterCommit(broadcast);
   return result;
 }

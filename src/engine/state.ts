@@ -2,15 +2,16 @@
 // applies a domain transition to a step and carries its consequence to the execution: queue
 // the next step, or end the execution.
 import type { Kysely } from 'kysely';
+import { claimDecision } from '../domain/claim-decision.ts';
 import type { Execution, ExecutionStatus, Metric, StepState, StepStatus } from '../domain/model.ts';
 import {
   executionEventAfterStep, executionTransition, isExecutionTerminal, isStepTerminal, stepTransition,
   type StepEvent,
 } from '../domain/transitions.ts';
 import type { PendingEvent } from '../events/bus.ts';
-import { getExecution, updateExecution, updateStep, type StepPatch } from '../store/executions.ts';
+import type { Dialect } from '../store/dialect.ts';
+import { getExecution, leasedStep, updateExecution, updateStep, type StepPatch } from '../store/executions.ts';
 import type { Database } from '../store/schema.ts';
-import { toId } from '../store/json.ts';
 
 export class TransitionRefused extends Error {
   constructor(message: string) {
@@ -27,8 +28,8 @@ export interface StepChange {
   wakeAt?: number;
 }
 
-/** What changed, to be announced once the transaction commits. */
-export interface Outcome {
+/** What one change announces once its transaction commits (collected in runtime.ts Announcements). */
+export interface Announcement {
   events: PendingEvent[];
   /** Something became runnable or due: wake the engines. */
   wake: boolean;
@@ -50,7 +51,7 @@ export async function applyStepEvent(
   /** The step's execution as read in this transaction, when the caller has it already. */
   loaded?: Execution,
   handOff?: HandOff,
-): Promise<Outcome> {
+): Promise<Announcement> {
   const t = stepTransition(step.status, event);
   if (!t.ok) throw new TransitionRefused(t.message);
   const execution = loaded ?? await getExecution(trx, step.executionId);
@@ -78,11 +79,11 @@ export async function applyStepEvent(
   await updateStep(trx, step.id, patch);
 
   const base = { programId: execution.programId, pipelineId: execution.pipelineId, executionId: execution.id };
-  const outcome: Outcome = {
+  const announcement: Announcement = {
     events: [{ type: stepEventType(to), ...base, stepId: step.id, action: step.action, status: to }],
     wake: to === 'WAITING' || event === 'resume',
   };
-  if (!isStepTerminal(to)) return outcome;
+  if (!isStepTerminal(to)) return announcement;
 
   const isLast = step.index === execution.steps.length - 1;
   let execEvent = executionEventAfterStep(to, isLast);
@@ -90,31 +91,36 @@ export async function applyStepEvent(
   // A cancel asked for while this step ran ends the execution once the step has stopped.
   if (!execEvent && cancelling) execEvent = 'cancelled';
   if (execEvent) {
-    await endExecution(trx, execution.id, execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent, now, outcome, base);
-    return outcome;
+    await endExecution(trx, execution.id, execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent, now, announcement, base);
+    return announcement;
   }
   const next = execution.steps[step.index + 1];
-  if (!next) return outcome;
+  if (!next) return announcement;
+  // The hand-off worker runs the next step only when a claim would: not a pause before production.
+  const decision = claimDecision({
+    execution: execution.status, step: next.status, action: next.action, interrupted: false, idempotent: true,
+    pauseBeforeRun: next.pauseBeforeRun, resumed: Boolean(next.details.resumed),
+  });
   const claim = stepTransition(next.status, 'claim');
-  if (handOff && claim.ok && !next.pauseBeforeRun && next.status === 'NOT_STARTED' && execution.status === 'RUNNING') {
+  if (handOff && claim.ok && decision.run && next.status === 'NOT_STARTED' && execution.status === 'RUNNING') {
     // Queued and claimed in one write: the worker that finished this step runs the next one.
     const attempts = next.attempts + 1;
     await updateStep(trx, next.id, {
       queued_at: now, updated_at: now, status: claim.to, started_at: now,
       lease_owner: handOff.worker, lease_expires_at: handOff.leaseUntil, attempts,
     });
-    outcome.events.push({ type: 'step.started', ...base, stepId: next.id, action: next.action, status: claim.to });
-    outcome.handedOff = { ...next, status: claim.to, startedAt: new Date(now), leaseOwner: handOff.worker, attempts };
-    return outcome;
+    announcement.events.push({ type: 'step.started', ...base, stepId: next.id, action: next.action, status: claim.to });
+    announcement.handedOff = { ...next, status: claim.to, startedAt: new Date(now), leaseOwner: handOff.worker, attempts };
+    return announcement;
   }
   await updateStep(trx, next.id, { queued_at: now, updated_at: now });
-  outcome.wake = true;
-  return outcome;
+  announcement.wake = true;
+  return announcement;
 }
 
 async function endExecution(
   trx: Kysely<Database>, executionId: string, from: ExecutionStatus,
-  event: Parameters<typeof executionTransition>[1], now: number, outcome: Outcome,
+  event: Parameters<typeof executionTransition>[1], now: number, announcement: Announcement,
   base: { programId: string; pipelineId: string; executionId: string },
 ): Promise<void> {
   let status = from;
@@ -125,13 +131,13 @@ async function endExecution(
   }
   if (!isExecutionTerminal(status)) return;
   await updateExecution(trx, executionId, { status, updated_at: now, finished_at: now, busy_pipeline_id: null });
-  outcome.events.push({ type: 'execution.ended', ...base, status });
+  announcement.events.push({ type: 'execution.ended', ...base, status });
 }
 
 /** Cancel: RUNNING → CANCELLING, and straight to CANCELLED when no step is running. */
 export async function requestCancel(
   trx: Kysely<Database>, executionId: string, now: number, details: Record<string, unknown>,
-): Promise<Outcome & { runningStepId?: string }> {
+): Promise<Announcement & { runningStepId?: string }> {
   const execution = await getExecution(trx, executionId);
   if (!execution) throw new TransitionRefused(`execution ${executionId} not found`);
   if (execution.status === 'CANCELLING') return { events: [], wake: false };
@@ -151,5 +157,45 @@ export async function requestCancel(
 
 /** Sets the execution's artifacts version (Cloud Manager's `2019.523.134947.0000006554` shape). */
 export async function setArtifactsVersion(trx: Kysely<Database>, executionId: string, version: string): Promise<void> {
-  await trx.updateTable('executions').set({ artifacts_version: version }).where('id', '=', toId(executionId)).execute();
+  await updateExecution(trx, executionId, { artifacts_version: version });
+}
+
+/** Who writes on a running step's behalf: the worker holding its lease, and where it belongs. */
+export interface StepWriter {
+  worker: string;
+  programId: string;
+  pipelineId: string;
+  executionId: string;
+  stepId: string;
+}
+
+/** The running (or rolling back) step `writer` still holds; refused once another worker took it over. */
+async function heldStep(trx: Kysely<Database>, dialect: Dialect, writer: StepWriter): Promise<StepState> {
+  const step = await leasedStep(trx, dialect, writer.stepId, writer.worker);
+  if (!step || (step.status !== 'RUNNING' && step.status !== 'ROLLING_BACK')) {
+    throw new TransitionRefused(`step ${writer.stepId} is no longer held by worker ${writer.worker}`);
+  }
+  return step;
+}
+
+/** Merges live progress into a running step's details; announced with the step's own status. */
+export async function mergeStepDetails(
+  trx: Kysely<Database>, dialect: Dialect, writer: StepWriter, patch: Record<string, unknown>, now: number,
+): Promise<Announcement> {
+  const step = await heldStep(trx, dialect, writer);
+  await updateStep(trx, step.id, { details: JSON.stringify({ ...step.details, ...patch }), updated_at: now });
+  const { programId, pipelineId, executionId } = writer;
+  return {
+    events: [{ type: 'step.updated', programId, pipelineId, executionId, stepId: step.id, action: step.action, status: step.status }],
+    wake: false,
+  };
+}
+
+/** A deploy starts putting the previous release back: RUNNING → ROLLING_BACK (once). */
+export async function startRollBack(
+  trx: Kysely<Database>, dialect: Dialect, writer: StepWriter, reason: string, now: number,
+): Promise<Announcement> {
+  const step = await heldStep(trx, dialect, writer);
+  if (step.status === 'ROLLING_BACK') return { events: [], wake: false };
+  return applyStepEvent(trx, step, 'rollBack', { reason: `rolling back: ${reason}` }, now);
 }

@@ -1,4 +1,4 @@
-// Pushed news of committed changes: whoever commits a change that makes work runnable (or
+// Committed changes, pushed: whoever commits a change that makes work runnable (or
 // cancels it) tells the engines at once, in-process through an emitter and, on PostgreSQL,
 // across processes through LISTEN/NOTIFY. The same notification carries the transaction's
 // events, so the UI's live stream in one process sees what an engine in another one did.
@@ -16,8 +16,8 @@ const MAX_PAYLOAD = 7900;
 
 export type WakeReason = { kind: 'work' } | { kind: 'cancel'; executionId: string };
 
-/** What one committed transaction announces. */
-export interface News {
+/** What one committed transaction sends out: the sum of its Announcements, its events stamped. */
+export interface Broadcast {
   wakes: WakeReason[];
   events: SlipwayEvent[];
 }
@@ -83,16 +83,16 @@ export class Wakeup {
   }
 
   /** Call inside the transaction: PostgreSQL delivers the notification at commit, never before. */
-  async inTransaction(trx: Kysely<Database>, news: News): Promise<void> {
-    if (this.db.dialect !== 'postgres' || (news.wakes.length === 0 && news.events.length === 0)) return;
-    let payload = JSON.stringify({ from: this.sender, ...news });
-    if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ from: this.sender, wakes: news.wakes, events: [] });
+  async inTransaction(trx: Kysely<Database>, broadcast: Broadcast): Promise<void> {
+    if (this.db.dialect !== 'postgres' || (broadcast.wakes.length === 0 && broadcast.events.length === 0)) return;
+    let payload = JSON.stringify({ from: this.sender, ...broadcast });
+    if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ from: this.sender, wakes: broadcast.wakes, events: [] });
     await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
   }
 
   /** Call after commit: tells this process's listeners right away. */
-  afterCommit(news: News): void {
-    this.deliver(news, false);
+  afterCommit(broadcast: Broadcast): void {
+    this.deliver(broadcast, false);
   }
 
   /** Wake-ups, from this process and others. */
@@ -107,15 +107,15 @@ export class Wakeup {
     return () => this.local.off('event', listener);
   }
 
-  private deliver(news: News, remote: boolean): void {
-    for (const reason of news.wakes) this.local.emit('wake', reason);
-    if (remote) for (const event of news.events) this.local.emit('event', event);
+  private deliver(broadcast: Broadcast, remote: boolean): void {
+    for (const reason of broadcast.wakes) this.local.emit('wake', reason);
+    if (remote) for (const event of broadcast.events) this.local.emit('event', event);
   }
 }
 
-function parse(payload: string | undefined): (News & { from: string }) | undefined {
+function parse(payload: string | undefined): (Broadcast & { from: string }) | undefined {
   try {
-    const m = JSON.parse(payload ?? '') as Partial<News & { from: string }>;
+    const m = JSON.parse(payload ?? '') as Partial<Broadcast & { from: string }>;
     return typeof m.from === 'string' && Array.isArray(m.wakes) && Array.isArray(m.events)
       ? { from: m.from, wakes: m.wakes, events: m.events } : undefined;
   } catch {

@@ -2,7 +2,7 @@
 // OCI images (later steps unpack them), report files one blob each.
 import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { ARTIFACT_TYPES, type ArtifactType } from '../artifacts/artifact-types.ts';
 import { buildImage } from '../artifacts/oci.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
 import { globFiles } from '../runner/reports/glob.ts';
@@ -20,7 +20,7 @@ export const withoutGitAndDependencies = (rel: string): boolean =>
   withoutGit(rel) || rel === 'node_modules' || rel.endsWith('/node_modules');
 
 export async function recordImage(
-  ctx: StepContext, type: string, name: string, dir: string, exclude = withoutGit,
+  ctx: StepContext, type: ArtifactType, name: string, dir: string, exclude = withoutGit,
 ): Promise<string> {
   const image = await buildImage(ctx.artifacts, { dir, exclude });
   await ctx.recordArtifact({ ...image, type, name });
@@ -30,7 +30,7 @@ export async function recordImage(
 
 /** Report files (JUnit, coverage, SARIF), each its own artifact named by its workspace path. */
 export async function recordReports(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<{ junit: string[] }> {
-  const groups: [string, string[]][] = [
+  const groups: [ArtifactType, string[]][] = [
     [ARTIFACT_TYPES.TEST_RESULTS, contract.reports.junit],
     [ARTIFACT_TYPES.COVERAGE, contract.reports.coverage],
     [ARTIFACT_TYPES.SARIF, contract.reports.sarif],
@@ -72,7 +72,7 @@ async function recordOutputs(ctx: StepContext, workspace: string, contract: Repo
   const output = await workspaceDirectory(workspace, contract.app.output);
   if (!output) return `app.output "${contract.app.output}" does not exist after the build`;
   // Every output is checked first, then all images are packed at once (they are independent).
-  const images: [string, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
+  const images: [ArtifactType, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
 
   if (contract.dispatcher) {
     const file = `${contract.dispatcher.path}/${DISPATCHER_FILE}`;
@@ -87,7 +87,7 @@ async function recordOutputs(ctx: StepContext, workspace: string, contract: Repo
     images.push([ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir]);
   }
 
-  const bundles: [string, string, { path: string } | undefined][] = [
+  const bundles: [ArtifactType, string, { path: string } | undefined][] = [
     [ARTIFACT_TYPES.FUNCTIONAL_TESTS, 'functional-tests', contract.tests.functional],
     [ARTIFACT_TYPES.UI_TESTS, 'ui-tests', contract.tests.ui],
   ];

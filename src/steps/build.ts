@@ -17,7 +17,7 @@ import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
-import { checkout, resolveBranch } from './git.ts';
+import { checkout, resolveBranch } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 

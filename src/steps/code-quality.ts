@@ -16,8 +16,8 @@ import { parseSarif } from '../runner/reports/sarif.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 import { assessCodeQuality } from './scan/assess.ts';
 import { scanSources } from './scan/scan-sources.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 
-export const SCAN_ISSUES_TYPE = 'SCAN_ISSUES';
 export const SCAN_ISSUES_NAME = 'scan-issues.json';
 
 interface BuildReports {
@@ -55,8 +55,8 @@ async function readReports(ctx: StepContext, artifacts: ExecutionArtifact[]): Pr
 /** Writes the issue list once per content (re-runs record the same digest only once). */
 async function storeIssues(ctx: StepContext, issues: ScanIssue[], artifacts: ExecutionArtifact[]): Promise<string> {
   const blob = await ctx.artifacts.putBytes(`${JSON.stringify(issues, null, 2)}\n`);
-  const already = artifacts.some((a) => a.type === SCAN_ISSUES_TYPE && a.digest === blob.digest && a.stepId === ctx.step.id);
-  if (!already) await ctx.recordArtifact({ digest: blob.digest, type: SCAN_ISSUES_TYPE, name: SCAN_ISSUES_NAME, size: blob.size });
+  const already = artifacts.some((a) => a.type === ARTIFACT_TYPES.SCAN_ISSUES && a.digest === blob.digest && a.stepId === ctx.step.id);
+  if (!already) await ctx.recordArtifact({ digest: blob.digest, type: ARTIFACT_TYPES.SCAN_ISSUES, name: SCAN_ISSUES_NAME, size: blob.size });
   return blob.digest;
 }
 

@@ -16,6 +16,7 @@ import { loadContract } from './testing/execution-inputs.ts';
 import { describeStage } from './testing/targets.ts';
 import { probe, urlOf } from './testing/http-probe.ts';
 import { runLighthouse, type RunOutcome } from './testing/lighthouse-runner.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 
 export const MAX_AUDIT_PAGES = 25;
 export const MAX_AUDIT_RUNS = 10;
@@ -66,7 +67,7 @@ async function pageResult(ctx: StepContext, path: string, runs: RunOutcome[]): P
       continue;
     }
     const blob = await ctx.artifacts.putBytes(result.json);
-    await ctx.recordArtifact({ ...blob, type: 'CONTENT_AUDIT_REPORT', name: `lighthouse-${slug(path)}-${run}.json` });
+    await ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTENT_AUDIT_REPORT, name: `lighthouse-${slug(path)}-${run}.json` });
     if (result.runtimeError) {
       lastError = result.runtimeError;
       ctx.log.line(`  ${path} run ${run}: Lighthouse could not audit the page: ${result.runtimeError}`);
@@ -140,7 +141,7 @@ export const contentAudit: StepHandler = {
     const summary = summarizeAudit(pages, unreachable, previousAudit(await ctx.previousDetails()));
     logSummary(ctx, summary);
     const blob = await ctx.artifacts.putBytes(JSON.stringify(summary, null, 2));
-    await ctx.recordArtifact({ ...blob, type: 'CONTENT_AUDIT_RESULTS', name: 'experience-audit.json' });
+    await ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTENT_AUDIT_RESULTS, name: 'experience-audit.json' });
     return { outcome: 'finished', metrics: auditMetrics(summary.categories), details: { audit: { ...summary, ...(error ? { error } : {}) } } };
   },
 };

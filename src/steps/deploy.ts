@@ -8,9 +8,9 @@ import type { Environment } from '../domain/model.ts';
 import type { EnvironmentUrl, Release, TopologyDriver } from '../topology/driver.ts';
 import { DeployRecord, environmentUrls, priorRollout } from './deploy-details.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 
-export const APP_IMAGE = 'APP_IMAGE';
-export const DISPATCHER_IMAGE = 'DISPATCHER_IMAGE';
+const { APP_IMAGE, DISPATCHER_IMAGE } = ARTIFACT_TYPES;
 /** Longest wait for a drained dispatcher's in-flight requests. */
 export const MAX_DRAIN_MS = 30_000;
 
@@ -36,7 +36,8 @@ function detailsWriter(ctx: StepContext, snapshot: () => Record<string, unknown>
   };
   return {
     write,
-    async settle(): Promise<void> {
+    /** Waits for the write in flight, then writes the final state. */
+    async flush(): Promise<void> {
       while (running) await running;
       await ctx.updateDetails(snapshot());
     },
@@ -100,7 +101,7 @@ export const deployHandler: StepHandler = {
       outcome = { outcome: 'failed' as const, reason: err instanceof Error ? err.message : String(err) };
     }
     record.environment(await urlsOf(ctx.driver, env)); // author's URL changes with its process
-    await details.settle();
+    await details.flush();
     const final = record.details();
     ctx.log.line(`Deploy ${outcome.outcome}${'reason' in outcome ? `: ${outcome.reason}` : ''}`);
     if (outcome.outcome === 'deployed') return { outcome: 'finished', details: final };

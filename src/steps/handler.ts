@@ -3,16 +3,13 @@
 import type {
   Environment, Execution, Metric, Pipeline, Program, Repository, StepAction, StepState,
 } from '../domain/model.ts';
+import type { ArtifactType } from '../artifacts/artifact-types.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import type { TopologyDriver } from '../topology/driver.ts';
 
-/** Appends to the step's durable log; visible to live subscribers as it is written. */
-export interface LogWriter {
-  write(text: string | Buffer): void;
-  line(text: string): void;
-  /** Resolves once everything written so far is durable. */
-  flush(): Promise<void>;
-}
+import type { LogWriter } from '../runner/logs.ts';
+
+export type { LogWriter };
 
 /** An artifact this execution holds, by digest, as the handler sees it. */
 export interface ExecutionArtifact {
@@ -44,7 +41,7 @@ export interface StepContext {
   /** Artifacts recorded by earlier steps of this execution (or, on RE_EXECUTE, of the source). */
   executionArtifacts(): Promise<ExecutionArtifact[]>;
   /** Record an artifact (already in the store) as produced by this step. */
-  recordArtifact(artifact: { digest: string; type: string; name: string; size: number }): Promise<void>;
+  recordArtifact(artifact: { digest: string; type: ArtifactType; name: string; size: number }): Promise<void>;
   /** Merge live progress into the step's details (deploy commands, node progress, ...). */
   updateDetails(patch: Record<string, unknown>): Promise<void>;
   /** Marks the step ROLLING_BACK: a deploy is putting the previous release back. */

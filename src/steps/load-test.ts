@@ -6,6 +6,7 @@ import { loadContract } from './testing/execution-inputs.ts';
 import { describeStage } from './testing/targets.ts';
 import { runLoad } from './testing/load-runner.ts';
 import { loadMetrics, errorRate, requestsPerMinute } from './testing/load-metrics.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 
 export const DEFAULT_LOAD_SECONDS = 10;
 export const MAX_LOAD_SECONDS = 300;
@@ -35,7 +36,7 @@ export const loadTest: StepHandler = {
       return { outcome: 'failed', reason: `load test could not run: ${(err as Error).message}` };
     }
     const blob = await ctx.artifacts.putBytes(JSON.stringify(figures, null, 2));
-    await ctx.recordArtifact({ ...blob, type: 'LOAD_TEST_RESULTS', name: 'load-test.json' });
+    await ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.LOAD_TEST_RESULTS, name: 'load-test.json' });
     ctx.log.line(`${figures.requests} responses (${figures.non2xx} non-2xx, ${figures.errors} errors, ${figures.timeouts} timeouts) in ${figures.durationSeconds} s`);
     ctx.log.line(`latency p50 ${figures.p50Ms} ms, p95 ${figures.p95Ms} ms, p99 ${figures.p99Ms} ms; ${Math.round(requestsPerMinute(figures))} requests/min; error rate ${(errorRate(figures) * 100).toFixed(2)} %`);
     const metrics = loadMetrics(figures, ctx.pipeline.options);

@@ -7,6 +7,7 @@ import { loadDispatcherPackage } from './testing/dispatcher-rules.ts';
 import { runProductChecks } from './testing/product-checks.ts';
 import { toJUnitXml } from './testing/junit-writer.ts';
 import type { DispatcherPackage } from '../domain/contract.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 
 /** The site's pages: the audit paths (pipeline and contract) and the dispatcher's warm paths. */
 export function productTestPages(optionPaths: readonly string[], contractPaths: readonly string[] | undefined, warm: readonly string[] | undefined): string[] {
@@ -36,7 +37,7 @@ export const productTest: StepHandler = {
     if (ctx.signal.aborted) return { outcome: 'failed', reason: 'cancelled' };
     for (const c of checks) ctx.log.line(`${c.passed ? 'PASS' : 'FAIL'} ${c.group}: ${c.name}${c.message ? ` — ${c.message}` : ''}`);
     const blob = await ctx.artifacts.putBytes(toJUnitXml('slipway.product', checks, ctx.now()));
-    await ctx.recordArtifact({ ...blob, type: 'TEST_RESULTS', name: 'product-tests.xml' });
+    await ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.TEST_RESULTS, name: 'product-tests.xml' });
     const failed = checks.filter((c) => !c.passed);
     const details = { productTests: { total: checks.length, failed: failed.length } };
     if (failed.length > 0) {

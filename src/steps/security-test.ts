@@ -6,6 +6,7 @@ import { evaluateGate } from '../domain/quality-gate.ts';
 import { loadContract } from './testing/execution-inputs.ts';
 import { describeStage } from './testing/targets.ts';
 import { runSecurityChecks } from './testing/security-checks.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 
 export const securityTest: StepHandler = {
   action: 'securityTest',
@@ -21,7 +22,7 @@ export const securityTest: StepHandler = {
     for (const m of report.metrics) ctx.log.line(`${m.passed ? 'PASS' : 'FAIL'} ${m.kpi} (${m.severity}): ${m.actualValue} finding(s)`);
     for (const f of report.findings) ctx.log.line(`  ${f.kpi}: ${f.url.length > 120 ? `${f.url.slice(0, 117)}...` : f.url} — ${f.detail}`);
     const blob = await ctx.artifacts.putBytes(JSON.stringify(report, null, 2));
-    await ctx.recordArtifact({ ...blob, type: 'SECURITY_TEST_RESULTS', name: 'security-test.json' });
+    await ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.SECURITY_TEST_RESULTS, name: 'security-test.json' });
     const details = { security: { findings: report.findings.length, skipped: report.skipped } };
     const gate = evaluateGate(report.metrics, ctx.pipeline.options.importantMetrics);
     if (gate.outcome === 'finished') return { outcome: 'finished', metrics: report.metrics, details };

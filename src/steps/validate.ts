@@ -8,7 +8,7 @@ import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.
 import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout.ts';
 import type { Environment } from '../domain/model.ts';
 import { targetProblem } from '../domain/targets.ts';
-import { checkRemote, git, GitError, resolveBranch } from './git.ts';
+import { checkRemote, git, GitError, resolveBranch } from '../runner/git.ts';
 import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
 
 export interface ValidateDeps {

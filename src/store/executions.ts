@@ -202,6 +202,13 @@ export async function holdsLease(db: K, dialect: 'sqlite' | 'postgres', stepId: 
   return (await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst()) !== undefined;
 }
 
+/** The step, if `worker` holds its lease; its row locked as holdsLease does. */
+export async function leasedStep(db: K, dialect: 'sqlite' | 'postgres', stepId: string, worker: string): Promise<StepState | undefined> {
+  const query = db.selectFrom('steps').selectAll().where('id', '=', toId(stepId)).where('lease_owner', '=', worker);
+  const row = await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  return row && toStep(row);
+}
+
 /** Lets go of a worker's leases at once (a graceful stop), so the next engine need not wait them out. */
 export async function releaseLeases(db: K, worker: string): Promise<void> {
   await db.updateTable('steps').set({ lease_expires_at: 0 }).where('lease_owner', '=', worker).execute();
@@ -222,8 +229,3 @@ export async function dueWaitingSteps(db: K, now: number): Promise<StepState[]> 
   return rows.map(toStep);
 }
 
-/** Executions still running (for recovery and cancel bookkeeping). */
-export async function activeExecutionIds(db: K): Promise<string[]> {
-  const rows = await db.selectFrom('executions').select('id').where('busy_pipeline_id', 'is not', null).execute();
-  return rows.map((r) => String(r.id));
-}

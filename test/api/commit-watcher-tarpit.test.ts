@@ -3,14 +3,14 @@
 // the administrator's permission the loopback remote is not even contacted.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkPipelineCommit, startCommitWatcher } from '../../src/engine/commit-watcher.ts';
+import { checkPipelineCommit, startCommitWatcher } from '../../src/triggers/commit-watcher.ts';
 import { cancelExecution } from '../../src/engine/commands.ts';
 import type { Pipeline } from '../../src/domain/model.ts';
 import { listExecutions } from '../../src/store/executions.ts';
 import { getPipeline } from '../../src/store/pipelines.ts';
 import { createRepository } from '../../src/store/programs.ts';
 import { pinnedResolveArgs } from '../../src/runner/repository-url.ts';
-import { git } from '../../src/steps/git.ts';
+import { git } from '../../src/runner/git.ts';
 import { call, commitTo, makeHarness, waitForExecution, type Harness } from './harness.ts';
 
 let h: Harness;

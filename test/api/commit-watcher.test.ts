@@ -1,11 +1,12 @@
 // ON_COMMIT: the poller starts a pipeline when its branch moves (real git repository, real
 // `git ls-remote`), and the push hook does the same check on demand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCommitWatcher } from '../../src/engine/commit-watcher.ts';
+import { startCommitWatcher } from '../../src/triggers/commit-watcher.ts';
 import { cancelExecution } from '../../src/engine/commands.ts';
 import { listExecutions } from '../../src/store/executions.ts';
 import { getLastCommit } from '../../src/store/pipelines.ts';
 import { call, commitTo, makeHarness, waitForExecution, type Harness } from './harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 let h: Harness;
 let pipelineId: string;
@@ -26,15 +27,6 @@ async function executionsOf(): Promise<{ id: string; trigger: string }[]> {
   return (await listExecutions(h.slipway.rt.db.kysely, pipelineId, 0, 100)).executions;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function finish(id: string): Promise<void> {
   await cancelExecution(h.slipway.rt, id, 'test');
@@ -45,13 +37,13 @@ describe('commit watcher', () => {
   it('starts ON_COMMIT pipelines when the branch moves, and only then', async () => {
     const stop = startCommitWatcher(h.slipway, { intervalMs: 100 });
     try {
-      const first = await until(async () => (await executionsOf())[0]);
+      const first = await eventually(async () => (await executionsOf())[0], 20_000);
       expect(first.trigger).toBe('ON_COMMIT');
       await finish(first.id);
       await new Promise((r) => setTimeout(r, 400)); // several polls, no new commit
       expect(await executionsOf()).toHaveLength(1);
       const commit = commitTo(h.repoDir, 'second');
-      const second = await until(async () => ((await executionsOf()).length === 2 ? (await executionsOf())[0] : undefined));
+      const second = await eventually(async () => ((await executionsOf()).length === 2 ? (await executionsOf())[0] : undefined), 20_000);
       expect(second.trigger).toBe('ON_COMMIT');
       expect(await getLastCommit(h.slipway.rt.db.kysely, pipelineId)).toBe(commit);
       await finish(second.id);

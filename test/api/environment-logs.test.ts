@@ -20,6 +20,7 @@ import { LOG_CATALOG } from '../../src/topology/local/node-logs.ts';
 import { ADMIN_TOKEN, call as inject, type Harness } from './harness.ts';
 import { testHandlers } from '../support/test-handlers.ts';
 import { DISPATCHER_YAML, deployOptions } from '../topology/support.ts';
+import { eventually } from '../support/eventually.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 interface LogsApi {
@@ -59,15 +60,7 @@ const probe = `/probe-${randomUUID()}`;
 const call = (hh: Harness, method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, token = ADMIN_TOKEN, headers: Record<string, string> = {}) =>
   inject(hh, method, url, body, token, { host, ...headers });
 
-async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, get: () => Promise<T | undefined>): Promise<T> => eventually(get, 30_000, what);
 
 /** The texts of a log's downloads of today through the API (download link → redirect → gunzip). */
 async function todaysLogs(service: string, name: string): Promise<string[]> {
@@ -85,7 +78,7 @@ async function todaysLogs(service: string, name: string): Promise<string[]> {
   return texts;
 }
 
-const eventually = (service: string, name: string, needle: string, every = false) =>
+const logsContain = (service: string, name: string, needle: string, every = false) =>
   until(`${service}/${name} to contain ${needle}`, async () => {
     const texts = await todaysLogs(service, name);
     const ok = texts.length > 0 && (every ? texts.every((t) => t.includes(needle)) : texts.some((t) => t.includes(needle)));
@@ -136,20 +129,20 @@ describe('environment logs through the API', () => {
   });
 
   it('serves a request sent through the load balancer in the cdn, dispatcher and publish logs', async () => {
-    const [cdn] = await eventually('cdn', 'cdn', probe);
+    const [cdn] = await logsContain('cdn', 'cdn', probe);
     expect(cdn).toMatch(new RegExp(`be/d[12] .* "GET ${probe} HTTP/1.1"`));
     // Both pairs got the request: one download link per node.
-    expect(await eventually('dispatcher', 'httpdaccess', `"GET http://127.0.0.1:${new URL(lbUrl).port}${probe} HTTP/1.1" 200`, true)).toHaveLength(2);
-    const decisions = await eventually('dispatcher', 'aemdispatcher', probe, true);
+    expect(await logsContain('dispatcher', 'httpdaccess', `"GET http://127.0.0.1:${new URL(lbUrl).port}${probe} HTTP/1.1" 200`, true)).toHaveLength(2);
+    const decisions = await logsContain('dispatcher', 'aemdispatcher', probe, true);
     expect(decisions.join('')).toMatch(new RegExp(`"GET ${probe} HTTP/1.1" 200 [0-9.]+s \\[(miss|pass)\\] dispatcher-[12]`));
-    expect(await eventually('publish', 'aemaccess', `GET http://127.0.0.1`, true)).toHaveLength(2);
-    expect((await eventually('publish', 'aemaccess', probe, true)).join('')).toContain(` 200 `);
-    expect(await eventually('publish', 'aemerror', `served GET ${probe}`, true)).toHaveLength(2);
-    const requests = (await eventually('publish', 'aemrequest', probe, true)).join('');
+    expect(await logsContain('publish', 'aemaccess', `GET http://127.0.0.1`, true)).toHaveLength(2);
+    expect((await logsContain('publish', 'aemaccess', probe, true)).join('')).toContain(` 200 `);
+    expect(await logsContain('publish', 'aemerror', `served GET ${probe}`, true)).toHaveLength(2);
+    const requests = (await logsContain('publish', 'aemrequest', probe, true)).join('');
     expect(requests).toMatch(new RegExp(`\\[(\\d+)\\] -> GET ${probe} HTTP/1.1\\n.* \\[\\1\\] <- 200 text/plain \\d+ms\\n`));
-    expect((await eventually('author', 'aemerror', 'listening on'))[0]).toContain('as author');
+    expect((await logsContain('author', 'aemerror', 'listening on'))[0]).toContain('as author');
     // varnishd's own output: its start-up lines.
-    expect((await eventually('dispatcher', 'httpderror', 'Child', true)).length).toBe(2);
+    expect((await logsContain('dispatcher', 'httpderror', 'Child', true)).length).toBe(2);
   }, 90_000);
 
   it('answers bad queries with problem+json naming the field, and unknown logs or days with 404', async () => {

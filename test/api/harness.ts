@@ -15,6 +15,7 @@ import { createPipeline } from '../../src/store/pipelines.ts';
 import { createProgram, createRepository } from '../../src/store/programs.ts';
 import { RecordingDriver } from '../support/recording-driver.ts';
 import { testHandlers, type TestHandlerOptions } from '../support/test-handlers.ts';
+import { eventually } from '../support/eventually.ts';
 
 export const ADMIN_TOKEN = 'slw_test_admin_token_0123456789';
 
@@ -106,13 +107,11 @@ export async function call(h: Harness, method: InjectOptions['method'], url: str
 
 /** Polls the store until `pred` holds for the execution (or throws after `timeoutMs`). */
 export async function waitForExecution(h: Harness, id: string, pred: (e: Execution) => boolean, timeoutMs = 20_000): Promise<Execution> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const e = await getExecution(h.slipway.rt.db.kysely, id);
-    if (e && pred(e)) return e;
-    if (Date.now() > until) throw new Error(`execution ${id} did not reach the state; now ${JSON.stringify(e?.steps.map((s) => [s.action, s.status]))} ${e?.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  let last: Execution | undefined;
+  return eventually(async () => {
+    last = await getExecution(h.slipway.rt.db.kysely, id);
+    return last && pred(last) && last;
+  }, timeoutMs, () => `execution ${id} to reach the state; now ${JSON.stringify(last?.steps.map((s) => [s.action, s.status]))} ${last?.status}`);
 }
 
 export const stepIs = (action: string, status: StepStatus) => (e: Execution) =>

@@ -7,7 +7,8 @@ import { REL_BASE } from '../../src/api/hal.ts';
 import { signingKey, UrlSigner } from '../../src/api/signing.ts';
 import { prepareBuildCache } from '../../src/runner/build-cache.ts';
 import { createEnvironment, updateEnvironment } from '../../src/store/environments.ts';
-import { getPipeline } from '../../src/store/pipelines.ts';
+import type { Execution } from '../../src/domain/model.ts';
+import { createPipeline, getPipeline } from '../../src/store/pipelines.ts';
 import { addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -33,14 +34,33 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const rels = (o: Json) => Object.keys(o._links as object).map((k) => k.replace(REL_BASE, ''));
 const stepOf = (execution: Json, action: string): Json => (execution._embedded.stepStates as Json[]).find((s) => s.action === action) as Json;
 
-describe('executions', () => {
-  let execution: Json;
+/** A production pipeline of the calling test's own: its executions are no other test's. */
+async function ownPipeline(): Promise<string> {
+  const pipeline = await createPipeline(h.slipway.rt.db.kysely, {
+    programId: h.programId, name: `own-${++pipelines}`, type: 'fullStack', trigger: 'MANUAL', repositoryId: h.repositoryId,
+    branch: 'main', environments: { stage: h.env.stage, prod: h.env.prod }, options: { approval: true, uiTests: false },
+  });
+  return `${p}/pipeline/${pipeline.id}`;
+}
+let pipelines = 0;
 
+/** Starts an execution on a pipeline of the test's own and waits until `until` holds; its JSON. */
+async function ownExecution(until: (e: Execution) => boolean): Promise<{ pl: string; execution: Json }> {
+  const own = await ownPipeline();
+  const started = await call(h, 'PUT', `${own}/execution`);
+  expect(started.status).toBe(201);
+  await waitForExecution(h, started.json.id as string, until);
+  return { pl: own, execution: (await call(h, 'GET', `${own}/execution/${started.json.id as string}`)).json };
+}
+const atQualityGate = stepIs('codeQuality', 'WAITING');
+
+describe('executions', () => {
   it('starts with 201, a Location header and the fixture shape; a second start is 412', async () => {
-    const res = await h.app.inject({ method: 'PUT', url: `${pl}/execution`, headers: { authorization: `Bearer slw_test_admin_token_0123456789` } });
+    const own = await ownPipeline();
+    const res = await h.app.inject({ method: 'PUT', url: `${own}/execution`, headers: { authorization: `Bearer slw_test_admin_token_0123456789` } });
     expect(res.statusCode).toBe(201);
     const body = JSON.parse(res.body) as Json;
-    expect(res.headers.location).toMatch(new RegExp(`${pl}/execution/${body.id as string}$`));
+    expect(res.headers.location).toMatch(new RegExp(`${own}/execution/${body.id as string}$`));
     const sample = fixture('newExecution.json');
     for (const key of Object.keys(sample)) if (key !== 'artifactsVersion' || body.artifactsVersion) expect(body).toHaveProperty(key);
     expect(typeof body.id).toBe('string');
@@ -48,15 +68,14 @@ describe('executions', () => {
     expect(body.pipelineType).toBe('CI_CD');
     expect(body.slipwayPipelineType).toBe('fullStack');
     expect(body.user).toBe('admin');
-    const busy = await call(h, 'PUT', `${pl}/execution`);
+    const busy = await call(h, 'PUT', `${own}/execution`);
     expect(busy.status).toBe(412);
     expect(busy.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(busy.json).toMatchObject({ status: 412, title: expect.any(String), detail: expect.any(String) });
-    await waitForExecution(h, body.id as string, stepIs('codeQuality', 'WAITING'));
-    execution = (await call(h, 'GET', `${pl}/execution`)).json;
   });
 
-  it('has step states shaped like execution1006.json with links exactly when allowed', () => {
+  it('has step states shaped like execution1006.json with links exactly when allowed', async () => {
+    const { execution } = await ownExecution(atQualityGate);
     const sample = fixture('execution1006.json') as Json;
     const waitingSample = (sample._embedded.stepStates as Json[])[2] as Json;
     const cq = stepOf(execution, 'codeQuality');
@@ -76,7 +95,17 @@ describe('executions', () => {
     expect(cq.self ?? cq._links.self.href).toMatch(/\/phase\/\d+\/step\/\d+$/);
   });
 
+  /** Overrides the quality gate of an execution waiting there; returns it once its approval waits. */
+  async function passQualityGate(pl: string, execution: Json): Promise<Json> {
+    const cq = stepOf(execution, 'codeQuality');
+    const ok = await call(h, 'PUT', `${cq._links.self.href as string}/advance`, { metrics: [{ kpi: 'coverage', override: true }] });
+    expect(ok.status).toBe(202);
+    await waitForExecution(h, execution.id as string, stepIs('approval', 'WAITING'));
+    return (await call(h, 'GET', `${pl}/execution/${execution.id as string}`)).json;
+  }
+
   it('serves metrics with string ids; advance needs every failing important metric', async () => {
+    const { pl, execution } = await ownExecution(atQualityGate);
     const cq = stepOf(execution, 'codeQuality');
     const metrics = await call(h, 'GET', `${cq._links.self.href as string}/metrics`);
     expect(metrics.status).toBe(200);
@@ -87,17 +116,15 @@ describe('executions', () => {
     expect(bad.status).toBe(400);
     const notWaiting = await call(h, 'PUT', `${stepOf(execution, 'build')._links.self.href as string}/advance`, { approved: true });
     expect(notWaiting.status).toBe(409);
-    const ok = await call(h, 'PUT', `${cq._links.self.href as string}/advance`, { metrics: [{ kpi: 'coverage', override: true }] });
-    expect(ok.status).toBe(202);
-    await waitForExecution(h, execution.id as string, stepIs('approval', 'WAITING'));
-    const after = (await call(h, 'GET', `${pl}/execution/${execution.id as string}`)).json;
+    const after = await passQualityGate(pl, execution);
     expect(stepOf(after, 'codeQuality').details.input).toEqual({ metrics: [{ kpi: 'coverage', override: true }] });
     expect(stepOf(after, 'codeQuality').details.user).toBe('admin');
     expect(rels(stepOf(after, 'approval'))).toContain('pipeline/advance');
   });
 
-  it('offers reExecute on the prod deploy step once it completed, and re-executes', async () => {
-    const approval = stepOf((await call(h, 'GET', `${pl}/execution`)).json, 'approval');
+  it('offers reExecute on the prod deploy step once it completed, and re-executes; the history pages newest first', async () => {
+    const { pl, execution } = await ownExecution(atQualityGate);
+    const approval = stepOf(await passQualityGate(pl, execution), 'approval');
     expect((await call(h, 'PUT', `${approval._links.self.href as string}/advance`, { approved: true })).status).toBe(202);
     const done = await waitForExecution(h, execution.id as string, (e) => e.status === 'FINISHED');
     const json = (await call(h, 'GET', `${pl}/execution/${done.id}`)).json;
@@ -108,9 +135,7 @@ describe('executions', () => {
     expect(again.status).toBe(201);
     expect(again.json.trigger).toBe('RE_EXECUTE');
     await waitForExecution(h, again.json.id as string, (e) => e.status === 'FINISHED');
-  });
 
-  it('pages the history newest first', async () => {
     const page = await call(h, 'GET', `${pl}/executions?start=0&limit=1`);
     expect(page.status).toBe(200);
     expect(page.json._totalNumberOfItems).toBe(2);
@@ -125,6 +150,7 @@ describe('executions', () => {
   });
 
   it('answers 404 for what does not exist and 400 for malformed ids', async () => {
+    const pl = await ownPipeline();
     expect((await call(h, 'GET', `${pl}/execution`)).status).toBe(404);
     expect((await call(h, 'GET', `${pl}/execution/999999`)).status).toBe(404);
     expect((await call(h, 'GET', `${p}/pipeline/999/executions`)).status).toBe(404);
@@ -217,7 +243,7 @@ describe('auth and roles', () => {
 
 describe('logs through signed URLs', () => {
   it('redirects (JSON and 307) and serves ranges: 200, 206, 416, 404; forged and expired are 403', async () => {
-    const ex = (await call(h, 'GET', `${pl}/executions?limit=1`)).json._embedded.executions[0] as Json;
+    const { execution: ex } = await ownExecution(atQualityGate);
     const build = stepOf(ex, 'build');
     const logs = `${build._links.self.href as string}/logs`;
     const json = await call(h, 'GET', logs);
@@ -251,12 +277,12 @@ describe('logs through signed URLs', () => {
   });
 
   it('lists a step\'s artifacts and serves them through a signed URL', async () => {
-    const ex = (await call(h, 'GET', `${pl}/executions?limit=1`)).json._embedded.executions[0] as Json;
+    const { execution: ex } = await ownExecution(atQualityGate);
     const build = stepOf(ex, 'build');
     const list = await call(h, 'GET', `${build._links.self.href as string}/artifacts`);
     expect(list.status).toBe(200);
     const artifact = (list.json._embedded.artifacts as Json[])[0] as Json;
-    expect(artifact).toMatchObject({ stepName: 'build', type: 'CONTENT_PACKAGE', file: 'site.all-1.0.zip', format: 'zip' });
+    expect(artifact).toMatchObject({ stepName: 'build', type: 'BUILD_OUTPUT', file: 'site.all-1.0.zip', format: 'zip' });
     expect(artifact.id).toMatch(/^[0-9a-f]{16}$/);
     const redirect = (await call(h, 'GET', artifact._links.self.href as string)).json.redirect as string;
     const u = new URL(redirect);

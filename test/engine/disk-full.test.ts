@@ -16,6 +16,7 @@ import { getExecution } from '../../src/store/executions.ts';
 import { testHandlers } from '../support/engine-handlers.ts';
 import { seedPipeline } from '../support/seed.ts';
 import { eventually } from '../support/slipway.ts';
+import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
 
 const TOKEN = 'disk-full-admin-token-0123456789';
 const MiB = 1024 * 1024;
@@ -31,7 +32,7 @@ describe('the data directory runs out of space', () => {
         build: async (ctx) => {
           ctx.log.line('[test] writing the build output');
           const blob = await ctx.artifacts.putBytes(randomBytes(3 * MiB));
-          await ctx.recordArtifact({ digest: blob.digest, type: 'CONTENT_PACKAGE', name: 'site.zip', size: blob.size });
+          await ctx.recordArtifact({ digest: blob.digest, type: ARTIFACT_TYPES.BUILD_OUTPUT, name: 'site.zip', size: blob.size });
           return { outcome: 'finished' };
         },
       });

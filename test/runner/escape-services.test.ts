@@ -19,6 +19,7 @@ import { startNodeServer, staticView, type RunningApp } from '../support/static-
 import { hostProcesses, processesWith } from '../support/processes.ts';
 import type { TestStepContext } from '../support/step-context.ts';
 import { stageContext } from '../stage-testing/stage-context.ts';
+import { eventually } from '../support/eventually.ts';
 
 const AUDIT_SITE = fileURLToPath(new URL('../stage-testing/audit-site.mjs', import.meta.url));
 
@@ -33,14 +34,7 @@ function deepWorkDir(name: string): string {
   return join(scratch, 'data-of-a-real-install', 'work', '1234567890', `${name}-step-0123456789abcdef`);
 }
 
-async function waitFor(check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
+const waitFor = (check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> => eventually(check, ms).catch(() => false);
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'slipway-escape-'));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { eventually } from '../support/eventually.ts';
 
 let root: string;
 let workspace: string;
@@ -45,14 +46,6 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
-async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 describe('runSandboxed', () => {
   it('reports the exit code and streams stdout and stderr interleaved, in order', async () => {
@@ -64,14 +57,17 @@ describe('runSandboxed', () => {
   });
 
   it('delivers output as it arrives, before the command ends', async () => {
-    const started = Date.now();
-    let firstAt = 0;
+    // The command goes on only once the test has seen its first line: were output held back
+    // until the end, it would wait for `go` until its timeout.
+    const go = join(workspace, `go-${process.pid}`);
     const result = await runSandboxed({
-      command: 'echo first; sleep 1; echo second', workspace, env: {}, timeoutMs: 20_000, log: () => undefined,
-      onOutput: () => { firstAt ||= Date.now(); },
+      command: `echo first; while [ ! -e ${JSON.stringify(`go-${process.pid}`)} ]; do sleep 0.05; done; echo second`,
+      workspace, env: {}, timeoutMs: 20_000, log: () => undefined,
+      onOutput: (chunk) => { if (chunk.toString().includes('first')) writeFileSync(go, ''); },
     });
+    rmSync(go, { force: true });
+    expect(result.timedOut).toBe(false);
     expect(result.exitCode).toBe(0);
-    expect(firstAt - started).toBeLessThan(result.durationMs - 500);
   });
 
   it('passes exactly the given environment', async () => {
@@ -123,26 +119,25 @@ describe('runSandboxed', () => {
     expect(visible.out).toContain('other execution');
   });
 
-  it('kills the whole process tree on cancel within 2 s', async () => {
+  it('kills the whole process tree on cancel', async () => {
     const marker = `${1000 + Math.floor(Math.random() * 8000)}.${process.pid}`;
     const controller = new AbortController();
     const running = run(`sleep ${marker} & sleep ${marker} & wait`, { signal: controller.signal });
-    expect(await waitUntil(() => processesWith(marker).length >= 2, 10_000)).toBe(true);
-    const cancelledAt = Date.now();
+    await eventually(() => processesWith(marker).length >= 2, 30_000, 'both sleeps to run');
     controller.abort();
     const { result } = await running;
     expect(result.cancelled).toBe(true);
-    expect(await waitUntil(() => processesWith(marker).length === 0, 2_000)).toBe(true);
-    expect(Date.now() - cancelledAt).toBeLessThan(2_000);
+    // Eventually none is left (how fast is bench/'s question, not this test's).
+    await eventually(() => processesWith(marker).length === 0, 30_000, 'the cancelled tree to be gone');
   });
 
   it('kills the command when its time runs out', async () => {
     const marker = `${1000 + Math.floor(Math.random() * 8000)}.${process.pid + 1}`;
     const { result } = await run(`sleep ${marker}`, { timeoutMs: 500 });
+    // `sleep` for an hour or more: that it returned at all is the timeout at work.
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).not.toBe(0);
-    expect(result.durationMs).toBeLessThan(3_000);
-    expect(await waitUntil(() => processesWith(marker).length === 0, 2_000)).toBe(true);
+    await eventually(() => processesWith(marker).length === 0, 30_000, 'the timed-out command to be gone');
   });
 
   it('returns at once when already cancelled', async () => {

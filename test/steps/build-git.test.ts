@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkout, resolveBranch } from '../../src/steps/git.ts';
+import { checkout, resolveBranch } from '../../src/runner/git.ts';
 
 let root: string;
 let url: string;

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildImage } from '../../src/artifacts/oci.ts';
 import type { ImportantMetricsBehavior, Metric } from '../../src/domain/model.ts';
 import type { ScanIssue } from '../../src/domain/issues.ts';
-import { codeQualityHandler, SCAN_ISSUES_TYPE } from '../../src/steps/code-quality.ts';
+import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
+import { codeQualityHandler } from '../../src/steps/code-quality.ts';
 import type { ExecutionArtifact, StepResult } from '../../src/steps/handler.ts';
 import { makeStepContext, type TestStepContext } from '../support/step-context.ts';
 
@@ -79,7 +80,7 @@ describe('codeQualityHandler', () => {
     expect(metricOf(result, 'skipped_tests')).toMatchObject({ actualValue: '1', passed: true });
     expect(result.details?.['scan']).toMatchObject({ files: 1, linesOfCode: 4, tests: { tests: 2, skipped: 1 } });
 
-    const recorded = ctx.recorded.filter((a) => a.type === SCAN_ISSUES_TYPE);
+    const recorded = ctx.recorded.filter((a) => a.type === ARTIFACT_TYPES.SCAN_ISSUES);
     expect(recorded).toHaveLength(1);
     const issues = JSON.parse((await ctx.artifacts.read(recorded[0]?.digest ?? '')).toString()) as ScanIssue[];
     expect(Array.isArray(issues)).toBe(true);
@@ -88,7 +89,7 @@ describe('codeQualityHandler', () => {
     // Run again (idempotent): same outcome, the artifact is not recorded twice.
     const again = await codeQualityHandler.run(ctx);
     expect(again.outcome).toBe('finished');
-    expect(ctx.recorded.filter((a) => a.type === SCAN_ISSUES_TYPE)).toHaveLength(1);
+    expect(ctx.recorded.filter((a) => a.type === ARTIFACT_TYPES.SCAN_ISSUES)).toHaveLength(1);
   });
 
   it('fails on eval and command injection (critical security rating)', async () => {
@@ -103,7 +104,7 @@ describe('codeQualityHandler', () => {
     expect(result.outcome).toBe('failed');
     expect(['D', 'E']).toContain(metricOf(result, 'security_rating')?.actualValue);
     expect(result.outcome === 'failed' && result.reason).toContain('security_rating');
-    const recorded = ctx.recorded.find((a) => a.type === SCAN_ISSUES_TYPE);
+    const recorded = ctx.recorded.find((a) => a.type === ARTIFACT_TYPES.SCAN_ISSUES);
     const issues = JSON.parse((await ctx.artifacts.read(recorded?.digest ?? '')).toString()) as ScanIssue[];
     expect(issues).toEqual(expect.arrayContaining([
       expect.objectContaining({ file: 'src/server.js', line: 4, type: 'VULNERABILITY' }),

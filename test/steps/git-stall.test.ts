@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { git, GitError } from '../../src/steps/git.ts';
+import { git, GitError } from '../../src/runner/git.ts';
 
 const COMMIT = 'c0ffee0000000000000000000000000000000001';
 const sockets = new Set<Socket>();

@@ -6,7 +6,7 @@ import { inject, describe, expect, it } from 'vitest';
 import { migrate, openDb } from '../../src/store/db.ts';
 import { copyArtifactReferences, listExecutionArtifacts, recordArtifact } from '../../src/store/artifacts.ts';
 import { insertExecution, PipelineBusyError } from '../../src/store/executions.ts';
-import { LogStore } from '../../src/store/logs.ts';
+import { LogStore } from '../../src/runner/logs.ts';
 import { listVariables, patchVariables, variablesForService } from '../../src/store/variables.ts';
 import { addToken, ensureUser, grantRole, rolesOf, userByToken } from '../../src/store/users.ts';
 import { createDatabase } from '../support/postgres.ts';
@@ -107,27 +107,21 @@ describe.each(BACKENDS)('store on %s', (backend) => {
 });
 
 describe('log store', () => {
-  it('appends, reads byte ranges, streams to live subscribers and masks secrets across chunks', async () => {
+  it('appends, reads byte ranges and masks secrets across chunks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-logs-'));
     try {
       const logs = new LogStore(dir);
       expect(logs.size('7')).toBeUndefined();
-      const live: string[] = [];
-      let ended = false;
-      const unsubscribe = logs.subscribe('7', 'main', (c) => live.push(c.toString()), () => { ended = true; });
       const w = logs.open('7', 'main', ['hunter2']);
       w.line('line one');
       w.write('token=hun');
       w.write('ter2 done\n');
       w.close();
-      unsubscribe();
       const text = 'line one\ntoken=**** done\n';
       expect((await readAll(logs.stream('7', 'main', 0, 1e9))).toString()).toBe(text);
       expect((await readAll(logs.stream('7', 'main', 5, 8))).toString()).toBe('one');
       expect((await readAll(logs.stream('7', 'main', 3, 3))).toString()).toBe('');
       expect(logs.size('7')).toBe(Buffer.byteLength(text));
-      expect(live.join('')).toBe(text);
-      expect(ended).toBe(true);
       expect(logs.pathOf('7', '../../etc/passwd')).toBeUndefined();
       expect(logs.pathOf('../7')).toBeUndefined();
     } finally {

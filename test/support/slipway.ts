@@ -28,13 +28,4 @@ export async function testStore(backend: Backend): Promise<TestStore> {
   };
 }
 
-/** Waits until `check` returns a truthy value (event-driven code under test, bounded wait). */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { eventually } from './eventually.ts';

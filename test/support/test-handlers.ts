@@ -6,6 +6,7 @@
 import type { Metric } from '../../src/domain/model.ts';
 import type { HandlerRegistry } from '../../src/steps/handler.ts';
 import { pause, testHandlers as engineTestHandlers } from './engine-handlers.ts';
+import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
 
 export interface TestHandlerOptions {
   /** How long the build writes its log (default 1000 ms, in 10 lines). */
@@ -33,7 +34,7 @@ export function testHandlers(options: TestHandlerOptions = {}): HandlerRegistry 
         await pause(buildMs / 10, ctx.signal);
       }
       const blob = await ctx.artifacts.putBytes(`build output of execution ${ctx.execution.id}\n`);
-      await ctx.recordArtifact({ digest: blob.digest, type: 'CONTENT_PACKAGE', name: 'site.all-1.0.zip', size: blob.size });
+      await ctx.recordArtifact({ digest: blob.digest, type: ARTIFACT_TYPES.BUILD_OUTPUT, name: 'site.all-1.0.zip', size: blob.size });
       return { outcome: 'finished', details: { commitId: TEST_COMMIT } };
     },
     codeQuality: async (ctx) => {

@@ -1,13 +1,9 @@
-// Environments: created in the store at once (status `creating`), provisioned by the topology
-// driver in the background; deleted only when no execution is running against them.
+// Environments: created at once (status `creating`), provisioned by the topology driver in the
+// background; deleted only when no execution is running against them (engine/environments.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Environment, EnvironmentType } from '../../domain/model.ts';
-import {
-  createEnvironment, deleteEnvironment, getEnvironment, listEnvironments, updateEnvironment,
-} from '../../store/environments.ts';
-import { tx } from '../../store/db.ts';
-import { currentExecutionId } from '../../store/executions.ts';
-import { listPipelines } from '../../store/pipelines.ts';
+import { createEnvironment, deleteEnvironment, provisionEnvironment } from '../../engine/environments.ts';
+import { listEnvironments } from '../../store/environments.ts';
 import { authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { list, paths } from '../hal.ts';
@@ -29,17 +25,9 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   /** Provisions in the background; the environment shows `ready` or `failed` when done. */
   function provision(env: Environment): void {
-    deps.track((async () => {
-      try {
-        const topology = await slipway.driver.provision(env);
-        const current = await getEnvironment(db, env.id);
-        if (!current) return;
-        await updateEnvironment(db, env.id, { status: 'ready', settings: { ...current.settings, topology } });
-      } catch (e) {
-        app.log.error({ err: e, environment: env.id }, 'provisioning failed');
-        await updateEnvironment(db, env.id, { status: 'failed' }).catch(() => undefined);
-      }
-    })());
+    deps.track(provisionEnvironment(slipway.rt, slipway.driver, env).catch((e: unknown) => {
+      app.log.error({ err: e, environment: env.id }, 'provisioning failed');
+    }));
   }
 
   /** Where a ready environment can be visited; nothing while it is being created or deleted. */
@@ -77,7 +65,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   }, async (req, reply) => {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'operate');
-    const env = await createEnvironment(db, program.id, req.body);
+    const env = await createEnvironment(slipway.rt, { ...req.body, programId: program.id });
     provision(env);
     return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env, undefined, logOptions()));
   });
@@ -99,19 +87,7 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.delete<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req, reply) => {
     await authorize(req, deps, req.params.programId, 'operate');
     const env = await loadEnvironment(deps, req.params.programId, req.params.environmentId);
-    for (const p of await listPipelines(db, env.programId)) {
-      if (Object.values(p.environments).includes(env.id) && await currentExecutionId(db, p.id)) {
-        throw conflict(`pipeline ${p.name} is running against environment ${env.name}`, 412);
-      }
-    }
-    await updateEnvironment(db, env.id, { status: 'deleting' });
-    try {
-      await slipway.driver.destroy(env);
-    } catch (e) {
-      await updateEnvironment(db, env.id, { status: 'failed' });
-      throw e;
-    }
-    await tx(slipway.rt.db, (trx) => deleteEnvironment(trx, env.id));
+    await deleteEnvironment(slipway.rt, slipway.driver, env.id);
     deps.views.clear();
     return reply.code(204).send();
   });

@@ -1,11 +1,10 @@
 // Pipelines: list/get/create/edit/delete, and the reset of a pipeline's build cache.
 import type { FastifyInstance } from 'fastify';
-import type { EnvironmentType, Pipeline, PipelineOptions, PipelineType } from '../../domain/model.ts';
-import { requiredEnvironmentTypes } from '../../domain/layout.ts';
+import type { Pipeline, PipelineOptions, PipelineType } from '../../domain/model.ts';
 import { clearBuildCache } from '../../runner/build-cache.ts';
-import { targetProblem } from '../../domain/targets.ts';
+import { editFromPhases, targetsProblem, type Phase, type Targets } from '../../domain/targets.ts';
 import { tx } from '../../store/db.ts';
-import { getEnvironment, listEnvironments } from '../../store/environments.ts';
+import { listEnvironments } from '../../store/environments.ts';
 import { currentExecutionId } from '../../store/executions.ts';
 import { createPipeline, deletePipeline, listPipelines, updatePipeline } from '../../store/pipelines.ts';
 import { getRepository } from '../../store/programs.ts';
@@ -19,9 +18,7 @@ import {
 } from '../schemas.ts';
 import { pipelineJson, pipelineStateOf } from '../view-pipeline.ts';
 
-type Targets = Partial<Record<EnvironmentType, string>>;
 type PlParams = { programId: string; pipelineId: string };
-interface Phase { type: 'BUILD' | 'DEPLOY'; repositoryId?: string; branch?: string; environmentId?: string; environmentType?: EnvironmentType }
 interface PatchBody {
   phases?: Phase[]; name?: string; branch?: string; repositoryId?: string; trigger?: Pipeline['trigger'];
   environments?: Targets; options?: Partial<PipelineOptions>;
@@ -56,32 +53,8 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
   /** Repository and environments must exist in the program, with the types they are used as. */
   async function checkTargets(programId: string, type: PipelineType, repositoryId: string, targets: Targets): Promise<void> {
     if (!await getRepository(db, programId, repositoryId)) throw badRequest(`repository ${repositoryId} is not in program ${programId}`);
-    for (const [slot, id] of Object.entries(targets)) {
-      const env = id ? await getEnvironment(db, id, programId) : undefined;
-      if (!env) throw badRequest(`environment ${id} is not in program ${programId}`);
-      const problem = targetProblem(slot as EnvironmentType, env);
-      if (problem) throw badRequest(problem);
-    }
-    const probe = { type, environments: targets } as Pipeline;
-    const missing = requiredEnvironmentTypes(probe).filter((t) => !targets[t]);
-    if (missing.length) throw badRequest(`a ${type} pipeline needs environments: ${missing.join(', ')}`);
-  }
-
-  /** Cloud Manager's PATCH body ({phases:[…]}) folded into Slipway's fields. */
-  async function fromPhases(pipeline: Pipeline, phases: Phase[]): Promise<PatchBody> {
-    const out: PatchBody = { environments: { ...pipeline.environments } };
-    for (const phase of phases) {
-      if (phase.type === 'BUILD') {
-        if (phase.repositoryId) out.repositoryId = phase.repositoryId;
-        if (phase.branch) out.branch = phase.branch;
-      } else if (phase.environmentId) {
-        const env = await getEnvironment(db, phase.environmentId, pipeline.programId);
-        if (!env) throw badRequest(`environment ${phase.environmentId} is not in program ${pipeline.programId}`);
-        if (phase.environmentType && phase.environmentType !== env.type) throw badRequest(`environment ${env.name} is ${env.type}, not ${phase.environmentType}`);
-        (out.environments as Targets)[env.type] = env.id;
-      }
-    }
-    return out;
+    const problem = targetsProblem(type, targets, await envMap(programId));
+    if (problem) throw badRequest(problem);
   }
 
   app.get<{ Params: { programId: string } }>(`${base}/pipelines`, { schema: { params: idParams('programId') } }, async (req) => {
@@ -127,7 +100,9 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const { phases, ...simple } = req.body;
-    const patch = { ...simple, ...(phases ? await fromPhases(pipeline, phases) : {}) };
+    const folded = phases && editFromPhases(pipeline.environments, phases, await envMap(pipeline.programId));
+    if (folded && !folded.ok) throw badRequest(folded.message);
+    const patch = { ...simple, ...(folded ? folded.edit : {}) };
     const environments = patch.environments ?? pipeline.environments;
     await checkTargets(pipeline.programId, pipeline.type, patch.repositoryId ?? pipeline.repositoryId, environments);
     const updated = await updatePipeline(db, pipeline.id, { ...patch, environments });
@@ -138,8 +113,11 @@ export function pipelineRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.delete<{ Params: PlParams }>(`${base}/pipeline/:pipelineId`, { schema: { params: idParams('programId', 'pipelineId') } }, async (req, reply) => {
     await authorize(req, deps, req.params.programId, 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
-    if (await currentExecutionId(db, pipeline.id)) throw conflict(`pipeline ${pipeline.name} is running`, 412);
-    await tx(deps.slipway.rt.db, (trx) => deletePipeline(trx, pipeline.id));
+    // The guard and the deletion in one transaction: no execution starts in between.
+    await tx(slipway.rt.db, async (trx) => {
+      if (await currentExecutionId(trx, pipeline.id)) throw conflict(`pipeline ${pipeline.name} is running`, 412);
+      await deletePipeline(trx, pipeline.id);
+    });
     await clearBuildCache(slipway.config.dataDir, pipeline.id);
     deps.views.clear();
     return reply.code(204).send();

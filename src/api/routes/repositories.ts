@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { listPipelines } from '../../store/pipelines.ts';
 import { createRepository, deleteRepository, getRepository, listRepositories } from '../../store/programs.ts';
 import { checkRepositoryUrl, RepositoryUrlRefused } from '../../runner/repository-url.ts';
-import { checkRemote, git } from '../../steps/git.ts';
+import { checkRemote, git } from '../../runner/git.ts';
 import { authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { link, list, paths, rel } from '../hal.ts';
@@ -52,7 +52,7 @@ export function repositoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
       out = await git([...await checkRemote(repo.url), 'ls-remote', '--heads', '--', repo.url], { timeoutMs: 30_000 });
     } catch (e) {
       if (e instanceof RepositoryUrlRefused) throw badRequest(e.message);
-      throw new ApiError(502, 'Bad Gateway', `cannot list branches of ${repo.url}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new ApiError(502, 'Bad Gateway', `cannot list branches of ${repo.url}: ${e instanceof Error ? e.message : String(e)}`, undefined, undefined, { cause: e });
     }
     const self = paths.repository(repo.programId, repo.id);
     const branches = out.split('\n').map((l) => l.split('\t')).filter((c) => c[1]?.startsWith('refs/heads/')).map((c) => ({

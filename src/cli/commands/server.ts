@@ -6,10 +6,11 @@ export function registerServerCommands(program: Command): void {
   program.command('serve')
     .description('run Slipway (API, engine and UI) with the configuration from SLIPWAY_* variables')
     .action(async () => {
-      const { closeOnSignals, startServer } = await import('../server-process.ts');
+      const { closeOnSignals, startServer } = await import('../../server.ts');
+      const { serverConfig } = await import('../server-config.ts');
       const { handleProcessFaults } = await import('../process-faults.ts');
       handleProcessFaults((line) => console.error(`[slipway] ${line}`));
-      const server = await startServer();
+      const server = await startServer(serverConfig());
       closeOnSignals(server);
       console.log(`UI: ${server.url}/ui/`);
     });
@@ -17,11 +18,12 @@ export function registerServerCommands(program: Command): void {
   program.command('demo')
     .description('serve, seed the demo program (sample site, stage, prod, a production pipeline) and print a sign-in link')
     .action(async () => {
-      const { closeOnSignals, startServer } = await import('../server-process.ts');
+      const { closeOnSignals, startServer } = await import('../../server.ts');
+      const { serverConfig } = await import('../server-config.ts');
       const { handleProcessFaults } = await import('../process-faults.ts');
       handleProcessFaults((line) => console.error(`[slipway] ${line}`));
       const { seedDemo } = await import('../../demo/seed.ts');
-      const server = await startServer();
+      const server = await startServer(serverConfig());
       closeOnSignals(server);
       console.log('Checking the demo (the first run creates a git repository and two environments)…');
       const seed = await seedDemo(server.slipway, { log: (line) => console.log(line) });
@@ -34,7 +36,7 @@ export function registerServerCommands(program: Command): void {
     .description('re-encrypt every secret variable with a new key, in one transaction (stop Slipway first). With a key file, '
       + 'a new key replaces it; with SLIPWAY_SECRETS_KEY, give the new key in SLIPWAY_SECRETS_NEW_KEY, then set SLIPWAY_SECRETS_KEY to it')
     .action(async () => {
-      const { rotateSecretsKeyCommand } = await import('../server-process.ts');
+      const { rotateSecretsKeyCommand } = await import('../server-config.ts');
       console.log(await rotateSecretsKeyCommand());
     });
 

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 
 export class ReportParseError extends Error {
-  constructor(readonly file: string, readonly detail: string) {
-    super(`${file}: ${detail}`);
+  constructor(readonly file: string, readonly detail: string, options?: ErrorOptions) {
+    super(`${file}: ${detail}`, options);
     this.name = 'ReportParseError';
   }
 }

@@ -74,7 +74,7 @@ export function parseSarif(content: string, file = 'report.sarif'): ScanIssue[] 
   try {
     doc = JSON.parse(content);
   } catch (error) {
-    throw new ReportParseError(file, `invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ReportParseError(file, `invalid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const root = obj(doc);
   if (!root || !Array.isArray(root['runs'])) throw new ReportParseError(file, 'not a SARIF log (no "runs" array)');

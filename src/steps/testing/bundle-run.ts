@@ -9,6 +9,7 @@ import { RUN_LIMITS } from '../run-limits.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../../runner/reports/junit.ts';
 import { unpackImage } from '../../artifacts/oci.ts';
 import { judgeJUnit, type Verdict } from './junit-verdict.ts';
+import type { ArtifactType } from '../../artifacts/artifact-types.ts';
 
 export interface BundleDirs {
   bundle: string;
@@ -40,7 +41,7 @@ export interface BundleRunRequest {
   /** Directories the sandboxed command reads besides the bundle (Slipway's own launcher script). */
   readOnlyPaths?: readonly string[];
   /** Artifact type of the stored JUnit files. */
-  resultType: string;
+  resultType: ArtifactType;
   /**
    * Host 127.0.0.1 ports the tests may reach (the environment under test: its load balancer
    * and author); nothing else of the host and no internet.

@@ -2,11 +2,11 @@
 // ls-remote`) for each ON_COMMIT pipeline's branch head; the push hook runs the same check for
 // the pipelines a push names. The last commit started is kept per pipeline.
 import type { Execution, Pipeline } from '../domain/model.ts';
-import { resolveBranch } from '../steps/git.ts';
+import { resolveBranch } from '../runner/git.ts';
 import { getLastCommit, listPipelines, setLastCommit } from '../store/pipelines.ts';
 import { getRepository } from '../store/programs.ts';
-import { PipelineBusyError, startExecution } from './commands.ts';
-import type { Runtime } from './runtime.ts';
+import { PipelineBusyError, startExecution } from '../engine/commands.ts';
+import type { Runtime } from '../engine/runtime.ts';
 
 /** What the watcher needs of Slipway (the engine's runtime; app.ts sits above the engine). */
 type WatcherDeps = { rt: Runtime };

@@ -1,17 +1,14 @@
-// The server process behind `slipway serve` and `slipway demo`. It keeps its bootstrap admin token in
-// <dataDir>/admin-token (mode 600) so the CLI next to it and later restarts use the same one.
+// The server process behind `slipway serve` and `slipway demo`: the composition of Slipway,
+// its HTTP API and its triggers, started and stopped as one. It keeps its bootstrap admin token
+// in <dataDir>/admin-token (mode 600) so the CLI next to it and later restarts use the same one.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../api/server.ts';
-import { createSlipway, type Slipway } from '../app.ts';
-import { ConfigError, loadConfig, parseSecretsKey, type Config } from '../config.ts';
-import { restrictUmask, secureDataDir } from '../data-dir.ts';
-import { rotateSecretsKey } from '../secrets-key.ts';
-import { migrate, openDb } from '../store/db.ts';
-import { startCommitWatcher } from '../engine/commit-watcher.ts';
-import { CliError, EXIT } from './exit-codes.ts';
-import { ADMIN_TOKEN_FILE } from './settings.ts';
+import { buildServer } from './api/server.ts';
+import { createSlipway, type Slipway } from './app.ts';
+import type { Config } from './config.ts';
+import { ADMIN_TOKEN_FILE, restrictUmask } from './data-dir.ts';
+import { startCommitWatcher } from './triggers/commit-watcher.ts';
 
 export interface RunningServer {
   config: Config;
@@ -34,17 +31,7 @@ export function adminTokenFor(config: Config): { token: string; fresh: boolean }
   return { token: config.adminToken, fresh: true };
 }
 
-function configFrom(env: NodeJS.ProcessEnv): Config {
-  try {
-    return loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.configuration);
-    throw error;
-  }
-}
-
-export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (line: string) => void = console.log): Promise<RunningServer> {
-  const config = configFrom(env);
+export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
   // Everything Slipway writes from here on (database, keys, logs, artifacts) is its own user's alone.
   restrictUmask();
   const slipway = await createSlipway(config, { log: (line) => log(`[slipway] ${line}`) });
@@ -79,33 +66,6 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, log: (li
       await slipway.close();
     },
   };
-}
-
-/** `slipway rotate-secrets-key`: re-seals every secret with a new key; says what changed. */
-export async function rotateSecretsKeyCommand(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const config = configFrom(env);
-  restrictUmask();
-  let newKey: Buffer | undefined;
-  try {
-    const text = env.SLIPWAY_SECRETS_NEW_KEY?.trim();
-    newKey = text ? parseSecretsKey(text, 'SLIPWAY_SECRETS_NEW_KEY') : undefined;
-  } catch (error) {
-    throw new CliError((error as Error).message, EXIT.configuration);
-  }
-  if (config.secretsKey && !newKey) {
-    throw new CliError('SLIPWAY_SECRETS_KEY is set: give the new key in SLIPWAY_SECRETS_NEW_KEY (e.g. `openssl rand -base64 32`)', EXIT.configuration);
-  }
-  secureDataDir(config.dataDir);
-  const db = openDb(config);
-  try {
-    await migrate(db);
-    const { keyFile, resealed } = await rotateSecretsKey(config, db, newKey);
-    return keyFile
-      ? `Re-encrypted ${resealed} secret value(s); the new key is in ${keyFile}.`
-      : `Re-encrypted ${resealed} secret value(s). Set SLIPWAY_SECRETS_KEY to the value of SLIPWAY_SECRETS_NEW_KEY before the next start.`;
-  } finally {
-    await db.close();
-  }
 }
 
 export function closeOnSignals(server: RunningServer): void {

@@ -1,9 +1,10 @@
-// Git helpers for the build: resolve a branch to its commit without cloning, and fetch exactly
-// one commit into a fresh directory (shallow), so the build sees the commit that was resolved
-// even when the branch moves meanwhile. Never prompts for credentials.
+// Git, for the build, the commit triggers and the API's branch list: resolve a branch to its
+// commit without cloning, and fetch exactly one commit into a fresh directory (shallow), so the
+// build sees the commit that was resolved even when the branch moves meanwhile. Never prompts
+// for credentials.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from '../runner/repository-url.ts';
+import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from './repository-url.ts';
 
 export class GitError extends Error {
   constructor(readonly args: string[], readonly exitCode: number | null, readonly stderr: string) {
