@@ -14,6 +14,8 @@ have varnishd || need_pkgs+=(varnish)
 have chromium || need_pkgs+=(chromium)
 have chromedriver || need_pkgs+=(chromium-driver)
 have git || need_pkgs+=(git)
+have podman || need_pkgs+=(podman)
+have skopeo || need_pkgs+=(skopeo)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -19,6 +19,7 @@ import { logRoutes } from './routes/logs.ts';
 import { collectRoutes, openApiRoutes } from './routes/openapi.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { programRoutes } from './routes/programs.ts';
+import { registryRoutes } from './routes/registry.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { signingKeyRoutes } from './routes/signing-key.ts';
 import { stepRoutes } from './routes/steps.ts';
@@ -131,6 +132,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   hookRoutes(app, deps);
   aemOnlyRoutes(app);
   tokenRoutes(app, deps);
+  registryRoutes(app, deps);
   signingKeyRoutes(app, deps, Boolean(opts.logSigningKey));
   openApiRoutes(app, routes);
   await app.register(webPlugin);
