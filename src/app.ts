@@ -19,7 +19,7 @@ import { LocalDriver } from './topology/local/local-driver.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
-  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes'>>;
+  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes' | 'publicUrl'>>;
 
 export interface Slipway {
   config: SlipwayConfig;
@@ -29,6 +29,13 @@ export interface Slipway {
   artifacts: FsArtifactStore;
   driver: TopologyDriver;
   handlers: HandlerRegistry;
+  /**
+   * Where clients reach this Slipway (its registry's images are named after it): SLIPWAY_PUBLIC_URL,
+   * else what the API server reports once it listens; undefined in a process without either.
+   */
+  publicUrl(): string | undefined;
+  /** The API server says where it listens (used when SLIPWAY_PUBLIC_URL is not set). */
+  setListenUrl(source: () => string | undefined): void;
   /** Takes over the environments' running nodes (restarting dead ones); call once at start-up. */
   adoptEnvironments(): Promise<void>;
   /** Starts delivering webhooks (the server does, once it knows its public URL); once per Slipway. */
@@ -67,9 +74,11 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   const logs = new LogStore(config.dataDir, { maxBytes: config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES });
   const artifacts = new FsArtifactStore(config.dataDir);
   const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
+  let listenUrl: () => string | undefined = () => undefined;
+  const publicUrl = (): string | undefined => config.publicUrl ?? listenUrl();
   // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).
   const handlers = options.handlers ?? (await import('./steps/registry.ts'))
-    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id) });
+    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id), publicUrl });
   const engine = new Engine({
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
@@ -79,7 +88,10 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   if (options.runEngine !== false) await engine.start();
   let webhooks: WebhookDelivery | undefined;
   return {
-    config, rt, engine, logs, artifacts, driver, handlers,
+    config, rt, engine, logs, artifacts, driver, handlers, publicUrl,
+    setListenUrl(source) {
+      listenUrl = source;
+    },
     async adoptEnvironments() {
       for (const env of await listEnvironments(db.kysely)) {
         if (env.status !== 'ready') continue;

@@ -105,6 +105,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
       void job.finally(() => jobs.delete(job)).catch(() => undefined);
     },
   };
+  // Steps of this process name images after the public URL: until SLIPWAY_PUBLIC_URL, this server's.
+  slipway.setListenUrl(() => opts.publicUrl ?? listenUrl(app.server.address()));
   app.addHook('onClose', async () => {
     deps.views.close();
     await Promise.allSettled([...jobs]);

@@ -1,0 +1,82 @@
+// What the buildImage step hands on besides the images themselves: each image's reference in
+// Slipway's registry (details.images), and the Kubernetes manifests that would run them on each
+// of the pipeline's target environments, with that environment's node counts.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { kubernetesManifests } from '../artifacts/manifests.ts';
+import { unpackImage } from '../artifacts/oci.ts';
+import { imageReference, registryHost, type ImageEntry } from '../artifacts/registry.ts';
+import { DISPATCHER_FILE, parseDispatcherPackage, type DispatcherPackage } from '../domain/contract.ts';
+import { ENVIRONMENT_TYPES, type Environment } from '../domain/model.ts';
+import { readWorkspaceFile } from '../runner/workspace-path.ts';
+import type { ExecutionArtifact, StepContext } from './handler.ts';
+
+export interface BuildImageDeps {
+  /** The pipeline's target environments, by id: their node counts go into the manifests. */
+  environment?(id: string): Promise<Environment | undefined>;
+  /** Slipway's public URL (SLIPWAY_PUBLIC_URL, or where its API server listens): the registry's host. */
+  publicUrl?(): string | undefined;
+}
+
+export interface ManifestRecord {
+  environment: string;
+  name: string;
+  digest: string;
+}
+
+/** The images with their registry references (none while Slipway does not know its address). */
+export function imageEntries(ctx: StepContext, deps: BuildImageDeps, images: { name: string; digest: string }[]): ImageEntry[] {
+  const url = deps.publicUrl?.();
+  const host = url ? registryHost(url) : undefined;
+  return images.map((i) => ({ ...i, ...(host ? { reference: imageReference(host, ctx.program.id, i.name, i.digest) } : {}) }));
+}
+
+/** dispatcher.yaml of the dispatcher package artifact (read inside the unpacked image only). */
+async function dispatcherPackageOf(ctx: StepContext, artifact: ExecutionArtifact | undefined): Promise<DispatcherPackage> {
+  if (!artifact) return parseDispatcherPackage({});
+  const dir = join(ctx.workDir, 'k8s-dispatcher-package');
+  try {
+    await unpackImage(ctx.artifacts, artifact.digest, dir);
+    const text = await readWorkspaceFile(dir, DISPATCHER_FILE) ?? '';
+    return parseDispatcherPackage(text ? parseYaml(text) : {});
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes and records `kubernetes-<type>.yaml` per target environment; returns what it recorded. */
+export async function recordManifests(ctx: StepContext, deps: BuildImageDeps, input: {
+  images: ImageEntry[]; version: string; healthPath: string; appPort: number; dispatcherPackage?: ExecutionArtifact;
+}): Promise<ManifestRecord[]> {
+  const app = input.images.find((i) => i.name === 'app')?.reference;
+  const dispatcher = input.images.find((i) => i.name === 'dispatcher')?.reference;
+  if (!app) {
+    ctx.log.line('no Kubernetes manifests: the registry address is not known (set SLIPWAY_PUBLIC_URL)');
+    return [];
+  }
+  const pkg = await dispatcherPackageOf(ctx, input.dispatcherPackage);
+  const records: ManifestRecord[] = [];
+  for (const type of ENVIRONMENT_TYPES) {
+    const id = ctx.pipeline.environments[type];
+    const env = id ? await deps.environment?.(id) : undefined;
+    if (!id) continue;
+    if (!env) {
+      ctx.log.line(`no Kubernetes manifests for ${type}: environment ${id} not found`);
+      continue;
+    }
+    const yaml = kubernetesManifests({
+      program: { id: ctx.program.id, name: ctx.program.name },
+      environment: { id: env.id, name: env.name, type: env.type, publishCount: env.settings.publishCount },
+      version: input.version, appImage: app, ...(dispatcher ? { dispatcherImage: dispatcher } : {}),
+      dispatcherPackage: pkg, appPort: input.appPort, healthPath: input.healthPath,
+    });
+    const blob = await ctx.artifacts.putBytes(yaml);
+    const name = `kubernetes-${type}.yaml`;
+    await ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.K8S_MANIFESTS, name });
+    ctx.log.line(`K8S_MANIFESTS ${name} ${blob.digest} (${env.name}: author, ${env.settings.publishCount} publish/dispatcher pairs)`);
+    records.push({ environment: type, name, digest: blob.digest });
+  }
+  return records;
+}
