@@ -13,6 +13,9 @@ import { createSlipway, type Slipway } from '../../src/app.ts';
 import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
 import { buildImage, imageBlobs, MEDIA_TYPES, readManifest } from '../../src/artifacts/oci.ts';
 import { buildServer } from '../../src/api/server.ts';
+import { phaseIdOf } from '../../src/api/view-execution.ts';
+import { kubernetesManifests } from '../../src/artifacts/manifests.ts';
+import { imageReference } from '../../src/artifacts/registry.ts';
 import { recordArtifact } from '../../src/store/artifacts.ts';
 import { insertExecution, updateExecution } from '../../src/store/executions.ts';
 import { createPipeline } from '../../src/store/pipelines.ts';
@@ -28,7 +31,7 @@ let slipway: Slipway;
 let app: FastifyInstance;
 let base: string;
 let host: string;
-const programs: { id: string; image: string }[] = [];
+const programs: { id: string; image: string; stepPath: string }[] = [];
 
 async function imageOf(label: string): Promise<string> {
   const tree = join(dir, `tree-${label}`);
@@ -37,8 +40,8 @@ async function imageOf(label: string): Promise<string> {
   return (await buildImage(slipway.artifacts, { dir: tree, config: { cmd: ['/srv/hello'], labels: { 'io.slipway.test': label } } })).digest;
 }
 
-/** A program with one execution whose buildImage recorded `digest` as its app image. */
-async function programWithImage(name: string, digest: string): Promise<string> {
+/** A program with one execution whose step recorded `digest` as its app image, and manifests naming it. */
+async function programWithImage(name: string, digest: string): Promise<{ id: string; stepPath: string }> {
   const db = slipway.rt.db.kysely;
   const program = await createProgram(db, { name });
   const repo = await createRepository(db, program.id, { name: 'site', url: 'file:///nonexistent.git' });
@@ -53,7 +56,16 @@ async function programWithImage(name: string, digest: string): Promise<string> {
   const stepId = execution.steps[0]?.id ?? '';
   const size = (await slipway.artifacts.read(digest)).length;
   await recordArtifact(db, { executionId: execution.id, stepId, digest, size, type: ARTIFACT_TYPES.APP_IMAGE, name: 'app' });
-  return program.id;
+  const yaml = kubernetesManifests({
+    program, environment: { id: '1', name: 'prod', type: 'prod', publishCount: 2 }, version: VERSION,
+    appImage: imageReference(host, program.id, 'app', digest),
+  });
+  const manifests = await slipway.artifacts.putBytes(yaml);
+  await recordArtifact(db, { executionId: execution.id, stepId, ...manifests, type: ARTIFACT_TYPES.K8S_MANIFESTS, name: 'kubernetes-prod.yaml' });
+  const step = execution.steps[0];
+  if (!step) throw new Error('no step');
+  const stepPath = `/api/program/${program.id}/pipeline/${pipeline.id}/execution/${execution.id}/phase/${phaseIdOf(execution, step)}/step/${stepId}`;
+  return { id: program.id, stepPath };
 }
 
 beforeAll(async () => {
@@ -64,7 +76,7 @@ beforeAll(async () => {
   host = new URL(base).host;
   for (const name of ['Harbour Outfitters', 'Other Shop']) {
     const image = await imageOf(name);
-    programs.push({ id: await programWithImage(name, image), image });
+    programs.push({ ...await programWithImage(name, image), image });
   }
 });
 
@@ -212,6 +224,22 @@ describe('registry over plain HTTP', () => {
       method: 'POST', headers: { ...bearer(developer), 'content-type': 'application/json' }, body: '{}',
     });
     expect(refused.status).toBe(403);
+  });
+});
+
+describe('Kubernetes manifests as a step artifact', () => {
+  it('are listed and downloadable through the signed artifact link, naming the image in this registry', async () => {
+    const [a] = programs;
+    if (!a) throw new Error('no program');
+    const list = (await get(`${a.stepPath}/artifacts`)).json() as { _embedded: { artifacts: { type: string; file: string; _links: { self: { href: string } } }[] } };
+    const item = list._embedded.artifacts.find((x) => x.type === 'K8S_MANIFESTS');
+    expect(item?.file).toBe('kubernetes-prod.yaml');
+    const link = (await get(new URL(item?._links.self.href ?? '', base).pathname, { ...bearer(), accept: 'application/json' })).json() as { redirect: string };
+    const download = await fetch(link.redirect);
+    expect(download.status).toBe(200);
+    const yaml = await download.text();
+    expect(yaml).toContain(`image: ${host}/${a.id}/app@${a.image}`);
+    expect(yaml).toContain('kind: Deployment');
   });
 });
 
