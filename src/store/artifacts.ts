@@ -68,3 +68,11 @@ export async function programImages(
     digest: r.digest, executionId: String(r.execution_id), ...(r.artifacts_version ? { artifactsVersion: r.artifacts_version } : {}),
   }));
 }
+
+/** Every distinct image digest of one of the program's repositories (what its blobs may belong to). */
+export async function programImageDigests(db: K, programId: string, name: string, types: readonly string[]): Promise<string[]> {
+  const rows = await db.selectFrom('execution_artifacts as a').innerJoin('executions as e', 'e.id', 'a.execution_id')
+    .select('a.digest').distinct()
+    .where('e.program_id', '=', toId(programId)).where('a.name', '=', name).where('a.type', 'in', [...types]).execute();
+  return rows.map((r) => r.digest);
+}

@@ -18,9 +18,10 @@ import { kubernetesManifests } from '../../src/artifacts/manifests.ts';
 import { imageReference } from '../../src/artifacts/registry.ts';
 import { recordArtifact } from '../../src/store/artifacts.ts';
 import { insertExecution, updateExecution } from '../../src/store/executions.ts';
-import { createPipeline } from '../../src/store/pipelines.ts';
-import { createProgram, createRepository } from '../../src/store/programs.ts';
+import { createPipeline, listPipelines } from '../../src/store/pipelines.ts';
+import { createProgram, createRepository, getProgram } from '../../src/store/programs.ts';
 import { RecordingDriver } from '../support/recording-driver.ts';
+import { makeStepContext } from '../support/step-context.ts';
 
 const run = promisify(execFile);
 const ADMIN = 'slw_registry_test_admin_token_0123';
@@ -38,6 +39,20 @@ async function imageOf(label: string): Promise<string> {
   mkdirSync(join(tree, 'srv'), { recursive: true });
   writeFileSync(join(tree, 'srv', 'hello.txt'), `hello from ${label}\n`);
   return (await buildImage(slipway.artifacts, { dir: tree, config: { cmd: ['/srv/hello'], labels: { 'io.slipway.test': label } } })).digest;
+}
+
+/** Records `digest` as the app image of a new execution of the program. */
+async function recordOnProgram(programId: string, digest: string): Promise<void> {
+  const db = slipway.rt.db.kysely;
+  const [pipeline] = await listPipelines(db, programId);
+  if (!pipeline) throw new Error('no pipeline');
+  const execution = await insertExecution(db, {
+    programId, pipelineId: pipeline.id, pipelineType: 'codeQuality', trigger: 'MANUAL', mode: 'NORMAL', user: 'admin',
+    steps: [{ phase: 'build', action: 'build' }], environmentIds: {},
+  }, Date.now());
+  await updateExecution(db, execution.id, { status: 'FINISHED', busy_pipeline_id: null });
+  const size = (await slipway.artifacts.read(digest)).length;
+  await recordArtifact(db, { executionId: execution.id, stepId: execution.steps[0]?.id ?? '', digest, size, type: ARTIFACT_TYPES.APP_IMAGE, name: 'app' });
 }
 
 /** A program with one execution whose step recorded `digest` as its app image, and manifests naming it. */
@@ -70,7 +85,8 @@ async function programWithImage(name: string, digest: string): Promise<{ id: str
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'slipway-registry-'));
-  slipway = await createSlipway({ dataDir: join(dir, 'data') }, { runEngine: false, handlers: {}, driver: new RecordingDriver() });
+  // The shipped handlers: their buildImage names images after this server once it listens.
+  slipway = await createSlipway({ dataDir: join(dir, 'data') }, { runEngine: false, driver: new RecordingDriver() });
   app = await buildServer(slipway, { adminToken: ADMIN });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   host = new URL(base).host;
@@ -252,6 +268,34 @@ describe('registry with real clients', () => {
     expect(info.Digest).toBe(a.image);
     expect(info.Labels['io.slipway.test']).toBe('Harbour Outfitters');
     expect(info.Layers).toEqual((await readManifest(slipway.artifacts, a.image)).layers.map((l) => l.digest));
+  });
+
+  it('pulls the reference that the shipped buildImage step lists for its image', async () => {
+    const [a] = programs;
+    if (!a) throw new Error('no program');
+    const tree = join(dir, 'build-output');
+    mkdirSync(tree, { recursive: true });
+    writeFileSync(join(tree, 'server.js'), 'console.log("built");\n');
+    const output = await buildImage(slipway.artifacts, { dir: tree });
+    const program = await getProgram(slipway.rt.db.kysely, a.id);
+    if (!program) throw new Error('no program');
+    const ctx = makeStepContext({
+      artifacts: slipway.artifacts, program,
+      priorArtifacts: [{ ...output, type: ARTIFACT_TYPES.BUILD_OUTPUT, name: 'output', stepId: 's0' }],
+    });
+    try {
+      const result = await slipway.handlers.buildImage?.run(ctx);
+      expect(result?.outcome, ctx.log.text()).toBe('finished');
+      const [app] = ctx.details.images as { name: string; digest: string; reference: string }[];
+      expect(app?.reference).toBe(`${host}/${a.id}/app@${app?.digest}`);
+      // Not pullable until recorded for the program (the engine records it; here, by hand).
+      await expect(run('skopeo', ['inspect', '--tls-verify=false', '--creds', `admin:${ADMIN}`, `docker://${app?.reference}`])).rejects.toThrow(/manifest unknown/i);
+      await recordOnProgram(a.id, app?.digest ?? '');
+      const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', '--creds', `admin:${ADMIN}`, `docker://${app?.reference}`]);
+      expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(app?.digest);
+    } finally {
+      ctx.cleanup();
+    }
   });
 
   it('podman pulls the image by digest (into its own storage)', async () => {

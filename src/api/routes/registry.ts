@@ -14,7 +14,7 @@ import { dnsName } from '../../artifacts/manifests.ts';
 import { imageBlobs, MEDIA_TYPES } from '../../artifacts/oci-format.ts';
 import { isDigest, isTag, parseRepository, PULLABLE_TYPES, registryHost, repositoryName } from '../../artifacts/registry.ts';
 import type { Program } from '../../domain/model.ts';
-import { programImages } from '../../store/artifacts.ts';
+import { programImageDigests, programImages } from '../../store/artifacts.ts';
 import { getProgram, listPrograms } from '../../store/programs.ts';
 import { authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
@@ -165,9 +165,8 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   async function sendBlob(req: FastifyRequest, reply: FastifyReply, programId: string, image: string, digest: string) {
     if (!isDigest(digest)) throw new RegistryError(400, 'DIGEST_INVALID', `not a sha256 digest: ${digest}`);
-    const manifests = new Set((await programImages(db, programId, image, PULLABLE_TYPES)).map((i) => i.digest));
     let member = false;
-    for (const manifest of manifests) {
+    for (const manifest of await programImageDigests(db, programId, image, PULLABLE_TYPES)) {
       if (await store.has(manifest) && (await blobSets.of(deps, manifest)).has(digest)) { member = true; break; }
     }
     const size = member ? await stat(store.pathOf(digest)).then((s) => s.size, () => undefined) : undefined;
