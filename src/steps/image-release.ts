@@ -56,12 +56,17 @@ export async function recordManifests(ctx: StepContext, deps: BuildImageDeps, in
     ctx.log.line('no Kubernetes manifests: the registry address is not known (set SLIPWAY_PUBLIC_URL)');
     return [];
   }
-  const pkg = await dispatcherPackageOf(ctx, input.dispatcherPackage);
+  const lookup = deps.environment;
+  if (!lookup) {
+    ctx.log.line('no Kubernetes manifests: the target environments are not known here');
+    return [];
+  }
+  const pkg = dispatcher ? await dispatcherPackageOf(ctx, input.dispatcherPackage) : undefined;
   const records: ManifestRecord[] = [];
   for (const type of ENVIRONMENT_TYPES) {
     const id = ctx.pipeline.environments[type];
-    const env = id ? await deps.environment?.(id) : undefined;
     if (!id) continue;
+    const env = await lookup(id);
     if (!env) {
       ctx.log.line(`no Kubernetes manifests for ${type}: environment ${id} not found`);
       continue;
@@ -70,7 +75,7 @@ export async function recordManifests(ctx: StepContext, deps: BuildImageDeps, in
       program: { id: ctx.program.id, name: ctx.program.name },
       environment: { id: env.id, name: env.name, type: env.type, publishCount: env.settings.publishCount },
       version: input.version, appImage: app, ...(dispatcher ? { dispatcherImage: dispatcher } : {}),
-      dispatcherPackage: pkg, appPort: input.appPort, healthPath: input.healthPath,
+      ...(pkg ? { dispatcherPackage: pkg } : {}), appPort: input.appPort, healthPath: input.healthPath,
     });
     const blob = await ctx.artifacts.putBytes(yaml);
     const name = `kubernetes-${type}.yaml`;
