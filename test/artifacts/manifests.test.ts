@@ -1,6 +1,11 @@
 // The Kubernetes manifests, validated against the official Kubernetes schemas (kubernetes-models:
 // the OpenAPI definitions of Kubernetes compiled to JSON-schema validators, offline). No cluster
 // runs here; what a cluster would refuse for its shape, these tests refuse too.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -121,6 +126,23 @@ describe('kubernetesManifests', () => {
     const yaml = kubernetesManifests(input);
     expect(yaml).not.toMatch(/image: .*:latest/);
     expect(yaml.match(/@sha256:/g)?.length).toBe(1 + 3 + 3);
+  });
+
+  it('holds VCL that Varnish compiles (with the Service name resolvable)', async () => {
+    const docs = parse(kubernetesManifests(input));
+    const vcl = docs.find((d) => d.kind === 'ConfigMap')?.data?.['dispatcher-1.vcl'] ?? '';
+    // varnishd resolves backend hosts while compiling; the cluster's Service name does not resolve here.
+    const local = vcl.replaceAll('"harbour-outfitters-prod-publish-1"', '"localhost"');
+    expect(local).not.toBe(vcl);
+    const dir = mkdtempSync(join(tmpdir(), 'slw-k8s-vcl-'));
+    try {
+      writeFileSync(join(dir, 'default.vcl'), local);
+      const { stdout, stderr } = await promisify(execFile)('varnishd', ['-j', 'none', '-C', '-f', join(dir, 'default.vcl'), '-n', join(dir, 'w')],
+        { maxBuffer: 64 * 1024 * 1024 });
+      expect(`${stdout}${stderr}`).toContain('VGC_function_vcl_recv');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without a dispatcher image, the load balancer fronts the publish nodes', () => {
