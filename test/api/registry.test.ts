@@ -298,7 +298,7 @@ describe('registry with real clients', () => {
     }
   });
 
-  it('podman pulls the image by digest (into its own storage)', async () => {
+  it('podman logs in with a pull token and pulls the image by digest (into its own storage)', async () => {
     const [a] = programs;
     if (!a) throw new Error('no program');
     const storage = join(dir, 'podman');
@@ -307,13 +307,19 @@ describe('registry with real clients', () => {
     const reference = `${host}/${a.id}/app@${a.image}`;
     mkdirSync(storage, { recursive: true });
     writeFileSync(join(storage, 'auth.json'), '{"auths":{}}');
+    const grant = await fetch(`${base}/api/program/${a.id}/registry/token`, {
+      method: 'POST', headers: { ...bearer(), 'content-type': 'application/json' }, body: '{}',
+    }).then((r) => r.json() as Promise<{ username: string; password: string }>);
     try {
-      await podman('pull', '--quiet', '--tls-verify=false', '--creds', `admin:${ADMIN}`, reference);
+      // `podman login` with a read-only pull token, then a pull by digest that uses the stored login.
+      await podman('login', '--tls-verify=false', '--username', grant.username, '--password', grant.password, host);
+      await podman('pull', '--quiet', '--tls-verify=false', reference);
       const { stdout } = await podman('image', 'inspect', reference);
       const [image] = JSON.parse(stdout) as { Digest: string; Labels: Record<string, string> }[];
       expect(image?.Digest).toBe(a.image);
       expect(image?.Labels['io.slipway.test']).toBe('Harbour Outfitters');
       // Without credentials the registry refuses, and podman says so.
+      await podman('logout', host);
       await expect(podman('pull', '--quiet', '--tls-verify=false', `${host}/${a.id}/app:latest`)).rejects.toThrow(/unauthorized|authentication required/i);
     } finally {
       await podman('rmi', '--all', '--force').catch(() => undefined);
