@@ -173,6 +173,11 @@ describe('registry over plain HTTP', () => {
       expect(res.headers.get('docker-content-digest')).toBe(blob.digest);
       const head = await get(`/v2/${a.id}/app/blobs/${blob.digest}`, bearer(), 'HEAD');
       expect([head.status, head.headers.get('content-length'), head.body.length]).toEqual([200, String(blob.size), 0]);
+      // The rest of a blob, from an offset (how a client resumes an interrupted layer).
+      const rest = await get(`/v2/${a.id}/app/blobs/${blob.digest}`, { ...bearer(), range: 'bytes=10-' });
+      expect([rest.status, rest.headers.get('content-range')]).toEqual([206, `bytes 10-${blob.size - 1}/${blob.size}`]);
+      expect(rest.body.equals(res.body.subarray(10))).toBe(true);
+      expect((await get(`/v2/${a.id}/app/blobs/${blob.digest}`, { ...bearer(), range: `bytes=${blob.size}-` })).status).toBe(416);
     }
   });
 

@@ -8,6 +8,7 @@
 // Errors here are NOT problem+json: registry clients parse the Distribution API's own format,
 // `{"errors":[{"code":"MANIFEST_UNKNOWN","message":…}]}`, and act on its codes; this scope has
 // its own error handler for that. Who may pull: registry-access.ts.
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dnsName } from '../../artifacts/manifests.ts';
@@ -20,6 +21,7 @@ import { authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { ApiError, notFound, toApiError } from '../problem.ts';
 import { idParams } from '../schemas.ts';
+import { parseRange } from './logs.ts';
 import { DAY_MS, issuePullToken, PULL_USER, registryPrincipal, type RegistryPrincipal } from '../registry-access.ts';
 
 export const API_VERSION_HEADER = 'docker-distribution-api-version';
@@ -171,10 +173,17 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
     const size = member ? await stat(store.pathOf(digest)).then((s) => s.size, () => undefined) : undefined;
     if (size === undefined) throw new RegistryError(404, 'BLOB_UNKNOWN', `blob ${digest} not known in ${repositoryName(programId, image)}`);
-    reply.type('application/octet-stream').header('content-length', size).header('docker-content-digest', digest)
+    reply.type('application/octet-stream').header('docker-content-digest', digest).header('accept-ranges', 'bytes')
       .header('etag', `"${digest}"`).header('cache-control', 'max-age=31536000');
+    // A client resuming an interrupted layer asks for the rest of it (Range).
+    const range = req.method === 'GET' ? parseRange(req.headers.range, size) : undefined;
+    if (range === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${size}`).send();
+    const { start, end } = range ?? { start: 0, end: size };
+    if (range) reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${size}`);
+    reply.header('content-length', end - start);
     // Streamed from the blob's file: a layer is never held in memory.
-    return req.method === 'HEAD' ? reply.send() : reply.send(store.open(digest));
+    if (req.method === 'HEAD') return reply.send();
+    return reply.send(range ? createReadStream(store.pathOf(digest), { start, end: end - 1 }) : store.open(digest));
   }
 
   app.post<{ Params: { programId: string }; Body: { days?: number } | undefined }>('/api/program/:programId/registry/token', {
