@@ -19,7 +19,7 @@ import { LocalDriver } from './topology/local/local-driver.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
-  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes' | 'publicUrl'>>;
+  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes' | 'publicUrl' | 'registry'>>;
 
 export interface Slipway {
   config: SlipwayConfig;
@@ -78,7 +78,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   const publicUrl = (): string | undefined => config.publicUrl ?? listenUrl();
   // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).
   const handlers = options.handlers ?? (await import('./steps/registry.ts'))
-    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id), publicUrl });
+    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id), publicUrl, pushTo: () => config.registry });
   const engine = new Engine({
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,

@@ -87,9 +87,9 @@ async function run(ctx: StepContext, deps: BuildImageDeps): Promise<StepResult> 
     ctx.log.line('no dispatcher package: no dispatcher image');
   }
 
-  const images = imageEntries(ctx, deps, [
+  const images = await imageEntries(ctx, deps, [
     { name: 'app', digest: app.digest }, ...(dispatcher ? [{ name: 'dispatcher', digest: dispatcher.digest }] : []),
-  ]);
+  ], artifactsVersion);
   for (const image of images) if (image.reference) ctx.log.line(`pull: ${image.reference}`);
   const manifests = await recordManifests(ctx, deps, {
     images, version: artifactsVersion, healthPath: contract.app.health, appPort: APP_PORT, dispatcherPackage,

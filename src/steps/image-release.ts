@@ -7,7 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
 import { kubernetesManifests } from '../artifacts/manifests.ts';
 import { unpackImage } from '../artifacts/oci.ts';
-import { imageReference, registryHost, type ImageEntry } from '../artifacts/registry.ts';
+import { pushImage, type PushRegistry } from '../artifacts/push.ts';
+import { imageReference, registryHost, repositoryName, type ImageEntry } from '../artifacts/registry.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type DispatcherPackage } from '../domain/contract.ts';
 import { ENVIRONMENT_TYPES, type Environment } from '../domain/model.ts';
 import { readWorkspaceFile } from '../runner/workspace-path.ts';
@@ -18,6 +19,8 @@ export interface BuildImageDeps {
   environment?(id: string): Promise<Environment | undefined>;
   /** Slipway's public URL (SLIPWAY_PUBLIC_URL, or where its API server listens): the registry's host. */
   publicUrl?(): string | undefined;
+  /** A registry to push the images to (SLIPWAY_REGISTRY); their references then name it. */
+  pushTo?(): PushRegistry | undefined;
 }
 
 export interface ManifestRecord {
@@ -26,11 +29,26 @@ export interface ManifestRecord {
   digest: string;
 }
 
-/** The images with their registry references (none while Slipway does not know its address). */
-export function imageEntries(ctx: StepContext, deps: BuildImageDeps, images: { name: string; digest: string }[]): ImageEntry[] {
+/**
+ * The images with their references: pushed to the configured registry when there is one, else
+ * in Slipway's own (none while Slipway does not know its address).
+ */
+export async function imageEntries(
+  ctx: StepContext, deps: BuildImageDeps, images: { name: string; digest: string }[], tag: string,
+): Promise<ImageEntry[]> {
+  const pushTo = deps.pushTo?.();
   const url = deps.publicUrl?.();
   const host = url ? registryHost(url) : undefined;
-  return images.map((i) => ({ ...i, ...(host ? { reference: imageReference(host, ctx.program.id, i.name, i.digest) } : {}) }));
+  const entries: ImageEntry[] = [];
+  for (const image of images) {
+    let reference = host ? imageReference(host, ctx.program.id, image.name, image.digest) : undefined;
+    if (pushTo) {
+      reference = await pushImage(ctx.artifacts, pushTo, { repository: repositoryName(ctx.program.id, image.name), digest: image.digest, tag }, ctx.signal);
+      ctx.log.line(`pushed ${image.name} to ${reference}`);
+    }
+    entries.push({ ...image, ...(reference ? { reference } : {}) });
+  }
+  return entries;
 }
 
 /** dispatcher.yaml of the dispatcher package artifact (read inside the unpacked image only). */
@@ -53,7 +71,7 @@ export async function recordManifests(ctx: StepContext, deps: BuildImageDeps, in
   const app = input.images.find((i) => i.name === 'app')?.reference;
   const dispatcher = input.images.find((i) => i.name === 'dispatcher')?.reference;
   if (!app) {
-    ctx.log.line('no Kubernetes manifests: the registry address is not known (set SLIPWAY_PUBLIC_URL)');
+    ctx.log.line('no Kubernetes manifests: the registry address is not known (set SLIPWAY_PUBLIC_URL or SLIPWAY_REGISTRY)');
     return [];
   }
   const lookup = deps.environment;

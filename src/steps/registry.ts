@@ -1,5 +1,6 @@
 // The shipped step handlers: only real ones. A pipeline whose layout needs a handler that is
 // not here fails `validate`, saying which.
+import type { PushRegistry } from '../artifacts/push.ts';
 import type { Environment } from '../domain/model.ts';
 import { makeBuildImageHandler } from './build-image.ts';
 import { buildHandler } from './build.ts';
@@ -19,6 +20,8 @@ export function shippedHandlers(deps: {
   environment(id: string): Promise<Environment | undefined>;
   /** Slipway's public URL once known (images get registry references from it). */
   publicUrl?(): string | undefined;
+  /** A configured registry that images are pushed to (SLIPWAY_REGISTRY). */
+  pushTo?(): PushRegistry | undefined;
 }): HandlerRegistry {
   const registry: HandlerRegistry = {
     build: buildHandler,
