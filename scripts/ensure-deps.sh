@@ -14,6 +14,9 @@ have varnishd || need_pkgs+=(varnish)
 have chromium || need_pkgs+=(chromium)
 have chromedriver || need_pkgs+=(chromium-driver)
 have git || need_pkgs+=(git)
+have podman || need_pkgs+=(podman)
+have skopeo || need_pkgs+=(skopeo)
+have docker-registry || need_pkgs+=(docker-registry) # tests: a registry to push to
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -23,7 +23,7 @@ import { opened } from './live-instances.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
-  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes'>>;
+  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes' | 'publicUrl' | 'registry'>>;
 
 export interface Slipway {
   config: SlipwayConfig;
@@ -33,6 +33,13 @@ export interface Slipway {
   artifacts: FsArtifactStore;
   driver: TopologyDriver;
   handlers: HandlerRegistry;
+  /**
+   * Where clients reach this Slipway (its registry's images are named after it): SLIPWAY_PUBLIC_URL,
+   * else what the API server reports once it listens; undefined in a process without either.
+   */
+  publicUrl(): string | undefined;
+  /** The API server says where it listens (used when SLIPWAY_PUBLIC_URL is not set). */
+  setListenUrl(source: () => string | undefined): void;
   /**
    * Call once at start-up: takes over the ready environments' running nodes (restarting dead
    * ones), and finishes what a crash cut off (environments left `creating` or `deleting`), so
@@ -75,9 +82,11 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   const logs = new LogStore(config.dataDir, { maxBytes: config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES });
   const artifacts = new FsArtifactStore(config.dataDir);
   const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
+  let listenUrl: () => string | undefined = () => undefined;
+  const publicUrl = (): string | undefined => config.publicUrl ?? listenUrl();
   // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).
   const handlers = options.handlers ?? (await import('./steps/registry.ts'))
-    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id) });
+    .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id), publicUrl, pushTo: () => config.registry });
   const engine = new Engine({
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
@@ -91,7 +100,10 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     // inspect: the stack, and the driver's error beneath it (its `cause`).
     options.log?.(`environment ${env.name} (${env.id}) ${what}: ${inspect(e)}`);
   return {
-    config, rt, engine, logs, artifacts, driver, handlers,
+    config, rt, engine, logs, artifacts, driver, handlers, publicUrl,
+    setListenUrl(source) {
+      listenUrl = source;
+    },
     async adoptEnvironments() {
       for (const env of await listEnvironments(db.kysely)) {
         if (env.status !== 'ready') continue;

@@ -2,6 +2,7 @@
 // A bad value stops start-up with a message that names the variable.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { PushRegistry } from './artifacts/push.ts';
 import { parseAllowedGitHosts } from './runner/repository-url.ts';
 
 export interface Config {
@@ -25,6 +26,20 @@ export interface Config {
   programConcurrency?: number;
   /** Bytes a step log may reach; what is written past it is dropped (the log says so). */
   maxLogBytes: number;
+  /** SLIPWAY_REGISTRY…: a registry that buildImage pushes every image to; unset = Slipway's own only. */
+  registry?: PushRegistry;
+}
+
+function pushRegistry(env: NodeJS.ProcessEnv, dataDir: string): PushRegistry | undefined {
+  const location = env.SLIPWAY_REGISTRY?.trim();
+  if (!location) return undefined;
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/.test(location)) {
+    throw new ConfigError('SLIPWAY_REGISTRY', `expected host[:port][/path] of a registry, got "${location}"`);
+  }
+  const verify = env.SLIPWAY_REGISTRY_TLS_VERIFY?.trim() || 'true';
+  if (verify !== 'true' && verify !== 'false') throw new ConfigError('SLIPWAY_REGISTRY_TLS_VERIFY', `expected true or false, got "${verify}"`);
+  const authFile = env.SLIPWAY_REGISTRY_AUTH_FILE?.trim();
+  return { location, tlsVerify: verify === 'true', ...(authFile ? { authFile: resolve(dataDir, authFile) } : {}) };
 }
 
 export const DEFAULT_MAX_LOG_BYTES = 50 * 1024 * 1024;
@@ -95,9 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const secretsKeyFile = resolve(dataDir, env.SLIPWAY_SECRETS_KEY_FILE?.trim() || 'secrets.key');
   const programConcurrency = positiveInteger(env, 'SLIPWAY_PROGRAM_CONCURRENCY');
   const maxLogBytes = positiveInteger(env, 'SLIPWAY_MAX_LOG_BYTES') ?? DEFAULT_MAX_LOG_BYTES;
+  const registry = pushRegistry(env, dataDir);
   return {
     dataDir, databaseUrl, port, host, ...(publicUrl ? { publicUrl } : {}), allowedGitHosts, adminToken, adminTokenGenerated: !given,
     ...(secretsKey ? { secretsKey } : {}), secretsKeyFile,
-    ...(programConcurrency ? { programConcurrency } : {}), maxLogBytes,
+    ...(programConcurrency ? { programConcurrency } : {}), maxLogBytes, ...(registry ? { registry } : {}),
   };
 }

@@ -28,7 +28,7 @@ describe('configuration', () => {
     ['SLIPWAY_SECRETS_KEY', 'not-a-key'], ['SLIPWAY_SECRETS_KEY', 'ab'.repeat(16)], ['SLIPWAY_PROGRAM_CONCURRENCY', '0'],
     ['SLIPWAY_MAX_LOG_BYTES', '1e6'],
     ['SLIPWAY_PUBLIC_URL', 'deploy.example.com'], ['SLIPWAY_PUBLIC_URL', 'ftp://x'], ['SLIPWAY_PUBLIC_URL', 'https://x/?a=1'],
-    ['SLIPWAY_ALLOWED_GIT_HOSTS', 'a b'],
+    ['SLIPWAY_ALLOWED_GIT_HOSTS', 'a b'], ['SLIPWAY_REGISTRY', 'https://registry.example.com'], ['SLIPWAY_REGISTRY', 'r.example.com/Team'],
   ])('a bad %s stops start-up with a message that names it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable}:`));
@@ -44,5 +44,13 @@ describe('configuration', () => {
     expect(loadConfig({ SLIPWAY_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') }).secretsKey).toEqual(Buffer.alloc(32, 1));
     expect(loadConfig({ SLIPWAY_DATA: '/tmp/x', SLIPWAY_SECRETS_KEY_FILE: '/etc/slipway/key' }).secretsKeyFile).toBe('/etc/slipway/key');
     expect(loadConfig({}).maxLogBytes).toBe(50 * 1024 * 1024);
+  });
+
+  it('takes a registry to push to, with its TLS setting and auth file', () => {
+    expect(loadConfig({}).registry).toBeUndefined();
+    expect(loadConfig({ SLIPWAY_DATA: '/tmp/x', SLIPWAY_REGISTRY: 'registry.example.com:5000/team', SLIPWAY_REGISTRY_AUTH_FILE: 'push-auth.json' }).registry)
+      .toEqual({ location: 'registry.example.com:5000/team', tlsVerify: true, authFile: '/tmp/x/push-auth.json' });
+    expect(loadConfig({ SLIPWAY_REGISTRY: '127.0.0.1:5000', SLIPWAY_REGISTRY_TLS_VERIFY: 'false' }).registry?.tlsVerify).toBe(false);
+    expect(() => loadConfig({ SLIPWAY_REGISTRY: 'r.example.com', SLIPWAY_REGISTRY_TLS_VERIFY: 'no' })).toThrow(/^SLIPWAY_REGISTRY_TLS_VERIFY:/);
   });
 });

@@ -28,7 +28,8 @@ export function allows(roles: readonly Role[], permission: Permission): boolean 
 }
 
 // The UI's files are static and public; every API call they make carries the token.
-const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/environment-logs(-gz)?\//, /^\/artifacts\//, /^\/ui(\/|\?|$)/];
+// The registry (/v2/) authenticates in its own way (Basic too, pull tokens): routes/registry.ts.
+const PUBLIC = [/^\/api\/health(\?|$)/, /^\/logs\//, /^\/environment-logs(-gz)?\//, /^\/artifacts\//, /^\/ui(\/|\?|$)/, /^\/v2(\/|\?|$)/];
 
 /** A short-lived cache: every API call needs the user and its roles; a change shows within TTL. */
 class TtlCache<V> {
@@ -57,21 +58,26 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 }
 
 export function installAuth(app: FastifyInstance, deps: ApiDeps): void {
-  const db = deps.slipway.rt.db.kysely;
-  const userCache = new TtlCache<User | undefined>(2000);
-  users.set(deps, userCache);
+  users.set(deps, new TtlCache<User | undefined>(2000));
   roles.set(deps, new TtlCache<Role[]>(2000));
   app.decorateRequest('slipwayUser', null);
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC.some((re) => re.test(req.url))) return;
     const token = bearerToken(req);
-    const user = token ? await userCache.get(token, () => userByToken(db, token)) : undefined;
+    const user = token ? await userOfToken(deps, token) : undefined;
     if (!user) {
       reply.header('www-authenticate', 'Bearer');
       return sendProblem(reply, new ApiError(401, 'Unauthorized', token ? 'the token is not valid' : 'missing Authorization: Bearer <token>'));
     }
     req.slipwayUser = user;
   });
+}
+
+/** The user a token belongs to (looked up by hash, cached for a moment like every API call). */
+export async function userOfToken(deps: ApiDeps, token: string): Promise<User | undefined> {
+  const load = () => userByToken(deps.slipway.rt.db.kysely, token);
+  const cache = users.get(deps);
+  return cache ? cache.get(token, load) : load();
 }
 
 /** Forget cached roles (after a grant or a revocation) so the change shows at once. */

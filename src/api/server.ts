@@ -19,6 +19,7 @@ import { logRoutes } from './routes/logs.ts';
 import { collectRoutes, openApiRoutes } from './routes/openapi.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { programRoutes } from './routes/programs.ts';
+import { registryRoutes } from './routes/registry.ts';
 import { repositoryRoutes } from './routes/repositories.ts';
 import { signingKeyRoutes } from './routes/signing-key.ts';
 import { stepRoutes } from './routes/steps.ts';
@@ -106,6 +107,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
     },
   };
   const closed = opened('API server');
+  // Steps of this process name images after the public URL: until SLIPWAY_PUBLIC_URL, this server's.
+  slipway.setListenUrl(() => opts.publicUrl ?? listenUrl(app.server.address()));
   app.addHook('onClose', async () => {
     closed();
     deps.views.close();
@@ -134,6 +137,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   hookRoutes(app, deps);
   aemOnlyRoutes(app);
   tokenRoutes(app, deps);
+  registryRoutes(app, deps);
   signingKeyRoutes(app, deps, Boolean(opts.logSigningKey));
   openApiRoutes(app, routes);
   await app.register(webPlugin);

@@ -67,10 +67,15 @@ export class UrlSigner {
     return createHmac('sha256', this.key()).update(parts.join('\n')).digest('base64url');
   }
 
+  /** An expiry and the signature over (kind, a, b, expiry): what a signed URL or token carries. */
+  signature(kind: string, a: string, b: string, ttlMs = URL_LIFETIME_MS): { expires: number; signature: string } {
+    const expires = this.now() + ttlMs;
+    return { expires, signature: this.mac([kind, a, b, String(expires)]) };
+  }
+
   /** `/<kind>/<a>/<b>?expires=…&signature=…` valid for `ttlMs`. */
   sign(kind: string, a: string, b: string, ttlMs = URL_LIFETIME_MS): string {
-    const expires = this.now() + ttlMs;
-    const signature = this.mac([kind, a, b, String(expires)]);
+    const { expires, signature } = this.signature(kind, a, b, ttlMs);
     return `/${kind}/${encodeURIComponent(a)}/${encodeURIComponent(b)}?expires=${expires}&signature=${signature}`;
   }
 

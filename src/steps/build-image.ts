@@ -6,15 +6,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACT_TYPES, HEALTH_LABEL } from '../artifacts/artifact-types.ts';
-import { kubernetesManifests } from '../artifacts/manifests.ts';
 import { buildImage, unpackImage, type ImageRuntimeConfig } from '../artifacts/oci.ts';
 import { readWorkspaceFile } from '../runner/workspace-path.ts';
 import { parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
+import { imageEntries, recordManifests, type BuildImageDeps } from './image-release.ts';
 
-/** Replicas written into the manifests when the step has no target environment. */
-export const DEFAULT_PUBLISH_REPLICAS = 2;
 export const APP_PORT = 8080;
 
 function latest(artifacts: ExecutionArtifact[], type: string): ExecutionArtifact | undefined {
@@ -58,7 +56,7 @@ async function rebuild(ctx: StepContext, source: ExecutionArtifact, dir: string,
   return buildImage(ctx.artifacts, { dir, config: await config(dir) });
 }
 
-async function run(ctx: StepContext): Promise<StepResult> {
+async function run(ctx: StepContext, deps: BuildImageDeps): Promise<StepResult> {
   const artifacts = await ctx.executionArtifacts();
   const output = latest(artifacts, ARTIFACT_TYPES.BUILD_OUTPUT);
   if (!output) return { outcome: 'failed', reason: 'no BUILD_OUTPUT artifact: the build step recorded no output' };
@@ -89,33 +87,32 @@ async function run(ctx: StepContext): Promise<StepResult> {
     ctx.log.line('no dispatcher package: no dispatcher image');
   }
 
-  const manifests = kubernetesManifests({
-    program: ctx.program.name,
-    version: artifactsVersion,
-    appImage: app.digest,
-    dispatcherImage: dispatcher?.digest,
-    publishReplicas: ctx.environment?.settings.publishCount ?? DEFAULT_PUBLISH_REPLICAS,
-    appPort: APP_PORT,
-    healthPath: contract.app.health,
+  const images = await imageEntries(ctx, deps, [
+    { name: 'app', digest: app.digest }, ...(dispatcher ? [{ name: 'dispatcher', digest: dispatcher.digest }] : []),
+  ], artifactsVersion);
+  for (const image of images) if (image.reference) ctx.log.line(`pull: ${image.reference}`);
+  const manifests = await recordManifests(ctx, deps, {
+    images, version: artifactsVersion, healthPath: contract.app.health, appPort: APP_PORT, dispatcherPackage,
   });
-  const manifestsBlob = await ctx.artifacts.putBytes(manifests);
-  await ctx.recordArtifact({ ...manifestsBlob, type: ARTIFACT_TYPES.K8S_MANIFESTS, name: 'kubernetes.yaml' });
-  ctx.log.line(`K8S_MANIFESTS ${manifestsBlob.digest}`);
-
-  const details = { images: { app: app.digest, ...(dispatcher ? { dispatcher: dispatcher.digest } : {}) }, manifests: manifestsBlob.digest };
+  const details = { images, manifests };
   await ctx.updateDetails(details);
   await Promise.all([join(ctx.workDir, 'app'), join(ctx.workDir, 'dispatcher')].map((d) => rm(d, { recursive: true, force: true })));
   return { outcome: 'finished', details };
 }
 
-export const buildImageHandler: StepHandler = {
-  action: 'buildImage',
-  idempotent: true,
-  async run(ctx) {
-    try {
-      return await run(ctx);
-    } finally {
-      await ctx.log.flush();
-    }
-  },
-};
+export function makeBuildImageHandler(deps: BuildImageDeps = {}): StepHandler {
+  return {
+    action: 'buildImage',
+    idempotent: true,
+    async run(ctx) {
+      try {
+        return await run(ctx, deps);
+      } finally {
+        await ctx.log.flush();
+      }
+    },
+  };
+}
+
+/** Without environments nor a registry address: images only (tests of the images themselves). */
+export const buildImageHandler: StepHandler = makeBuildImageHandler();

@@ -1,7 +1,8 @@
 // The shipped step handlers: only real ones. A pipeline whose layout needs a handler that is
 // not here fails `validate`, saying which.
+import type { PushRegistry } from '../artifacts/push.ts';
 import type { Environment } from '../domain/model.ts';
-import { buildImageHandler } from './build-image.ts';
+import { makeBuildImageHandler } from './build-image.ts';
 import { buildHandler } from './build.ts';
 import { codeQualityHandler } from './code-quality.ts';
 import { contentAudit } from './content-audit.ts';
@@ -15,11 +16,17 @@ import { uiTest } from './ui-test.ts';
 import { makeValidateHandler } from './validate.ts';
 import { approvalHandler, managedHandler, scheduleHandler } from './waiting.ts';
 
-export function shippedHandlers(deps: { environment(id: string): Promise<Environment | undefined> }): HandlerRegistry {
+export function shippedHandlers(deps: {
+  environment(id: string): Promise<Environment | undefined>;
+  /** Slipway's public URL once known (images get registry references from it). */
+  publicUrl?(): string | undefined;
+  /** A configured registry that images are pushed to (SLIPWAY_REGISTRY). */
+  pushTo?(): PushRegistry | undefined;
+}): HandlerRegistry {
   const registry: HandlerRegistry = {
     build: buildHandler,
     codeQuality: codeQualityHandler,
-    buildImage: buildImageHandler,
+    buildImage: makeBuildImageHandler(deps),
     deploy: deployHandler,
     productTest,
     functionalTest,

@@ -43,3 +43,36 @@ export async function copyArtifactReferences(db: K, fromExecutionId: string, toE
   }
   return source.length;
 }
+
+export interface ProgramImage {
+  digest: string;
+  executionId: string;
+  artifactsVersion?: string;
+}
+
+/**
+ * Images of one program by name (the registry's repositories): rows of `types` named `name` in
+ * the program's executions, newest execution first. `digest` or `artifactsVersion` narrows them.
+ */
+export async function programImages(
+  db: K, programId: string, name: string, types: readonly string[],
+  only: { digest?: string; artifactsVersion?: string; limit?: number } = {},
+): Promise<ProgramImage[]> {
+  let q = db.selectFrom('execution_artifacts as a').innerJoin('executions as e', 'e.id', 'a.execution_id')
+    .select(['a.digest', 'a.execution_id', 'e.artifacts_version'])
+    .where('e.program_id', '=', toId(programId)).where('a.name', '=', name).where('a.type', 'in', [...types]);
+  if (only.digest !== undefined) q = q.where('a.digest', '=', only.digest);
+  if (only.artifactsVersion !== undefined) q = q.where('e.artifacts_version', '=', only.artifactsVersion);
+  const rows = await q.orderBy('a.execution_id', 'desc').limit(only.limit ?? 1000).execute();
+  return rows.map((r) => ({
+    digest: r.digest, executionId: String(r.execution_id), ...(r.artifacts_version ? { artifactsVersion: r.artifacts_version } : {}),
+  }));
+}
+
+/** Every distinct image digest of one of the program's repositories (what its blobs may belong to). */
+export async function programImageDigests(db: K, programId: string, name: string, types: readonly string[]): Promise<string[]> {
+  const rows = await db.selectFrom('execution_artifacts as a').innerJoin('executions as e', 'e.id', 'a.execution_id')
+    .select('a.digest').distinct()
+    .where('e.program_id', '=', toId(programId)).where('a.name', '=', name).where('a.type', 'in', [...types]).execute();
+  return rows.map((r) => r.digest);
+}

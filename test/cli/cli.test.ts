@@ -197,4 +197,14 @@ describe('members and tokens', () => {
     expect(revoked.stdout).toContain('1 token(s) of carla revoked');
     expect((await cli(['list-programs'], { SLIPWAY_TOKEN: fresh })).code).toBe(2);
   });
+
+  it('prints a registry pull token that the registry accepts', async () => {
+    const res = await cli(['pull-token', '--days', '3', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const grant = JSON.parse(res.stdout) as { registry: string; username: string; password: string };
+    const basic = Buffer.from(`${grant.username}:${grant.password}`).toString('base64');
+    expect((await fetch(`http://${grant.registry}/v2/`, { headers: { authorization: `Basic ${basic}` } })).status).toBe(200);
+    expect((await cli(['pull-token', '--days', '0'])).code).toBe(3);
+    expect((await cli(['pull-token'])).stdout).toMatch(/podman login --username pull --password 'slwpull\./);
+  });
 });

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_TYPES } from '../../src/artifacts/artifact-types.ts';
 import { readImageConfig, unpackImage } from '../../src/artifacts/oci.ts';
 import { buildCacheDir, clearBuildCache } from '../../src/runner/build-cache.ts';
-import { buildImageHandler } from '../../src/steps/build-image.ts';
+import { makeBuildImageHandler } from '../../src/steps/build-image.ts';
+import type { Environment } from '../../src/domain/model.ts';
 import { buildHandler } from '../../src/steps/build.ts';
 import type { ExecutionArtifact } from '../../src/steps/handler.ts';
 import { makeStepContext, type TestStepContext } from '../support/step-context.ts';
@@ -157,30 +158,49 @@ describe('build step', () => {
     expect(JSON.parse(readFileSync(join(output, 'package.json'), 'utf8'))).toMatchObject({ version: '1.4.0' });
   });
 
-  it('makes reproducible app and dispatcher images and manifests in buildImage', async () => {
+  it('makes reproducible app and dispatcher images, their registry references and manifests per environment in buildImage', async () => {
+    // The test context's pipeline targets stage 21 and prod 22.
+    const environments: Record<string, Environment> = Object.fromEntries([['21', 'stage', 2], ['22', 'prod', 3]].map(([id, type, n]) => [id, {
+      id: String(id), programId: '7', name: `site-${type}`, description: '', type: type as Environment['type'], status: 'ready', region: 'local',
+      settings: { publishCount: Number(n) }, createdAt: new Date(0), updatedAt: new Date(0),
+    }]));
+    const handler = makeBuildImageHandler({ environment: async (id) => environments[id], publicUrl: () => 'http://127.0.0.1:8080/slipway' });
     const run = async (from: TestStepContext): Promise<TestStepContext> => {
       const ctx = context('main', {
         artifacts: from.artifacts,
         priorArtifacts: from.recorded,
         execution: { ...built.execution, steps: [{ ...built.step, details: { ...built.details } }] },
       });
-      const result = await buildImageHandler.run(ctx);
+      const result = await handler.run(ctx);
       expect(result, ctx.log.text()).toMatchObject({ outcome: 'finished' });
       return ctx;
     };
     const first = await run(built);
-    const images = first.details.images as { app: string; dispatcher: string };
-    expect(images.app).toMatch(/^sha256:/);
-    expect(images.dispatcher).toMatch(/^sha256:/);
-    expect(first.recorded.map((a) => a.type).sort()).toEqual(['APP_IMAGE', 'DISPATCHER_IMAGE', 'K8S_MANIFESTS']);
+    const images = first.details.images as { name: string; digest: string; reference: string }[];
+    expect(images.map((i) => i.name)).toEqual(['app', 'dispatcher']);
+    for (const image of images) {
+      expect(image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(image.reference).toBe(`127.0.0.1:8080/${first.program.id}/${image.name}@${image.digest}`);
+    }
+    const [app, dispatcher] = images;
+    if (!app || !dispatcher) throw new Error('images missing');
+    expect(first.recorded.map((a) => `${a.type} ${a.name}`).sort()).toEqual([
+      'APP_IMAGE app', 'DISPATCHER_IMAGE dispatcher', 'K8S_MANIFESTS kubernetes-prod.yaml', 'K8S_MANIFESTS kubernetes-stage.yaml',
+    ]);
 
-    const config = await readImageConfig(first.artifacts, images.app);
+    const config = await readImageConfig(first.artifacts, app.digest);
     expect(config.config.Cmd).toEqual(['/bin/sh', '-c', 'node src/app.js']);
     expect(config.config.Labels?.['org.opencontainers.image.version']).toBe('1.4.0');
     expect(config.config.Labels?.['org.opencontainers.image.revision']).toBe(built.details.commitId);
-    const manifests = (await first.artifacts.read(byType(first.recorded, 'K8S_MANIFESTS')[0]?.digest ?? '')).toString();
-    expect(manifests).toContain(`/app@${images.app}`);
-    expect(manifests).toContain(`/dispatcher@${images.dispatcher}`);
+    const manifest = async (name: string) => (await first.artifacts.read(first.recorded.find((a) => a.name === name)?.digest ?? '')).toString();
+    const prod = await manifest('kubernetes-prod.yaml');
+    expect(prod).toContain(`image: ${app.reference}`);
+    expect(prod).toContain(`image: ${dispatcher.reference}`);
+    // The environments' own node counts: 1 author + 3 publish on prod, 1 + 2 on stage.
+    expect(prod.match(new RegExp(`image: ${app.reference}`, 'g'))?.length).toBe(4);
+    expect((await manifest('kubernetes-stage.yaml')).match(new RegExp(`image: ${app.reference}`, 'g'))?.length).toBe(3);
+    // The repository's dispatcher.yaml is in the dispatchers' VCL.
+    expect(prod).toContain('{"^/assets/"}');
 
     // A second, independent build of the same commit gives the same image digests.
     const rebuilt = context('main');

@@ -1,5 +1,6 @@
 // Members and tokens: grant and revoke a member's roles on the program, rotate one's own
-// token, revoke every token of a user (administrators). New tokens are printed once.
+// token, revoke every token of a user (administrators), get a registry pull token. New tokens
+// are printed once.
 import type { Command } from 'commander';
 import { action } from './context.ts';
 
@@ -27,6 +28,17 @@ export function registerAccessCommands(program: Command): void {
     .action(action<object, []>(async (ctx) => {
       const res = await ctx.client.request<{ user: string; token: string }>('POST', '/api/tokens/rotate');
       ctx.print(res.body, () => `New token for ${res.body.user} (shown once): ${res.body.token}`);
+    }));
+
+  program.command('pull-token')
+    .description('a read-only token for pulling the program\'s images from Slipway\'s registry (printed once)')
+    .option('--days <n>', 'how long it stays valid, 1-365', '30')
+    .action(action<{ days: string }, []>(async (ctx, opts) => {
+      const res = await ctx.client.request<{ registry: string; username: string; password: string; expiresAt: string }>(
+        'POST', `/api/program/${enc(await ctx.programId())}/registry/token`, { days: Number(opts.days) });
+      const b = res.body;
+      ctx.print(b, () => `Pull token for ${b.registry}, valid until ${b.expiresAt} (shown once):\n`
+        + `  podman login --username ${b.username} --password '${b.password}' ${b.registry}`);
     }));
 
   program.command('revoke-tokens <user>')
