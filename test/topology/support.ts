@@ -81,7 +81,7 @@ export function environment(id: string, publishCount: number, driver?: DriverNam
 }
 
 /** The topology driver of that name over a fixture's data dir and store. */
-export function makeDriver(name: DriverName, fx: Fixture, options: Partial<LocalDriverOptions> = {}): LocalDriver {
+export function makeDriver(name: DriverName, fx: Pick<Fixture, 'dataDir' | 'store'>, options: Partial<LocalDriverOptions> = {}): LocalDriver {
   const all = { dataDir: fx.dataDir, store: fx.store, ...options };
   return name === 'containers' ? new ContainersDriver(all) : new LocalDriver(all);
 }
@@ -153,11 +153,11 @@ export interface DeployedEnvironment {
 
 /** A provisioned environment already running release v1 (the starting point of most roll tests). */
 export async function deployedEnvironment(
-  id: string, publishCount: number, driverOptions: Partial<LocalDriverOptions> = {},
+  id: string, publishCount: number, driverOptions: Partial<LocalDriverOptions> = {}, driverName: DriverName = 'local',
 ): Promise<DeployedEnvironment> {
-  const fx = await makeFixture();
-  const env = environment(id, publishCount);
-  const driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, ...driverOptions });
+  const fx = await makeFixture(driverName);
+  const env = environment(id, publishCount, driverName);
+  const driver = makeDriver(driverName, fx, driverOptions);
   await driver.provision(env);
   const outcome = await driver.deploy(env, release(fx, 'v1'), deployOptions());
   if (outcome.outcome !== 'deployed') throw new Error(`the v1 deploy of ${id} ended ${JSON.stringify(outcome)}`);
