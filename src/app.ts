@@ -15,7 +15,7 @@ import { getEnvironment, listEnvironments } from './store/environments.ts';
 import { LogStore } from './store/logs.ts';
 import { openSecretBox } from './secrets-key.ts';
 import type { TopologyDriver } from './topology/driver.ts';
-import { LocalDriver } from './topology/local/local-driver.ts';
+import { topologyDrivers } from './topology/default-drivers.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
@@ -66,7 +66,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   const unsubscribeRemote = wakeup.onRemoteEvent((event) => rt.bus.emit(event));
   const logs = new LogStore(config.dataDir, { maxBytes: config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES });
   const artifacts = new FsArtifactStore(config.dataDir);
-  const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
+  const driver = options.driver ?? topologyDrivers({ dataDir: config.dataDir, store: artifacts, log: options.log });
   // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).
   const handlers = options.handlers ?? (await import('./steps/registry.ts'))
     .shippedHandlers({ environment: (id) => getEnvironment(db.kysely, id) });

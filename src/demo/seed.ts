@@ -74,7 +74,9 @@ async function ensureEnvironment(slipway: Slipway, programId: string, type: Envi
   const db = slipway.rt.db.kysely;
   let env = (await listEnvironments(db, programId, type)).find((e) => e.name === type);
   const created = !env;
-  env ??= await createEnvironment(db, programId, { name: type, type, description: `Demo ${type}`, publishCount: 2 });
+  // On containers wherever podman works (the default driver), else on local processes.
+  const driver = await slipway.driver.choice?.defaultName();
+  env ??= await createEnvironment(db, programId, { name: type, type, description: `Demo ${type}`, publishCount: 2, ...(driver ? { driver } : {}) });
   if (env.status !== 'ready') {
     if (options.provision !== false) {
       options.log?.(`provisioning the ${type} environment (author, 2 publish, 2 dispatchers, load balancer)…`);

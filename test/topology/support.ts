@@ -38,17 +38,17 @@ export type DriverName = TopologyDriverName;
 export const containersProblem = (): Promise<string | undefined> => podmanProblem(join(tmpdir(), 'slw-podman-probe'));
 
 /**
- * The fixture app as a self-contained image for the container driver: this Node binary and the
- * libraries it links, then the app in /app (the smallest root filesystem that runs it).
+ * A self-contained image for the container driver: this Node binary and the libraries it links,
+ * then `files` in /app, run with `node <main>` (the smallest root filesystem that runs it).
  */
-async function containerAppImage(store: FsArtifactStore, scratch: string): Promise<string> {
-  const root = join(scratch, 'rootfs');
+export async function nodeAppImage(store: FsArtifactStore, scratch: string, files: Record<string, string>, main: string): Promise<string> {
+  const root = mkdtempSync(join(scratch, 'rootfs-'));
   const put = (from: string, to: string) => { mkdirSync(dirname(join(root, to)), { recursive: true }); copyFileSync(from, join(root, to)); };
   put(process.execPath, 'usr/local/bin/node');
   const libs = execFileSync('ldd', [process.execPath], { encoding: 'utf8' }).matchAll(/(\/\S+\.so[.\d]*)/g);
   for (const [lib] of libs) put(lib, lib.slice(1));
-  put(join(here, 'fixture-app', 'server.mjs'), 'app/server.mjs');
-  const image = await buildImage(store, { dir: root, config: { cmd: ['/usr/local/bin/node', 'server.mjs'], workingDir: '/app' } });
+  for (const [name, from] of Object.entries(files)) put(from, `app/${name}`);
+  const image = await buildImage(store, { dir: root, config: { cmd: ['/usr/local/bin/node', main], workingDir: '/app' } });
   rmSync(root, { recursive: true, force: true });
   return image.digest;
 }
@@ -57,7 +57,7 @@ export async function makeFixture(driver: DriverName = 'local'): Promise<Fixture
   const dataDir = mkdtempSync(join(tmpdir(), 'slw-topo-'));
   const store = new FsArtifactStore(dataDir);
   const app = driver === 'containers'
-    ? { digest: await containerAppImage(store, dataDir) }
+    ? { digest: await nodeAppImage(store, dataDir, { 'server.mjs': join(here, 'fixture-app', 'server.mjs') }, 'server.mjs') }
     : await buildImage(store, {
       dir: join(here, 'fixture-app'),
       config: { cmd: ['sh', '-c', `${process.execPath} server.mjs`] },

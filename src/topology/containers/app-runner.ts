@@ -64,6 +64,8 @@ export class ContainerAppRunner implements AppRunner {
     const env: Record<string, string> = {
       ...release.variables,
       PORT: String(CONTAINER_PORT),
+      // Published ports reach the container's network address, not its loopback.
+      HOST: '0.0.0.0',
       APP_MODE: node.role,
       APP_VERSION: release.version,
       SLIPWAY_NODE: `${environmentId}/${node.name}/${port}`,
