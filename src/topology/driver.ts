@@ -22,6 +22,8 @@ export interface NodeView {
   role: NodeRole;
   url: string; // http://127.0.0.1:PORT
   healthy: boolean;
+  /** The podman container of an app node on the container driver. */
+  container?: string;
   release?: { version: string; appImage?: string; dispatcherImage?: string };
   /** Load balancer membership of a dispatcher: READY, DRAIN, MAINT. */
   lbState?: string;

@@ -1,10 +1,10 @@
 // Escape attempts by an app node on the container driver: its start command runs in a podman
 // container on the environment's own network. Slipway's API (a service on the host's loopback,
 // like HAProxy's and Varnish's admin) is out of reach, through 127.0.0.1 and through the host's
-// address on the container network alike; the image is read-only and the app is not root.
+// address on the container network alike; the image is read-only, the app is not root, and
+// its output lands in the node's log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
@@ -40,7 +40,7 @@ const probe = async () => {
 };
 http.createServer(async (req, res) => {
   res.end(req.url === '/probe' ? JSON.stringify(await probe()) : 'ok');
-}).listen(Number(process.env.PORT), process.env.HOST);
+}).listen(Number(process.env.PORT), process.env.HOST, () => console.log('probe server up'));
 `;
 
 describe.skipIf(noContainers !== undefined)('an app node in a container', () => {
@@ -97,6 +97,8 @@ describe.skipIf(noContainers !== undefined)('an app node in a container', () => 
     expect(seen.uid).not.toBe(0);
     expect(isOurProcess(record)).toBe(true);
     expect(await podman.containers({ [ENV_LABEL]: 'escape' })).toEqual([record.container]);
+    // Its output goes to the node's log, as a local node's does.
+    expect(await readFile(join(logDir, 'publish-1.log'), 'utf8')).toContain('probe server up');
   }, 120_000);
 
   it('is stopped and removed', async () => {

@@ -121,6 +121,8 @@ describe.each(['local', 'containers'] as DriverName[])('rolling deploy under loa
     for (const line of run.warm) expect(line).toMatch(/ HIT$/);
     const view = await driver.describe(env);
     expect(view.publish.map((p) => p.release?.version)).toEqual([to, to, to]);
+    // On containers, each publish node is a container named after its environment and node.
+    if (driverName === 'containers') for (const p of view.publish) expect(p.container).toMatch(new RegExp(`^slipway-${env.id}-${p.name}-\\d+$`));
     expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY', 'READY']);
   });
 });

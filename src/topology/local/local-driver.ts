@@ -207,6 +207,7 @@ export class LocalDriver implements TopologyDriver {
     const appView = async (n: AppNodeState): Promise<NodeView> => ({
       name: n.name, role: n.role, url: nodeUrl(n.port),
       healthy: n.release !== undefined && await isHealthy(n.port, rt.healthPathOf(n)),
+      ...(n.process?.container ? { container: n.process.container } : {}),
       ...(n.release ? { release: { version: n.release.version, appImage: n.release.appImage } } : {}),
     });
     const dispatcherView = async (d: DispatcherState, i: number): Promise<NodeView> => {
