@@ -34,11 +34,16 @@ export function podmanEnv(containersConf: string): NodeJS.ProcessEnv {
 
 export interface PodmanResult { code: number; stdout: string; stderr: string }
 
-/** Runs `podman args…` to completion (never throws for a non-zero exit: look at `code`). */
-export function podman(args: readonly string[], opts: { containersConf: string; timeoutMs?: number; signal?: AbortSignal }): Promise<PodmanResult> {
+/**
+ * Runs `podman args…` to completion (never throws for a non-zero exit: look at `code`). `env` is
+ * added to podman's own environment: what `-e NAME` hands a container, never shown in argv.
+ */
+export function podman(args: readonly string[], opts: {
+  containersConf: string; timeoutMs?: number; signal?: AbortSignal; env?: Record<string, string>;
+}): Promise<PodmanResult> {
   return new Promise((resolve) => {
     execFile('podman', [...args], {
-      env: podmanEnv(opts.containersConf),
+      env: { ...podmanEnv(opts.containersConf), ...opts.env },
       timeout: opts.timeoutMs ?? 120_000,
       maxBuffer: 16 << 20,
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -70,7 +70,7 @@ export class ContainerAppRunner implements AppRunner {
       APP_VERSION: release.version,
       SLIPWAY_NODE: `${environmentId}/${node.name}/${port}`,
     };
-    const user = (config.config as { User?: string }).User;
+    const user = config.config.User;
     await this.podman.run([
       'create', '--name', name,
       '--label', `${ENV_LABEL}=${environmentId}`, '--label', `${NODE_LABEL}=${node.name}`,

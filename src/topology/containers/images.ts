@@ -1,13 +1,9 @@
-// Images go from Slipway's content store into podman's storage once per digest: exported as an
-// OCI layout, pulled from it (`podman pull oci:DIR`), tagged localhost/slipway-image:<hex>.
+// Images go from Slipway's content store into podman's storage once per digest (runner/podman.ts
+// loadIntoPodman: through an OCI layout), tagged localhost/slipway-image:<hex>.
 // Podman keeps the manifest digest it pulled: a tag found later is checked against it, so a
 // container always runs exactly the image its release names.
-import { mkdir, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { exportOciLayout } from '../../artifacts/oci-layout.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
+import { loadIntoPodman } from '../../runner/podman.ts';
 import type { Podman } from './podman.ts';
 
 export function imageTag(digest: string): string {
@@ -39,19 +35,7 @@ export class ContainerImages {
 
   private async load(digest: string): Promise<string> {
     const tag = imageTag(digest);
-    if (await this.storedDigest(tag) === digest) return tag;
-    // podman names what it pulls after the directory: the name must be lowercase.
-    const dir = join(tmpdir(), `slipway-oci-${randomBytes(8).toString('hex')}`);
-    await mkdir(dir, { recursive: true });
-    try {
-      await exportOciLayout(this.store, digest, dir, 'image');
-      const id = (await this.podman.run(['pull', '-q', `oci:${dir}:image`])).stdout.trim();
-      // The pull names the image after the temporary dir: only our tag stays.
-      await this.podman.run(['untag', id]);
-      await this.podman.run(['tag', id, tag]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    if (await this.storedDigest(tag) !== digest) await loadIntoPodman(this.store, digest, tag, this.podman.containersConf);
     const stored = await this.storedDigest(tag);
     if (stored !== digest) throw new Error(`podman stored ${digest} as ${stored ?? 'nothing'}`);
     return tag;

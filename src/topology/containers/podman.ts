@@ -1,18 +1,10 @@
-// The podman CLI as Slipway runs it: rootful, no daemon, runc (crun cannot run on this kind of
-// hybrid cgroup host), and ulimits podman may set (its defaults ask for more open files than the
-// hard limit here). Both come from a containers.conf Slipway writes into its data dir and
-// passes in CONTAINERS_CONF, so nothing of the host's podman configuration is changed.
+// The container driver's podman: src/runner/podman.ts (runc, ulimits, Slipway's own
+// containers.conf in CONTAINERS_CONF) with the config written into Slipway's data dir, failures
+// thrown, the labels of environments, and the check of whether containers work here at all.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const CONTAINERS_CONF = `# Written by Slipway: do not edit.
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-
-[engine]
-runtime = "runc"
-`;
+import { CONTAINERS_CONF, podman, podmanEnv } from '../../runner/podman.ts';
 
 /** Labels every container and network of an environment carries (adopt finds them by these). */
 export const ENV_LABEL = 'io.slipway.environment';
@@ -22,30 +14,23 @@ export class PodmanError extends Error {
   override name = 'PodmanError';
 }
 
-export interface PodmanRun {
-  stdout: string;
-  stderr: string;
-}
-
 export class Podman {
-  readonly env: NodeJS.ProcessEnv;
+  readonly containersConf: string;
 
   /** Writes `<dir>/containers.conf` (dir is Slipway's, e.g. <dataDir>/podman). */
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
-    const conf = join(dir, 'containers.conf');
-    writeFileSync(conf, CONTAINERS_CONF);
-    this.env = { ...process.env, CONTAINERS_CONF: conf };
+    this.containersConf = join(dir, 'containers.conf');
+    writeFileSync(this.containersConf, CONTAINERS_CONF);
   }
 
-  /** `env` is added to podman's own environment (what `-e NAME` passes on). */
-  run(args: readonly string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<PodmanRun> {
-    return new Promise((resolve, reject) => {
-      execFile('podman', args, { env: { ...this.env, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-        if (err) reject(new PodmanError(`podman ${args.slice(0, 2).join(' ')}: ${stderr.trim() || err.message}`));
-        else resolve({ stdout, stderr });
-      });
-    });
+  get env(): NodeJS.ProcessEnv { return podmanEnv(this.containersConf); }
+
+  /** Runs podman; a non-zero exit is thrown. `env` is added to podman's (what `-e NAME` passes on). */
+  async run(args: readonly string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<{ stdout: string }> {
+    const result = await podman(args, { containersConf: this.containersConf, timeoutMs, env });
+    if (result.code !== 0) throw new PodmanError(`podman ${args.slice(0, 2).join(' ')}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    return { stdout: result.stdout };
   }
 
   /** Names of the containers carrying every label given (running or not). */
@@ -66,14 +51,12 @@ let works: Promise<string | undefined> | undefined;
 
 /**
  * Can podman run a container here? Checked once per process: podman and runc present, and a
- * trivial container (an empty image holding nothing but `/`) starts and exits. The answer is
- * undefined when it works, else why not.
+ * trivial container starts and exits. The answer is undefined when it works, else why not.
  */
 export function podmanProblem(dir: string): Promise<string | undefined> {
   works ??= (async () => {
     try {
       const podman = new Podman(dir);
-      await podman.run(['--version'], 10_000);
       await new Promise<void>((resolve, reject) => execFile('runc', ['--version'], (e) => (e ? reject(new Error('runc is missing')) : resolve())));
       // The host's / as an overlay (:O): no image is needed, and nothing is written to the host.
       await podman.run(['run', '--rm', '--network', 'none', '--rootfs', '/:O', '/bin/true'], 60_000);
