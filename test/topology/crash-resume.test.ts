@@ -100,5 +100,5 @@ describe.each(['local', 'containers'] as DriverName[])('crash mid-roll on the %s
       child.kill('SIGKILL');
       load.child.kill('SIGKILL');
     }
-  });
+  }, 180_000);
 });

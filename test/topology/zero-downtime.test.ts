@@ -124,5 +124,5 @@ describe.each(['local', 'containers'] as DriverName[])('rolling deploy under loa
     // On containers, each publish node is a container named after its environment and node.
     if (driverName === 'containers') for (const p of view.publish) expect(p.container).toMatch(new RegExp(`^slipway-${env.id}-${p.name}-\\d+$`));
     expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY', 'READY']);
-  });
+  }, 180_000); // a bound, not a goal: container starts on a busy 2-core machine
 });
