@@ -1,14 +1,16 @@
-// Rolling deploy figures on a real 3-pair local topology under constant keep-alive load:
+// Rolling deploy figures on a real 3-pair topology under constant keep-alive load, on the local
+// driver and (where podman works) on the container driver, one after the other:
 //  - wall time of the roll vs its lower bound (node start + health check + warm-up per batch,
 //    measured in the same run; goal ≤ 1.2×),
 //  - load latency p50/p99 during the roll vs before it (goal p99 ≤ 2× baseline),
 //  - drain wait on an idle dispatcher (goal ≤ 1 s).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyAdmin } from '../src/topology/local/haproxy.ts';
-import { LocalDriver } from '../src/topology/local/local-driver.ts';
 import { loadState } from '../src/topology/local/state.ts';
 import type { DeployProgress } from '../src/topology/driver.ts';
-import { deployOptions, environment, makeFixture, release, startLoad } from '../test/topology/support.ts';
+import {
+  containersProblem, deployOptions, environment, makeDriver, makeFixture, release, startLoad, type DriverName,
+} from '../test/topology/support.ts';
 
 function ms(p: DeployProgress): number { return Date.parse(p.at); }
 
@@ -45,9 +47,16 @@ async function idleDrainWait(socket: string, servers: string[]): Promise<number[
 }
 
 export async function run(): Promise<void> {
-  const fx = await makeFixture();
-  const driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store });
-  const env = environment('bench', 3);
+  await rollOn('local');
+  const problem = await containersProblem();
+  if (problem) console.log(`rolling-deploy on containers skipped: ${problem}`);
+  else await rollOn('containers');
+}
+
+async function rollOn(driverName: DriverName): Promise<void> {
+  const fx = await makeFixture(driverName);
+  const driver = makeDriver(driverName, fx);
+  const env = environment(`bench-${driverName}`, 3, driverName);
   try {
     await driver.provision(env);
     await driver.deploy(env, release(fx, 'v1'), deployOptions());
@@ -70,7 +79,7 @@ export async function run(): Promise<void> {
     const before = result.phases.before;
     const during = result.phases.during;
 
-    console.log('rolling-deploy (3 pairs, batch size 1, fixture app, keep-alive load, 8 connections)');
+    console.log(`rolling-deploy on the ${driverName} driver (3 pairs, batch size 1, fixture app, keep-alive load, 8 connections)`);
     console.log(`  outcome: ${outcome.outcome}; requests ${result.total}, non-2xx ${JSON.stringify(result.non2xx)}, errors ${JSON.stringify(result.errors)}`);
     console.log(`  wall time: ${wall.toFixed(0)} ms; lower bound (pairs: start+health+warm) ${bound.pairs} ms, with author start ${bound.pairs + bound.author} ms`);
     console.log(`  ratio: ${(wall / bound.pairs).toFixed(2)}x (pairs only), ${(wall / (bound.pairs + bound.author)).toFixed(2)}x (with author) — goal ≤ 1.2x`);

@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'log-ingestion': () => import('./log-ingestion.ts'),
   'sandbox-start': () => import('./sandbox-start.ts'),
   'rolling-deploy': () => import('./rolling-deploy.ts'),
+  'container-start': () => import('./container-start.ts'),
   audit: () => import('./audit.ts'),
   takeover: () => import('./takeover.ts'),
   soak: () => import('./soak.ts'),

@@ -14,7 +14,12 @@ have varnishd || need_pkgs+=(varnish)
 have chromium || need_pkgs+=(chromium)
 have chromedriver || need_pkgs+=(chromium-driver)
 have git || need_pkgs+=(git)
+# Images: base images from Debian packages (mmdebstrap), run with podman on runc (crun cannot
+# run on hybrid cgroup hosts); uidmap for podman's user namespaces.
+have mmdebstrap || need_pkgs+=(mmdebstrap)
 have podman || need_pkgs+=(podman)
+have runc || need_pkgs+=(runc)
+have newuidmap || need_pkgs+=(uidmap)
 have skopeo || need_pkgs+=(skopeo)
 have docker-registry || need_pkgs+=(docker-registry) # tests: a registry to push to
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql)

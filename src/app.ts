@@ -18,7 +18,7 @@ import { getEnvironment, listEnvironments } from './store/environments.ts';
 import { LogStore } from './runner/logs.ts';
 import { openSecretBox } from './secrets-key.ts';
 import type { TopologyDriver } from './topology/driver.ts';
-import { LocalDriver } from './topology/local/local-driver.ts';
+import { topologyDrivers } from './topology/default-drivers.ts';
 import { opened } from './live-instances.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
@@ -81,7 +81,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   const unsubscribeRemote = wakeup.onRemoteEvent((event) => rt.bus.emit(event));
   const logs = new LogStore(config.dataDir, { maxBytes: config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES });
   const artifacts = new FsArtifactStore(config.dataDir);
-  const driver = options.driver ?? new LocalDriver({ dataDir: config.dataDir, store: artifacts, log: options.log });
+  const driver = options.driver ?? topologyDrivers({ dataDir: config.dataDir, store: artifacts, log: options.log });
   let listenUrl: () => string | undefined = () => undefined;
   const publicUrl = (): string | undefined => config.publicUrl ?? listenUrl();
   // Loaded only when needed: the shipped steps pull in heavy modules (ESLint, Lighthouse, ...).

@@ -57,7 +57,8 @@ export function environmentJson(e: Environment, sites?: EnvironmentSites, logOpt
   return {
     _links: links,
     id: e.id, programId: e.programId, name: e.name, description: e.description, type: e.type,
-    status: e.status, region: e.region, publishCount: e.settings.publishCount, availableLogOptions: logOptions,
+    status: e.status, region: e.region, publishCount: e.settings.publishCount, driver: e.settings.driver ?? 'local',
+    availableLogOptions: logOptions,
     createdAt: cmTime(e.createdAt), updatedAt: cmTime(e.updatedAt),
   };
 }

@@ -149,7 +149,7 @@ export function kubernetesDocuments(input: ManifestInput): Doc[] {
     const pkg = input.dispatcherPackage ?? parseDispatcherPackage({});
     for (let i = 1; i <= env.publishCount; i++) {
       vcls[`dispatcher-${i}.vcl`] = generateVcl({
-        dispatcherName: `dispatcher-${i}`, slotPorts: [80, 80], backendHost: `${base}-publish-${i}`, healthPath: health, pkg,
+        dispatcherName: `dispatcher-${i}`, backends: [{ name: 'publish_node', host: `${base}-publish-${i}`, port: 80 }], healthPath: health, pkg,
       });
     }
     docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${base}-vcl`, labels: common }, data: vcls });

@@ -2,12 +2,12 @@
 // no entry may land outside the destination, not even through a symlink an earlier entry made)
 // and exporting an image as an OCI image layout directory that skopeo/podman/umoci can read.
 import { createWriteStream, type Stats } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { hexOf } from './fs-store.ts';
-import { imageBlobs, MEDIA_TYPES, readImageConfig, readManifest, type OciImageConfig } from './oci-format.ts';
+import { imageBlobs, isBaseLayer, MEDIA_TYPES, readImageConfig, readManifest, type OciImageConfig } from './oci-format.ts';
 import type { ArtifactStore } from './store.ts';
 
 export class UnsafeEntryError extends Error {
@@ -86,12 +86,17 @@ async function extractLayer(store: ArtifactStore, digest: string, destDir: strin
   await reading;
 }
 
-/** Extracts the image's layers, in order, into destDir (created if missing). */
-export async function unpackImage(store: ArtifactStore, manifestDigest: string, destDir: string): Promise<{ config: OciImageConfig }> {
+/**
+ * Extracts the image's own layers, in order, into destDir (created if missing). Base layers (a
+ * whole Debian root filesystem, see base-image.ts) are left out unless `withBase`: Slipway's
+ * own readers only want what the build put in, never hundreds of MB per deploy.
+ */
+export async function unpackImage(store: ArtifactStore, manifestDigest: string, destDir: string, opts: { withBase?: boolean } = {}): Promise<{ config: OciImageConfig }> {
   const manifest = await readManifest(store, manifestDigest);
   await mkdir(destDir, { recursive: true });
   await chmod(destDir, 0o755);
   for (const layer of manifest.layers) {
+    if (!opts.withBase && isBaseLayer(layer)) continue;
     if (layer.mediaType !== MEDIA_TYPES.layer) throw new Error(`unsupported layer media type ${layer.mediaType}`);
     await extractLayer(store, layer.digest, destDir);
   }
@@ -103,7 +108,9 @@ export async function exportOciLayout(store: ArtifactStore, manifestDigest: stri
   const blobDir = join(outDir, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
   for (const digest of await imageBlobs(store, manifestDigest)) {
-    await copyFile(store.pathOf(digest), join(blobDir, hexOf(digest)));
+    // Blobs never change: a hard link spares copying a base image's hundreds of MB.
+    const target = join(blobDir, hexOf(digest));
+    await link(store.pathOf(digest), target).catch(() => copyFile(store.pathOf(digest), target));
   }
   const manifestSize = (await store.read(manifestDigest)).length;
   await writeFile(join(outDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

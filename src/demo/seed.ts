@@ -78,7 +78,11 @@ async function ensureEnvironment(slipway: Slipway, programId: string, type: Envi
     env = undefined;
   }
   const created = !env;
-  env ??= await createEnvironment(rt, { programId, name: type, type, description: `Demo ${type}`, publishCount: 2 });
+  // On containers wherever podman works (the default driver), else on local processes.
+  const driverName = await driver.choice?.defaultName();
+  env ??= await createEnvironment(rt, {
+    programId, name: type, type, description: `Demo ${type}`, publishCount: 2, ...(driverName ? { driver: driverName } : {}),
+  });
   if (env.status === 'creating') {
     options.log?.(`provisioning the ${type} environment (author, 2 publish, 2 dispatchers, load balancer)…`);
     env = await provisionEnvironment(rt, driver, env);

@@ -129,8 +129,14 @@ export interface Environment {
   updatedAt: Date;
 }
 
+/** How an environment's nodes run: processes on this machine, or podman containers. */
+export const TOPOLOGY_DRIVERS = ['containers', 'local'] as const;
+export type TopologyDriverName = (typeof TOPOLOGY_DRIVERS)[number];
+
 export interface EnvironmentSettings {
   publishCount: number;
+  /** Chosen when the environment is created; absent in environments from before: local. */
+  driver?: TopologyDriverName;
   /** Filled by the topology driver when it provisions the environment. */
   topology?: unknown;
 }

@@ -1,14 +1,16 @@
-// The dispatcher's VCL, generated from a dispatcher package (pure). Every place that runs a
-// dispatcher uses it: the local driver's Varnish processes, and the Kubernetes manifests, where
-// the backends are the publish node's Service instead of a port on 127.0.0.1.
+// The dispatcher's VCL, generated from a dispatcher package (pure): used by the local driver
+// for its Varnish processes and by the buildImage step for the dispatcher image.
 import type { DispatcherPackage } from './contract.ts';
+
+export interface VclBackend { name: string; host: string; port: number }
 
 export interface VclInput {
   dispatcherName: string;
-  /** The pair's two fixed publish ports, declared as backends slot_a and slot_b. */
-  slotPorts: readonly [number, number];
-  /** Where both slots are: 127.0.0.1 (default) for local processes, a Service name on a cluster. */
-  backendHost?: string;
+  /**
+   * The publish backends, in the fallback director's order (the first healthy one serves).
+   * The local driver gives its pair's two slots; the dispatcher image gives one named host.
+   */
+  backends: readonly VclBackend[];
   healthPath: string;
   pkg: DispatcherPackage;
 }
@@ -23,11 +25,8 @@ export interface VclInput {
  */
 export const DISPATCHER_HEALTH_PATH = '/.slipway/health';
 
-/** Backend names of the two slots, in slot order (see generateVcl). */
-export const SLOT_BACKENDS = ['slot_a', 'slot_b'] as const;
-
-function slotBackend(name: string, host: string, port: number): string {
-  if (!/^[A-Za-z0-9.-]{1,253}$/.test(host)) throw new Error(`not a backend host: ${host}`);
+function backendVcl({ name, host, port }: VclBackend): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || !/^[A-Za-z0-9.:-]+$/.test(host)) throw new Error(`not a VCL backend: ${name} ${host}`);
   return `backend ${name} {
     .host = "${host}";
     .port = "${port}";
@@ -48,15 +47,14 @@ function methodRegex(methods: readonly string[]): string {
 }
 
 /**
- * Two backends, one per slot, behind a fallback director: Slipway forces the active slot
- * `healthy` and the other `sick` (backend.set_health), so switching a pair to a new publish
- * process is two CLI commands instead of a VCL compile. The director is resolved per fetch,
+ * The backends behind a fallback director (the local driver: one per slot, and Slipway forces
+ * the active slot `healthy` and the other `sick` with backend.set_health, so switching a pair
+ * to a new publish process is two CLI commands instead of a VCL compile). The director is resolved per fetch,
  * retries included. Cached paths are looked up and stored for their TTL (cookies included: the package says they
  * are cacheable); everything else is passed. Denied paths and other methods never reach publish.
  */
 export function generateVcl(input: VclInput): string {
   const { pkg } = input;
-  const host = input.backendHost ?? '127.0.0.1';
   const deny = pkg.deny.map((re) => `    if (req.url ~ ${vclString(re)}) { return (synth(403, "Forbidden")); }`);
   const lookups = pkg.cache.map((rule) => `    if (req.url ~ ${vclString(rule.match)}) { return (hash); }`);
   const ttls = pkg.cache.map((rule) =>
@@ -77,14 +75,11 @@ probe publish_health {
     .initial = 2;
 }
 
-${slotBackend(SLOT_BACKENDS[0], host, input.slotPorts[0])}
-
-${slotBackend(SLOT_BACKENDS[1], host, input.slotPorts[1])}
+${input.backends.map(backendVcl).join('\n\n')}
 
 sub vcl_init {
     new publish = directors.fallback();
-    publish.add_backend(${SLOT_BACKENDS[0]});
-    publish.add_backend(${SLOT_BACKENDS[1]});
+${input.backends.map((b) => `    publish.add_backend(${b.name});`).join('\n')}
 }
 
 sub vcl_recv {
@@ -130,3 +125,4 @@ sub vcl_synth {
 }
 `;
 }
+

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Environment, EnvironmentSettings, EnvironmentStatus, EnvironmentType } from '../domain/model.ts';
+import type { Environment, EnvironmentSettings, EnvironmentStatus, EnvironmentType, TopologyDriverName } from '../domain/model.ts';
 import type { Database, EnvironmentTable } from './schema.ts';
 import { parseJson, toId } from './json.ts';
 import { deleteVariablesOf } from './variables.ts';
@@ -15,10 +15,10 @@ const toEnvironment = (r: Selectable<EnvironmentTable>): Environment => ({
 
 export async function createEnvironment(
   db: K, programId: string,
-  e: { name: string; type: EnvironmentType; description?: string; region?: string; publishCount?: number },
+  e: { name: string; type: EnvironmentType; description?: string; region?: string; publishCount?: number; driver?: TopologyDriverName },
   now = Date.now(),
 ): Promise<Environment> {
-  const settings: EnvironmentSettings = { publishCount: e.publishCount ?? 2 };
+  const settings: EnvironmentSettings = { publishCount: e.publishCount ?? 2, ...(e.driver ? { driver: e.driver } : {}) };
   const row = await db.insertInto('environments').values({
     program_id: toId(programId), name: e.name, description: e.description ?? '', type: e.type,
     status: 'creating', region: e.region ?? 'local', settings: JSON.stringify(settings), created_at: now, updated_at: now,

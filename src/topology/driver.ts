@@ -1,7 +1,7 @@
 // The driver interface between the deploy/test steps and whatever runs an environment.
 // The local driver (local/) runs app nodes as supervised processes, Varnish dispatchers and
 // an HAProxy load balancer on this machine; a Kubernetes driver can implement the same.
-import type { Environment } from '../domain/model.ts';
+import type { Environment, TopologyDriverName } from '../domain/model.ts';
 
 export type NodeRole = 'author' | 'publish' | 'dispatcher' | 'loadBalancer';
 
@@ -22,6 +22,8 @@ export interface NodeView {
   role: NodeRole;
   url: string; // http://127.0.0.1:PORT
   healthy: boolean;
+  /** The podman container of an app node on the container driver. */
+  container?: string;
   release?: { version: string; appImage?: string; dispatcherImage?: string };
   /** Load balancer membership of a dispatcher: READY, DRAIN, MAINT. */
   lbState?: string;
@@ -138,7 +140,17 @@ export interface EnvironmentLogs {
   open(env: Environment, stream: string, date: string): Promise<{ path: string; size: number } | undefined>;
 }
 
+/** The drivers an environment may choose when it is created (drivers.ts). */
+export interface DriverChoice {
+  /** Why the driver cannot run environments on this machine, or undefined when it can. */
+  problem(name: TopologyDriverName): Promise<string | undefined>;
+  /** What an environment created without a choice gets: containers wherever they work. */
+  defaultName(): Promise<TopologyDriverName>;
+}
+
 export interface TopologyDriver {
+  /** Set when environments choose among several drivers (settings.driver). */
+  readonly choice?: DriverChoice;
   /** The nodes' logs; absent on drivers that keep none. */
   readonly logs?: EnvironmentLogs;
   /** Creates the environment's nodes; returns driver state to keep in environment.settings.topology. */

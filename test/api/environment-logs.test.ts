@@ -94,7 +94,9 @@ beforeAll(async () => {
   cm = await init('ORG@AdobeOrg', 'slipway-test-key', ADMIN_TOKEN, base);
 
   programId = (await call(h, 'POST', '/api/programs', { name: 'Logs program' })).json.id as string;
-  const created = await call(h, 'POST', `/api/program/${programId}/environments`, { name: 'logs-stage', type: 'stage', publishCount: 2 });
+  // The image runs this machine's node: the local driver.
+  const created = await call(h, 'POST', `/api/program/${programId}/environments`,
+    { name: 'logs-stage', type: 'stage', publishCount: 2, driver: 'local' });
   envId = created.json.id as string;
   envUrl = created.json._links.self.href as string;
   await until('the environment to be ready', async () => ((await call(h, 'GET', envUrl)).json.status === 'ready' ? true : undefined));

@@ -32,7 +32,8 @@ afterAll(async () => {
 describe('environments on the local driver', () => {
   it('creates an environment in the background, shows its topology, and deletes it', async () => {
     const program = await call(h, 'POST', '/api/programs', { name: 'Env program' });
-    const created = await call(h, 'POST', `/api/program/${program.json.id as string}/environments`, { name: 'extra-dev', type: 'dev' });
+    const created = await call(h, 'POST', `/api/program/${program.json.id as string}/environments`, { name: 'extra-dev', type: 'dev', driver: 'local' });
+    expect(created.json.driver).toBe('local');
     expect(created.status).toBe(201);
     expect(created.json.status).toBe('creating');
     expect(created.json._links[`${REL_BASE}publish`]).toBeUndefined();

@@ -1,7 +1,8 @@
 // What a newcomer does: a fresh clone, `npm start` in the background, then through the CLI
 // only: start the demo pipeline, approve, wait for the end. Then the production load balancer
 // serves the new release, and the execution screen in headless Chromium shows every step
-// finished; its screenshot is the README's (docs/execution-screen.png).
+// finished; its screenshot is the README's (docs/execution-screen.png). The demo's environments
+// run on containers wherever podman works.
 // One shortcut, said plainly: the clone gets this checkout's node_modules by symlink, because
 // `npm ci` there would repeat the same install (and a minute of native compilation).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { createSlipway } from '../../src/app.ts';
 import { freePort } from '../../src/runner/free-port.ts';
 import { listEnvironments } from '../../src/store/environments.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../web/chromium.ts';
+import { containersProblem } from '../topology/support.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOT = join(REPO, 'docs', 'execution-screen.png');
@@ -77,12 +79,16 @@ describe('a newcomer', () => {
     // The production load balancer serves the release this execution built.
     const headers = { authorization: `Bearer ${TOKEN}` };
     const envs = await (await fetch(`http://127.0.0.1:${port}/api/program/1/environments`, { headers })).json() as {
-      _embedded: { environments: { id: string; type: string }[] };
+      _embedded: { environments: { id: string; type: string; driver: string }[] };
     };
     const prod = envs._embedded.environments.find((e) => e.type === 'prod')!;
     const topology = await (await fetch(`http://127.0.0.1:${port}/api/program/1/environment/${prod.id}/topology`, { headers })).json() as {
-      loadBalancer: { url: string };
+      loadBalancer: { url: string }; publish: { container?: string }[];
     };
+    // The demo's environments run on containers wherever podman works: each publish node is one.
+    const onContainers = await containersProblem() === undefined;
+    expect(envs._embedded.environments.map((e) => e.driver)).toEqual(envs._embedded.environments.map(() => (onContainers ? 'containers' : 'local')));
+    if (onContainers) for (const node of topology.publish) expect(node.container).toMatch(/^slipway-/);
     const page = await fetch(`${topology.loadBalancer.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('x-app-version')).toBe(started.artifactsVersion);

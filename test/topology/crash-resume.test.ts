@@ -1,39 +1,48 @@
 // Slipway (a child process running the deploy) is killed with SIGKILL in the middle of pair 2:
 // the environment keeps serving (the nodes are detached), and running the deploy again with
 // the record the dead one left (what it completed) finishes the roll with every pair on one
-// release, without cycling again what was done.
+// release, without cycling again what was done. On both drivers: containers outlive Slipway too,
+// and the one the dead deploy started but never switched to is removed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import type { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import { ContainersDriver } from '../../src/topology/containers/containers-driver.ts';
+import { ENV_LABEL } from '../../src/topology/containers/podman.ts';
 import { loadState } from '../../src/topology/local/state.ts';
 import { pidAlive } from '../../src/topology/local/proc.ts';
 import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
 import type { Environment } from '../../src/domain/model.ts';
 import type { DeployDone } from '../../src/topology/driver.ts';
-import { deployedEnvironment, deployOptions, release, startLoad, waitUntil, type Fixture } from './support.ts';
+import {
+  containersProblem, deployedEnvironment, deployOptions, release, startLoad, waitUntil, type DriverName, type Fixture,
+} from './support.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-let fx: Fixture;
-let driver: LocalDriver;
-let env: Environment;
-let teardown: () => Promise<void>;
+const noContainers = await containersProblem();
 
-beforeAll(async () => {
-  // Another process deploys in this test: this one must not supervise (restart) what it stops.
-  ({ fx, driver, env, teardown } = await deployedEnvironment('crash', 3, { supervise: false }));
-});
+describe.each(['local', 'containers'] as DriverName[])('crash mid-roll on the %s driver', (driverName) => {
+  let fx: Fixture;
+  let driver: LocalDriver;
+  let env: Environment;
+  let teardown: (() => Promise<void>) | undefined;
+  const skip = driverName === 'containers' && noContainers !== undefined;
 
-afterAll(() => teardown?.());
+  beforeAll(async () => {
+    if (skip) return;
+    // Another process deploys in this test: this one must not supervise (restart) what it stops.
+    ({ fx, driver, env, teardown } = await deployedEnvironment(`crash-${driverName}`, 3, { supervise: false }, driverName));
+  }, 120_000);
 
-describe('crash mid-roll', () => {
-  it('keeps serving when Slipway is killed, and a second run finishes the roll', async () => {
+  afterAll(() => teardown?.());
+
+  it.skipIf(skip)('keeps serving when Slipway is killed, and a second run finishes the roll', async () => {
     const dir = driver.envDir(env);
     const state = await loadState(dir);
     const load = startLoad({ port: state?.loadBalancer.port ?? 0, keepAlive: true, maxRequests: 80_000, maxMs: 50_000 });
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'deploy-child.ts'), fx.dataDir, env.id, '3',
-      JSON.stringify(release(fx, 'v2'))], { stdio: ['ignore', 'pipe', 'inherit'] });
+      JSON.stringify(release(fx, 'v2')), driverName], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await waitUntil(() => load.count() >= 500, 15_000);
       let out = '';
@@ -82,9 +91,14 @@ describe('crash mid-roll', () => {
       expect(view.author.release?.version).toBe('v2');
       expect(view.publish.map((p) => [p.release?.version, p.healthy])).toEqual([['v2', true], ['v2', true], ['v2', true]]);
       expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY', 'READY']);
+      if (driver instanceof ContainersDriver) {
+        // Found by label: exactly the recorded nodes' containers, the stray one gone.
+        const recorded = [resumed?.author, ...resumed?.publish ?? []].map((n) => n?.process?.container).sort();
+        expect(await driver.podman.containers({ [ENV_LABEL]: env.id }).then((names) => names.sort())).toEqual(recorded);
+      }
     } finally {
       child.kill('SIGKILL');
       load.child.kill('SIGKILL');
     }
-  });
+  }, 180_000);
 });

@@ -1,25 +1,34 @@
 // The new version fails its health check on pair 2: the roll stops, pair 1 (and author) go
-// back to the old release with the same drain/warm care, and the load sees no failure.
+// back to the old release with the same drain/warm care, and the load sees no failure. On both
+// drivers; on containers, the failed release's containers are gone afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import type { LocalDriver } from '../../src/topology/local/local-driver.ts';
+import { ContainersDriver } from '../../src/topology/containers/containers-driver.ts';
+import { ENV_LABEL } from '../../src/topology/containers/podman.ts';
 import { loadState } from '../../src/topology/local/state.ts';
 import type { DeployProgress } from '../../src/topology/driver.ts';
 import type { Environment } from '../../src/domain/model.ts';
-import { deployedEnvironment, deployOptions, release, startLoad, waitUntil, type Fixture } from './support.ts';
+import {
+  containersProblem, deployedEnvironment, deployOptions, release, startLoad, waitUntil, type DriverName, type Fixture,
+} from './support.ts';
 
-let fx: Fixture;
-let driver: LocalDriver;
-let env: Environment;
-let teardown: () => Promise<void>;
+const noContainers = await containersProblem();
 
-beforeAll(async () => {
-  ({ fx, driver, env, teardown } = await deployedEnvironment('rollback', 3, { healthTimeoutMs: 10_000 }));
-});
+describe.each(['local', 'containers'] as DriverName[])('rollback on the %s driver', (driverName) => {
+  let fx: Fixture;
+  let driver: LocalDriver;
+  let env: Environment;
+  let teardown: (() => Promise<void>) | undefined;
+  const skip = driverName === 'containers' && noContainers !== undefined;
 
-afterAll(() => teardown?.());
+  beforeAll(async () => {
+    if (skip) return;
+    ({ fx, driver, env, teardown } = await deployedEnvironment(`rollback-${driverName}`, 3, { healthTimeoutMs: 10_000 }, driverName));
+  }, 120_000);
 
-describe('rollback', () => {
-  it('rolls every changed pair back when publish-2 fails its health check', async () => {
+  afterAll(() => teardown?.());
+
+  it.skipIf(skip)('rolls every changed pair back when publish-2 fails its health check', async () => {
     const state = await loadState(driver.envDir(env));
     const load = startLoad({ port: state?.loadBalancer.port ?? 0, keepAlive: true, maxRequests: 60_000, maxMs: 45_000 });
     const progress: DeployProgress[] = [];
@@ -44,6 +53,10 @@ describe('rollback', () => {
       expect(view.dispatchers.map((d) => d.lbState)).toEqual(['READY', 'READY', 'READY']);
       const after = await loadState(driver.envDir(env));
       expect(after?.publish.every((p) => p.pending === undefined)).toBe(true);
+      if (driver instanceof ContainersDriver) {
+        const recorded = [after?.author, ...after?.publish ?? []].map((n) => n?.process?.container).sort();
+        expect(await driver.podman.containers({ [ENV_LABEL]: env.id }).then((names) => names.sort())).toEqual(recorded);
+      }
     } finally {
       load.child.kill('SIGKILL');
     }

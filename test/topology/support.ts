@@ -1,13 +1,15 @@
 // Shared by the topology tests: a data dir with a real artifact store, fixture images built
 // with buildImage, environments, and a load generator running in a second process.
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage } from '../../src/artifacts/oci.ts';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
-import type { Environment } from '../../src/domain/model.ts';
+import type { Environment, TopologyDriverName } from '../../src/domain/model.ts';
+import { ContainersDriver } from '../../src/topology/containers/containers-driver.ts';
+import { podmanProblem } from '../../src/topology/containers/podman.ts';
 import type { DeployOptions, DeployProgress, Release } from '../../src/topology/driver.ts';
 import { LocalDriver, type LocalDriverOptions } from '../../src/topology/local/local-driver.ts';
 import type { LoadResult } from './load-client.ts';
@@ -30,13 +32,36 @@ export interface Fixture {
   cleanup(): void;
 }
 
-export async function makeFixture(): Promise<Fixture> {
+export type DriverName = TopologyDriverName;
+
+/** Why podman cannot run containers on this machine, or undefined when it can. */
+export const containersProblem = (): Promise<string | undefined> => podmanProblem(join(tmpdir(), 'slw-podman-probe'));
+
+/**
+ * A self-contained image for the container driver: this Node binary and the libraries it links,
+ * then `files` in /app, run with `node <main>` (the smallest root filesystem that runs it).
+ */
+export async function nodeAppImage(store: FsArtifactStore, scratch: string, files: Record<string, string>, main: string): Promise<string> {
+  const root = mkdtempSync(join(scratch, 'rootfs-'));
+  const put = (from: string, to: string) => { mkdirSync(dirname(join(root, to)), { recursive: true }); copyFileSync(from, join(root, to)); };
+  put(process.execPath, 'usr/local/bin/node');
+  const libs = execFileSync('ldd', [process.execPath], { encoding: 'utf8' }).matchAll(/(\/\S+\.so[.\d]*)/g);
+  for (const [lib] of libs) put(lib, lib.slice(1));
+  for (const [name, from] of Object.entries(files)) put(from, `app/${name}`);
+  const image = await buildImage(store, { dir: root, config: { cmd: ['/usr/local/bin/node', main], workingDir: '/app' } });
+  rmSync(root, { recursive: true, force: true });
+  return image.digest;
+}
+
+export async function makeFixture(driver: DriverName = 'local'): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slw-topo-'));
   const store = new FsArtifactStore(dataDir);
-  const app = await buildImage(store, {
-    dir: join(here, 'fixture-app'),
-    config: { cmd: ['sh', '-c', `${process.execPath} server.mjs`] },
-  });
+  const app = driver === 'containers'
+    ? { digest: await nodeAppImage(store, dataDir, { 'server.mjs': join(here, 'fixture-app', 'server.mjs') }, 'server.mjs') }
+    : await buildImage(store, {
+      dir: join(here, 'fixture-app'),
+      config: { cmd: ['sh', '-c', `${process.execPath} server.mjs`] },
+    });
   const dispDir = join(dataDir, 'dispatcher-src');
   mkdirSync(dispDir);
   writeFileSync(join(dispDir, 'dispatcher.yaml'), DISPATCHER_YAML);
@@ -47,12 +72,18 @@ export async function makeFixture(): Promise<Fixture> {
   };
 }
 
-export function environment(id: string, publishCount: number): Environment {
+export function environment(id: string, publishCount: number, driver?: DriverName): Environment {
   const now = new Date();
   return {
     id, programId: '1', name: id, description: '', type: 'stage', status: 'ready', region: 'local',
-    settings: { publishCount }, createdAt: now, updatedAt: now,
+    settings: { publishCount, ...(driver ? { driver } : {}) }, createdAt: now, updatedAt: now,
   };
+}
+
+/** The topology driver of that name over a fixture's data dir and store. */
+export function makeDriver(name: DriverName, fx: Pick<Fixture, 'dataDir' | 'store'>, options: Partial<LocalDriverOptions> = {}): LocalDriver {
+  const all = { dataDir: fx.dataDir, store: fx.store, ...options };
+  return name === 'containers' ? new ContainersDriver(all) : new LocalDriver(all);
 }
 
 export function release(fx: Fixture, version: string, variables: Record<string, string> = {}): Release {
@@ -122,11 +153,11 @@ export interface DeployedEnvironment {
 
 /** A provisioned environment already running release v1 (the starting point of most roll tests). */
 export async function deployedEnvironment(
-  id: string, publishCount: number, driverOptions: Partial<LocalDriverOptions> = {},
+  id: string, publishCount: number, driverOptions: Partial<LocalDriverOptions> = {}, driverName: DriverName = 'local',
 ): Promise<DeployedEnvironment> {
-  const fx = await makeFixture();
-  const env = environment(id, publishCount);
-  const driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store, ...driverOptions });
+  const fx = await makeFixture(driverName);
+  const env = environment(id, publishCount, driverName);
+  const driver = makeDriver(driverName, fx, driverOptions);
   await driver.provision(env);
   const outcome = await driver.deploy(env, release(fx, 'v1'), deployOptions());
   if (outcome.outcome !== 'deployed') throw new Error(`the v1 deploy of ${id} ended ${JSON.stringify(outcome)}`);

@@ -1,20 +1,21 @@
 // Environments: created at once (status `creating`), provisioned by the topology driver in the
 // background; deleted only when no execution is running against them (engine/environments.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Environment, EnvironmentType } from '../../domain/model.ts';
+import { TOPOLOGY_DRIVERS, type Environment, type EnvironmentType, type TopologyDriverName } from '../../domain/model.ts';
 import { createEnvironment, deleteEnvironment, provisionEnvironment } from '../../engine/environments.ts';
 import { listEnvironments } from '../../store/environments.ts';
 import { authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { list, paths } from '../hal.ts';
 import { loadEnvironment, loadProgram } from '../load.ts';
-import { conflict } from '../problem.ts';
+import { badRequest, conflict } from '../problem.ts';
 import { environmentTypeSchema, idParams, nameSchema } from '../schemas.ts';
 import { environmentJson, type EnvironmentSites } from '../view-resources.ts';
 
 type EnvParams = { programId: string; environmentId: string };
 interface NewEnvironmentBody {
   name: string; type: EnvironmentType; description?: string; region?: string; publishCount?: number;
+  driver?: TopologyDriverName;
 }
 
 export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -28,6 +29,16 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     deps.track(provisionEnvironment(slipway.rt, slipway.driver, env).catch((e: unknown) => {
       app.log.error({ err: e, environment: env.id }, 'provisioning failed');
     }));
+  }
+
+  /** The driver a new environment runs on: the one asked for if it works here, else the default. */
+  async function driverFor(asked: TopologyDriverName | undefined): Promise<TopologyDriverName | undefined> {
+    const choice = slipway.driver.choice;
+    if (!choice) return undefined; // a single driver: nothing to choose
+    const name = asked ?? await choice.defaultName();
+    const problem = await choice.problem(name);
+    if (problem) throw badRequest(`the ${name} driver does not work on this machine: ${problem}`, [{ name: 'driver', reason: problem }]);
+    return name;
   }
 
   /** Where a ready environment can be visited; nothing while it is being created or deleted. */
@@ -59,13 +70,15 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
         properties: {
           name: nameSchema, type: environmentTypeSchema, description: { type: 'string', maxLength: 1024 },
           region: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' }, publishCount: { type: 'integer', minimum: 1, maximum: 8 },
+          driver: { type: 'string', enum: [...TOPOLOGY_DRIVERS] },
         },
       },
     },
   }, async (req, reply) => {
     const program = await loadProgram(deps, req.params.programId);
     await authorize(req, deps, program.id, 'operate');
-    const env = await createEnvironment(slipway.rt, { ...req.body, programId: program.id });
+    const driver = await driverFor(req.body.driver);
+    const env = await createEnvironment(slipway.rt, { ...req.body, programId: program.id, ...(driver ? { driver } : {}) });
     provision(env);
     return reply.code(201).header('location', paths.environment(program.id, env.id)).send(environmentJson(env, undefined, logOptions()));
   });

@@ -18,6 +18,8 @@ import type { SpoolLimits } from './log-spool.ts';
 import { LocalEnvironmentLogs } from './node-logs.ts';
 import { defaultUnpack, type UnpackImage } from './images.ts';
 import { stopProcess } from './proc.ts';
+import type { AppRunner } from './app-runner.ts';
+import type { ImageCache } from './images.ts';
 import { RollingDeploy } from './rolling-deploy.ts';
 import { EnvRuntime } from './runtime.ts';
 import { loadState, summarizeState, type AppNodeState, type DispatcherState, type TopologyState } from './state.ts';
@@ -74,8 +76,16 @@ export class LocalDriver implements TopologyDriver {
     return join(this.options.dataDir, 'environments', env.id);
   }
 
-  private runtimeFor(state: TopologyState): EnvRuntime {
+  /** Which driver this is, as environments name it (settings.driver). */
+  get name(): string { return 'local'; }
+
+  /** How app nodes run: the local driver's default (the sandbox) unless a subclass says otherwise. */
+  protected appRunner(): ((images: ImageCache) => AppRunner) | undefined { return undefined; }
+
+  protected runtimeFor(state: TopologyState): EnvRuntime {
+    const apps = this.appRunner();
     const rt = new EnvRuntime(state, {
+      ...(apps ? { apps } : {}),
       store: this.options.store,
       unpack: this.options.unpack ?? defaultUnpack,
       log: this.log,
@@ -102,7 +112,7 @@ export class LocalDriver implements TopologyDriver {
       const rt = this.runtimeFor(existing);
       await rt.reconcile();
       await this.logs.ensureReaders(rt.state);
-      return summarizeState(rt.state);
+      return summarizeState(rt.state, this.name);
     }
     const count = Math.max(1, Math.floor(env.settings.publishCount || 2));
     const healthPath = this.options.healthPath ?? '/health';
@@ -141,7 +151,7 @@ export class LocalDriver implements TopologyDriver {
     await rt.startLoadBalancer();
     await this.logs.ensureReaders(state);
     this.log(`environment ${env.id}: provisioned (lb on 127.0.0.1:${lbPort}, ${count} pairs)`);
-    return summarizeState(state);
+    return summarizeState(state, this.name);
   }
 
   async destroy(env: Environment): Promise<void> {
@@ -152,10 +162,12 @@ export class LocalDriver implements TopologyDriver {
     if (state) {
       const grace = this.options.stopGraceMs ?? 10_000;
       const apps = [state.author, ...state.publish];
+      const runner = this.runtimeFor(state).apps;
+      this.runtimes.delete(env.id);
       await Promise.all([
         stopProcess(state.loadBalancer.process, grace),
         ...state.dispatchers.map((d) => stopProcess(d.process, grace)),
-        ...apps.flatMap((n) => [stopProcess(n.process, grace), stopProcess(n.pending?.process, grace)]),
+        ...apps.flatMap((n) => [runner.stop(n.process, grace), runner.stop(n.pending?.process, grace)]),
         this.logs.stopReaders(env),
       ]);
       await rm(state.loadBalancer.socket, { force: true });
@@ -195,6 +207,7 @@ export class LocalDriver implements TopologyDriver {
     const appView = async (n: AppNodeState): Promise<NodeView> => ({
       name: n.name, role: n.role, url: nodeUrl(n.port),
       healthy: n.release !== undefined && await isHealthy(n.port, rt.healthPathOf(n)),
+      ...(n.process?.container ? { container: n.process.container } : {}),
       ...(n.release ? { release: { version: n.release.version, appImage: n.release.appImage } } : {}),
     });
     const dispatcherView = async (d: DispatcherState, i: number): Promise<NodeView> => {

@@ -23,6 +23,8 @@ export interface ProcessRecord {
    * with the pid, it names the process across its wrappers' execs and never a recycled pid.
    */
   startTicks?: number;
+  /** Set for a container node: its podman name (the pid is the container's init process on the host). */
+  container?: string;
   /** Set for a sandboxed process: its cgroup dirs and run dir on the host (removed once it is stopped). */
   sandbox?: { cgroups: string[]; runDir?: string };
 }
@@ -72,7 +74,7 @@ export function spawnDetached(argv: readonly string[], options: SpawnOptions): S
   }
 }
 
-function withStartTicks(pid: number): { startTicks?: number } {
+export function withStartTicks(pid: number): { startTicks?: number } {
   const startTicks = procState(pid)?.startTicks;
   return startTicks === undefined ? {} : { startTicks };
 }

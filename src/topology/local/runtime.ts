@@ -3,14 +3,16 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HEALTH_LABEL } from '../../artifacts/artifact-types.ts';
+import { readImageConfig } from '../../artifacts/oci-format.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { sameAppRelease } from '../../domain/rolling-plan.ts';
 import { HaproxyAdmin } from './haproxy.ts';
 import { freePort } from '../../runner/free-port.ts';
 import { httpGet, isHealthy, waitFor } from './http.ts';
 import { ImageCache, type UnpackImage } from './images.ts';
-import { startAppNode, startHaproxy, startVarnish } from './nodes.ts';
-import { isOurProcess, stopProcess, type ProcessRecord } from './proc.ts';
+import { startHaproxy, startVarnish } from './nodes.ts';
+import { SandboxAppRunner, type AppRunner } from './app-runner.ts';
+import { isOurProcess, type ProcessRecord } from './proc.ts';
 import { loadState, saveState, type AppNodeState, type AppRelease, type DispatcherRelease, type TopologyState } from './state.ts';
 import { chooseSlot, portIsFree, slotIndex, type SlotChoice, type SlotPorts } from './slots.ts';
 import type { Supervisor } from './supervisor.ts';
@@ -29,6 +31,8 @@ export interface RuntimeOptions {
   warmTimeoutMs: number;
   stopGraceMs: number;
   supervisor?: Supervisor;
+  /** How app nodes run (default: the sandbox, from the unpacked image). */
+  apps?: (images: ImageCache) => AppRunner;
 }
 
 const POLL_MS = 20;
@@ -67,6 +71,7 @@ const restarts = new Map<string, Promise<void>>();
 export class EnvRuntime {
   readonly lb: HaproxyAdmin;
   readonly images: ImageCache;
+  readonly apps: AppRunner;
   private saving: Promise<void> = Promise.resolve();
   /** Servers a deploy has drained and not yet put back: a restarted HAProxy must drain them again. */
   private readonly drained = new Set<string>();
@@ -74,6 +79,7 @@ export class EnvRuntime {
   constructor(readonly state: TopologyState, private readonly opts: RuntimeOptions) {
     this.lb = new HaproxyAdmin(state.loadBalancer.socket);
     this.images = new ImageCache(join(state.dir, 'images'), opts.store, opts.unpack);
+    this.apps = opts.apps?.(this.images) ?? new SandboxAppRunner(this.images);
   }
 
   get logDir(): string { return join(this.state.dir, 'logs'); }
@@ -106,16 +112,16 @@ export class EnvRuntime {
 
   /** The health path an app image declares (its HEALTH_LABEL), else the environment default. */
   async releaseHealthPath(appImage: string): Promise<string> {
-    const label = (await this.images.get(appImage)).config.labels?.[HEALTH_LABEL];
+    // The config blob alone: no need to unpack an image (or pull it into podman) to read a label.
+    const label = (await readImageConfig(this.opts.store, appImage)).config.Labels?.[HEALTH_LABEL];
     return label !== undefined && /^\/[^\s"]*$/.test(label) ? label : this.state.healthPath;
   }
 
   // ---- processes -------------------------------------------------------------------------
 
-  private async spawnApp(node: AppNodeState, release: AppRelease, port: number) {
-    const image = await this.images.get(release.appImage);
-    return startAppNode({
-      environmentId: this.state.environmentId, node, image, release, port, logDir: this.logDir,
+  private spawnApp(node: AppNodeState, release: AppRelease, port: number): Promise<ProcessRecord> {
+    return this.apps.start({
+      environmentId: this.state.environmentId, node, release, port, logDir: this.logDir,
       runDir: join(this.state.dir, 'run', node.name),
       // The env dir is <dataDir>/environments/<id>: the app sees none of the data dir.
       hidePaths: [dirname(dirname(this.state.dir))],
@@ -134,16 +140,16 @@ export class EnvRuntime {
   async restartApp(node: AppNodeState): Promise<void> {
     if (!node.release || isOurProcess(node.process)) return;
     const was = node.process;
-    await stopProcess(was, this.opts.stopGraceMs); // frees what the dead one left (cgroups, staging dir)
+    await this.apps.stop(was, this.opts.stopGraceMs); // frees what the dead one left (cgroups, staging dir, container)
     const spawned = await this.spawnApp(node, node.release, node.port);
     if (node.process !== was) {
       // A deploy switched the node to a new process while this one was starting: keep theirs.
-      await stopProcess(spawned.record, this.opts.stopGraceMs);
+      await this.apps.stop(spawned, this.opts.stopGraceMs);
       return;
     }
-    node.process = spawned.record;
+    node.process = spawned;
     await this.save();
-    this.opts.log(`${node.name}: restarted as pid ${spawned.record.pid}`);
+    this.opts.log(`${node.name}: restarted as pid ${spawned.pid}`);
   }
 
   async startDispatcher(i: number): Promise<void> {
@@ -247,10 +253,12 @@ export class EnvRuntime {
     const apps = [this.state.author, ...this.state.publish];
     for (const node of apps) {
       if (node.pending) {
-        await stopProcess(node.pending.process, this.opts.stopGraceMs);
+        await this.apps.stop(node.pending.process, this.opts.stopGraceMs);
         node.pending = undefined;
       }
     }
+    const recorded = apps.flatMap((n) => (n.process ? [n.process] : []));
+    await this.apps.sweep?.(this.state.environmentId, recorded);
     this.watchServers();
     await this.ensureLoadBalancer();
     for (let i = 0; i < this.state.dispatchers.length; i++) await this.ensureDispatcher(i);
@@ -278,33 +286,33 @@ export class EnvRuntime {
       node.process = undefined;
       node.release = undefined;
       await this.save();
-      await stopProcess(old, this.opts.stopGraceMs);
+      await this.apps.stop(old, this.opts.stopGraceMs);
       return;
     }
     const startedAt = Date.now();
     const port = how.port ?? await freePort();
     const spawned = await this.spawnApp(node, release, port);
-    node.pending = { port, process: spawned.record };
+    node.pending = { port, process: spawned };
     await this.save();
     const healthPath = release.healthPath ?? this.state.healthPath;
     const healthy = await waitFor(() => isHealthy(port, healthPath),
-      { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 25, giveUp: () => !isOurProcess(spawned.record) });
+      { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 25, giveUp: () => !isOurProcess(spawned) });
     try {
       if (!healthy) throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${healthPath}`);
       how.onStarted?.(Date.now() - startedAt);
       await how.switchTo?.(port);
     } catch (err) {
-      await stopProcess(spawned.record, this.opts.stopGraceMs);
+      await this.apps.stop(spawned, this.opts.stopGraceMs);
       node.pending = undefined;
       await this.save();
       throw err;
     }
     this.opts.supervisor?.unwatch(key);
     const old = node.process;
-    Object.assign(node, { process: spawned.record, port, release, pending: undefined });
+    Object.assign(node, { process: spawned, port, release, pending: undefined });
     await this.save();
     this.watch(node);
-    const stopping = stopProcess(old, this.opts.stopGraceMs);
+    const stopping = this.apps.stop(old, this.opts.stopGraceMs);
     if (how.deferStop) how.deferStop(stopping); else await stopping;
   }
 

@@ -101,13 +101,13 @@ export async function loadState(envDir: string): Promise<TopologyState | undefin
 }
 
 /** What the caller keeps in environment.settings.topology: everything but variable values. */
-export function summarizeState(state: TopologyState): Record<string, unknown> {
+export function summarizeState(state: TopologyState, driver = 'local'): Record<string, unknown> {
   const app = (n: AppNodeState) => ({
     name: n.name, port: n.port, pid: n.process?.pid,
     release: n.release ? { version: n.release.version, appImage: n.release.appImage } : undefined,
   });
   return {
-    driver: 'local',
+    driver,
     dir: state.dir,
     author: app(state.author),
     publish: state.publish.map(app),

@@ -1,17 +1,37 @@
-// The dispatcher: Varnish's admin CLI (the VCL it runs comes from domain/vcl.ts).
+// The dispatcher on this machine: its VCL (two slots on the loopback), and Varnish's admin CLI.
 // varnishadm is always given `-n WORKDIR` alone: it refuses -n together with -S/-T.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DispatcherPackage } from '../../domain/contract.ts';
 import { compilePattern } from '../../domain/patterns.ts';
-import { SLOT_BACKENDS } from '../../domain/vcl.ts';
-
-// The VCL generator moved to domain/vcl.ts (the Kubernetes manifests use it too); still exported here.
-export { DISPATCHER_HEALTH_PATH, generateVcl, SLOT_BACKENDS, type VclInput } from '../../domain/vcl.ts';
+import { generateVcl as generateDispatcherVcl } from '../../domain/vcl.ts';
 
 const run = promisify(execFile);
 
+export { DISPATCHER_HEALTH_PATH } from '../../domain/vcl.ts';
+
+/** Backend names of the two slots, in slot order (see generateVcl). */
+export const SLOT_BACKENDS = ['slot_a', 'slot_b'] as const;
+
 export type AdminHealth = 'healthy' | 'sick' | 'auto';
+
+export interface VclInput {
+  dispatcherName: string;
+  /** The pair's two fixed publish ports, declared as backends slot_a and slot_b. */
+  slotPorts: readonly [number, number];
+  healthPath: string;
+  pkg: DispatcherPackage;
+}
+
+/** The VCL of a local pair: its two slots on this machine's loopback (src/domain/vcl.ts). */
+export function generateVcl(input: VclInput): string {
+  return generateDispatcherVcl({
+    dispatcherName: input.dispatcherName,
+    backends: SLOT_BACKENDS.map((name, i) => ({ name, host: '127.0.0.1', port: input.slotPorts[i] ?? 0 })),
+    healthPath: input.healthPath,
+    pkg: input.pkg,
+  });
+}
 
 /** Does any cache rule with a positive TTL match this path? (Warm-up expects a HIT only then.) */
 export function isCacheable(pkg: DispatcherPackage, path: string): boolean {

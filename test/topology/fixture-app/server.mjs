@@ -20,7 +20,8 @@ const server = createServer((req, res) => {
   }, delayMs);
 });
 server.keepAliveTimeout = 4000;
-server.listen(Number(process.env.PORT), '127.0.0.1');
+// HOST: a container's port is published to its network address, not its loopback.
+server.listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
 
 process.on('SIGTERM', () => {
   server.close(() => process.exit(0));

@@ -1,0 +1,48 @@
+// How an app node's process is started and stopped: the one part of an environment that differs
+// between drivers. The local driver runs the unpacked image's command in the sandbox; the
+// container driver runs the image itself with podman. Either way the result is a ProcessRecord
+// whose pid and kernel start time name the node's process (proc.ts isOurProcess), so the
+// rolling deploy, the supervisor and adopt treat both alike.
+import type { ImageCache } from './images.ts';
+import { startAppNode } from './nodes.ts';
+import { stopProcess, type ProcessRecord } from './proc.ts';
+import type { AppNodeState, AppRelease } from './state.ts';
+
+export interface AppNodeStart {
+  environmentId: string;
+  node: Pick<AppNodeState, 'name' | 'role'>;
+  release: AppRelease;
+  /** The host port the node answers on, 127.0.0.1 (its dispatcher's slot). */
+  port: number;
+  logDir: string;
+  /** The node's private writable dir, kept across its restarts. */
+  runDir: string;
+  /** What the app must not see (Slipway's data dir). */
+  hidePaths: string[];
+  log: (line: string) => void;
+}
+
+export interface AppRunner {
+  start(input: AppNodeStart): Promise<ProcessRecord>;
+  /** Stops the node gracefully (SIGTERM, SIGKILL after graceMs) and frees what it left; a dead one too. */
+  stop(record: ProcessRecord | undefined, graceMs: number): Promise<void>;
+  /**
+   * At adopt: removes what this runner started for the environment that no record names (a
+   * node started by a deploy cut off before it recorded it). `keep` = every recorded node.
+   */
+  sweep?(environmentId: string, keep: readonly ProcessRecord[]): Promise<void>;
+}
+
+/** The local driver's app nodes: the image unpacked once per digest, its command in the sandbox. */
+export class SandboxAppRunner implements AppRunner {
+  constructor(private readonly images: ImageCache) {}
+
+  async start(input: AppNodeStart): Promise<ProcessRecord> {
+    const image = await this.images.get(input.release.appImage);
+    return (await startAppNode({ ...input, image })).record;
+  }
+
+  stop(record: ProcessRecord | undefined, graceMs: number): Promise<void> {
+    return stopProcess(record, graceMs);
+  }
+}
