@@ -69,6 +69,9 @@ export function podmanRunArgs(opts: ContainerRunOptions, name: string, uid: numb
     'run', '--name', name, '--network', `ns:${nsPath}`,
     ...Object.entries({ ...opts.labels, [TEST_CONTAINER_LABEL]: '1' }).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     '--user', `${uid}:${gid}`, '--cap-drop', 'all', '--security-opt', 'no-new-privileges',
+    // A read-only image: writes go only to the mounts (whose disk use is watched) and to
+    // tmpfs (charged to the memory limit), never unbounded into podman's storage.
+    '--read-only',
     ...(limits.memoryBytes ? ['--memory', String(limits.memoryBytes), '--memory-swap', String(limits.memoryBytes)] : []),
     ...(limits.pids ? ['--pids-limit', String(limits.pids)] : []),
     ...(limits.cpuShares ? ['--cpu-shares', String(limits.cpuShares)] : []),

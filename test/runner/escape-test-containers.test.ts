@@ -1,7 +1,7 @@
 // Test bundles in containers (issue #12, item 4), in the style of the escape suites: the real
 // functionalTest step runs a bundle that reports what it sees from inside. It runs in a podman
-// container of the test image (Debian's node, not the host's; the bundle at /tests; the
-// unprivileged account), and its network reaches the stage environment and nothing else of the
+// container of the test image (Debian's node, not the host's; the bundle read-only at
+// /tests; the unprivileged account), and its network reaches the stage environment and nothing else of the
 // host: not Slipway's API (a real one, listening), not another environment's node (on loopback
 // or on the host's own address), not the internet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,7 @@ describe('a test bundle in its container', () => {
       "facts.capEff = /CapEff:\\s+(\\w+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1];",
       `try { readFileSync(${JSON.stringify(hostMarker)}); facts.hostFile = 'readable'; } catch (e) { facts.hostFile = e.code; }`,
       'facts.reports = process.env.REPORTS_PATH; facts.publish = process.env.AEM_PUBLISH_URL;',
+      "for (const [name, path] of [['bundle', '/tests/x'], ['system', '/usr/x'], ['home', process.env.HOME + '/x']]) { try { writeFileSync(path, 'x'); facts[name] = 'written'; } catch (e) { facts[name] = e.code; } }",
     ].join('\n'));
     expect(facts.osRelease).toMatch(/^ID=debian$/m);
     // The bundle ran with the test image's node (Debian's), not the host's.
@@ -103,6 +104,7 @@ describe('a test bundle in its container', () => {
     expect(facts.capEff).toMatch(/^0+$/);
     expect(facts.hostFile).toBe('ENOENT');
     expect(facts.reports).toBe('/reports');
+    expect([facts.bundle, facts.system, facts.home]).toEqual(['EROFS', 'EROFS', 'written']);
     expect(facts.publish).toBe(publish.url);
   }, 300_000);
 

@@ -8,7 +8,6 @@ import type { StepContext } from '../handler.ts';
 import { runContainer, type ContainerMount } from '../../runner/container.ts';
 import { shellQuote } from '../../runner/node-script.ts';
 import type { SandboxResult } from '../../runner/sandbox.ts';
-import { sandboxHost } from '../../runner/sandbox-host.ts';
 import { RUN_LIMITS } from '../run-limits.ts';
 import { buildTestImage, TESTS_DIR } from './test-image.ts';
 import type { BundleRunRequest, RunPlaces } from './bundle-request.ts';
@@ -18,10 +17,8 @@ const HOME = '/home/tests';
 const SCRIPTS = '/opt/slipway';
 
 export async function runBundleInContainer(ctx: StepContext, req: BundleRunRequest, containersConf: string): Promise<SandboxResult> {
-  const runAs = sandboxHost().runAs;
-  if (!runAs) throw new Error('test containers need Slipway to run as root');
   const log = (line: string): void => ctx.log.line(line);
-  const image = await buildTestImage({ store: ctx.artifacts, containersConf, signal: ctx.signal, log }, req.dirs.bundle, runAs);
+  const image = await buildTestImage({ store: ctx.artifacts, containersConf, signal: ctx.signal, log }, req.dirs.bundle);
   try {
     const mounts: ContainerMount[] = [
       { source: req.dirs.reports, target: REPORTS, writable: true },

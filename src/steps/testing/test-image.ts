@@ -1,7 +1,7 @@
 // The container image of one test run (Cloud Manager's "tests packaged in a Docker image"):
 // the `test` base image (Debian's nodejs, chromium, chromium-driver; artifacts/base-image.ts)
-// plus the unpacked test bundle at /tests, owned by the account the tests run as (they may
-// write beside themselves, as in the sandbox). Built with `podman build` from a Containerfile
+// plus the unpacked test bundle at /tests, read-only in the container like the whole image
+// (tests write to REPORTS_PATH, HOME and /tmp). Built with `podman build` from a Containerfile
 // kept outside the bundle: only COPY, no RUN, so nothing of the bundle executes while
 // building, and COPY keeps symlinks as links. One image per run, removed with the run.
 import { randomBytes } from 'node:crypto';
@@ -40,13 +40,13 @@ async function testBase(inputs: ImageInputs): Promise<string> {
   return name;
 }
 
-export async function buildTestImage(inputs: ImageInputs, bundleDir: string, owner: { uid: number; gid: number }): Promise<TestImage> {
+export async function buildTestImage(inputs: ImageInputs, bundleDir: string): Promise<TestImage> {
   const base = await testBase(inputs);
   const reference = `localhost/slipway-tests:${randomBytes(8).toString('hex')}`;
   const scratch = await mkdtemp(join(tmpdir(), 'slipway-test-image-'));
   try {
     const containerfile = join(scratch, 'Containerfile');
-    await writeFile(containerfile, `FROM ${base}\nCOPY --chown=${owner.uid}:${owner.gid} . ${TESTS_DIR}/\nWORKDIR ${TESTS_DIR}\n`);
+    await writeFile(containerfile, `FROM ${base}\nCOPY . ${TESTS_DIR}/\nWORKDIR ${TESTS_DIR}\n`);
     const built = await podman([
       'build', '--quiet', '--pull=never', '--network=none', '--label', `${TEST_CONTAINER_LABEL}=1`,
       '--file', containerfile, '--tag', reference, bundleDir,
