@@ -11,7 +11,8 @@
 // pipeline variable named CONTAINERS_CONF or STORAGE_OPTS would reconfigure podman itself).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,7 +64,7 @@ export function envFile(env: Record<string, string>, log: (line: string) => void
   return `${lines.join('\n')}\n`;
 }
 
-export function podmanRunArgs(opts: ContainerRunOptions, name: string, uid: number, gid: number, nsPath: string, runDir: string): string[] {
+export function podmanRunArgs(opts: ContainerRunOptions, name: string, uid: number, gid: number, nsPath: string, envDir: string): string[] {
   const limits = opts.limits;
   return [
     'run', '--name', name, '--network', `ns:${nsPath}`,
@@ -79,7 +80,7 @@ export function podmanRunArgs(opts: ContainerRunOptions, name: string, uid: numb
     '--shm-size', '256m',
     '--timeout', String(Math.ceil(opts.timeoutMs / 1000) + 5),
     '--tmpfs', '/tmp:rw,nosuid,nodev,size=512m',
-    '--volume', `${runDir}:${RUN_MOUNT}:ro`,
+    '--volume', `${envDir}:${RUN_MOUNT}:ro`,
     ...opts.mounts.flatMap((m) => ['--volume', `${m.source}:${m.target}:${m.writable ? 'rw' : 'ro'}`]),
     '--workdir', opts.workdir,
     '--entrypoint', '[]',
@@ -92,22 +93,15 @@ export async function removeContainer(name: string, containersConf: string): Pro
   await podman(['rm', '--force', '--time', '0', '--ignore', name], { containersConf });
 }
 
-/** The kernel's count of OOM kills since boot (/proc/vmstat oom_kill). */
-async function oomKillCount(): Promise<number> {
-  const text = await readFile('/proc/vmstat', 'utf8').catch(() => '');
-  return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
-}
-
 /**
- * Whether the memory limit killed the run. podman's State.OOMKilled stays false on this kind
- * of host (cgroup v1 hybrid: conmon never sees the event), and the container's memory cgroup
- * is gone once it exits; so: the command died of SIGKILL that Slipway did not send while the
- * kernel counted an OOM kill.
+ * Whether the memory limit killed the run. conmon notes an OOM kill as a file `oom` in its
+ * working directory (podman's own), where this podman version does not look for it (its
+ * State.OOMKilled stays false here); so podman runs in the run's own dir and we look there.
  */
-async function oomKilled(name: string, containersConf: string, exitCode: number | null, killsBefore: number): Promise<boolean> {
+async function oomKilled(name: string, containersConf: string, conmonDir: string): Promise<boolean> {
+  if (existsSync(join(conmonDir, 'oom'))) return true;
   const out = await podman(['inspect', '--format', '{{.State.OOMKilled}}', name], { containersConf });
-  if (out.code === 0 && out.stdout.trim() === 'true') return true;
-  return exitCode === 137 && (await oomKillCount()) > killsBefore;
+  return out.code === 0 && out.stdout.trim() === 'true';
 }
 
 export async function runContainer(opts: ContainerRunOptions): Promise<SandboxResult> {
@@ -124,16 +118,18 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
     throw err;
   });
   try {
-    await writeFile(join(runDir, 'env'), envFile(opts.env, opts.log), { mode: 0o640 });
-    await run('chown', ['-R', '-h', `0:${gid}`, '--', runDir]);
-    await chmod(runDir, 0o750);
+    // runDir: podman's (and conmon's) working dir; envDir inside it: mounted for the command.
+    const envDir = join(runDir, 'env');
+    await mkdir(envDir);
+    await writeFile(join(envDir, 'env'), envFile(opts.env, opts.log), { mode: 0o640 });
+    await run('chown', ['-R', '-h', `0:${gid}`, '--', envDir]);
+    await chmod(envDir, 0o750);
     const writable = opts.mounts.filter((m) => m.writable).map((m) => m.source);
     // -R without -L never follows a symlink in the (hostile) tree; -h changes links themselves.
     if (writable.length > 0) await run('chown', ['-R', '-h', `${uid}:${gid}`, '--', ...writable]);
-    const args = podmanRunArgs(opts, name, uid, gid, network.nsPath, runDir);
-    const killsBefore = await oomKillCount();
+    const args = podmanRunArgs(opts, name, uid, gid, network.nsPath, envDir);
     const ended = await new Promise<Omit<SandboxResult, 'outOfMemory' | 'durationMs'>>((resolveRun, rejectRun) => {
-      const child = spawn('podman', args, { env: podmanEnv(opts.containersConf), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('podman', args, { cwd: runDir, env: podmanEnv(opts.containersConf), stdio: ['ignore', 'pipe', 'pipe'] });
       let timedOut = false;
       let cancelled = false;
       let diskQuotaExceeded = false;
@@ -162,7 +158,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
         resolveRun({ exitCode: timedOut || cancelled ? null : exitCode, signal, timedOut, cancelled, diskQuotaExceeded });
       });
     });
-    return { ...ended, outOfMemory: await oomKilled(name, opts.containersConf, ended.exitCode, killsBefore), durationMs: Date.now() - started };
+    return { ...ended, outOfMemory: await oomKilled(name, opts.containersConf, runDir), durationMs: Date.now() - started };
   } finally {
     await removeContainer(name, opts.containersConf);
     network.close();

@@ -67,6 +67,10 @@ describe('runContainer', () => {
     const { result } = await run(`node -e "const a = []; for (;;) a.push(Buffer.alloc(16 << 20, 1))"`);
     expect(result.outOfMemory).toBe(true);
     expect(result.exitCode).not.toBe(0);
+    // A command that kills itself the same way is not taken for the memory limit.
+    const control = await run('kill -9 $$');
+    expect(control.result.exitCode).toBe(137);
+    expect(control.result.outOfMemory).toBe(false);
   }, 60_000);
 
   it('hands over the environment exactly, a multi-line secret included, and never on a command line', async () => {
