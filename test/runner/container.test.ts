@@ -68,7 +68,7 @@ describe('runContainer', () => {
     expect(result.outOfMemory).toBe(true);
     expect(result.exitCode).not.toBe(0);
     // A command that kills itself the same way is not taken for the memory limit.
-    const control = await run('kill -9 $$');
+    const control = await run("sh -c 'kill -9 $$'");
     expect(control.result.exitCode).toBe(137);
     expect(control.result.outOfMemory).toBe(false);
   }, 60_000);
