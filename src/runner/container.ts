@@ -104,6 +104,22 @@ async function oomKilled(name: string, containersConf: string, conmonDir: string
   return out.code === 0 && out.stdout.trim() === 'true';
 }
 
+let swept = false;
+
+/**
+ * Removes what a Slipway process that died (kill -9) left: its exited test containers and,
+ * an hour on, their images (conmon's --timeout has stopped any container still running).
+ * Running containers and images in use are never touched. Once per process.
+ */
+async function sweepLeftovers(containersConf: string): Promise<void> {
+  if (swept) return;
+  swept = true;
+  const exited = await podman(['ps', '--all', '--quiet', '--filter', `label=${TEST_CONTAINER_LABEL}=1`, '--filter', 'status=exited'], { containersConf });
+  const ids = exited.stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) await podman(['rm', '--force', '--ignore', ...ids], { containersConf });
+  await podman(['image', 'prune', '--all', '--force', '--filter', `label=${TEST_CONTAINER_LABEL}=1`, '--filter', 'until=1h'], { containersConf });
+}
+
 export async function runContainer(opts: ContainerRunOptions): Promise<SandboxResult> {
   const started = Date.now();
   const none = { exitCode: null, signal: null, timedOut: false, diskQuotaExceeded: false, outOfMemory: false };
@@ -111,6 +127,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
   const host = sandboxHost();
   if (!host.runAs) throw new Error('container: Slipway must run as root to run test containers');
   const { uid, gid } = host.runAs;
+  await sweepLeftovers(opts.containersConf);
   const name = `slipway-test-${randomBytes(8).toString('hex')}`;
   const runDir = await mkdtemp(join(tmpdir(), 'slipway-container-'));
   const network = await openTestNetwork(opts.hostPorts, host.runAs).catch(async (err: unknown) => {
