@@ -19,7 +19,7 @@ export interface IsolationChoice {
 const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'];
 
 export function requestedIsolation(): TestIsolation | undefined {
-  const value = process.env.SLIPWAY_TEST_ISOLATION;
+  const value = process.env.SLIPWAY_TEST_ISOLATION?.trim();
   if (value === undefined || value === '' || value === 'auto') return undefined;
   if (value === 'container' || value === 'sandbox') return value;
   throw new Error(`SLIPWAY_TEST_ISOLATION must be container, sandbox or auto (is ${JSON.stringify(value)})`);
