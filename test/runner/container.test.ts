@@ -28,7 +28,7 @@ beforeAll(async () => {
   image = await buildTestImage({ store, containersConf: conf, signal: new AbortController().signal, log: () => undefined }, bundle);
   reports = join(scratch, 'reports');
   await mkdir(reports);
-}, 600_000);
+}, 120_000);
 
 afterAll(async () => {
   await image?.remove();

@@ -106,7 +106,7 @@ describe('a test bundle in its container', () => {
     expect(facts.reports).toBe('/reports');
     expect([facts.bundle, facts.system, facts.home]).toEqual(['EROFS', 'EROFS', 'written']);
     expect(facts.publish).toBe(publish.url);
-  }, 300_000);
+  }, 120_000);
 
   it('reaches stage and nothing else of the host: not Slipway\'s API, not another environment, not the internet', async () => {
     expect((await fetch(`${apiUrl}/api/programs`)).status).toBe(401); // the API is up (and wants a token)
@@ -124,5 +124,5 @@ describe('a test bundle in its container', () => {
       expect(typeof facts[name], `${name}: ${String(facts[name])}`).toBe('string'); // a network error, never an HTTP status
     }
     expect(otherHits).toBe(0);
-  }, 300_000);
+  }, 120_000);
 });

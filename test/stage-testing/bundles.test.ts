@@ -68,7 +68,7 @@ describe('functionalTest', () => {
     expect(ctx.recorded.filter((a) => a.type === 'TEST_RESULTS').map((a) => a.name)).toEqual(['functional.xml']);
     expect(ctx.log.text()).toContain(`functional tests against ${publish.url}`);
     expect(ctx.log.text()).toContain('functional tests run in a container');
-  }, 300_000);
+  }, 120_000);
 
   it('reaches the environment under test and nothing else of the host', async () => {
     const other = createServer((_req, res) => res.end('host service'));

@@ -20,7 +20,7 @@ export interface TestImage {
   remove(): Promise<void>;
 }
 
-interface ImageInputs {
+export interface ImageInputs {
   store: ArtifactStore;
   containersConf: string;
   signal: AbortSignal;
@@ -31,7 +31,7 @@ interface ImageInputs {
  * The test base in podman's storage, named by its manifest digest: loaded from the store once
  * per machine (the base itself is built once per machine, base-image.ts).
  */
-async function testBase(inputs: ImageInputs): Promise<string> {
+export async function testBase(inputs: ImageInputs): Promise<string> {
   const base = await ensureBaseImage(inputs.store, 'test', { signal: inputs.signal, log: inputs.log });
   if (!base.digest) throw new Error('the test base image has no layers');
   const name = `localhost/slipway-base:test-${base.digest.slice('sha256:'.length, 'sha256:'.length + 16)}`;
