@@ -14,6 +14,12 @@ have varnishd || need_pkgs+=(varnish)
 have chromium || need_pkgs+=(chromium)
 have chromedriver || need_pkgs+=(chromium-driver)
 have git || need_pkgs+=(git)
+# Images: base images from Debian packages (mmdebstrap), run with podman on runc (crun cannot
+# run on hybrid cgroup hosts); uidmap for podman's user namespaces.
+have mmdebstrap || need_pkgs+=(mmdebstrap)
+have podman || need_pkgs+=(podman)
+have runc || need_pkgs+=(runc)
+have newuidmap || need_pkgs+=(uidmap)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -5,7 +5,7 @@
 // written again (dedupe), which also makes concurrent puts of the same bytes harmless.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ArtifactStore, StoredBlob } from './store.ts';
@@ -16,6 +16,18 @@ export function hexOf(digest: string): string {
   const match = DIGEST_PATTERN.exec(digest);
   if (!match?.[1]) throw new Error(`not a sha256 digest: ${digest}`);
   return match[1];
+}
+
+/** The sha256 digest and size of a file, read as a stream. */
+export async function digestOfFile(path: string): Promise<StoredBlob> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    const buf = chunk as Buffer;
+    hash.update(buf);
+    size += buf.length;
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 export class FsArtifactStore implements ArtifactStore {
@@ -49,26 +61,34 @@ export class FsArtifactStore implements ArtifactStore {
 
   async putFile(path: string): Promise<StoredBlob> {
     // Hash first (streaming, no copy), so a blob already stored costs one read and no write.
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(path)) {
-      const buf = chunk as Buffer;
-      hash.update(buf);
-      size += buf.length;
-    }
-    const digest = `sha256:${hash.digest('hex')}`;
+    const { digest, size } = await digestOfFile(path);
     if (await this.has(digest)) return { digest, size };
     await this.commit(digest, async (handle) => {
       for await (const chunk of createReadStream(path)) await handle.write(chunk as Buffer);
     });
     // The file may have changed between the hash and the copy: verify what was stored.
-    const stored = createHash('sha256');
-    for await (const chunk of createReadStream(this.pathOf(digest))) stored.update(chunk as Buffer);
-    if (`sha256:${stored.digest('hex')}` !== digest) {
+    if ((await digestOfFile(this.pathOf(digest))).digest !== digest) {
       await rm(this.pathOf(digest), { force: true });
       throw new Error(`${path} changed while it was being stored`);
     }
     return { digest, size };
+  }
+
+  async putKnownFile(path: string, blob: StoredBlob): Promise<StoredBlob> {
+    if (await this.has(blob.digest)) return blob;
+    await mkdir(this.blobDir, { recursive: true });
+    try {
+      // Hundreds of MB of base image per data dir would add up fast: share the cache's inode.
+      await link(path, this.pathOf(blob.digest));
+      return blob;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return blob;
+      if (code !== 'EXDEV' && code !== 'EPERM') throw err;
+    }
+    const stored = await this.putFile(path);
+    if (stored.digest !== blob.digest) throw new Error(`${path} is not ${blob.digest} (it is ${stored.digest})`);
+    return stored;
   }
 
   open(digest: string): Readable {

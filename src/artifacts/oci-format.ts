@@ -9,21 +9,39 @@ export const MEDIA_TYPES = {
   layer: 'application/vnd.oci.image.layer.v1.tar',
 } as const;
 
+/** The annotation on a layer descriptor that says whose layer it is; base layers say 'base'. */
+export const LAYER_ROLE_ANNOTATION = 'io.slipway.layer';
+export const BASE_LAYER_ROLE = 'base';
+
 export interface ImageRuntimeConfig {
+  entrypoint?: string[];
   cmd?: string[];
   env?: string[];
   workingDir?: string;
+  /** "uid:gid" or a user name of the image's /etc/passwd. */
+  user?: string;
+  /** TCP ports the image listens on. */
+  exposedPorts?: number[];
   labels?: Record<string, string>;
 }
 
 export interface BuildImageInput {
   dir: string;
+  /** Where the directory lands in the image ('app' = /app); the image root by default. */
+  at?: string;
+  /** Layers under the directory's layer (a base image's, from base-image.ts). */
+  baseLayers?: Descriptor[];
   config?: ImageRuntimeConfig;
   /** Leaves out paths (relative, '/'-separated) for which this returns true, with their content. */
   exclude?(relPath: string, isDirectory: boolean): boolean;
 }
 
-export interface Descriptor { mediaType: string; digest: string; size: number }
+export interface Descriptor { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }
+
+/** True for a layer of a base image (marked with LAYER_ROLE_ANNOTATION when the image was built). */
+export function isBaseLayer(layer: Descriptor): boolean {
+  return layer.annotations?.[LAYER_ROLE_ANNOTATION] === BASE_LAYER_ROLE;
+}
 
 export interface OciManifest {
   schemaVersion: 2;
@@ -35,7 +53,10 @@ export interface OciManifest {
 export interface OciImageConfig {
   architecture: string;
   os: string;
-  config: { Cmd?: string[]; Env?: string[]; WorkingDir?: string; Labels?: Record<string, string> };
+  config: {
+    Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; WorkingDir?: string; User?: string;
+    ExposedPorts?: Record<string, Record<string, never>>; Labels?: Record<string, string>;
+  };
   rootfs: { type: 'layers'; diff_ids: string[] };
 }
 

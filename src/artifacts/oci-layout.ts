@@ -2,7 +2,7 @@
 // no entry may land outside the destination, not even through a symlink an earlier entry made)
 // and exporting an image as an OCI image layout directory that skopeo/podman/umoci can read.
 import { createWriteStream, type Stats } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
@@ -103,7 +103,9 @@ export async function exportOciLayout(store: ArtifactStore, manifestDigest: stri
   const blobDir = join(outDir, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
   for (const digest of await imageBlobs(store, manifestDigest)) {
-    await copyFile(store.pathOf(digest), join(blobDir, hexOf(digest)));
+    // Blobs never change: a hard link spares copying a base image's hundreds of MB.
+    const target = join(blobDir, hexOf(digest));
+    await link(store.pathOf(digest), target).catch(() => copyFile(store.pathOf(digest), target));
   }
   const manifestSize = (await store.read(manifestDigest)).length;
   await writeFile(join(outDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

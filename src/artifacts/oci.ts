@@ -16,7 +16,7 @@ import {
 } from './oci-format.ts';
 
 export {
-  MEDIA_TYPES, imageBlobs, readImageConfig, readManifest,
+  BASE_LAYER_ROLE, LAYER_ROLE_ANNOTATION, MEDIA_TYPES, imageBlobs, isBaseLayer, readImageConfig, readManifest,
   type BuildImageInput, type Descriptor, type ImageRuntimeConfig, type OciImageConfig, type OciManifest,
 } from './oci-format.ts';
 export { exportOciLayout, unpackImage } from './oci-layout.ts';
@@ -51,21 +51,32 @@ async function writeFileEntry(pack: Pack, name: string, path: string, size: numb
   await entryDone;
 }
 
+const FIXED = { mtime: new Date(0), uid: 0, gid: 0 };
+
+/** `at` ('app/x') as its directory entries, parents first: the layer holds the path itself. */
+async function packParents(pack: Pack, at: string): Promise<void> {
+  const segments = at.split('/').filter(Boolean);
+  for (let i = 1; i <= segments.length; i++) {
+    await writeEntry(pack, { ...FIXED, name: `${segments.slice(0, i).join('/')}/`, mode: 0o755, type: 'directory' });
+  }
+}
+
 async function packDirectory(pack: Pack, root: string, rel: string, input: BuildImageInput): Promise<void> {
   const dir = rel ? join(root, rel) : root;
+  const prefix = input.at ? `${input.at.replace(/^\/+|\/+$/g, '')}/` : '';
   for (const name of sortedByName(await readdir(dir))) {
     const relPath = rel ? `${rel}/${name}` : name;
     const path = join(root, relPath);
     const info = await lstat(path);
     if (input.exclude?.(relPath, info.isDirectory())) continue;
-    const common = { mtime: new Date(0), uid: 0, gid: 0 };
+    const entryName = `${prefix}${relPath}`;
     if (info.isDirectory()) {
-      await writeEntry(pack, { ...common, name: `${relPath}/`, mode: 0o755, type: 'directory' });
+      await writeEntry(pack, { ...FIXED, name: `${entryName}/`, mode: 0o755, type: 'directory' });
       await packDirectory(pack, root, relPath, input);
     } else if (info.isSymbolicLink()) {
-      await writeEntry(pack, { ...common, name: relPath, mode: 0o777, type: 'symlink', linkname: await readlink(path) });
+      await writeEntry(pack, { ...FIXED, name: entryName, mode: 0o777, type: 'symlink', linkname: await readlink(path) });
     } else if (info.isFile()) {
-      await writeFileEntry(pack, relPath, path, info.size, normalisedMode(info.mode, false));
+      await writeFileEntry(pack, entryName, path, info.size, normalisedMode(info.mode, false));
     }
     // Sockets, fifos and devices have no place in an image: left out.
   }
@@ -79,6 +90,7 @@ export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageI
     const pack = tarPack();
     const written = pipeline(pack, createWriteStream(tarPath));
     try {
+      if (input.at) await packParents(pack, input.at);
       await packDirectory(pack, input.dir, '', input);
       pack.finalize();
     } catch (err) {
@@ -94,33 +106,51 @@ export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageI
   }
 }
 
-function runtimeConfig(config: ImageRuntimeConfig | undefined): OciImageConfig['config'] {
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(sortedByName(Object.keys(record)).map((k) => [k, record[k] as T]));
+}
+
+/** The OCI config object of a runtime configuration (keys in a fixed order: stable digests). */
+export function runtimeConfig(config: ImageRuntimeConfig | undefined): OciImageConfig['config'] {
   const out: OciImageConfig['config'] = {};
-  if (config?.cmd) out.Cmd = config.cmd;
-  if (config?.env) out.Env = config.env;
-  if (config?.workingDir) out.WorkingDir = config.workingDir;
-  if (config?.labels) {
-    out.Labels = Object.fromEntries(sortedByName(Object.keys(config.labels)).map((k) => [k, config.labels?.[k] ?? '']));
+  if (config?.user) out.User = config.user;
+  if (config?.exposedPorts?.length) {
+    out.ExposedPorts = sortedRecord(Object.fromEntries(config.exposedPorts.map((p) => [`${p}/tcp`, {}])));
   }
+  if (config?.env) out.Env = config.env;
+  if (config?.entrypoint) out.Entrypoint = config.entrypoint;
+  if (config?.cmd) out.Cmd = config.cmd;
+  if (config?.workingDir) out.WorkingDir = config.workingDir;
+  if (config?.labels) out.Labels = sortedRecord(config.labels);
   return out;
 }
 
-/** Builds the image of a directory; returns the manifest's digest and size. */
-export async function buildImage(store: ArtifactStore, input: BuildImageInput): Promise<{ digest: string; size: number }> {
-  const layer = await putDirectoryLayer(store, input);
+/** The OCI name of this machine's architecture (images are built for the machine they run on). */
+export function imageArchitecture(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+/** Writes the config and manifest of an image made of `layers` (uncompressed: diff_id = digest). */
+export async function putImage(store: ArtifactStore, layers: Descriptor[], config: ImageRuntimeConfig | undefined): Promise<{ digest: string; size: number }> {
   const imageConfig: OciImageConfig = {
-    architecture: 'amd64',
+    architecture: imageArchitecture(),
     os: 'linux',
-    config: runtimeConfig(input.config),
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
+    config: runtimeConfig(config),
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
   };
   const configBlob = await store.putBytes(JSON.stringify(imageConfig));
   const manifest: OciManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.manifest,
     config: { mediaType: MEDIA_TYPES.config, ...configBlob },
-    layers: [layer],
+    layers,
   };
   return store.putBytes(JSON.stringify(manifest));
+}
+
+/** Builds the image of a directory (over the base layers, if any); returns the manifest's digest and size. */
+export async function buildImage(store: ArtifactStore, input: BuildImageInput): Promise<{ digest: string; size: number }> {
+  const layer = await putDirectoryLayer(store, input);
+  return putImage(store, [...(input.baseLayers ?? []), layer], input.config);
 }
 

@@ -11,6 +11,11 @@ export interface ArtifactStore {
   /** Copies a file into the store (atomically: temp file + rename) and returns its digest. */
   putFile(path: string): Promise<StoredBlob>;
   putBytes(bytes: Buffer | string): Promise<StoredBlob>;
+  /**
+   * Stores a file whose digest the caller already knows and that nobody changes (a machine-wide
+   * cache): a hard link when both sit on one file system, else a copy checked against `blob`.
+   */
+  putKnownFile(path: string, blob: StoredBlob): Promise<StoredBlob>;
   has(digest: string): Promise<boolean>;
   /** The path of the stored blob (read-only by convention). */
   pathOf(digest: string): string;
