@@ -53,6 +53,7 @@ export const TEST_CONTAINER_LABEL = 'io.slipway.test';
 const RUN_MOUNT = '/run/slipway';
 const ENTRY = `. ${RUN_MOUNT}/env && exec /bin/sh -c "$1"`;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const STOP_RETRY_MS = 300;
 
 /** The environment as a shell file: one `export NAME='value'` per variable. */
 export function envFile(env: Record<string, string>, log: (line: string) => void): string {
@@ -150,7 +151,14 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
       let timedOut = false;
       let cancelled = false;
       let diskQuotaExceeded = false;
-      const stop = (): void => { void removeContainer(name, opts.containersConf); };
+      // Until podman has created the container there is nothing to remove: retried until the
+      // client ends, so a cancel just after the start still stops the run at once.
+      let stopping: NodeJS.Timeout | undefined;
+      const stop = (): void => {
+        if (stopping) return;
+        void removeContainer(name, opts.containersConf);
+        stopping = setInterval(() => void removeContainer(name, opts.containersConf), STOP_RETRY_MS);
+      };
       const onAbort = (): void => { cancelled = true; stop(); };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.signal?.aborted) onAbort();
@@ -166,6 +174,7 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
       child.stderr.on('data', (chunk: Buffer) => opts.onOutput(chunk));
       const stopWatching = (): void => {
         clearTimeout(timeout);
+        clearInterval(stopping);
         quota?.stop();
         opts.signal?.removeEventListener('abort', onAbort);
       };

@@ -102,4 +102,13 @@ describe('runContainer', () => {
     expect(result.cancelled).toBe(true);
     expect(await labelled('io.slipway.step=cancel-test')).toBe('');
   }, 60_000);
+
+  it('is stopped and removed when cancelled while podman is still creating it', async () => {
+    const abort = new AbortController();
+    const running = run('sleep 120', { signal: abort.signal, labels: { 'io.slipway.step': 'early-cancel-test' } });
+    setTimeout(() => abort.abort(), 50);
+    const { result } = await running;
+    expect(result.cancelled).toBe(true);
+    expect(await labelled('io.slipway.step=early-cancel-test')).toBe('');
+  }, 60_000);
 });
