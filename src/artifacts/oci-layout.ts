@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { hexOf } from './fs-store.ts';
-import { imageBlobs, MEDIA_TYPES, readImageConfig, readManifest, type OciImageConfig } from './oci-format.ts';
+import { imageBlobs, isBaseLayer, MEDIA_TYPES, readImageConfig, readManifest, type OciImageConfig } from './oci-format.ts';
 import type { ArtifactStore } from './store.ts';
 
 export class UnsafeEntryError extends Error {
@@ -86,12 +86,17 @@ async function extractLayer(store: ArtifactStore, digest: string, destDir: strin
   await reading;
 }
 
-/** Extracts the image's layers, in order, into destDir (created if missing). */
-export async function unpackImage(store: ArtifactStore, manifestDigest: string, destDir: string): Promise<{ config: OciImageConfig }> {
+/**
+ * Extracts the image's own layers, in order, into destDir (created if missing). Base layers (a
+ * whole Debian root filesystem, see base-image.ts) are left out unless `withBase`: Slipway's
+ * own readers only want what the build put in, never hundreds of MB per deploy.
+ */
+export async function unpackImage(store: ArtifactStore, manifestDigest: string, destDir: string, opts: { withBase?: boolean } = {}): Promise<{ config: OciImageConfig }> {
   const manifest = await readManifest(store, manifestDigest);
   await mkdir(destDir, { recursive: true });
   await chmod(destDir, 0o755);
   for (const layer of manifest.layers) {
+    if (!opts.withBase && isBaseLayer(layer)) continue;
     if (layer.mediaType !== MEDIA_TYPES.layer) throw new Error(`unsupported layer media type ${layer.mediaType}`);
     await extractLayer(store, layer.digest, destDir);
   }

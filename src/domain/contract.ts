@@ -26,6 +26,25 @@ const testBundle = z.object({
   timeoutMinutes: z.number().positive().max(120).default(30),
 });
 
+/** A Debian package name (Debian policy §5.6.1): lower case, digits, + - . ; at least 2 chars. */
+const debianPackage = z.string().regex(/^[a-z0-9][a-z0-9+.-]{1,99}$/, 'a Debian package name (lower case letters, digits, + - .)');
+
+/** The bases an app image can have (src/artifacts/base-image.ts builds them). */
+export const APP_IMAGE_BASES = ['node', 'static', 'none'] as const;
+
+const imageSection = z.object({
+  /**
+   * node: Debian's nodejs; static: busybox (a shell and httpd, for static sites); none: no
+   * Debian system (the output brings its own binary), or Debian's essential set with `packages`.
+   */
+  base: z.enum(APP_IMAGE_BASES).default('node'),
+  /** Extra Debian packages installed into the base (e.g. python3 for a Python app). */
+  packages: z.array(debianPackage).max(50).default([]),
+}).strict().refine((image) => image.base !== 'static' || image.packages.length === 0, {
+  message: 'base "static" takes no packages: choose "none" (or "node") to add Debian packages',
+  path: ['packages'],
+});
+
 export const contractSchema = z.object({
   build: z.object({
     command: z.string().min(1).default('npm ci && npm test && npm run build --if-present'),
@@ -48,6 +67,7 @@ export const contractSchema = z.object({
     start: z.string().min(1).default('npm start'),
     health: z.string().startsWith('/').default('/health'),
   }).strict().default({ output: '.', start: 'npm start', health: '/health' }),
+  image: imageSection.default({ base: 'node', packages: [] }),
   dispatcher: z.object({
     /** Directory holding dispatcher.yaml (and anything it refers to). */
     path: relPath.default('dispatcher'),

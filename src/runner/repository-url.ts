@@ -60,6 +60,26 @@ export function hostOf(url: string): string | undefined {
 }
 
 /** A local repository: an absolute path or a file:// URL (only Slipway itself creates those). */
+/**
+ * The repository URL as it may be shown or published (an image's source label): without user
+ * name, password or token, query or fragment. scp-like "user@host:path" loses the user.
+ */
+export function publicRepositoryUrl(url: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    try {
+      const parsed = new URL(url);
+      parsed.username = '';
+      parsed.password = '';
+      parsed.search = '';
+      parsed.hash = '';
+      return parsed.toString();
+    } catch {
+      return url.replace(/\/\/[^/@]*@/, '//');
+    }
+  }
+  return url.replace(/^[^@/:]+@(?=[^/:]+:)/, '');
+}
+
 export const isLocalRepository = (url: string): boolean => url.startsWith('/') || /^file:\/\//i.test(url);
 
 type Lookup = (host: string) => Promise<string[]>;

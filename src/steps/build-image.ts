@@ -1,21 +1,26 @@
 // The buildImage step: turns the build's outputs into the images that get deployed — the app
-// image (the build output plus how to start it) and the dispatcher image — and the Kubernetes
-// manifests that name them by digest. Reproducible: images depend only on the build output,
-// the contract and the commit, so the same commit gives the same digests; the per-execution
-// artifactsVersion goes into the manifests (per release), not into the images.
-import { rm } from 'node:fs/promises';
+// image (a base built from Debian packages, slipway.yaml's image.base/packages, plus the build
+// output) and the dispatcher image (Varnish plus the package and its VCL) — and the Kubernetes
+// manifests that name them by digest. Reproducible: an image depends only on the build output,
+// the contract, the commit and the artifacts version (a label), never on when it was built;
+// its layers depend on the output and the base alone.
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ARTIFACT_TYPES, HEALTH_LABEL } from '../artifacts/artifact-types.ts';
+import { parse as parseYaml } from 'yaml';
+import { APP_PORT, buildAppImage, buildDispatcherImage, DISPATCHER_VCL, dispatcherImageVcl, type ImageLabels } from '../artifacts/app-image.ts';
+import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { ensureBaseImage, type BaseImage } from '../artifacts/base-image.ts';
 import { kubernetesManifests } from '../artifacts/manifests.ts';
-import { buildImage, unpackImage, type ImageRuntimeConfig } from '../artifacts/oci.ts';
+import { unpackImage } from '../artifacts/oci.ts';
+import { publicRepositoryUrl } from '../runner/repository-url.ts';
 import { readWorkspaceFile } from '../runner/workspace-path.ts';
-import { parseContract, type RepositoryContract } from '../domain/contract.ts';
+import { DISPATCHER_FILE, parseContract, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
 /** Replicas written into the manifests when the step has no target environment. */
 export const DEFAULT_PUBLISH_REPLICAS = 2;
-export const APP_PORT = 8080;
+export { APP_PORT };
 
 function latest(artifacts: ExecutionArtifact[], type: string): ExecutionArtifact | undefined {
   return artifacts.filter((a) => a.type === type).at(-1);
@@ -26,36 +31,32 @@ function buildDetails(ctx: StepContext): Record<string, unknown> {
   return ctx.execution.steps.find((s) => s.action === 'build')?.details ?? {};
 }
 
-async function appVersion(dir: string): Promise<string | undefined> {
-  try {
-    // The unpacked output may hold a package.json symlink to a host file: read it inside only.
-    const pkg = JSON.parse(await readWorkspaceFile(dir, 'package.json') ?? '{}') as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The app image's runtime configuration (pure). */
-export function appImageConfig(contract: RepositoryContract, labels: { program: string; commitId?: string; version?: string }): ImageRuntimeConfig {
-  return {
-    cmd: ['/bin/sh', '-c', contract.app.start],
-    env: [`PORT=${APP_PORT}`, 'NODE_ENV=production'],
-    workingDir: '/',
-    labels: {
-      'io.slipway.program': labels.program,
-      [HEALTH_LABEL]: contract.app.health,
-      ...(labels.commitId ? { 'org.opencontainers.image.revision': labels.commitId } : {}),
-      ...(labels.version ? { 'org.opencontainers.image.version': labels.version } : {}),
-    },
-  };
-}
-
-/** Re-packs an image artifact's content with a runtime configuration. */
-async function rebuild(ctx: StepContext, source: ExecutionArtifact, dir: string, config: (dir: string) => Promise<ImageRuntimeConfig>): Promise<{ digest: string; size: number }> {
+async function unpacked(ctx: StepContext, source: ExecutionArtifact, dir: string): Promise<string> {
   await rm(dir, { recursive: true, force: true });
   await unpackImage(ctx.artifacts, source.digest, dir);
-  return buildImage(ctx.artifacts, { dir, config: await config(dir) });
+  return dir;
+}
+
+async function appImage(ctx: StepContext, output: ExecutionArtifact, contract: RepositoryContract, labels: ImageLabels): Promise<{ digest: string; size: number; base: BaseImage }> {
+  const base = await ensureBaseImage(ctx.artifacts, contract.image, { signal: ctx.signal, log: (line) => ctx.log.line(line) });
+  const dir = await unpacked(ctx, output, join(ctx.workDir, 'app'));
+  const app = await buildAppImage(ctx.artifacts, { dir, contract, labels, base });
+  ctx.log.line(`APP_IMAGE ${app.digest} (base ${contract.image.base}${contract.image.packages.length ? ` + ${contract.image.packages.join(' ')}` : ''}; ${contract.app.start})`);
+  return { ...app, base };
+}
+
+/** The dispatcher package plus the VCL generated from its dispatcher.yaml, over the Varnish base. */
+async function dispatcherImage(ctx: StepContext, pkgArtifact: ExecutionArtifact, contract: RepositoryContract, labels: ImageLabels): Promise<{ digest: string; size: number }> {
+  const base = await ensureBaseImage(ctx.artifacts, 'dispatcher', { signal: ctx.signal, log: (line) => ctx.log.line(line) });
+  const dir = await unpacked(ctx, pkgArtifact, join(ctx.workDir, 'dispatcher'));
+  // The package is repository content: dispatcher.yaml may be a symlink; read it inside only.
+  const text = await readWorkspaceFile(dir, DISPATCHER_FILE).catch(() => undefined) ?? '';
+  const pkg = parseDispatcherPackage(text ? parseYaml(text) : {});
+  await rm(join(dir, DISPATCHER_VCL), { force: true });
+  await writeFile(join(dir, DISPATCHER_VCL), dispatcherImageVcl(pkg, contract.app.health));
+  const image = await buildDispatcherImage(ctx.artifacts, { dir, labels, base });
+  ctx.log.line(`DISPATCHER_IMAGE ${image.digest}`);
+  return image;
 }
 
 async function run(ctx: StepContext): Promise<StepResult> {
@@ -68,23 +69,16 @@ async function run(ctx: StepContext): Promise<StepResult> {
   const commitId = typeof build.commitId === 'string' ? build.commitId : undefined;
   const artifactsVersion = ctx.execution.artifactsVersion
     ?? (typeof build.artifactsVersion === 'string' ? build.artifactsVersion : computeArtifactsVersion(ctx.now(), ctx.execution.id));
+  const labels: ImageLabels = { program: ctx.program.name, commitId, version: artifactsVersion, source: publicRepositoryUrl(ctx.repository.url) };
 
-  const app = await rebuild(ctx, output, join(ctx.workDir, 'app'), async (dir) =>
-    appImageConfig(contract, { program: ctx.program.name, commitId, version: await appVersion(dir) }));
-  await ctx.recordArtifact({ ...app, type: ARTIFACT_TYPES.APP_IMAGE, name: 'app' });
-  ctx.log.line(`APP_IMAGE ${app.digest} (${contract.app.start})`);
+  const app = await appImage(ctx, output, contract, labels);
+  await ctx.recordArtifact({ digest: app.digest, size: app.size, type: ARTIFACT_TYPES.APP_IMAGE, name: 'app' });
 
   const dispatcherPackage = latest(artifacts, ARTIFACT_TYPES.DISPATCHER_PACKAGE);
   let dispatcher: { digest: string; size: number } | undefined;
   if (dispatcherPackage) {
-    dispatcher = await rebuild(ctx, dispatcherPackage, join(ctx.workDir, 'dispatcher'), async () => ({
-      labels: {
-        'io.slipway.program': ctx.program.name,
-        ...(commitId ? { 'org.opencontainers.image.revision': commitId } : {}),
-      },
-    }));
+    dispatcher = await dispatcherImage(ctx, dispatcherPackage, contract, labels);
     await ctx.recordArtifact({ ...dispatcher, type: ARTIFACT_TYPES.DISPATCHER_IMAGE, name: 'dispatcher' });
-    ctx.log.line(`DISPATCHER_IMAGE ${dispatcher.digest}`);
   } else {
     ctx.log.line('no dispatcher package: no dispatcher image');
   }
@@ -102,7 +96,12 @@ async function run(ctx: StepContext): Promise<StepResult> {
   await ctx.recordArtifact({ ...manifestsBlob, type: ARTIFACT_TYPES.K8S_MANIFESTS, name: 'kubernetes.yaml' });
   ctx.log.line(`K8S_MANIFESTS ${manifestsBlob.digest}`);
 
-  const details = { images: { app: app.digest, ...(dispatcher ? { dispatcher: dispatcher.digest } : {}) }, manifests: manifestsBlob.digest };
+  const details = {
+    images: { app: app.digest, ...(dispatcher ? { dispatcher: dispatcher.digest } : {}) },
+    manifests: manifestsBlob.digest,
+    /** The app image's base: its name, extra packages and key (the sha256 of what went into it). */
+    base: { name: contract.image.base, packages: contract.image.packages, key: app.base.key },
+  };
   await ctx.updateDetails(details);
   await Promise.all([join(ctx.workDir, 'app'), join(ctx.workDir, 'dispatcher')].map((d) => rm(d, { recursive: true, force: true })));
   return { outcome: 'finished', details };

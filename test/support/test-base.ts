@@ -9,13 +9,13 @@ import { writeContainersConf } from '../../src/runner/podman.ts';
 import { chooseIsolation } from '../../src/steps/testing/isolation.ts';
 import { testBase } from '../../src/steps/testing/test-image.ts';
 
-export async function warmTestBase(): Promise<void> {
+export async function warmTestBase(log: (line: string) => void): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-test-base-'));
   try {
     const containersConf = await writeContainersConf(join(dir, 'podman'));
     if ((await chooseIsolation(containersConf)).isolation !== 'container') return;
     const store = new FsArtifactStore(join(dir, 'store'));
-    await testBase({ store, containersConf, signal: new AbortController().signal, log: (line) => console.log(`global setup: ${line}`) });
+    await testBase({ store, containersConf, signal: new AbortController().signal, log });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { buildImage } from '../../src/artifacts/oci.ts';
+import { buildAppImage } from '../../src/artifacts/app-image.ts';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
 import { parseContract } from '../../src/domain/contract.ts';
-import { appImageConfig } from '../../src/steps/build-image.ts';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
 import { httpGet } from '../../src/topology/local/http.ts';
@@ -37,7 +37,8 @@ async function sampleImage(variant: SampleVariant): Promise<string> {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: 'ignore' });
   const contract = parseContract(parseYaml(readFileSync(join(dir, 'slipway.yaml'), 'utf8')));
   if (!dispatcherImage) dispatcherImage = (await buildImage(store, { dir: join(dir, 'dispatcher') })).digest;
-  return (await buildImage(store, { dir: join(dir, contract.app.output), config: appImageConfig(contract, { program: 'test' }) })).digest;
+  // Without a base: the local driver runs only the image's own layer, on this machine.
+  return (await buildAppImage(store, { dir: join(dir, contract.app.output), contract, labels: { program: 'test' } })).digest;
 }
 
 function release(version: string, variant: SampleVariant): Release {

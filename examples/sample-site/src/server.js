@@ -3,13 +3,12 @@
 // let in-flight requests finish, then exit 0. That is what makes rolling deploys lossless.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { createApp } from './app.js';
 import { readConfig } from './config.js';
 import { createPageStore } from './pages.js';
 import { ASSETS_DIR, loadAssets } from './static.js';
 
-const packageJson = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const config = readConfig(process.env, packageJson.version);
 
 const healthChecks = [

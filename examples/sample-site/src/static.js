@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const CONTENT_TYPES = {
   '.css': 'text/css; charset=utf-8',
@@ -14,7 +15,8 @@ export const CONTENT_TYPES = {
 };
 
 /** The release's static assets, served under /assets/. */
-export const ASSETS_DIR = join(import.meta.dirname, '..', 'public', 'assets');
+// Not import.meta.dirname: the app image runs Debian's Node 18, which does not have it.
+export const ASSETS_DIR = fileURLToPath(new URL('../public/assets', import.meta.url));
 
 export function loadAssets() {
   const assets = new Map();

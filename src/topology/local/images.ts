@@ -70,7 +70,9 @@ export class ImageCache {
     if (!digest) return parseDispatcherPackage({});
     const image = await this.get(digest);
     // The image is repository content: its dispatcher.yaml may be a symlink; read it inside only.
-    const text = await readWorkspaceFile(image.rootfs, DISPATCHER_FILE).catch(() => undefined) ?? '';
+    // It sits in the image's working directory (/dispatcher; the root for images made before).
+    const dir = (image.config.workingDir ?? '').replace(/^\/+/, '');
+    const text = await readWorkspaceFile(image.rootfs, dir ? `${dir}/${DISPATCHER_FILE}` : DISPATCHER_FILE).catch(() => undefined) ?? '';
     return parseDispatcherPackage(text ? parseYaml(text) : {});
   }
 }
