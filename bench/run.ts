@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   takeover: () => import('./takeover.ts'),
   soak: () => import('./soak.ts'),
   webhooks: () => import('./webhooks.ts'),
+  images: () => import('./images.ts'),
 };
 
 const wanted = process.argv.slice(2);

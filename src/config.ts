@@ -100,6 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SLIPWAY_ALLOWED_GIT_HOSTS', `expected comma-separated host names: ${(error as Error).message}`, { cause: error });
   }
 
+  // Read where test bundles run (steps/testing/isolation.ts); checked here to stop at start-up.
+  const isolation = env.SLIPWAY_TEST_ISOLATION?.trim();
+  if (isolation && !['auto', 'container', 'sandbox'].includes(isolation)) {
+    throw new ConfigError('SLIPWAY_TEST_ISOLATION', `expected auto, container or sandbox, got "${isolation}"`);
+  }
+
   const given = env.SLIPWAY_ADMIN_TOKEN?.trim();
   if (given !== undefined && given !== '' && given.length < 16) {
     throw new ConfigError('SLIPWAY_ADMIN_TOKEN', 'expected at least 16 characters');

@@ -27,6 +27,7 @@ describe('configuration', () => {
     ['SLIPWAY_PORT', 'eighty'], ['SLIPWAY_PORT', '70000'], ['SLIPWAY_DATABASE_URL', 'mysql://x'], ['SLIPWAY_ADMIN_TOKEN', 'short'],
     ['SLIPWAY_SECRETS_KEY', 'not-a-key'], ['SLIPWAY_SECRETS_KEY', 'ab'.repeat(16)], ['SLIPWAY_PROGRAM_CONCURRENCY', '0'],
     ['SLIPWAY_MAX_LOG_BYTES', '1e6'],
+    ['SLIPWAY_TEST_ISOLATION', 'docker'],
     ['SLIPWAY_PUBLIC_URL', 'deploy.example.com'], ['SLIPWAY_PUBLIC_URL', 'ftp://x'], ['SLIPWAY_PUBLIC_URL', 'https://x/?a=1'],
     ['SLIPWAY_ALLOWED_GIT_HOSTS', 'a b'], ['SLIPWAY_REGISTRY', 'https://registry.example.com'], ['SLIPWAY_REGISTRY', 'r.example.com/Team'],
   ])('a bad %s stops start-up with a message that names it', (variable, value) => {

@@ -135,6 +135,12 @@ async function cachedLayer(spec: RootfsSpec, key: string, opts: BaseImageOptions
   }, opts.signal);
 }
 
+/** Builds the base into the machine-wide cache if it is not there yet (no store involved). */
+export async function prepareBaseImage(request: BaseRequest, opts: BaseImageOptions = {}): Promise<void> {
+  const spec = baseSpec(request, opts.suite ?? hostSuite());
+  if (spec) await cachedLayer(spec, baseKey(spec), opts);
+}
+
 /**
  * The base image of the request, with its blobs in `store`: built with mmdebstrap the first
  * time on this machine, then taken from the machine-wide cache (a hard link into the store).

@@ -20,7 +20,11 @@ const NODE_PREFIX = dirname(dirname(process.execPath));
  * node itself may be installed there too. Only src/ and node_modules/, never the checkout's
  * root, where the data directory may live.
  */
-export const SCRIPT_READ_ONLY_PATHS: readonly string[] = [
-  join(ROOT, 'src'), join(ROOT, 'node_modules'),
-  ...(NODE_PREFIX === '/usr' || NODE_PREFIX === '/' ? [] : [NODE_PREFIX]),
-];
+const NODE_PATHS = NODE_PREFIX === '/usr' || NODE_PREFIX === '/' ? [] : [NODE_PREFIX];
+
+export const SCRIPT_READ_ONLY_PATHS: readonly string[] = [join(ROOT, 'src'), join(ROOT, 'node_modules'), ...NODE_PATHS];
+
+/** Less than SCRIPT_READ_ONLY_PATHS, for a script that imports nothing but Node's own modules. */
+export function standaloneScriptPaths(script: string): string[] {
+  return [dirname(script), ...NODE_PATHS];
+}

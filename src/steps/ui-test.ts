@@ -1,6 +1,6 @@
 // Custom UI Testing (Cloud Manager §10.4): opt-in by `testing.properties` (ui-tests.version=1)
 // in the UI test bundle. The step provides a chromedriver (SELENIUM_BASE_URL) started inside the
-// bundle's own sandbox, the Chromium binary for Playwright/Puppeteer, an UPLOAD_URL for
+// bundle's own container (or sandbox), the Chromium binary for Playwright/Puppeteer, an UPLOAD_URL for
 // screenshots, and judges ONLY the JUnit XML.
 import { mkdir } from 'node:fs/promises';
 import { join, basename } from 'node:path';
@@ -13,7 +13,6 @@ import { filesUnder, runBundle, unpackBundle } from './testing/bundle-run.ts';
 import { CHROMIUM_PATH } from './testing/browser.ts';
 import { chromedriverUrl, withChromedriver } from './testing/chromedriver.ts';
 import { freePort } from '../runner/free-port.ts';
-import { SCRIPT_READ_ONLY_PATHS } from '../runner/node-script.ts';
 import { startUploadServer } from './testing/upload-server.ts';
 import { DEFAULT_TEST_TIMEOUT_MINUTES } from './functional-test.ts';
 
@@ -66,8 +65,7 @@ export const uiTest: StepHandler = {
         kind: 'UI tests',
         dirs,
         command: spec.command,
-        sandboxCommand: withChromedriver(spec.command, driverPort, join(dirs.home, 'chromedriver.log')),
-        readOnlyPaths: SCRIPT_READ_ONLY_PATHS,
+        wrap: (places) => withChromedriver(spec.command, driverPort, places),
         timeoutMinutes: spec.timeoutMinutes ?? DEFAULT_TEST_TIMEOUT_MINUTES,
         env: {
           ...ctx.variables,

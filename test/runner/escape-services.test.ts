@@ -159,9 +159,12 @@ describe('a UI test that hands chromedriver its own binary', () => {
     const bundle = join(scratch, 'slow-ui');
     await mkdir(bundle, { recursive: true });
     await writeFile(join(bundle, 'testing.properties'), 'ui-tests.version=1\n');
+    // The profile's name finds this step's Chromium on the host, in a container (HOME is the
+    // container's) as in the sandbox (HOME is in the step's dir).
+    const profile = `profile-${process.pid}-${Date.now()}`;
     await writeFile(join(bundle, 'run.mjs'), [
       "const base = process.env.SELENIUM_BASE_URL;",
-      "const caps = { alwaysMatch: { browserName: 'chrome', 'goog:chromeOptions': { binary: process.env.CHROME_BIN, args: ['--headless', '--no-sandbox', '--disable-gpu', '--user-data-dir=' + process.env.HOME + '/profile'] } } };",
+      `const caps = { alwaysMatch: { browserName: 'chrome', 'goog:chromeOptions': { binary: process.env.CHROME_BIN, args: ['--headless', '--no-sandbox', '--disable-gpu', '--user-data-dir=' + process.env.HOME + '/${profile}'] } } };`,
       "const res = await fetch(base + '/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capabilities: caps }) });",
       "console.log('session', res.status);",
       'await new Promise((r) => setTimeout(r, 120_000));',
@@ -174,10 +177,11 @@ describe('a UI test that hands chromedriver its own binary', () => {
     contexts.push(ctx);
     const running = uiTest.run(ctx);
     expect(await waitFor(() => ctx.log.text().includes('session 200'), 30_000), ctx.log.text()).toBe(true);
-    expect(processesWith(ctx.workDir).length).toBeGreaterThan(0); // Chromium with its profile in the step's dir
+    expect(processesWith(profile).length).toBeGreaterThan(0); // Chromium with the step's profile
     abort.abort();
     expect(await running).toMatchObject({ outcome: 'failed', reason: 'cancelled' });
     expect(await waitFor(() => processesWith(ctx.workDir).length === 0, 5000), JSON.stringify(hostProcesses(ctx.workDir))).toBe(true);
+    expect(await waitFor(() => processesWith(profile).length === 0, 5000), JSON.stringify(hostProcesses(profile))).toBe(true);
     expect(() => process.kill(process.pid, 0)).not.toThrow();
   }, 90_000);
 });

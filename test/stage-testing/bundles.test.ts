@@ -1,5 +1,6 @@
-// functionalTest and uiTest with real bundles (OCI images in a real store), run in the real
-// sandbox against real sample-site processes; uiTest with the real chromedriver and Chromium.
+// functionalTest and uiTest with real bundles (OCI images in a real store), run in real test
+// containers (podman, the test base image) and, forced, in the real sandbox, against real
+// sample-site processes; uiTest with the real chromedriver and Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,7 +67,8 @@ describe('functionalTest', () => {
     expect(result, ctx.log.text()).toMatchObject({ outcome: 'finished' });
     expect(ctx.recorded.filter((a) => a.type === 'TEST_RESULTS').map((a) => a.name)).toEqual(['functional.xml']);
     expect(ctx.log.text()).toContain(`functional tests against ${publish.url}`);
-  });
+    expect(ctx.log.text()).toContain('functional tests run in a container');
+  }, 120_000);
 
   it('reaches the environment under test and nothing else of the host', async () => {
     const other = createServer((_req, res) => res.end('host service'));
@@ -114,6 +116,25 @@ describe('functionalTest', () => {
   });
 });
 
+describe('where there are no test containers', () => {
+  it('runs the sample functional and UI bundles in the sandbox and says so', async () => {
+    const previous = process.env.SLIPWAY_TEST_ISOLATION;
+    process.env.SLIPWAY_TEST_ISOLATION = 'sandbox';
+    try {
+      const functional = await ctxFor('functionalTest', [{ type: 'FUNCTIONAL_TESTS', dir: join(SAMPLE_TESTS, 'functional') }]);
+      expect(await functionalTest.run(functional), functional.log.text()).toMatchObject({ outcome: 'finished' });
+      expect(functional.log.text()).toContain('functional tests run in the sandbox (SLIPWAY_TEST_ISOLATION=sandbox)');
+      const ui = await ctxFor('uiTest', [{ type: 'UI_TESTS', dir: join(SAMPLE_TESTS, 'ui') }]);
+      expect(await uiTest.run(ui), ui.log.text()).toMatchObject({ outcome: 'finished' });
+      expect(ui.log.text()).toContain('UI tests run in the sandbox');
+      expect(ui.recorded.filter((a) => a.type === 'UI_TEST_SCREENSHOT').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      if (previous === undefined) delete process.env.SLIPWAY_TEST_ISOLATION;
+      else process.env.SLIPWAY_TEST_ISOLATION = previous;
+    }
+  }, 90_000);
+});
+
 describe('uiTest', () => {
   it('is incomplete without a bundle or without the opt-in marker', async () => {
     expect(await uiTest.run(await ctxFor('uiTest', []))).toMatchObject({ outcome: 'incomplete' });
@@ -129,6 +150,7 @@ describe('uiTest', () => {
     expect(ctx.recorded.some((a) => a.type === 'UI_TEST_RESULTS')).toBe(true);
     expect(ctx.recorded.filter((a) => a.type === 'UI_TEST_SCREENSHOT').length).toBeGreaterThanOrEqual(1);
     // The bundle's own chromedriver ran inside its sandbox, not as root, and ended with the step.
+    expect(ctx.log.text()).toContain('UI tests run in a container');
     const started = /chromedriver \d+ listening on http:\/\/127\.0\.0\.1:(\d+) as uid (\d+)/.exec(ctx.log.text());
     expect(started, ctx.log.text()).not.toBeNull();
     expect(Number(started?.[2])).not.toBe(0);

@@ -19,7 +19,7 @@ import { buildImageHandler } from '../../src/steps/build-image.ts';
 import type { ExecutionArtifact } from '../../src/steps/handler.ts';
 import { httpGet, isHealthy, waitFor } from '../../src/topology/local/http.ts';
 import { makeStepContext, type TestStepContext } from '../support/step-context.ts';
-import { copySampleSite } from '../support/sample-repo.ts';
+import { copySampleSite, type SampleVariant } from '../support/sample-repo.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const BASES_TIMEOUT = 900_000; // only when this machine has never built the node and Varnish bases
@@ -30,9 +30,9 @@ const containers: string[] = [];
 const podmanImages: string[] = [];
 
 /** A copy of the sample site built as the build step does, with its artifacts in a fresh data dir. */
-async function builtSite(name: string, artifactsVersion: string): Promise<TestStepContext> {
+async function builtSite(name: string, artifactsVersion: string, variant: SampleVariant = 'default'): Promise<TestStepContext> {
   const site = join(root, `site-${name}`);
-  await copySampleSite(site, 'default');
+  await copySampleSite(site, variant);
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: site, stdio: 'ignore' });
   const prior: ExecutionArtifact[] = []; // filled below; the context reads it when asked
   const ctx = makeStepContext({
@@ -148,4 +148,33 @@ describe('with podman, outside Slipway', () => {
     expect(page.headers['x-dispatcher']).toBe('dispatcher');
     expect(page.body).toContain('Harbour');
   }, 180_000);
+});
+
+describe('a site that is not Node', () => {
+  it('is the static base (busybox, a few MB) plus the site, and busybox httpd serves it in podman', async () => {
+    const ctx = await builtSite('static', '2026.102.030405.0000000043', 'staticSite');
+    try {
+      expect((await buildImageHandler.run(ctx)).outcome).toBe('finished');
+      const digest = imageOf(ctx, ARTIFACT_TYPES.APP_IMAGE);
+      const manifest = await readManifest(ctx.artifacts, digest);
+      expect(manifest.layers).toHaveLength(2);
+      expect(manifest.layers[0]?.size).toBeLessThan(8 << 20);
+      expect((await readImageConfig(ctx.artifacts, digest)).config.Cmd).toEqual(['/bin/sh', '-c', 'httpd -f -p "$PORT" -h site']);
+
+      const name = `localhost/slipway-test-static:${process.pid}`;
+      podmanImages.push(name);
+      await loadIntoPodman(ctx.artifacts, digest, name, conf);
+      const port = await freePort();
+      const started = await podman(['run', '-d', '-p', `127.0.0.1:${port}:8080`, name], { containersConf: conf });
+      expect(started.code).toBe(0);
+      containers.push(started.stdout.trim());
+      expect(await waitFor(() => isHealthy(port, '/health'), { timeoutMs: 30_000, intervalMs: 200 })).toBe(true);
+      const page = await httpGet(port, '/');
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('Served by busybox httpd');
+      expect((await httpGet(port, '/assets/site.css')).status).toBe(200);
+    } finally {
+      ctx.cleanup();
+    }
+  }, 240_000);
 });

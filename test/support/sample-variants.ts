@@ -17,6 +17,7 @@ export const SAMPLE_VARIANTS = [
   'insecure',
   'newVersion',
   'otherHealthPath',
+  'staticSite',
 ] as const;
 
 export type SampleVariant = (typeof SAMPLE_VARIANTS)[number];
@@ -183,6 +184,20 @@ async function otherHealthPath(dir: string): Promise<void> {
   await replaceInFile(dir, 'slipway.yaml', '  health: /health\n', '  health: /status/ready\n');
 }
 
+/**
+ * Not a Node app: the build also exports a static copy of the site into dist/site, and the image
+ * is the `static` base (busybox) serving it with `httpd` on $PORT.
+ */
+async function staticSite(dir: string): Promise<void> {
+  await replaceInFile(dir, 'scripts/build.mjs', "console.log('dist/ ready: src/, public/, package.json');", `cpSync('public', 'dist/site', { recursive: true });
+writeFileSync('dist/site/index.html', '<!doctype html><title>Harbour Outfitters</title><h1>Harbour Outfitters</h1><p>Served by busybox httpd.</p>\\n');
+writeFileSync('dist/site/health', 'ok\\n');
+console.log('dist/ ready: src/, public/, package.json, site/');`);
+  await replaceInFile(dir, 'scripts/build.mjs', "import { cpSync, mkdirSync, rmSync } from 'node:fs';", "import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';");
+  await replaceInFile(dir, 'slipway.yaml', '  start: node src/server.js\n', '  start: httpd -f -p "$PORT" -h site\n');
+  await replaceInFile(dir, 'slipway.yaml', 'dispatcher:\n', 'image:\n  base: static\ndispatcher:\n');
+}
+
 const APPLY: Record<SampleVariant, (dir: string) => Promise<void>> = {
   default: async () => {},
   failingUnitTest,
@@ -196,6 +211,7 @@ const APPLY: Record<SampleVariant, (dir: string) => Promise<void>> = {
   insecure,
   newVersion,
   otherHealthPath,
+  staticSite,
 };
 
 /** Applies variants, in order, to a copy of the sample site in `dir`. */
