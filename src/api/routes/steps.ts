@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { advanceStep, cancelStep } from '../../engine/commands.ts';
 import { listExecutionArtifacts } from '../../store/artifacts.ts';
-import { authorize } from '../auth.ts';
+import { accessFor, authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { link, list, paths } from '../hal.ts';
 import { executionView, loadPipeline, loadStep, type StepParams } from '../load.ts';
@@ -20,7 +20,7 @@ export function stepRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'read');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const { execution, step } = await loadStep(deps, req.params);
-    return stepStateJson(execution, step, await executionView(deps, pipeline));
+    return stepStateJson(execution, step, await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId)));
   });
 
   for (const verb of ['advance', 'cancel'] as const) {
