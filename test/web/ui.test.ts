@@ -64,7 +64,7 @@ describe('web UI', () => {
     await approval.waitFor({ timeout: 60_000 });
     await approval.getByRole('button', { name: 'Approve' }).click();
     await page.locator(`${step('approval')}[data-status="FINISHED"]`).waitFor({ timeout: 20_000 });
-    await expect.poll(() => page.locator(step('approval')).locator('.who').textContent()).toMatch(/Approved by admin/);
+    await expect.poll(() => page.locator(step('approval')).locator('.actor').textContent()).toMatch(/Approved by admin/);
 
     await page.locator('.title-row .badge', { hasText: 'FINISHED' }).waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
