@@ -53,9 +53,9 @@ describe('web UI', () => {
     await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
     await page.locator(`${step('build')}[data-status="RUNNING"]`).waitFor({ timeout: 30_000 });
     await page.locator(step('build')).getByRole('button', { name: 'Show log' }).click();
-    await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('[test] build: part');
+    await expect.poll(() => page.locator(`${step('build')} .log`).textContent(), { timeout: 20_000 }).toContain('[test] build: part');
     await page.locator(`${step('build')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('part 3 of 3');
+    await expect.poll(() => page.locator(`${step('build')} .log`).textContent(), { timeout: 20_000 }).toContain('part 3 of 3');
     await page.locator(`${step('codeQuality')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
     expect(await page.locator('.title-row .live').textContent()).toBe('Live');
 

@@ -86,10 +86,11 @@ export class StepCard {
     this.time.textContent = d ? (ACTIVE.has(this.step.status) ? `running for ${d}` : d) : '';
   }
 
-  toggleLog() {
+  /** Opens or closes the log; `line` opens it at that line (a line anchor in the address). */
+  toggleLog(line) {
     const open = !this.tail;
     this.tail?.stop();
-    this.tail = open ? new LogTail(this.step, this.label) : undefined;
+    this.tail = open ? new LogTail(this.step, this.label, { line }) : undefined;
     this.logBox.replaceChildren(...(open ? [this.tail.el] : []));
     this.logButton.textContent = open ? 'Hide log' : 'Show log';
     this.logButton.setAttribute('aria-label', `${open ? 'Hide' : 'Show'} log of ${this.label}`);

@@ -217,6 +217,13 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
   }
 
   render(first);
+  // A line anchor (…?log=<step>&line=<n>) opens that step's log at the line.
+  const anchor = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const anchored = cards.get(anchor.get('log') ?? '');
+  if (anchored && !anchored.logButton.hidden) {
+    anchored.toggleLog(Number(anchor.get('line')) || undefined);
+    anchored.el.scrollIntoView();
+  }
   const ticker = setInterval(() => {
     for (const card of cards.values()) card.tick();
     const d = summary.querySelector('#execution-duration');
