@@ -5,6 +5,7 @@ import { get, linkOf, rel, request } from './api.js';
 import { confirmAct, withComment } from './confirm.js';
 import { badge, duration, formatTime, h } from './dom.js';
 import { DeployPanel } from './deploy-view.js';
+import { evidenceOf } from './evidence.js';
 import { LogTail } from './log-tail.js';
 import { metricLine, metricsTable } from './metrics.js';
 import { stepLabel } from './steps.js';
@@ -177,6 +178,7 @@ export class StepCard {
       if (metrics.length) extra.push(h('details', {}, h('summary', { text: `Metrics (${metrics.length})` }), metricsTable(metrics, `Metrics of ${this.label}`)));
       if (metrics.some((m) => m.override)) this.actor.append(h('span.badge.badge-wait', { text: 'overridden' }));
     }
+    if (s.ended) extra.push(...await evidenceOf(s).catch((error) => [errorBox(error)]));
     if (s.action === 'contentAudit' && s.details?.audit) {
       const c = s.details.audit.categories ?? {};
       extra.push(h('p.small', {}, `Scores: performance ${c.performance ?? '–'}, accessibility ${c.accessibility ?? '–'}, best practices ${c['best-practices'] ?? '–'}, SEO ${c.seo ?? '–'}. `,
