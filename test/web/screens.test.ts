@@ -119,7 +119,7 @@ describe('UI screens', () => {
     const [first] = environments as [{ id: string; name: string }];
     await go(`/program/${programId}/environment/${first.id}`);
     await page.locator(`#env-${first.id}`).waitFor({ timeout: 20_000 });
-    expect(await page.locator('section.environment').count()).toBe(1);
+    await expect.poll(() => page.locator('section.environment').count(), { timeout: 20_000 }).toBe(1);
     await go(`/program/${programId}/environment/999999`);
     await page.getByText('has no environment 999999').waitFor({ timeout: 20_000 });
   });

@@ -116,7 +116,7 @@ async function route() {
     cleanup = typeof dispose === 'function' ? dispose : () => {};
     if (document.title === before) setTitle(main.querySelector('h1')?.textContent ?? '');
     // Focus moves to the new page's heading after navigation (not on the first load).
-    if (navigated) focusHeading();
+    if (navigated && !main.contains(document.activeElement)) focusHeading();
   } catch (error) {
     loading.remove();
     showFailure(error);

@@ -72,6 +72,7 @@ export class StepCard {
     this.reason.textContent = skipped ? 'Never ran: the execution ended before this step.'
       : step.reason && !step.done ? step.reason : '';
     this.actor.textContent = describeInput(step.details) ?? '';
+    if (step.gate && Array.isArray(step.details?.input?.metrics)) this.actor.append(h('span.badge.badge-wait', { text: 'overridden' }));
     this.logButton.hidden = !linkOf(step, rel.logs);
     this.tail?.setStep(step);
     const signature = `${step.status}|${Object.keys(step._links ?? {}).sort().join(',')}|${JSON.stringify(step.details?.audit?.categories ?? null)}`;
@@ -111,6 +112,9 @@ export class StepCard {
     try {
       await action.run(body);
       toast(`${this.label}: ${action.done}`);
+      // The button that had focus goes away with the state it acted on: keep focus on the step.
+      const lost = document.activeElement === document.body || buttons.includes(document.activeElement);
+      if (lost) { this.title.tabIndex = -1; this.title.focus(); }
       this.screen.refresh();
     } catch (error) {
       this.message.replaceChildren(errorBox(error));
@@ -176,7 +180,6 @@ export class StepCard {
     else if (s.gate && s.ended && linkOf(s, rel.metrics)) {
       const metrics = (await get(linkOf(s, rel.metrics))).metrics ?? [];
       if (metrics.length) extra.push(h('details', {}, h('summary', { text: `Metrics (${metrics.length})` }), metricsTable(metrics, `Metrics of ${this.label}`)));
-      if (metrics.some((m) => m.override)) this.actor.append(h('span.badge.badge-wait', { text: 'overridden' }));
     }
     if (s.ended) extra.push(...await evidenceOf(s).catch((error) => [errorBox(error)]));
     if (s.action === 'contentAudit' && s.details?.audit) {
