@@ -2,7 +2,8 @@
 // cancel and reExecute links only for a caller whose role allows the action (a DEVELOPER gets
 // none, SUPPORT only the managed step's advance); step states say their phase, whether they are
 // a gate and whether they ended; the event stream carries the changed step's JSON in the
-// caller's view; a person's comment is kept in the step's audit record.
+// caller's view; a person's comment is kept in the step's audit record; a schedule in the past
+// is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 
@@ -18,7 +19,7 @@ let p: string;
 let developer: string;
 let support: string;
 beforeAll(async () => {
-  h = await makeHarness({ handlers: { buildLogMs: 10 }, options: { managed: true } });
+  h = await makeHarness({ handlers: { buildLogMs: 10 }, options: { managed: true, schedule: true } });
   p = `/api/program/${h.programId}`;
   developer = await addMember(h, 'devon', 'DEVELOPER');
   support = await addMember(h, 'sam', 'SUPPORT');
@@ -73,6 +74,13 @@ describe('links by role', () => {
     const approval = stepOf((await call(h, 'GET', url)).json, 'approval');
     expect(approval).toMatchObject({ phase: 'productionDeployment', phaseName: 'Production Deployment', gate: false });
     expect((await call(h, 'PUT', approval._links[`${REL}advance`].href as string, { approved: true })).status).toBe(202);
+    // Scheduling refuses a time already past; deploying now goes on.
+    await waitForExecution(h, id, stepIs('schedule', 'WAITING'), 60_000);
+    const schedule = stepOf((await call(h, 'GET', url)).json, 'schedule');
+    const past = await call(h, 'PUT', schedule._links[`${REL}advance`].href as string, { type: 'SCHEDULED', schedule: '2020-01-01T00:00:00.000Z' });
+    expect(past.status).toBe(400);
+    expect(past.json.invalidParams).toEqual([{ name: 'body.schedule', reason: 'is in the past' }]);
+    expect((await call(h, 'PUT', schedule._links[`${REL}advance`].href as string, { type: 'IMMEDIATE' })).status).toBe(202);
     await waitForExecution(h, id, stepIs('managed', 'WAITING'), 60_000);
     const managed = stepOf((await call(h, 'GET', url, undefined, support)).json, 'managed');
     expect(Object.keys(managed._links as object).filter((r) => ACTION_RELS.includes(r))).toEqual([`${REL}advance`]);

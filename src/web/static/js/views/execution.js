@@ -5,7 +5,7 @@
 import { embedded, followEvents, get, linkOf, paths, rel, request } from '../api.js';
 import { auditPanel, auditSeries, trendChart } from '../audit.js';
 import { confirmAct, withComment } from '../confirm.js';
-import { badge, clear, duration, formatTime, h } from '../dom.js';
+import { badge, clear, duration, formatTime, h, parseTime } from '../dom.js';
 import { roleText } from '../session.js';
 import { StepCard } from '../step-card.js';
 import { metricLine } from '../metrics.js';
@@ -17,6 +17,18 @@ const WAITING_FOR = {
   approval: 'go-live approval', schedule: 'a deployment time', managed: 'the support engineer\'s start',
   deploy: 'a person to resume the production deployment',
 };
+
+const PEOPLE_STEPS = new Set(['approval', 'schedule', 'managed']);
+
+/** The execution's time without the steps that wait for a person (approval, schedule, oversight). */
+function workingTime(execution, steps) {
+  const ms = (a, b) => Math.max(0, (parseTime(b) ?? new Date()).getTime() - (parseTime(a)?.getTime() ?? Date.now()));
+  const waited = steps.filter((s) => PEOPLE_STEPS.has(s.action) && s.startedAt).reduce((sum, s) => sum + ms(s.startedAt, s.finishedAt), 0);
+  if (waited === 0) return undefined;
+  const start = parseTime(execution.createdAt);
+  if (!start) return undefined;
+  return duration(execution.createdAt, undefined, start.getTime() + Math.max(0, ms(execution.createdAt, execution.finishedAt) - waited));
+}
 
 /** What the source steps say about the code: commit, branch, repository. */
 function sourceOf(steps) {
@@ -77,7 +89,8 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
   let current = first;
   let steps = embedded(first, 'stepStates');
   const screen = {
-    refresh: () => scheduleRefresh(),
+    // While the stream is live the change arrives as an event; a read would only echo it.
+    refresh: () => { if (!streaming) scheduleRefresh(); },
     showMessage: (error) => message.replaceChildren(errorBox(error)),
     attentionChanged: () => drawBanner(),
     async showAudit(audit) {
@@ -122,6 +135,7 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
       fact('Started by', execution.user || 'automatic'),
       fact('Started', formatTime(execution.createdAt)),
       fact('Duration', duration(execution.createdAt, execution.finishedAt), 'execution-duration'),
+      fact('Without waiting for people', workingTime(execution, steps), 'execution-working-time'),
       fact('Repository', src.repository),
       fact('Branch', src.branch),
       fact('Commit', src.commit ? h('code', { title: src.commit, text: src.commit.slice(0, 10) }) : undefined),
@@ -230,11 +244,12 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
     if (d && !current.ended) d.textContent = duration(current.createdAt, current.finishedAt);
   }, 1000);
   // Events drive the screen; a slow poll covers a dropped stream, a fast one replaces it if it is missing.
-  let poll = setInterval(() => { if (!current.ended) scheduleRefresh(); }, 15000);
+  let streaming = false;
+  let poll = setInterval(() => { if (!current.ended && !streaming) scheduleRefresh(); }, 15000);
   if (!first.ended) followEvents(`${href}/events`, {
     signal: abort.signal,
-    onOpen: () => { showLive('live'); message.replaceChildren(); },
-    onDrop: () => showLive('reconnecting'),
+    onOpen: () => { streaming = true; showLive('live'); message.replaceChildren(); },
+    onDrop: () => { streaming = false; showLive('reconnecting'); },
     onEvent: (type, data) => {
       if (type === 'snapshot' && data?.id === executionId && data._embedded) render(data);
       else if (data?.stepState) patchStep(data.stepState);
