@@ -3,7 +3,7 @@
 // who must act); an operator creates a pipeline from its name alone and deploys it, approves
 // from the attention banner, rejects with a comment that lands in the audit record, sets a
 // secret that is never shown again, and grants and revokes a role; on a 390 px phone no page
-// scrolls sideways; each page has its own title.
+// scrolls sideways; each page has its own title; an environment is created, shown and deleted.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExecution } from '../../src/engine/commands.ts';
@@ -170,6 +170,28 @@ describe('an operator', () => {
     await expect.poll(() => page.locator('tr[data-member="rui"]').count(), { timeout: 20_000 }).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);
+});
+
+describe('environments', () => {
+  it('creates one (real provisioning), shows its nodes as not deployed yet once ready, and deletes it', async () => {
+    const page = await open(server.token, `${programRoute()}/environments`);
+    await page.getByRole('heading', { name: /environments/ }).waitFor();
+    const form = page.getByRole('form', { name: 'Create an environment' });
+    await form.getByLabel('Name').fill('qa');
+    await form.getByLabel('Type').selectOption('dev');
+    await form.getByRole('button', { name: 'Create environment' }).click();
+    const section = page.locator('section.environment', { has: page.getByRole('heading', { name: 'qa (dev)' }) });
+    await section.waitFor({ timeout: 20_000 });
+    // Real provisioning (the local driver): creating, then ready with nodes that run no release yet.
+    await section.locator('.badge', { hasText: 'ready' }).waitFor({ timeout: 90_000 });
+    await section.locator('li.node').first().waitFor({ timeout: 20_000 });
+    expect(await section.locator('.badge', { hasText: 'not deployed yet' }).count()).toBeGreaterThan(0);
+    expect(await section.locator('.badge', { hasText: 'down' }).count()).toBe(0);
+    await section.getByRole('button', { name: 'Delete environment qa' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete environment' }).click();
+    await expect.poll(() => section.count(), { timeout: 60_000 }).toBe(0);
+    expect(problems).toEqual([]);
+  }, 180_000);
 });
 
 describe('on a 390 px phone', () => {
