@@ -200,7 +200,7 @@ describe('on a 390 px phone', () => {
     const page = await open(server.token, programRoute(), { width: 390, height: 844 });
     const routes = [programRoute(), executionRoute(id), `${programRoute()}/pipeline/${server.pipeline.id}/history`,
       `${programRoute()}/environments`, `${programRoute()}/members`, `${programRoute()}/pipelines/new`,
-      `${programRoute()}/pipeline/${server.pipeline.id}/variables`];
+      `${programRoute()}/pipeline/${server.pipeline.id}/variables`, `${programRoute()}/webhooks`, '/'];
     for (const route of routes) {
       await go(page, route);
       await page.locator('main h1').first().waitFor();

@@ -78,6 +78,7 @@ export class StepCard {
     const signature = `${step.status}|${Object.keys(step._links ?? {}).sort().join(',')}|${JSON.stringify(step.details?.audit?.categories ?? null)}`;
     if (signature !== this.signature) {
       this.signature = signature;
+      this.message.replaceChildren(); // an earlier error is about a state that has passed
       this.renderControls().catch((error) => this.message.replaceChildren(errorBox(error)));
     }
     this.deploy?.update(step);
