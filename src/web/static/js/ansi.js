@@ -3,7 +3,6 @@
 import { h } from './dom.js';
 
 const SGR = /\x1b\[([0-9;]*)m/g;
-// eslint-disable-next-line no-control-regex
 const OTHER_ESCAPES = /\x1b\[[0-9;?]*[A-Za-ln-z]|\x1b\][^\x07]*\x07|\r/g;
 
 /** State carried from one line to the next: { fg, bold }. */
