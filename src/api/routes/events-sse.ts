@@ -102,6 +102,10 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
         const frame = await read.then((r) => frameOf(e, r, may), () => sseFrame(e.type, e));
         res.write(frame);
         if (e.type === 'execution.ended') finish();
+      }).catch((err: unknown) => {
+        // A frame that cannot be written ends this stream; the client reconnects and reads a snapshot.
+        req.log.warn({ err }, 'event stream frame failed');
+        finish();
       });
     };
     for (const e of queued.splice(0)) sink.deliver(e);
