@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { rolesOf, userByToken, type Role, type User } from '../store/users.ts';
 import type { ApiDeps } from './deps.ts';
+import type { Access } from './view-execution.ts';
 import { ApiError, forbidden, sendProblem } from './problem.ts';
 
 declare module 'fastify' {
@@ -113,6 +114,14 @@ export async function authorize(req: FastifyRequest, deps: ApiDeps, programId: s
     throw forbidden(`user ${user.name} may not ${permission === 'read' ? 'read' : 'change'} program ${programId}`);
   }
   return user;
+}
+
+/** What the request's user may do on the program, for the links a view offers. */
+export async function accessFor(req: FastifyRequest, deps: ApiDeps, programId: string): Promise<Access> {
+  const user = currentUser(req);
+  if (user.admin) return { operate: true, managed: true };
+  const roles = await rolesFor(deps, user, programId);
+  return { operate: allows(roles, 'operate'), managed: allows(roles, 'managed') };
 }
 
 export function requireAdmin(req: FastifyRequest): User {

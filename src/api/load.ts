@@ -6,7 +6,7 @@ import { getPipeline } from '../store/pipelines.ts';
 import { getProgram, getRepository } from '../store/programs.ts';
 import type { ApiDeps } from './deps.ts';
 import { notFound } from './problem.ts';
-import { phaseIdOf, type ExecutionView } from './view-execution.ts';
+import { phaseIdOf, type Access, type ExecutionView } from './view-execution.ts';
 
 const db = (deps: ApiDeps) => deps.slipway.rt.db.kysely;
 
@@ -49,8 +49,8 @@ export async function loadStep(deps: ApiDeps, p: StepParams): Promise<{ executio
   return { execution, step };
 }
 
-/** What serializing an execution needs besides the execution itself. */
-export async function executionView(deps: ApiDeps, pipeline: Pipeline): Promise<ExecutionView> {
+/** What serializing an execution needs besides the execution itself; `may` decides the action links. */
+export async function executionView(deps: ApiDeps, pipeline: Pipeline, may?: Access): Promise<ExecutionView> {
   const [repository, environments, last] = await Promise.all([
     getRepository(db(deps), pipeline.programId, pipeline.repositoryId),
     listEnvironments(db(deps), pipeline.programId),
@@ -66,5 +66,6 @@ export async function executionView(deps: ApiDeps, pipeline: Pipeline): Promise<
     pipeline, repository, environments: new Map(environments.map((e) => [e.id, e])),
     ...(entryPoints ? { entryPoints } : {}),
     ...(last ? { lastExecutionId: last } : {}),
+    ...(may ? { may } : {}),
   };
 }

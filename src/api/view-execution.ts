@@ -1,9 +1,11 @@
 // An execution and its step states as Cloud Manager shows them (PipelineExecution,
 // PipelineExecutionStepState), with links present exactly when the action is allowed.
-import { canAdvance, canCancel } from '../domain/advance.ts';
+import { canAdvance, canCancel, isGate } from '../domain/advance.ts';
 import { phaseId } from '../domain/cloud-events.ts';
 import type { Environment, Execution, Pipeline, Repository, StepState } from '../domain/model.ts';
 import { prodDeployStep, reExecuteEligibility } from '../domain/re-execute.ts';
+import { PHASE_LABELS } from '../domain/step-labels.ts';
+import { isExecutionTerminal, isStepDone, isStepTerminal } from '../domain/transitions.ts';
 import { environmentUrlsOf, type EntryPoints } from '../topology/driver.ts';
 import { cmTime, compact, link, paths, rel, type Links } from './hal.ts';
 
@@ -14,6 +16,16 @@ export interface ExecutionView {
   /** Where each ready environment answers (deploy steps show it before they run, as Cloud Manager does). */
   entryPoints?: Map<string, EntryPoints>;
   lastExecutionId?: string;
+  /** What the caller may do: links for other actions are left out (none when absent). */
+  may?: Access;
+}
+
+/** The actions a caller's roles allow on a program (api/auth.ts accessFor). */
+export interface Access {
+  /** start, advance, cancel, re-execute */
+  operate: boolean;
+  /** advance the managed-oversight step */
+  managed: boolean;
 }
 
 /** A deploy step's details; one that has not recorded its environment's URLs yet gets the current ones. */
@@ -45,9 +57,10 @@ export function stepStateJson(execution: Execution, step: StepState, view: Execu
     links[rel('pipeline/logs')] = link(`${self}/logs`);
     links[rel('pipeline/metrics')] = link(`${self}/metrics`);
   }
-  if (canAdvance(step)) links[rel('pipeline/advance')] = link(`${self}/advance`);
-  if (canCancel(step)) links[rel('pipeline/cancel')] = link(`${self}/cancel`);
-  if (prodDeployStep(execution)?.id === step.id && reExecuteEligibility(execution, view.lastExecutionId, step.id).ok) {
+  const may = view.may ?? { operate: false, managed: false };
+  if (canAdvance(step) && (step.action === 'managed' ? may.managed : may.operate)) links[rel('pipeline/advance')] = link(`${self}/advance`);
+  if (canCancel(step) && may.operate) links[rel('pipeline/cancel')] = link(`${self}/cancel`);
+  if (may.operate && prodDeployStep(execution)?.id === step.id && reExecuteEligibility(execution, view.lastExecutionId, step.id).ok) {
     links[rel('pipeline/reExecute')] = link(`${paths.pipeline(p, pl)}/execution?stepId=${step.id}`);
   }
   links.self = link(self);
@@ -63,6 +76,13 @@ export function stepStateJson(execution: Execution, step: StepState, view: Execu
     pipelineId: pl,
     programId: p,
     action: step.action,
+    // Slipway's own: the phase the step belongs to and what its status means, so clients
+    // (the web UI) need no copy of the layout, the gate list or the terminal statuses.
+    phase: step.phase,
+    phaseName: PHASE_LABELS[step.phase],
+    gate: isGate(step.action),
+    done: isStepDone(step.status),
+    ended: isStepTerminal(step.status),
     repository: source ? view.repository?.name : undefined,
     branch: source ? view.pipeline?.branch : undefined,
     environment: env?.name,
@@ -93,6 +113,7 @@ export function executionJson(execution: Execution, view: ExecutionView): Record
     artifactsVersion: execution.artifactsVersion,
     user: execution.user,
     status: execution.status,
+    ended: isExecutionTerminal(execution.status),
     trigger: execution.trigger,
     pipelineExecutionMode: execution.mode,
     pipelineType: 'CI_CD',

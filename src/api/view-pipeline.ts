@@ -1,6 +1,7 @@
 // A pipeline as Cloud Manager shows it: phases derived from type/repository/environments,
 // status IDLE/BUSY/WAITING, and the links the clients follow.
 import type { Environment, EnvironmentType, Execution, Pipeline } from '../domain/model.ts';
+import { isExecutionTerminal } from '../domain/transitions.ts';
 import { getExecution, lastExecutionId } from '../store/executions.ts';
 import type { ApiDeps } from './deps.ts';
 import { cmTime, compact, link, paths, rel } from './hal.ts';
@@ -29,7 +30,7 @@ export function phasesOf(pipeline: Pipeline, environments: Map<string, Environme
 }
 
 export function pipelineStatus(last: Execution | undefined): 'IDLE' | 'BUSY' | 'WAITING' {
-  if (!last || last.finishedAt || ['FINISHED', 'FAILED', 'ERROR', 'CANCELLED'].includes(last.status)) return 'IDLE';
+  if (!last || last.finishedAt || isExecutionTerminal(last.status)) return 'IDLE';
   return last.steps.some((s) => s.status === 'WAITING') ? 'WAITING' : 'BUSY';
 }
 

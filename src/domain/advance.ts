@@ -20,7 +20,9 @@ export interface AdvanceRefusal {
 }
 export type AdvanceDecision = Decision | AdvanceRefusal;
 
-const GATE_ACTIONS = new Set(['codeQuality', 'securityTest', 'loadTest']);
+const GATE_ACTIONS: ReadonlySet<string> = new Set(['codeQuality', 'securityTest', 'loadTest']);
+/** A quality gate: its metrics may stop the execution or wait for an override. */
+export const isGate = (action: string): boolean => GATE_ACTIONS.has(action);
 
 const approvedBody = z.object({ approved: z.boolean() }).passthrough();
 const scheduleBody = z.discriminatedUnion('type', [
@@ -43,7 +45,7 @@ const isRefusal = (x: unknown): x is AdvanceRefusal =>
 /** The meaning of `PUT …/advance` with `body` on `step`. */
 export function decideAdvance(step: StepState, body: unknown): AdvanceDecision {
   if (step.status !== 'WAITING') return refuse('NOT_WAITING', `step ${step.action} is ${step.status}, not WAITING`);
-  if (GATE_ACTIONS.has(step.action)) {
+  if (isGate(step.action)) {
     const result = applyOverride(step.metrics, body);
     if (result.ok) return { ok: true, event: 'advance', metrics: result.metrics };
     return refuse(result.refused === 'incomplete' ? 'METRICS_NOT_OVERRIDDEN' : 'BAD_INPUT', result.message);

@@ -3,7 +3,13 @@
 // (Cloud Manager labels it differently for that reason). The web UI is plain ES modules without
 // a build step, so src/web/static/js/steps.js keeps a copy of this table;
 // test/domain/step-labels.test.ts checks that the two agree.
-import type { EnvironmentType, StepAction, Trigger } from './model.ts';
+import type { EnvironmentType, PhaseName, StepAction, Trigger } from './model.ts';
+
+/** The phases' names, as the UI heads its columns. */
+export const PHASE_LABELS: Readonly<Record<PhaseName, string>> = {
+  stageDeployment: 'Stage Deployment', stageTesting: 'Stage Testing', productionDeployment: 'Production Deployment',
+  build: 'Build', deployment: 'Deployment',
+};
 
 export const STEP_LABELS: Readonly<Record<Exclude<StepAction, 'deploy'>, string>> = {
   validate: 'Validation',

@@ -48,6 +48,16 @@ export async function rolesOf(db: K, programId: string, userId: string): Promise
   return rows.map((r) => r.role as Role);
 }
 
+/** The program's members with their roles, by user name. */
+export async function membersOf(db: K, programId: string): Promise<{ user: string; roles: Role[] }[]> {
+  const rows = await db.selectFrom('members').innerJoin('users', 'users.id', 'members.user_id')
+    .select(['users.name as name', 'members.role as role']).where('members.program_id', '=', toId(programId))
+    .orderBy('users.name').orderBy('members.role').execute();
+  const members = new Map<string, Role[]>();
+  for (const r of rows) members.set(r.name, [...(members.get(r.name) ?? []), r.role as Role]);
+  return [...members].map(([user, roles]) => ({ user, roles }));
+}
+
 export async function programIdsOf(db: K, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('members').select('program_id').distinct().where('user_id', '=', toId(userId)).execute();
   return rows.map((r) => String(r.program_id));

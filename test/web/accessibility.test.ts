@@ -1,5 +1,6 @@
 // Lighthouse accessibility of Slipway's own UI pages (one run each): the execution screen of a
-// finished execution (with its audit), the pipelines list, and the sign-in page.
+// finished execution (with its audit), the pipelines list, the sign-in page, the new-pipeline
+// form and the members page.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,5 +68,13 @@ describe('Lighthouse accessibility of the UI', () => {
     const signIn = await accessibility(`${server.url}/ui/`);
     expect(signIn.score, `failing audits: ${signIn.failing.join(', ')}`).toBeGreaterThanOrEqual(90);
     console.log(`accessibility: pipelines ${pipelines.score} (${pipelines.failing.join(', ') || 'all pass'}), sign-in ${signIn.score}`);
+  }, 120_000);
+  it('the new-pipeline form and the members page score at least 90', async () => {
+    const at = (to: string) => `${server.url}/ui/#token=${encodeURIComponent(server.token)}&to=${encodeURIComponent(to)}`;
+    const form = await accessibility(at(`/program/${server.pipeline.programId}/pipelines/new`));
+    const members = await accessibility(at(`/program/${server.pipeline.programId}/members`));
+    console.log(`accessibility: new pipeline ${form.score} (${form.failing.join(', ') || 'all pass'}), members ${members.score} (${members.failing.join(', ') || 'all pass'})`);
+    expect(form.score, `failing audits: ${form.failing.join(', ')}`).toBeGreaterThanOrEqual(90);
+    expect(members.score, `failing audits: ${members.failing.join(', ')}`).toBeGreaterThanOrEqual(90);
   }, 120_000);
 });

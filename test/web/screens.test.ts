@@ -119,7 +119,7 @@ describe('UI screens', () => {
     const [first] = environments as [{ id: string; name: string }];
     await go(`/program/${programId}/environment/${first.id}`);
     await page.locator(`#env-${first.id}`).waitFor({ timeout: 20_000 });
-    expect(await page.locator('section.environment').count()).toBe(1);
+    await expect.poll(() => page.locator('section.environment').count(), { timeout: 20_000 }).toBe(1);
     await go(`/program/${programId}/environment/999999`);
     await page.getByText('has no environment 999999').waitFor({ timeout: 20_000 });
   });
@@ -172,6 +172,33 @@ describe('UI screens', () => {
     expect(await all.locator('li').count()).toBe(9);
     expect(await panel.locator('[role="status"]').textContent()).toMatch(/^Rolled back/);
     expect(await row('publish-1').textContent()).toMatch(/rollback.*FINISHED.*1\.0\.7previous/);
+    expect(problems).toEqual([]);
+  });
+  it('shows test totals with the failed tests, and the code-scanning summary, with readable metric names', async () => {
+    await go(`/program/${server.pipeline.programId}`);
+    await page.getByRole('heading', { name: /pipelines/ }).waitFor();
+    // The real modules, fed details shaped as src/steps/build.ts, ui-test.ts and code-quality.ts write them.
+    await page.evaluate("Promise.all([import('/ui/js/evidence.js'), import('/ui/js/metrics.js')]).then(([e, m]) => { window.evidence = e; window.metrics = m; })");
+    const text = await page.evaluate(async () => {
+      interface Modules { evidence: { evidenceOf(step: unknown): Promise<Node[]> }; metrics: { metricsTable(m: unknown[]): Node } }
+      const { evidence, metrics } = window as unknown as Modules;
+      const box = document.createElement('div');
+      box.id = 'evidence-fixture';
+      box.append(...await evidence.evidenceOf({ action: 'uiTest', status: 'FAILED', ended: false, details: {
+        tests: { tests: 5, failures: 1, errors: 0, skipped: 1, failed: [{ suite: 'Home', name: 'has a title', message: 'expected Slipway' }] } } }));
+      box.append(...await evidence.evidenceOf({ action: 'codeQuality', status: 'FINISHED', ended: false, details: {
+        scan: { files: 3, linesOfCode: 120, issues: 2, vulnerabilities: 0, bugs: 1, codeSmells: 1, coverage: { coverage: 39.5 }, duplicatedLinesDensity: 0 } } }));
+      box.append(metrics.metricsTable([{ kpi: 'coverage', severity: 'important', passed: false, override: false, actualValue: '39.5', expectedValue: '50', comparator: 'GTE' },
+        { kpi: 'sqale_rating', severity: 'important', passed: true, override: false, actualValue: 'A', expectedValue: 'A', comparator: 'EQ' }]));
+      document.getElementById('main')?.append(box);
+      return box.textContent ?? '';
+    });
+    expect(text).toContain('UI tests: 5 run, 3 passed, 1 failed, 1 skipped');
+    expect(text).toContain('Home › has a title: expected Slipway');
+    expect(text).toContain('2 issues — 0 vulnerabilities, 1 bugs, 1 code smells; coverage 39.5 %');
+    expect(text).toContain('Coverage');
+    expect(text).toContain('Maintainability Rating');
+    expect(text).toContain('≥ 50 %');
     expect(problems).toEqual([]);
   });
 });

@@ -51,11 +51,14 @@ describe('web UI', () => {
 
     // Live: a marker set now survives while the steps advance (no reload), driven by events.
     await page.evaluate(() => { (window as unknown as { marker: number }).marker = 42; });
+    // The events carry the changed steps: the screen never reads the whole execution again.
+    const reads: string[] = [];
+    page.on('request', (r) => { if (r.method() === 'GET' && /\/execution\/\d+$/.test(new URL(r.url()).pathname)) reads.push(r.url()); });
     await page.locator(`${step('build')}[data-status="RUNNING"]`).waitFor({ timeout: 30_000 });
     await page.locator(step('build')).getByRole('button', { name: 'Show log' }).click();
-    await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('[test] build: part');
+    await expect.poll(() => page.locator(`${step('build')} .log`).textContent(), { timeout: 20_000 }).toContain('[test] build: part');
     await page.locator(`${step('build')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator(`${step('build')} pre.log`).textContent(), { timeout: 20_000 }).toContain('part 3 of 3');
+    await expect.poll(() => page.locator(`${step('build')} .log`).textContent(), { timeout: 20_000 }).toContain('part 3 of 3');
     await page.locator(`${step('codeQuality')}[data-status="FINISHED"]`).waitFor({ timeout: 30_000 });
     expect(await page.locator('.title-row .live').textContent()).toBe('Live');
 
@@ -64,10 +67,11 @@ describe('web UI', () => {
     await approval.waitFor({ timeout: 60_000 });
     await approval.getByRole('button', { name: 'Approve' }).click();
     await page.locator(`${step('approval')}[data-status="FINISHED"]`).waitFor({ timeout: 20_000 });
-    await expect.poll(() => page.locator(step('approval')).locator('.who').textContent()).toMatch(/Approved by admin/);
+    await expect.poll(() => page.locator(step('approval')).locator('.actor').textContent()).toMatch(/Approved by admin/);
 
     await page.locator('.title-row .badge', { hasText: 'FINISHED' }).waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(reads).toEqual([]);
 
     // The experience audit: scores and the trend chart.
     const audit = page.locator('#experience-audit');

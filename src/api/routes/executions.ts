@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ExecutionMode } from '../../domain/model.ts';
 import { CommandRefused, reExecute, startExecution } from '../../engine/commands.ts';
 import { currentExecutionId, listExecutions } from '../../store/executions.ts';
-import { authorize } from '../auth.ts';
+import { accessFor, authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { link, pagedList, paths, rel } from '../hal.ts';
 import { executionView, loadExecution, loadPipeline } from '../load.ts';
@@ -51,7 +51,8 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
       execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger, mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
     }
     const self = paths.execution(pipeline.programId, pipeline.id, execution.id);
-    return reply.code(201).header('location', `${baseUrlOf(deps, req)}${self}`).send(executionJson(execution, await executionView(deps, pipeline)));
+    const view = await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId));
+    return reply.code(201).header('location', `${baseUrlOf(deps, req)}${self}`).send(executionJson(execution, view));
   });
 
   app.get<{ Params: PlParams }>(`${base}/execution`, { schema: { params: plParams, summary: 'The running execution (404 when none)' } }, async (req) => {
@@ -60,7 +61,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const id = await currentExecutionId(db, pipeline.id);
     if (!id) throw notFound(`a running execution of pipeline ${pipeline.id}`);
     const execution = await loadExecution(deps, pipeline.programId, pipeline.id, id);
-    return executionJson(execution, await executionView(deps, pipeline));
+    return executionJson(execution, await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId)));
   });
 
   app.get<{ Params: PlParams & { executionId: string } }>(`${base}/execution/:executionId`, {
@@ -68,13 +69,15 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   }, async (req, reply) => {
     await authorize(req, deps, req.params.programId, 'read');
     reply.type('application/json; charset=utf-8');
-    const key = req.url.split('?')[0] ?? req.url;
+    const may = await accessFor(req, deps, req.params.programId);
+    // The links differ by what the caller may do, so the cache keeps one view per kind of caller.
+    const key = `${req.url.split('?')[0] ?? req.url}|${Number(may.operate)}${Number(may.managed)}`;
     const cached = deps.views.get(key);
     if (cached) return reply.send(cached);
     const generation = deps.views.generation;
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const [execution, view] = await Promise.all([
-      loadExecution(deps, pipeline.programId, pipeline.id, req.params.executionId), executionView(deps, pipeline),
+      loadExecution(deps, pipeline.programId, pipeline.id, req.params.executionId), executionView(deps, pipeline, may),
     ]);
     const body = JSON.stringify(executionJson(execution, view));
     deps.views.set(key, generation, { executionId: execution.id, pipelineId: pipeline.id }, body);
@@ -87,7 +90,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'read');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const { start, limit } = req.query;
-    const [{ total, executions }, view] = await Promise.all([listExecutions(db, pipeline.id, start, limit), executionView(deps, pipeline)]);
+    const [{ total, executions }, view] = await Promise.all([listExecutions(db, pipeline.id, start, limit), executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId))]);
     const self = paths.pipeline(pipeline.programId, pipeline.id);
     return pagedList('executions', executions.map((e) => executionJson(e, view)), `${self}/executions`, { start, limit, total }, {
       [rel('pipeline')]: link(self), [rel('program')]: link(paths.program(pipeline.programId)),

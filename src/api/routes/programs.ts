@@ -7,11 +7,11 @@ import { currentExecutionId } from '../../store/executions.ts';
 import { listPipelines } from '../../store/pipelines.ts';
 import { createProgram, deleteProgram, listPrograms } from '../../store/programs.ts';
 import {
-  addToken, ensureUser, grantRole, newToken, programIdsOf, revokeRoles, rolesOf, ROLES, userByName, type Role,
+  addToken, ensureUser, grantRole, membersOf, newToken, programIdsOf, revokeRoles, rolesOf, ROLES, userByName, type Role,
 } from '../../store/users.ts';
 import { authorize, currentUser, forgetRoles, requireAdmin } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
-import { list } from '../hal.ts';
+import { list, paths } from '../hal.ts';
 import { loadProgram } from '../load.ts';
 import { badRequest, conflict, notFound } from '../problem.ts';
 import { idParams, nameSchema } from '../schemas.ts';
@@ -77,6 +77,14 @@ export function programRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await tx(deps.slipway.rt.db, (trx) => deleteProgram(trx, program.id));
     deps.views.clear();
     return reply.code(204).send();
+  });
+
+  app.get<{ Params: { programId: string } }>('/api/program/:programId/members', {
+    schema: { summary: 'Members of the program and their roles', params: idParams('programId') },
+  }, async (req) => {
+    const program = await loadProgram(deps, req.params.programId);
+    await authorize(req, deps, program.id, 'read');
+    return list('members', await membersOf(db, program.id), `${paths.program(program.id)}/members`);
   });
 
   app.post<{ Params: { programId: string }; Body: { user: string; role: Role } }>('/api/program/:programId/members', {

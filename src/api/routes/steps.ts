@@ -3,14 +3,22 @@ import { extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { advanceStep, cancelStep } from '../../engine/commands.ts';
 import { listExecutionArtifacts } from '../../store/artifacts.ts';
-import { authorize } from '../auth.ts';
+import { accessFor, authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { link, list, paths } from '../hal.ts';
 import { executionView, loadPipeline, loadStep, type StepParams } from '../load.ts';
-import { notFound } from '../problem.ts';
+import { badRequest, notFound } from '../problem.ts';
 import { anyBody } from '../schemas.ts';
 import { metricsJson, phaseIdOf, stepStateJson } from '../view-execution.ts';
 import { artifactIdOf, redirectTo, STEP_PATH, stepParams } from './step-common.ts';
+
+/** A deployment scheduled for a time already past is a mistake, not "now" (the clock is the server's). */
+function refusePastSchedule(body: unknown): void {
+  const at = (body as { type?: unknown; schedule?: unknown }).type === 'SCHEDULED' ? Date.parse(String((body as { schedule?: unknown }).schedule)) : NaN;
+  if (!Number.isNaN(at) && at <= Date.now()) {
+    throw badRequest('the schedule is in the past; choose a future time or deploy now', [{ name: 'body.schedule', reason: 'is in the past' }]);
+  }
+}
 
 export function stepRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { slipway } = deps;
@@ -20,7 +28,7 @@ export function stepRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await authorize(req, deps, req.params.programId, 'read');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
     const { execution, step } = await loadStep(deps, req.params);
-    return stepStateJson(execution, step, await executionView(deps, pipeline));
+    return stepStateJson(execution, step, await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId)));
   });
 
   for (const verb of ['advance', 'cancel'] as const) {
@@ -31,6 +39,7 @@ export function stepRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const permission = verb === 'advance' && step.action === 'managed' ? 'managed' : 'operate';
       const user = await authorize(req, deps, req.params.programId, permission);
       const body = req.body ?? {};
+      if (verb === 'advance' && step.action === 'schedule') refusePastSchedule(body);
       if (verb === 'advance') await advanceStep(slipway.rt, step.id, body, user.name);
       else await cancelStep(slipway.rt, step.id, body, user.name);
       return reply.code(202).send();

@@ -8,6 +8,9 @@ export const CATEGORIES = [
 ];
 const CHANGE_TEXT = { better: '▲ better', worse: '▼ worse', 'no change': 'no change', 'N/A': 'no previous run' };
 const COLORS = { performance: '#0b4fa8', accessibility: '#0a6b2f', 'best-practices': '#7a3fb0', seo: '#a35200' };
+// Lines that overlap (equal scores) stay apart: each category has its own dash, marker and offset.
+const DASHES = { performance: '', accessibility: '6 3', 'best-practices': '2 3', seo: '10 3 2 3' };
+const OFFSETS = { performance: -1.5, accessibility: -0.5, 'best-practices': 0.5, seo: 1.5 };
 
 const scoreClass = (v) => (v === undefined ? 'idle' : v >= 90 ? 'ok' : v >= 50 ? 'wait' : 'bad');
 
@@ -19,19 +22,20 @@ export function auditPanel(audit) {
     h('span.score-label', { text: label }),
     h(`span.change.change-${String(changes[key] ?? 'N/A').replace(/\W+/g, '-')}`, { text: CHANGE_TEXT[changes[key]] ?? '' }))));
   const pages = Array.isArray(audit.pages) ? audit.pages : [];
-  const pageTable = pages.length ? h('table.data.compact', {},
-    h('caption', { text: 'Pages' }),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Page' }), CATEGORIES.map(([, l]) => h('th', { scope: 'col', text: l })), h('th', { scope: 'col', text: 'Time' }))),
+  // timeMs is how long one Lighthouse run of the page took (the median of the runs), not the page's load time.
+  const pageTable = pages.length ? h('div.table-scroll', {}, h('table.data.compact', {},
+    h('caption', { text: 'Pages (audit run time: how long one Lighthouse run of the page took, median of the runs)' }),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Page' }), CATEGORIES.map(([, l]) => h('th', { scope: 'col', text: l })), h('th', { scope: 'col', text: 'Audit run time' }))),
     h('tbody', {}, pages.map((p) => h('tr', {},
       h('th', { scope: 'row', text: p.path }),
       CATEGORIES.map(([k]) => {
         const change = audit.pageChanges?.[p.path]?.[k];
         return h('td', { text: `${p.scores?.[k] ?? '–'}${change === 'better' ? ' ▲' : change === 'worse' ? ' ▼' : ''}` });
       }),
-      h('td', { text: `${Math.round(p.timeMs ?? 0)} ms` }))))) : null;
+      h('td', { text: `${Math.round(p.timeMs ?? 0)} ms` })))))) : null;
   const slowest = Array.isArray(audit.slowest) && audit.slowest.length ? h('div', {},
     h('h3', { text: 'Slowest pages' }),
-    h('ol.slowest', {}, audit.slowest.map((s) => h('li', { text: `${s.path} — performance ${s.performance ?? 'n/a'}, ${Math.round(s.timeMs ?? 0)} ms` })))) : null;
+    h('ol.slowest', {}, audit.slowest.map((s) => h('li', { text: `${s.path} — performance ${s.performance ?? 'n/a'}, audited in ${Math.round(s.timeMs ?? 0)} ms` })))) : null;
   const unreachable = Array.isArray(audit.unreachable) && audit.unreachable.length
     ? h('p.muted', { text: `Not audited: ${audit.unreachable.map((u) => `${u.path} (${u.reason})`).join(', ')}` }) : null;
   return h('div.audit', {}, h('h3', { text: 'Scores, and the change against the previous run' }), scores, pageTable, slowest, unreachable,
@@ -62,15 +66,18 @@ export function trendChart(points) {
   const labels = points.map((p, i) => svg('text', { x: x(i), y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#4a5260' }, `#${p.id}`));
   const lines = CATEGORIES.map(([key]) => {
     const pts = points.map((p, i) => [x(i), p.categories[key]]).filter(([, v]) => typeof v === 'number');
+    const at = (v) => y(v) + OFFSETS[key];
     return [
-      svg('polyline', { points: pts.map(([px, v]) => `${px},${y(v)}`).join(' '), fill: 'none', stroke: COLORS[key], 'stroke-width': 2 }),
-      pts.map(([px, v]) => svg('circle', { cx: px, cy: y(v), r: 3, fill: COLORS[key] })),
+      svg('polyline', { points: pts.map(([px, v]) => `${px},${at(v)}`).join(' '), fill: 'none', stroke: COLORS[key], 'stroke-width': 2, 'stroke-dasharray': DASHES[key] || undefined }),
+      pts.map(([px, v]) => (key === 'accessibility' || key === 'seo'
+        ? svg('rect', { x: px - 3, y: at(v) - 3, width: 6, height: 6, fill: COLORS[key], transform: key === 'seo' ? `rotate(45 ${px} ${at(v)})` : undefined })
+        : svg('circle', { cx: px, cy: at(v), r: key === 'performance' ? 3.5 : 2.5, fill: key === 'performance' ? COLORS[key] : 'none', stroke: COLORS[key], 'stroke-width': 1.5 }))),
     ];
   });
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'trend', role: 'img', 'aria-labelledby': 'trend-title' },
     svg('title', { id: 'trend-title' }, `Experience audit scores over ${points.length} executions`), grid, labels, lines);
   const legend = h('ul.legend', {}, CATEGORIES.map(([key, label]) => h('li', {}, h(`span.swatch.swatch-${key}`, { 'aria-hidden': 'true' }), label)));
-  const table = h('table.data.compact', {},
+  const table = h('table.data.compact.table-scroll', {},
     h('caption', { text: 'Scores per execution' }),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Execution' }), CATEGORIES.map(([, l]) => h('th', { scope: 'col', text: l })))),
     h('tbody', {}, [...points].reverse().map((p) => h('tr', {}, h('th', { scope: 'row', text: p.id }), CATEGORIES.map(([k]) => h('td', { text: p.categories[k] ?? '–' }))))));

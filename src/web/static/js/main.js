@@ -1,16 +1,20 @@
 // The UI shell: sign-in, the hash router, the header, the toast, and error display.
-import { ApiError, get, token } from './api.js';
+import { ApiError, token } from './api.js';
 import { clear, h } from './dom.js';
-import { errorBox } from './ui.js';
+import { loadSession, roleText } from './session.js';
+import { errorBox, setTitle } from './ui.js';
 import { renderEnvironments } from './views/environments.js';
 import { renderExecution } from './views/execution.js';
 import { renderHistory } from './views/history.js';
+import { renderMembers } from './views/members.js';
+import { renderPipelineForm } from './views/pipeline-form.js';
 import { renderProgram, renderPrograms } from './views/programs.js';
+import { renderVariables } from './views/variables.js';
 import { renderWebhooks } from './views/webhooks.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
-const who = document.getElementById('who');
+const who = document.getElementById('user');
 let cleanup = () => {};
 
 const ROUTES = [
@@ -18,6 +22,10 @@ const ROUTES = [
   [/^\/program\/([^/]+)$/, () => renderProgram],
   [/^\/program\/([^/]+)\/environments$/, () => renderEnvironments],
   [/^\/program\/([^/]+)\/webhooks$/, () => renderWebhooks],
+  [/^\/program\/([^/]+)\/members$/, () => renderMembers],
+  [/^\/program\/([^/]+)\/pipelines\/new$/, () => renderPipelineForm],
+  [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/edit$/, () => renderPipelineForm],
+  [/^\/program\/([^/]+)\/(pipeline|environment)\/([^/]+)\/variables$/, () => renderVariables],
   [/^\/program\/([^/]+)\/environment\/([^/]+)$/, () => renderEnvironments], // the API's developerConsole link
   [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/history$/, () => renderHistory],
   [/^\/program\/([^/]+)\/pipeline\/([^/]+)\/execution\/([^/]+)$/, () => renderExecution],
@@ -30,6 +38,7 @@ function setNav(programId) {
     items.push(h('li', {}, h('a', { href: `#/program/${programId}` }, 'Pipelines')));
     items.push(h('li', {}, h('a', { href: `#/program/${programId}/environments` }, 'Environments')));
     items.push(h('li', {}, h('a', { href: `#/program/${programId}/webhooks` }, 'Webhooks')));
+    items.push(h('li', {}, h('a', { href: `#/program/${programId}/members` }, 'Members')));
   }
   nav.append(h('ul', {}, items));
   const current = `#${location.hash.slice(1)}`;
@@ -39,6 +48,7 @@ function setNav(programId) {
 function renderSignIn(message) {
   cleanup();
   cleanup = () => {};
+  setTitle('Sign in');
   clear(nav);
   clear(who);
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false' });
@@ -71,37 +81,69 @@ async function route() {
   if (!token.get()) return renderSignIn();
   let user;
   try {
-    user = await get('/api/whoami');
+    user = await loadSession();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       token.clear();
       return renderSignIn('That token was not accepted. Check it and try again.');
     }
-    clear(main).append(errorBox(error));
-    return undefined;
+    return showFailure(error);
   }
-  clear(who).append(
-    h('span', { text: user?.name ?? user?.user?.name ?? 'signed in' }),
-    h('button.link', { type: 'button', onClick: () => { token.clear(); renderSignIn(); } }, 'Sign out'),
-  );
   const path = (hash || '/').split('?')[0] || '/';
   const match = ROUTES.map(([re, view]) => [re.exec(path), view]).find(([m]) => m);
+  const programId = match?.[0][1];
+  clear(who).append(
+    h('span', {}, h('span.user-name', { text: user.name }), programId || user.admin ? h('span.user-role', { text: roleText(programId) }) : null),
+    h('button.link', { type: 'button', onClick: () => { token.clear(); renderSignIn(); } }, 'Sign out'),
+  );
   cleanup();
   cleanup = () => {};
   if (!match) {
     setNav();
+    setTitle('Not found');
     clear(main).append(h('h1', { text: 'Not found' }), h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Go to the programs.')));
     return undefined;
   }
   const [m, view] = match;
   setNav(m[1]);
-  clear(main);
+  clear(main).append(h('p.muted.loading', { text: 'Loading…' }));
+  const loading = main.firstChild;
+  const before = document.title;
   try {
     const dispose = await view()(main, m.slice(1).map(decodeURIComponent));
+    loading.remove();
+    retries = 0;
     cleanup = typeof dispose === 'function' ? dispose : () => {};
+    if (document.title === before) setTitle(main.querySelector('h1')?.textContent ?? '');
+    // Focus moves to the new page's heading after navigation (not on the first load).
+    if (navigated && !main.contains(document.activeElement)) focusHeading();
   } catch (error) {
-    main.append(errorBox(error));
+    loading.remove();
+    showFailure(error);
   }
+  return undefined;
+}
+
+let navigated = false;
+let retries = 0;
+let retryTimer;
+
+function focusHeading() {
+  const heading = main.querySelector('h1');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: false });
+}
+
+/** An error that clears itself: the page retries until the server answers again. */
+function showFailure(error) {
+  const again = h('button.secondary', { type: 'button', onClick: () => route() }, 'Try again');
+  const network = error instanceof ApiError && (error.status === 0 || error.status >= 500);
+  setTitle('Error');
+  clear(main).append(h('h1', { text: 'This page could not be loaded' }), errorBox(error),
+    network ? h('p.muted', { text: 'Retrying by itself…' }) : null, again);
+  clearTimeout(retryTimer);
+  if (network) retryTimer = setTimeout(() => route(), Math.min(15000, 1000 * 2 ** retries++));
   return undefined;
 }
 
@@ -109,7 +151,7 @@ document.getElementById('skip').addEventListener('click', (event) => {
   event.preventDefault();
   main.focus();
 });
-window.addEventListener('hashchange', () => { route(); });
+window.addEventListener('hashchange', () => { navigated = true; clearTimeout(retryTimer); route(); });
 window.addEventListener('slipway:unauthorized', () => {
   if (!token.get()) return;
   token.clear();

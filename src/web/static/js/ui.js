@@ -22,3 +22,18 @@ export function navigate(route) {
   location.hash = `#${route}`;
 }
 
+
+/** The page's title: "Execution 12 · Production · Slipway". */
+export function setTitle(text) {
+  document.title = text ? `${text} · Slipway` : 'Slipway';
+}
+
+/**
+ * An empty state that offers the action: a sentence and, for users who may act, the button.
+ * `action` is { text, onClick } or { text, href }.
+ */
+export function emptyState(text, action) {
+  const button = action?.href ? h('a.button.primary', { href: action.href }, action.text)
+    : action ? h('button.primary', { type: 'button', onClick: action.onClick }, action.text) : null;
+  return h('div.card.empty', {}, h('p', { text }), button);
+}

@@ -1,9 +1,13 @@
-// Environments: each one's topology (load balancer → dispatchers → publish, and author), the
-// release each node runs, load-balancer membership and cache hit ratio. Refreshes every 2 s
-// while this screen is open (a rolling deployment shows as it happens).
-import { ApiError, embedded, get, linkOf, paths, rel } from '../api.js';
+// Environments as an operations view: each one's topology (load balancer → dispatchers →
+// publish, and author), the release each node runs, load-balancer membership and cache hit
+// ratio, its site links; create (with provisioning progress) and delete for those who may.
+// Refreshes every 2 s while this screen is open (a rolling deployment shows as it happens).
+import { ApiError, embedded, get, linkOf, paths, REL, rel, request } from '../api.js';
+import { confirmAct } from '../confirm.js';
 import { badge, h } from '../dom.js';
-import { errorBox } from '../ui.js';
+import { selectField, textField } from '../form.js';
+import { mayOperate } from '../session.js';
+import { emptyState, errorBox, setTitle, toast } from '../ui.js';
 
 function hitRatio(cache) {
   if (!cache) return undefined;
@@ -22,17 +26,23 @@ function digestFact(digest) {
     h('span.sr-only', { text: digest })];
 }
 
+/** A node that never got a release is "not deployed yet" (neutral), not "down". */
+function nodeState(node) {
+  if (!node.release && !node.healthy) return ['muted', 'not deployed yet'];
+  return node.healthy ? ['ok', 'healthy'] : ['bad', 'down'];
+}
+
 function nodeBox(node) {
   const facts = [['Release', node.release?.version ?? 'none']];
   if (node.release?.appImage) facts.push(['App image', digestFact(node.release.appImage)]);
   if (node.release?.dispatcherImage) facts.push(['Dispatcher image', digestFact(node.release.dispatcherImage)]);
-  facts.push(['URL', node.url]);
+  facts.push(['URL', /^https?:\/\//.test(node.url ?? '') ? h('a', { href: node.url, rel: 'noopener noreferrer', target: '_blank' }, node.url) : node.url ?? '']);
   if (node.lbState) facts.push(['Load balancer', node.lbState]);
   const ratio = hitRatio(node.cache);
   if (ratio) facts.push(['Cache', ratio]);
-  return h(`li.node.node-${node.healthy ? 'up' : 'down'}`, { 'data-node': node.name },
-    h('div.node-head', {}, h('strong', { text: node.name }), ' ',
-      h(`span.badge.badge-${node.healthy ? 'ok' : 'bad'}`, { text: node.healthy ? 'healthy' : 'down' })),
+  const [kind, text] = nodeState(node);
+  return h(`li.node.node-${kind}`, { 'data-node': node.name },
+    h('div.node-head', {}, h('strong', { text: node.name }), ' ', h(`span.badge.badge-${kind}`, { text })),
     h('dl.facts', {}, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])));
 }
 
@@ -45,40 +55,129 @@ function topologyView(view) {
     h('div.tier-row', {}, h('h3', { text: 'Author' }), h('ul.tier', {}, nodeBox(view.author))));
 }
 
+const STATUS_TEXT = { creating: 'Provisioning the nodes…', deleting: 'Deleting…', failed: 'Provisioning failed. Delete it and create it again.' };
+
+function createForm(programId, onCreated) {
+  const name = textField('Name', 'name', '', { required: true, maxlength: '64' });
+  const type = selectField('Type', 'type', [['dev', 'Development'], ['stage', 'Stage'], ['prod', 'Production']], 'dev');
+  const pairs = textField('Publish pairs', 'publishCount', '1', { type: 'number', min: '1', max: '8', required: true }, 'Dispatcher → publish pairs behind the load balancer.');
+  const message = h('div', { 'aria-live': 'polite' });
+  const submit = h('button.primary', { type: 'submit' }, 'Create environment');
+  const form = h('form.card.form', { 'aria-label': 'Create an environment' },
+    h('h2', { text: 'Create an environment' }), h('div.field-row', {}, name.el, type.el, pairs.el), message, h('div.controls', {}, submit));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    submit.disabled = true;
+    message.replaceChildren();
+    try {
+      const { body } = await request('POST', paths.environments(programId), { name: name.input.value.trim(), type: type.input.value, publishCount: Number(pairs.input.value) });
+      toast(`Environment ${body.name} is being created`);
+      name.input.value = '';
+      await onCreated();
+    } catch (error) {
+      message.replaceChildren(errorBox(error));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
 /** All of a program's environments, or only `environmentId` (#/program/P/environment/E). */
 export async function renderEnvironments(main, [programId, environmentId]) {
   const program = await get(paths.program(programId));
   const href = linkOf(program, rel.environments) ?? paths.environments(programId);
-  const environments = embedded(await get(href), 'environments').filter((env) => !environmentId || env.id === environmentId);
+  const operate = mayOperate(programId);
+  setTitle(`Environments · ${program.name}`);
   main.append(h('h1', { text: `${program.name}: environments` }));
-  if (environments.length === 0) {
-    main.append(h('p', { text: environmentId ? `Program ${program.name} has no environment ${environmentId}.`
-      : 'No environments yet (POST /api/program/:id/environments).' }));
-    return undefined;
+  const listBox = h('div');
+  const message = h('div', { 'aria-live': 'polite' });
+  main.append(message, listBox);
+  const sections = new Map();
+
+  function sectionFor(env) {
+    let box = sections.get(env.id);
+    if (!box) {
+      const status = h('span');
+      const note = h('p.muted');
+      const body = h('div', {}, h('p.muted', { text: 'Loading the topology…' }));
+      const links = h('p.env-links');
+      const actions = h('div.controls');
+      const el = h('section.card.environment', { 'aria-labelledby': `env-${env.id}`, 'data-environment': env.id },
+        h('div.title-row', {}, h('h2', { id: `env-${env.id}`, text: `${env.name} (${env.type})` }), status), note, links, actions, body);
+      box = { el, status, note, body, links, actions, key: '' };
+      sections.set(env.id, box);
+    }
+    return box;
   }
-  const boxes = environments.map((env) => {
-    const body = h('div', {}, h('p.muted', { text: 'Loading the topology…' }));
-    const section = h('section.card.environment', { 'aria-labelledby': `env-${env.id}` },
-      h('div.title-row', {}, h('h2', { id: `env-${env.id}`, text: `${env.name} (${env.type})` }), badge(env.status)),
-      body);
-    main.append(section);
-    return { env, body };
-  });
-  let stopped = false;
-  const refresh = async () => {
-    for (const { env, body } of boxes) {
+
+  function drawEnvironment(env) {
+    const box = sectionFor(env);
+    box.status.replaceChildren(badge(env.status));
+    box.note.textContent = STATUS_TEXT[env.status] ?? '';
+    const sites = [['Author', linkOf(env, `${REL}author`)], ['Publish', linkOf(env, `${REL}publish`)]]
+      .filter(([, url]) => url && /^https?:\/\//.test(url));
+    box.links.replaceChildren(...sites.flatMap(([label, url]) => [h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, `${label} site`), ' ']),
+      h('a', { href: `#/program/${programId}/environment/${env.id}/variables`, 'aria-label': `Variables of ${env.name}` }, 'Variables'));
+    if (operate && env.status !== 'deleting' && box.actions.childElementCount === 0) {
+      box.actions.append(h('button.danger', {
+        type: 'button', 'aria-label': `Delete environment ${env.name}`,
+        onClick: async (event) => {
+          const button = event.currentTarget;
+          const answer = await confirmAct({ title: `Delete ${env.name}`, text: 'Its nodes are stopped and removed. Pipelines that deploy here stop working until they get another target.', confirmLabel: 'Delete environment' });
+          if (!answer) return;
+          button.disabled = true;
+          try {
+            await request('DELETE', `/api/program/${encodeURIComponent(programId)}/environment/${encodeURIComponent(env.id)}`);
+            toast(`Environment ${env.name} is being deleted`);
+            await refresh();
+          } catch (error) {
+            button.disabled = false;
+            message.replaceChildren(errorBox(error));
+          }
+        },
+      }, 'Delete'));
+    }
+    return box;
+  }
+
+  async function refresh() {
+    const environments = embedded(await get(href), 'environments').filter((env) => !environmentId || env.id === environmentId);
+    message.replaceChildren();
+    if (environments.length === 0) {
+      sections.clear();
+      listBox.replaceChildren(environmentId ? h('p', { text: `Program ${program.name} has no environment ${environmentId}.` })
+        : emptyState('No environments yet.', operate ? { text: 'Create an environment', onClick: () => main.querySelector('form input')?.focus() } : undefined));
+      return;
+    }
+    if (!listBox.querySelector('section')) listBox.replaceChildren();
+    const seen = new Set(environments.map((e) => e.id));
+    for (const [id, box] of sections) if (!seen.has(id)) { box.el.remove(); sections.delete(id); }
+    for (const env of environments) {
+      const box = drawEnvironment(env);
+      if (!box.el.isConnected) listBox.append(box.el);
+      if (env.status !== 'ready') {
+        box.body.replaceChildren();
+        continue;
+      }
       try {
-        body.replaceChildren(topologyView(await get(paths.topology(programId, env.id))));
+        box.body.replaceChildren(topologyView(await get(paths.topology(programId, env.id))));
       } catch (error) {
-        body.replaceChildren(error instanceof ApiError && error.status === 409
+        box.body.replaceChildren(error instanceof ApiError && error.status === 409
           ? h('p.muted', { text: error.detail || 'not provisioned yet' }) : errorBox(error));
       }
     }
-  };
+  }
+
+  await refresh();
+  if (operate && !environmentId) main.append(createForm(programId, refresh));
+  let stopped = false;
   const loop = async () => {
     while (!stopped) {
-      await refresh();
       await new Promise((r) => setTimeout(r, 2000));
+      if (stopped) break;
+      await refresh().catch((error) => message.replaceChildren(errorBox(error)));
     }
   };
   loop();

@@ -1,7 +1,9 @@
-// A pipeline's execution history, filtered by status and trigger, with the audit trend.
+// A pipeline's execution history, filtered by status and trigger, with the commit each one built,
+// who started it and the audit trend; kept current while the page is open.
 import { embedded, get, linkOf, paths, rel } from '../api.js';
 import { auditSeries, trendChart } from '../audit.js';
 import { badge, duration, formatTime, h } from '../dom.js';
+import { errorBox, setTitle } from '../ui.js';
 
 const STATUSES = ['', 'RUNNING', 'FINISHED', 'FAILED', 'ERROR', 'CANCELLED'];
 const TRIGGERS = ['', 'MANUAL', 'ON_COMMIT', 'RE_EXECUTE', 'PUSH_UPGRADES'];
@@ -11,40 +13,75 @@ function select(id, label, values, value) {
   return [h('label', { for: id, text: label }), el];
 }
 
+/** The commit an execution built (its source steps carry it), short. */
+function commitOf(execution) {
+  const step = embedded(execution, 'stepStates').find((s) => s.commitId);
+  return step ? h('code', { title: step.commitId, text: step.commitId.slice(0, 10) }) : h('span.muted', { text: '—' });
+}
+
+/** Marked when a person overrode a gate in it. */
+function overridden(execution) {
+  return embedded(execution, 'stepStates').some((s) => s.gate && Array.isArray(s.details?.input?.metrics));
+}
+
 export async function renderHistory(main, [programId, pipelineId]) {
   const pipeline = await get(paths.pipeline(programId, pipelineId));
+  setTitle(`History · ${pipeline.name}`);
   const base = linkOf(pipeline, rel.executions) ?? `${paths.pipeline(programId, pipelineId)}/executions`;
-  const executions = embedded(await get(`${base.split('?')[0]}?start=0&limit=100`), 'executions');
+  const load = async () => embedded(await get(`${base.split('?')[0]}?start=0&limit=100`), 'executions');
+  let executions = await load();
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const [statusLabel, status] = select('status', 'Status', STATUSES, params.get('status') ?? '');
   const [triggerLabel, trigger] = select('trigger', 'Trigger', TRIGGERS, params.get('trigger') ?? '');
   const tbody = h('tbody', { id: 'executions' });
   const count = h('p.muted', { 'aria-live': 'polite' });
+  const problem = h('div', { 'aria-live': 'polite' });
+  const trend = h('div');
+  const branch = pipeline.phases?.find((p) => p.type === 'BUILD')?.branch;
   const draw = () => {
     const rows = executions.filter((e) => (!status.value || e.status === status.value) && (!trigger.value || e.trigger === trigger.value));
     count.textContent = `${rows.length} of ${executions.length} executions`;
     tbody.replaceChildren(...rows.map((e) => h('tr', {},
       h('th', { scope: 'row' }, h('a', { href: `#/program/${programId}/pipeline/${pipelineId}/execution/${e.id}` }, `Execution ${e.id}`)),
-      h('td', {}, badge(e.status)),
-      h('td', { text: e.trigger }),
-      h('td', { text: e.user || 'automatic' }),
-      h('td', { text: formatTime(e.createdAt) }),
-      h('td', { text: duration(e.createdAt, e.finishedAt) }),
-      h('td', { text: e.artifactsVersion ?? '' }))));
+      h('td', { 'data-label': 'Status' }, badge(e.status), overridden(e) ? h('span.badge.badge-wait', { text: 'overridden' }) : null),
+      h('td', { 'data-label': 'Trigger', text: e.trigger }),
+      h('td', { 'data-label': 'Started by', text: e.user || 'automatic' }),
+      h('td', { 'data-label': 'Started', text: formatTime(e.createdAt) }),
+      h('td', { 'data-label': 'Duration', text: duration(e.createdAt, e.finishedAt) }),
+      h('td', { 'data-label': 'Commit' }, commitOf(e)),
+      h('td', { 'data-label': 'Artifacts', text: e.artifactsVersion ?? '' }))));
+    trend.replaceChildren(trendChart(auditSeries(executions)));
   };
   status.addEventListener('change', draw);
   trigger.addEventListener('change', draw);
   main.append(
     h('p.crumbs', {}, h('a', { href: `#/program/${programId}` }, 'Pipelines')),
     h('h1', { text: `${pipeline.name}: execution history` }),
+    branch ? h('p.muted', { text: `Branch ${branch}` }) : null,
     h('form.filters', { role: 'search', 'aria-label': 'Filter executions', onSubmit: (e) => e.preventDefault() },
       h('span.inline-field', {}, statusLabel, status), h('span.inline-field', {}, triggerLabel, trigger)),
-    count,
-    h('table.data', {},
+    count, problem,
+    h('table.data.responsive', {},
       h('caption.sr-only', { text: 'Executions' }),
-      h('thead', {}, h('tr', {}, ['Execution', 'Status', 'Trigger', 'Started by', 'Started', 'Duration', 'Artifacts'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', {}, h('tr', {}, ['Execution', 'Status', 'Trigger', 'Started by', 'Started', 'Duration', 'Commit', 'Artifacts'].map((t) => h('th', { scope: 'col', text: t })))),
       tbody),
     h('h2', { text: 'Experience audit trend' }),
-    trendChart(auditSeries(executions)));
+    trend);
   draw();
+  // Kept current while open: new executions and status changes appear without a reload.
+  let shown = JSON.stringify(executions.map((e) => [e.id, e.status]));
+  const timer = setInterval(async () => {
+    try {
+      const fresh = await load();
+      problem.replaceChildren();
+      const key = JSON.stringify(fresh.map((e) => [e.id, e.status]));
+      if (key === shown) return;
+      shown = key;
+      executions = fresh;
+      draw();
+    } catch (error) {
+      problem.replaceChildren(errorBox(error));
+    }
+  }, 3000);
+  return () => clearInterval(timer);
 }

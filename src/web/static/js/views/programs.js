@@ -1,13 +1,18 @@
-// Programs overview, and a program's pipelines with their state and a Deploy button.
+// Programs overview, and a program's pipelines with their state (kept current while the page
+// is open), what a waiting pipeline waits for, and Deploy / New pipeline for those who may.
 import { ApiError, embedded, get, linkOf, paths, rel, request } from '../api.js';
 import { badge, formatTime, h } from '../dom.js';
-import { errorBox, navigate, toast } from '../ui.js';
+import { mayOperate, isAdmin } from '../session.js';
+import { stepLabel } from '../steps.js';
+import { emptyState, errorBox, navigate, setTitle, toast } from '../ui.js';
 
 export async function renderPrograms(main) {
   const list = embedded(await get('/api/programs'), 'programs');
+  setTitle('Programs');
   main.append(h('h1', { text: 'Programs' }));
   if (list.length === 0) {
-    main.append(h('p', { text: 'No programs yet. Create one with POST /api/programs, or start Slipway with `npm start` to seed the demo.' }));
+    main.append(emptyState(isAdmin() ? 'No programs yet. Start Slipway with `npm start` to seed the demo program.'
+      : 'You are not a member of any program yet. Ask an administrator for a role.'));
     return;
   }
   main.append(h('ul.cards', {}, list.map((p) => h('li.card', {},
@@ -23,6 +28,8 @@ export function pipelineTypeText(pipeline) {
   if (pipeline.slipwayType) return PIPELINE_TYPES[pipeline.slipwayType] ?? pipeline.slipwayType;
   return pipeline.type ?? '';
 }
+
+export const PIPELINE_TYPE_NAMES = PIPELINE_TYPES;
 
 function executionRoute(programId, pipelineId, executionId) {
   return `/program/${programId}/pipeline/${pipelineId}/execution/${executionId}`;
@@ -42,44 +49,74 @@ async function deploy(pipeline, button, status) {
   }
 }
 
-async function currentExecutionId(pipeline) {
+/** The running execution of a busy pipeline, if any. */
+async function currentExecution(pipeline) {
   const href = linkOf(pipeline, rel.execution);
   if (!href) return undefined;
   try {
-    return (await get(href))?.id;
+    return await get(href);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return undefined;
     throw error;
   }
 }
 
+function pipelineRow(programId, pl, running, operate) {
+  const status = h('div.row-status');
+  const busy = pl.status === 'BUSY' || pl.status === 'WAITING';
+  const waiting = embedded(running, 'stepStates').find((s) => s.status === 'WAITING');
+  const actions = [];
+  if (operate) {
+    const button = h('button.primary', { type: 'button', 'aria-label': `Deploy ${pl.name}`, disabled: busy }, 'Deploy');
+    button.addEventListener('click', () => deploy(pl, button, status));
+    actions.push(button, h('a', { href: `#/program/${programId}/pipeline/${pl.id}/edit`, 'aria-label': `Edit ${pl.name}` }, 'Edit'));
+  }
+  actions.push(h('a', { href: `#/program/${programId}/pipeline/${pl.id}/history`, 'aria-label': `History of ${pl.name}` }, 'History'),
+    h('a', { href: `#/program/${programId}/pipeline/${pl.id}/variables`, 'aria-label': `Variables of ${pl.name}` }, 'Variables'));
+  return h('tr', { 'data-pipeline': pl.id },
+    h('th', { scope: 'row' }, pl.name, h('div.muted', { text: [pipelineTypeText(pl), pl.trigger, `id ${pl.id}`].filter(Boolean).join(' · ') })),
+    h('td', { 'data-label': 'Status' }, badge(pl.status ?? 'IDLE'),
+      waiting ? h('div.small', { text: `waiting for ${stepLabel(waiting, running.trigger)}` }) : null),
+    h('td', { 'data-label': 'Last started', text: formatTime(pl.lastStartedAt) || '—' }),
+    h('td', { 'data-label': 'Current execution' }, running
+      ? h('a', { href: `#${executionRoute(programId, pl.id, running.id)}` }, `Execution ${running.id}`)
+      : h('span.muted', { text: 'none running' })),
+    h('td.actions', { 'data-label': 'Actions' }, h('div.action-list', {}, actions), status));
+}
+
 export async function renderProgram(main, [programId]) {
   const program = await get(paths.program(programId));
   const href = linkOf(program, rel.pipelines) ?? `${paths.program(programId)}/pipelines`;
-  const pipelines = embedded(await get(href), 'pipelines');
-  main.append(h('h1', { text: `${program.name}: pipelines` }));
-  if (pipelines.length === 0) {
-    main.append(h('p', { text: 'This program has no pipelines yet (POST /api/program/:id/pipelines).' }));
-    return;
-  }
-  const rows = await Promise.all(pipelines.map(async (pl) => {
-    const busy = pl.status === 'BUSY' || pl.status === 'WAITING';
-    const current = busy ? await currentExecutionId(pl).catch(() => undefined) : undefined;
-    const status = h('div.row-status');
-    const button = h('button.primary', { type: 'button', 'aria-label': `Deploy ${pl.name}` }, 'Deploy');
-    button.addEventListener('click', () => deploy(pl, button, status));
-    if (busy) button.disabled = true;
-    return h('tr', {},
-      h('th', { scope: 'row' }, pl.name, h('div.muted', { text: [pipelineTypeText(pl), pl.trigger, `id ${pl.id}`].filter(Boolean).join(' · ') })),
-      h('td', {}, badge(pl.status ?? 'IDLE')),
-      h('td', { text: formatTime(pl.lastStartedAt) || '—' }),
-      h('td', {}, current
-        ? h('a', { href: `#${executionRoute(programId, pl.id, current)}` }, `Execution ${current}`)
-        : h('span.muted', { text: 'none running' })),
-      h('td.actions', {}, button, ' ', h('a', { href: `#/program/${programId}/pipeline/${pl.id}/history` }, 'History'), status));
-  }));
-  main.append(h('table.data', {},
-    h('caption.sr-only', { text: 'Pipelines' }),
-    h('thead', {}, h('tr', {}, ['Pipeline', 'Status', 'Last started', 'Current execution', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, rows)));
+  const operate = mayOperate(programId);
+  setTitle(`Pipelines · ${program.name}`);
+  const newButton = operate ? h('a.button.primary', { href: `#/program/${programId}/pipelines/new` }, 'New pipeline') : null;
+  main.append(h('div.title-row', {}, h('h1', { text: `${program.name}: pipelines` }), newButton));
+  const body = h('div');
+  const problem = h('div', { 'aria-live': 'polite' });
+  main.append(problem, body);
+  let shown = '';
+  const draw = async () => {
+    const pipelines = embedded(await get(href), 'pipelines');
+    const running = await Promise.all(pipelines.map((pl) => (pl.status === 'BUSY' || pl.status === 'WAITING'
+      ? currentExecution(pl).catch(() => undefined) : undefined)));
+    // Redrawn only when something changed, so focus and an open error stay put.
+    const key = JSON.stringify([pipelines.map((p) => [p.id, p.name, p.status, p.lastStartedAt]), running.map((r) => r && [r.id, embedded(r, 'stepStates').map((s) => s.status)])]);
+    problem.replaceChildren();
+    if (key === shown) return;
+    shown = key;
+    if (pipelines.length === 0) {
+      body.replaceChildren(emptyState('This program has no pipelines yet.',
+        operate ? { text: 'Create the first pipeline', href: `#/program/${programId}/pipelines/new` } : undefined));
+      return;
+    }
+    body.replaceChildren(h('table.data.responsive', {},
+      h('caption.sr-only', { text: 'Pipelines' }),
+      h('thead', {}, h('tr', {}, ['Pipeline', 'Status', 'Last started', 'Current execution', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, pipelines.map((pl, i) => pipelineRow(programId, pl, running[i], operate)))));
+  };
+  await draw();
+  // Kept current while open (a busy pipeline shows its running execution, then goes idle).
+  let stopped = false;
+  const timer = setInterval(() => { if (!stopped) draw().catch((error) => problem.replaceChildren(errorBox(error))); }, 3000);
+  return () => { stopped = true; clearInterval(timer); };
 }

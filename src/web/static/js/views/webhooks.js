@@ -21,11 +21,11 @@ function deliveryRow(delivery, status) {
   });
   return h('tr', {},
     h('td', { text: `Execution ${delivery.executionId} · event ${delivery.eventCursor}` }),
-    h('td', {}, h(`span.badge.badge-${DELIVERY_BADGE[delivery.status] ?? 'idle'}`, { text: delivery.status })),
-    h('td', { text: String(delivery.attempts) }),
-    h('td', { text: delivery.responseCode ? String(delivery.responseCode) : (delivery.error ?? '—') }),
-    h('td', { text: formatTime(delivery.lastAttemptAt) || '—' }),
-    h('td.actions', {}, button));
+    h('td', { 'data-label': 'Status' }, h(`span.badge.badge-${DELIVERY_BADGE[delivery.status] ?? 'idle'}`, { text: delivery.status })),
+    h('td', { 'data-label': 'Attempts', text: String(delivery.attempts) }),
+    h('td', { 'data-label': 'Response', text: delivery.responseCode ? String(delivery.responseCode) : (delivery.error ?? '—') }),
+    h('td', { 'data-label': 'Last attempt', text: formatTime(delivery.lastAttemptAt) || '—' }),
+    h('td.actions', { 'data-label': 'Actions' }, button));
 }
 
 export async function renderWebhooks(main, [programId]) {
@@ -40,11 +40,11 @@ export async function renderWebhooks(main, [programId]) {
     const deliveries = embedded(await get(`${webhook._links.deliveries.href}?limit=20`), 'deliveries');
     const status = h('div.row-status');
     main.append(h('section.card', {},
-      h('h2', { text: webhook.url }),
+      h('h2.url', { text: webhook.url }),
       h('p.muted', { text: `${webhook.enabled ? 'enabled' : 'disabled'} · ${webhook.events.join(', ')}` }),
       deliveries.length === 0
         ? h('p', { text: 'No deliveries yet.' })
-        : h('table.data', {},
+        : h('table.data.responsive', {},
           h('caption.sr-only', { text: `Recent deliveries to ${webhook.url}` }),
           h('thead', {}, h('tr', {}, ['Event', 'Status', 'Attempts', 'Response', 'Last attempt', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
           h('tbody', {}, deliveries.map((d) => deliveryRow(d, status)))),

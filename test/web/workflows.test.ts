@@ -1,0 +1,220 @@
+// What a person does next in the UI, in real headless Chromium against a real listening
+// Slipway: a read-only member sees their role and no action they may not take (the banner says
+// who must act); an operator creates a pipeline from its name alone and deploys it, approves
+// from the attention banner, rejects with a comment that lands in the audit record, sets a
+// secret that is never shown again, and grants and revokes a role; on a 390 px phone no page
+// scrolls sideways; each page has its own title; an environment is created, shown and deleted.
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExecution } from '../../src/engine/commands.ts';
+import { getExecution } from '../../src/store/executions.ts';
+import { eventually } from '../support/slipway.ts';
+import { startTestServer, type TestServer } from '../cli/harness.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+
+let server: TestServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const problems: string[] = [];
+let developerToken: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ stepMs: 20 });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const res = await fetch(`${server.url}/api/program/${server.pipeline.programId}/members`, {
+    method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'dana', role: 'DEVELOPER' }),
+  });
+  developerToken = ((await res.json()) as { token: string }).token;
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(token: string, route: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  await page.goto(`${server.url}/ui/#token=${encodeURIComponent(token)}&to=${encodeURIComponent(route)}`);
+  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
+  return page;
+}
+
+const go = (page: Page, route: string) => page.evaluate((r) => { location.hash = `#${r}`; }, route);
+const programRoute = () => `/program/${server.pipeline.programId}`;
+const executionRoute = (id: string) => `${programRoute()}/pipeline/${server.pipeline.id}/execution/${id}`;
+
+async function waitingApproval(): Promise<string> {
+  const { rt } = server.slipway;
+  const execution = await startExecution(rt, server.pipeline, { user: 'admin' });
+  await eventually(async () => (await getExecution(rt.db.kysely, execution.id))?.steps
+    .find((s) => s.action === 'approval' && s.status === 'WAITING'), 30_000);
+  return execution.id;
+}
+
+/** Widest element sticking out of the page, if any (no page may scroll sideways). */
+const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+describe('a read-only member', () => {
+  it('sees their role and no action they may not take; the banner says who must act', async () => {
+    const page = await open(developerToken, programRoute());
+    await page.getByRole('heading', { name: /pipelines/ }).waitFor();
+    expect(await page.locator('#user').textContent()).toContain('Developer · read only');
+    await page.locator('tbody tr', { hasText: 'Production' }).waitFor();
+    expect(await page.getByRole('button', { name: /Deploy/ }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'New pipeline' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: /^Edit/ }).count()).toBe(0);
+
+    const id = await waitingApproval();
+    await go(page, executionRoute(id));
+    const banner = page.getByRole('region', { name: 'Needs attention' });
+    await expect.poll(() => banner.textContent(), { timeout: 20_000 }).toMatch(/Waiting for go-live approval.*your role cannot act/);
+    expect(await page.getByRole('button', { name: /Approve|Reject|Cancel execution|Re-execute/ }).count()).toBe(0);
+    expect(await page.title()).toBe(`Execution ${id} · Production · Slipway`);
+    // The operator's view of the same execution offers the acts.
+    const admin = await open(server.token, executionRoute(id));
+    await admin.getByRole('region', { name: 'Needs attention' }).getByRole('button', { name: 'Approve' }).waitFor({ timeout: 20_000 });
+    expect(await admin.getByRole('button', { name: 'Cancel execution' }).count()).toBe(1);
+    await admin.getByRole('button', { name: 'Cancel execution' }).click();
+    await admin.getByRole('dialog').getByLabel(/Comment/).fill('wrong branch');
+    await admin.getByRole('dialog').getByRole('button', { name: 'Cancel execution' }).click();
+    await expect.poll(() => admin.getByRole('region', { name: 'Needs attention' }).textContent(), { timeout: 20_000 }).toMatch(/^Cancelled by admin at /);
+    await expect.poll(() => page.getByRole('region', { name: 'Needs attention' }).textContent(), { timeout: 20_000 }).toMatch(/^Cancelled by admin/);
+    // Steps after the cancelled one say they never ran.
+    expect(await admin.locator('li.step[data-action="deploy"][data-status="NOT_RUN"]').count()).toBe(1);
+    expect(await admin.locator('li.step[data-status="NOT_RUN"] .reason').first().textContent()).toMatch(/Never ran/);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
+
+describe('an operator', () => {
+  it('creates a working production pipeline from a name alone and deploys it', async () => {
+    const page = await open(server.token, programRoute());
+    await page.getByRole('link', { name: 'New pipeline' }).click();
+    await page.getByRole('heading', { name: 'New pipeline' }).waitFor();
+    expect(await page.title()).toMatch(/^New pipeline · /);
+    await page.getByLabel('Name').fill('Second production');
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    const row = page.locator('tbody tr', { hasText: 'Second production' });
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('Full stack');
+    await row.getByRole('button', { name: 'Deploy Second production' }).click();
+    await page.waitForURL(/execution\/\d+$/, { timeout: 20_000 });
+    await page.getByRole('heading', { name: 'Production Deployment' }).waitFor({ timeout: 20_000 });
+
+    // Edit: the form holds what was saved; a change is kept.
+    await go(page, programRoute());
+    await page.getByRole('link', { name: 'Edit Second production' }).click();
+    await page.getByRole('heading', { name: 'Edit Second production' }).waitFor();
+    expect(await page.getByLabel('Go-live approval before production').isChecked()).toBe(true);
+    await page.getByLabel('Schedule the production deployment').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tbody tr', { hasText: 'Second production' }).waitFor();
+    const pipelines = await (await fetch(`${server.url}/api/program/${server.pipeline.programId}/pipelines`, { headers: { authorization: `Bearer ${server.token}` } })).json() as { _embedded: { pipelines: { name: string; options: { schedule: boolean } }[] } };
+    expect(pipelines._embedded.pipelines.find((p) => p.name === 'Second production')?.options.schedule).toBe(true);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('approves from the banner, and rejects with a comment kept in the audit record', async () => {
+    const page = await open(server.token, executionRoute(await waitingApproval()));
+    const banner = page.getByRole('region', { name: 'Needs attention' });
+    await banner.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('li.step[data-action="approval"][data-status="FINISHED"]').waitFor({ timeout: 20_000 });
+    await page.locator('.title-row .badge', { hasText: 'FINISHED' }).waitFor({ timeout: 30_000 });
+    expect(await banner.isHidden()).toBe(true);
+
+    const id = await waitingApproval();
+    await go(page, executionRoute(id));
+    const reject = page.locator('li.step[data-action="approval"]').getByRole('button', { name: 'Reject (Go-Live Approval)' });
+    await reject.click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/Comment/).fill('not this week');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(() => page.locator('li.step[data-action="approval"] .actor').textContent(), { timeout: 20_000 })
+      .toMatch(/Rejected by admin at .*“not this week”/);
+    await expect.poll(() => banner.textContent(), { timeout: 20_000 }).toMatch(/Failed at Go-Live Approval/);
+    const stored = await getExecution(server.slipway.rt.db.kysely, id);
+    expect(stored?.steps.find((s) => s.action === 'approval')?.details).toMatchObject({ user: 'admin', input: { approved: false, comment: 'not this week' } });
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('sets a secret that is never shown again, and grants and revokes a role', async () => {
+    const page = await open(server.token, `${programRoute()}/pipeline/${server.pipeline.id}/variables`);
+    await page.getByRole('heading', { name: 'Variables of Production' }).waitFor();
+    await page.getByLabel('Name').fill('API_KEY');
+    await page.getByLabel('Type').selectOption('secretString');
+    expect(await page.getByLabel('Value').getAttribute('type')).toBe('password');
+    await page.getByLabel('Value').fill('s3cret-value-42');
+    await page.getByRole('button', { name: 'Save variable' }).click();
+    const row = page.locator('tr[data-variable="API_KEY"]');
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.textContent()).toContain('write-only');
+    expect(await page.content()).not.toContain('s3cret-value-42');
+    await row.getByRole('button', { name: 'Delete API_KEY' }).click();
+    await page.getByText('No variables yet.').waitFor({ timeout: 20_000 });
+
+    await go(page, `${programRoute()}/members`);
+    await page.getByRole('heading', { name: /members/ }).waitFor();
+    await page.locator('tr[data-member="dana"]').waitFor();
+    await page.getByLabel('User name').fill('rui');
+    await page.getByLabel('Role', { exact: true }).selectOption('DEPLOYMENT_MANAGER');
+    await page.getByRole('button', { name: 'Grant role' }).click();
+    await page.locator('tr[data-member="rui"]', { hasText: 'Deployment Manager' }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('code.token').textContent()).toMatch(/^slw_/);
+    await page.getByRole('button', { name: 'Revoke Deployment Manager from rui' }).click();
+    await expect.poll(() => page.locator('tr[data-member="rui"]').count(), { timeout: 20_000 }).toBe(0);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
+
+describe('environments', () => {
+  it('creates one (real provisioning), shows its nodes as not deployed yet once ready, and deletes it', async () => {
+    const page = await open(server.token, `${programRoute()}/environments`);
+    await page.getByRole('heading', { name: /environments/ }).waitFor();
+    const form = page.getByRole('form', { name: 'Create an environment' });
+    await form.getByLabel('Name').fill('qa');
+    await form.getByLabel('Type').selectOption('dev');
+    await form.getByRole('button', { name: 'Create environment' }).click();
+    const section = page.locator('section.environment', { has: page.getByRole('heading', { name: 'qa (dev)' }) });
+    await section.waitFor({ timeout: 20_000 });
+    // Real provisioning (the local driver): creating, then ready with nodes that run no release yet.
+    await section.locator('.badge', { hasText: 'ready' }).waitFor({ timeout: 90_000 });
+    await section.locator('li.node').first().waitFor({ timeout: 20_000 });
+    expect(await section.locator('.badge', { hasText: 'not deployed yet' }).count()).toBeGreaterThan(0);
+    expect(await section.locator('.badge', { hasText: 'down' }).count()).toBe(0);
+    await section.getByRole('button', { name: 'Delete environment qa' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete environment' }).click();
+    await expect.poll(() => section.count(), { timeout: 60_000 }).toBe(0);
+    expect(problems).toEqual([]);
+  }, 180_000);
+});
+
+describe('on a 390 px phone', () => {
+  it('no page scrolls sideways', async () => {
+    const id = await waitingApproval();
+    const page = await open(server.token, programRoute(), { width: 390, height: 844 });
+    const routes = [programRoute(), executionRoute(id), `${programRoute()}/pipeline/${server.pipeline.id}/history`,
+      `${programRoute()}/environments`, `${programRoute()}/members`, `${programRoute()}/pipelines/new`,
+      `${programRoute()}/pipeline/${server.pipeline.id}/variables`, `${programRoute()}/webhooks`, '/'];
+    for (const route of routes) {
+      await go(page, route);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForTimeout(300);
+      const wide = await page.evaluate(() => Array.from(document.querySelectorAll('main *')).filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(-5).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`));
+      expect(await overflow(page), `${route}: ${wide.join(', ')}`).toBeLessThanOrEqual(0);
+    }
+    // The approval is reachable at the top of the execution screen.
+    await go(page, executionRoute(id));
+    const approve = page.getByRole('region', { name: 'Needs attention' }).getByRole('button', { name: 'Approve' });
+    await approve.waitFor({ timeout: 20_000 });
+    const box = await approve.boundingBox();
+    expect(box && box.y + box.height).toBeLessThanOrEqual(844);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
