@@ -8,6 +8,7 @@ import { HaproxyAdmin } from '../src/topology/local/haproxy.ts';
 import { LocalDriver } from '../src/topology/local/local-driver.ts';
 import { loadState } from '../src/topology/local/state.ts';
 import type { DeployProgress } from '../src/topology/driver.ts';
+import { round, type Figures } from './figures.ts';
 import { deployOptions, environment, makeFixture, release, startLoad } from '../test/topology/support.ts';
 
 function ms(p: DeployProgress): number { return Date.parse(p.at); }
@@ -44,7 +45,7 @@ async function idleDrainWait(socket: string, servers: string[]): Promise<number[
   return waits;
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const fx = await makeFixture();
   const driver = new LocalDriver({ dataDir: fx.dataDir, store: fx.store });
   const env = environment('bench', 3);
@@ -86,6 +87,11 @@ export async function run(): Promise<void> {
       if (began) steps.set(p.action, (steps.get(p.action) ?? 0) + ms(p) - ms(began));
     }
     console.log(`  time per action (summed): ${[...steps].map(([a, t]) => `${a} ${t} ms`).join(', ')}`);
+    return {
+      ratioWithAuthor: round(wall / (bound.pairs + bound.author)), ratioPairs: round(wall / bound.pairs),
+      p99Ratio: round((during?.p99 ?? NaN) / (before?.p99 ?? NaN)), wallMs: Math.round(wall),
+      failedRequests: result.total - result.ok,
+    };
   } finally {
     await driver.destroy(env).catch(() => undefined);
     driver.close();
