@@ -34,15 +34,17 @@ export async function buildContext(
 ): Promise<StepContext & { closeLog(): void }> {
   const db = deps.rt.db.kysely;
   // Independent reads in parallel: on PostgreSQL they go out on separate pooled connections.
-  const [program, pipeline, pipelineVars, environment, envVars] = await Promise.all([
+  // The repository follows its pipeline at once, alongside the other reads, not after them all.
+  const pipelineRead = getPipeline(db, execution.pipelineId);
+  const [program, pipeline, pipelineVars, environment, envVars, repository] = await Promise.all([
     getProgram(db, execution.programId),
-    getPipeline(db, execution.pipelineId),
+    pipelineRead,
     listVariables(db, deps.rt.secrets, 'pipeline', execution.pipelineId),
     step.environmentId ? getEnvironment(db, step.environmentId) : undefined,
     step.environmentId ? listVariables(db, deps.rt.secrets, 'environment', step.environmentId) : [],
+    pipelineRead.then((p) => p && getRepository(db, execution.programId, p.repositoryId)),
   ]);
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
-  const repository = await getRepository(db, program.id, pipeline.repositoryId);
   if (!repository) throw new ContextError(`repository ${pipeline.repositoryId} of pipeline ${pipeline.name} is gone`);
 
   const service = SERVICE_OF[step.action];

@@ -46,7 +46,7 @@ export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, chang
       events: changes.outcomes.flatMap((o) => o.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
     };
     // Webhooks' events go into the outbox in this transaction: they exist exactly if it commits.
-    await writeOutbox(trx, rt.db.dialect, news.events);
+    await writeOutbox(trx, rt.db, news.events);
     await rt.wakeup.inTransaction(trx, news);
     return value;
   });
