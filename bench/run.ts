@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   api: () => import('./api.ts'),
   'build-overhead': () => import('./build-overhead.ts'),
   'log-ingestion': () => import('./log-ingestion.ts'),
+  'log-tail': () => import('./log-tail.ts'),
   'sandbox-start': () => import('./sandbox-start.ts'),
   'rolling-deploy': () => import('./rolling-deploy.ts'),
   audit: () => import('./audit.ts'),

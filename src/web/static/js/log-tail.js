@@ -37,7 +37,8 @@ export class LogTail {
   async readOnce() {
     const url = await this.url();
     if (!url) return 0;
-    const res = await fetch(url, { headers: this.offset > 0 ? { range: `bytes=${this.offset}-` } : {} });
+    // While the step runs, the server holds a read at the end until new bytes land (wait=).
+    const res = await fetch(this.running ? `${url}&wait=10` : url, { headers: this.offset > 0 ? { range: `bytes=${this.offset}-` } : {} });
     if (res.status === 404 || res.status === 416) return 0;
     if (res.status === 403) { this.redirect = undefined; return 0; } // expired link: ask again
     if (!res.ok) throw new Error(`log: HTTP ${res.status}`);
@@ -71,7 +72,7 @@ export class LogTail {
         this.status.textContent = error.message;
       }
       if (!this.running && n === 0) break;
-      if (n === 0) await new Promise((r) => setTimeout(r, 1000));
+      if (n === 0) await new Promise((r) => setTimeout(r, this.running ? 100 : 1000));
     }
   }
 
