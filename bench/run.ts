@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'log-tail': () => import('./log-tail.ts'),
   'sandbox-start': () => import('./sandbox-start.ts'),
   'rolling-deploy': () => import('./rolling-deploy.ts'),
+  'approval-to-deploy': () => import('./approval-to-deploy.ts'),
   audit: () => import('./audit.ts'),
   takeover: () => import('./takeover.ts'),
   soak: () => import('./soak.ts'),
