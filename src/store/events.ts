@@ -23,9 +23,21 @@ export interface JournalEntry {
 export async function appendEvents(trx: K, dialect: Dialect, records: EventRecord[]): Promise<void> {
   if (records.length === 0) return;
   if (dialect === 'postgres') {
-    // In one order, so two transactions writing for the same two programs cannot deadlock.
+    // One statement: the programs' locks (in one order, so two transactions writing for the
+    // same two programs cannot deadlock) are all taken by the aggregate before the join yields
+    // its first row, so before any id is drawn from the sequence (in the projection above it).
     const programs = [...new Set(records.map((r) => Number(r.programId)))].sort((a, b) => a - b);
-    await sql`SELECT pg_advisory_xact_lock(${JOURNAL_LOCK}, (p % 2147483647)::int) FROM unnest(${programs}::bigint[]) AS t(p)`.execute(trx);
+    const column = <T>(f: (r: EventRecord) => T) => records.map(f);
+    await sql`INSERT INTO events (event_id, program_id, execution_id, kind, record, published_at)
+      SELECT e.event_id, e.program_id, e.execution_id, e.kind, e.record, e.published_at
+      FROM unnest(${column((r) => r.eventId)}::text[], ${column((r) => Number(r.programId))}::bigint[],
+        ${column((r) => Number(r.executionId))}::bigint[], ${column((r) => r.kind)}::text[],
+        ${column((r) => JSON.stringify(r))}::text[], ${column((r) => r.published)}::bigint[])
+        WITH ORDINALITY AS e(event_id, program_id, execution_id, kind, record, published_at, n)
+      CROSS JOIN (SELECT count(pg_advisory_xact_lock(${JOURNAL_LOCK}, (p % 2147483647)::int)) AS locks
+        FROM unnest(${programs}::bigint[]) AS t(p)) AS locked
+      ORDER BY e.n`.execute(trx);
+    return;
   }
   await trx.insertInto('events').values(records.map((r) => ({
     event_id: r.eventId, program_id: toId(r.programId), execution_id: toId(r.executionId), kind: r.kind,
