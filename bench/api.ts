@@ -13,6 +13,7 @@ import { createEnvironment, updateEnvironment } from '../src/store/environments.
 import { insertExecution } from '../src/store/executions.ts';
 import { createPipeline } from '../src/store/pipelines.ts';
 import { createProgram, createRepository } from '../src/store/programs.ts';
+import { round, type Figures } from './figures.ts';
 
 interface AutocannonResult {
   requests: { average: number };
@@ -39,7 +40,7 @@ async function measure(url: string, headers: Record<string, string>): Promise<Au
   return autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-api-'));
   const slipway = await createSlipway({ dataDir: dir }, { runEngine: false });
   const app = await buildServer(slipway, { adminToken: TOKEN });
@@ -77,6 +78,7 @@ export async function run(): Promise<void> {
     console.log(`  slipway: ${s.requests.average.toFixed(0)} req/s, p99 ${s.latency.p99} ms, avg ${s.latency.average.toFixed(2)} ms, non-2xx ${s.non2xx}, errors ${s.errors}`);
     console.log(`  bare   : ${b.requests.average.toFixed(0)} req/s, p99 ${b.latency.p99} ms, avg ${b.latency.average.toFixed(2)} ms`);
     console.log(`  ratio  : ${ratio.toFixed(2)}× bare (goal ≥ 0.8), p99 goal ≤ 10 ms: ${s.latency.p99 <= 10 ? 'met' : 'NOT met'}`);
+    return { requestsPerSecond: round(s.requests.average), p99Ms: s.latency.p99, ratioToBare: round(ratio) };
   } finally {
     await bare.close();
     await app.close();

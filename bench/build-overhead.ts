@@ -10,6 +10,7 @@ import { parseContract } from '../src/domain/contract.ts';
 import { buildEnvironment } from '../src/steps/build-env.ts';
 import { buildHandler } from '../src/steps/build.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
+import { round, type Figures } from './figures.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', 'examples', 'sample-site');
 const RUNS = 3;
@@ -23,7 +24,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures | void> {
   if (!existsSync(SAMPLE)) {
     console.log('build-overhead: examples/sample-site is missing; skipped');
     return;
@@ -79,6 +80,7 @@ export async function run(): Promise<void> {
     console.log(`    of which the command in the sandbox: ${median(sandboxMs).toFixed(0)} ms`);
     console.log(`  plain shell: ${plain.toFixed(0)} ms  (runs: ${plainMs.map((m) => m.toFixed(0)).join(', ')})`);
     console.log(`  overhead:    ${(step - plain).toFixed(0)} ms (${(((step - plain) / plain) * 100).toFixed(0)} %)`);
+    return { percent: round(((step - plain) / plain) * 100), ms: Math.round(step - plain), stepMs: Math.round(step), plainMs: Math.round(plain) };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

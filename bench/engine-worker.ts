@@ -12,4 +12,10 @@ const slipway = await createSlipway(
   { handlers, concurrency: Number(process.env.CONCURRENCY ?? '8'), log: (line) => process.stderr.write(`${line}\n`) },
 );
 process.stdout.write('ready\n');
-process.on('SIGTERM', () => void slipway.close().then(() => process.exit(0)));
+// The peak RSS (sampled) goes out on stop: the 1,000-executions bench reports it.
+let peakRss = process.memoryUsage().rss;
+const sample = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+process.on('SIGTERM', () => void slipway.close().then(() => {
+  clearInterval(sample);
+  process.stdout.write(`rss ${peakRss}\n`, () => process.exit(0));
+}));

@@ -3,7 +3,9 @@
 //    p50/p99 on SQLite and PostgreSQL; and graphile-worker's job added → job started on the
 //    same PostgreSQL, as the peer. Goals: p50 ≤ 2 ms (SQLite), ≤ 5 ms (PostgreSQL).
 // 2. Throughput of no-op pipelines of 16 steps: transitions/s with 1 and 4 engine processes
-//    on PostgreSQL. Goal ≥ 500/s on 2 cores.
+//    on PostgreSQL. Goal ≥ 1,000/s on 2 cores, and 4 processes no slower than 1.
+// 3. 1,000 executions of that pipeline started at once on PostgreSQL, one engine process: all
+//    must finish (the bench throws otherwise); seconds, transitions/s and the engine's peak RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,18 +17,15 @@ import type { StepSpec } from '../src/domain/layout.ts';
 import { STEP_ACTIONS, type StepAction } from '../src/domain/model.ts';
 import { transact } from '../src/engine/runtime.ts';
 import type { HandlerRegistry } from '../src/steps/handler.ts';
-import { getExecution, insertExecution } from '../src/store/executions.ts';
+import { insertExecution } from '../src/store/executions.ts';
 import { createDatabase, startPostgres } from '../test/support/postgres.ts';
 import { seedPipeline } from '../test/support/seed.ts';
+import { percentile as pct, round, type Figures } from './figures.ts';
 
 const SIXTEEN: StepSpec[] = Array.from({ length: 16 }, (_, i) => ({
   phase: 'stageDeployment', action: (['validate', 'build', 'codeQuality', 'buildImage'] as StepAction[])[i % 4]!,
 }));
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
 const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms (n=${xs.length})`;
 
 /** Starts a 16-step execution straight from the layout (the bench's no-op pipeline). */
@@ -99,18 +98,33 @@ async function graphileLatency(connectionString: string, jobs: number): Promise<
   return samples.slice(10);
 }
 
-function startWorker(dataDir: string, databaseUrl: string): Promise<ChildProcess> {
+/** An engine process; its last `rss <bytes>` line (printed when it stops) is its peak RSS. */
+function startWorker(dataDir: string, databaseUrl: string): Promise<{ child: ChildProcess; peakRss: Promise<number> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/engine-worker.ts'], {
     env: { ...process.env, SLIPWAY_DATA: dataDir, SLIPWAY_DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let out = '';
+  const peakRss = new Promise<number>((resolve) => {
+    child.on('exit', () => resolve(Number(/rss (\d+)/.exec(out)?.[1] ?? NaN)));
+  });
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve({ child, peakRss });
+    });
     child.on('exit', (c) => reject(new Error(`worker exited ${c}`)));
   });
 }
 
-export async function throughput(adminUrl: string, engines: number, pipelines: number): Promise<number> {
+export interface Throughput {
+  transitionsPerSecond: number;
+  seconds: number;
+  /** Peak RSS of the busiest engine process, MB. */
+  peakRssMb: number;
+}
+
+export async function throughput(adminUrl: string, engines: number, pipelines: number): Promise<Throughput> {
   const databaseUrl = await createDatabase(adminUrl, 'bench');
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   const admin = await createSlipway({ dataDir, databaseUrl }, { runEngine: false });
@@ -118,37 +132,60 @@ export async function throughput(adminUrl: string, engines: number, pipelines: n
   for (let i = 0; i < pipelines; i++) targets.push(await seedPipeline(admin));
   const workers = await Promise.all(Array.from({ length: engines }, () => startWorker(dataDir, databaseUrl)));
   const t0 = performance.now();
-  const ids = [];
-  for (const p of targets) ids.push(await start16(admin, p.id, p.programId));
+  const ids = await Promise.all(targets.map((p) => start16(admin, p.id, p.programId)));
   for (;;) {
     const rows = await admin.rt.db.kysely.selectFrom('executions').select('id').where('busy_pipeline_id', 'is not', null).execute();
     if (rows.length === 0) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   const seconds = (performance.now() - t0) / 1000;
-  const last = await getExecution(admin.rt.db.kysely, ids.at(-1)!);
-  if (last?.status !== 'FINISHED') throw new Error(`bench execution ended ${last?.status}`);
-  for (const w of workers) w.kill('SIGTERM');
+  const unfinished = await admin.rt.db.kysely.selectFrom('executions').select(['id', 'status'])
+    .where('status', '!=', 'FINISHED').execute();
+  if (unfinished.length) throw new Error(`${unfinished.length} bench executions did not finish, e.g. ${JSON.stringify(unfinished[0])}`);
+  const steps = await admin.rt.db.kysely.selectFrom('steps').select('id').where('status', '!=', 'FINISHED').execute();
+  if (steps.length || ids.length !== pipelines) throw new Error(`${steps.length} bench steps did not finish`);
+  for (const w of workers) w.child.kill('SIGTERM');
+  const rss = await Promise.all(workers.map((w) => w.peakRss));
   await admin.close();
   rmSync(dataDir, { recursive: true, force: true });
-  return (pipelines * SIXTEEN.length) / seconds;
+  return { transitionsPerSecond: (pipelines * SIXTEEN.length) / seconds, seconds, peakRssMb: Math.max(...rss) / 1024 / 1024 };
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const pg = await startPostgres();
+  const figures: Figures = {};
   try {
     console.log('engine: step transition latency (handler returns → next handler starts)');
-    console.log(`  SQLite:          ${fmt(await transitionLatency(undefined, 40))}`);
+    const sqlite = await transitionLatency(undefined, 40);
+    console.log(`  SQLite:          ${fmt(sqlite)}`);
     const url = await createDatabase(pg.url, 'bench');
-    console.log(`  PostgreSQL:      ${fmt(await transitionLatency(url, 40))}`);
-    console.log(`  graphile-worker: ${fmt(await graphileLatency(await createDatabase(pg.url, 'graphile'), 300))} (job added → job started, same PostgreSQL)`);
+    const postgres = await transitionLatency(url, 40);
+    console.log(`  PostgreSQL:      ${fmt(postgres)}`);
+    const graphile = await graphileLatency(await createDatabase(pg.url, 'graphile'), 300);
+    console.log(`  graphile-worker: ${fmt(graphile)} (job added → job started, same PostgreSQL)`);
+    Object.assign(figures, {
+      sqliteP50Ms: round(pct(sqlite, 50)), sqliteP99Ms: round(pct(sqlite, 99)),
+      postgresP50Ms: round(pct(postgres, 50)), postgresP99Ms: round(pct(postgres, 99)),
+      graphileP50Ms: round(pct(graphile, 50)), graphileP99Ms: round(pct(graphile, 99)),
+    });
     console.log('engine: throughput of no-op 16-step pipelines on PostgreSQL');
     for (const engines of [1, 4]) {
-      console.log(`  ${engines} engine process(es): ${(await throughput(pg.url, engines, 60)).toFixed(0)} step transitions/s`);
+      const t = await throughput(pg.url, engines, 60);
+      console.log(`  ${engines} engine process(es): ${t.transitionsPerSecond.toFixed(0)} step transitions/s`);
+      figures[`transitionsPerSecond${engines}`] = round(t.transitionsPerSecond);
     }
+    const many = await throughput(pg.url, 1, 1000);
+    console.log(`engine: 1,000 executions at once on PostgreSQL, 1 engine process: all finished in ${many.seconds.toFixed(1)} s, `
+      + `${many.transitionsPerSecond.toFixed(0)} step transitions/s, engine peak RSS ${many.peakRssMb.toFixed(0)} MB`);
+    Object.assign(figures, {
+      concurrentExecutions1000Seconds: round(many.seconds),
+      concurrentExecutions1000TransitionsPerSecond: round(many.transitionsPerSecond),
+      concurrentExecutions1000PeakRssMb: round(many.peakRssMb),
+    });
   } finally {
     pg.stop();
   }
+  return figures;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyAdmin } from '../src/topology/local/haproxy.ts';
 import { loadState } from '../src/topology/local/state.ts';
 import type { DeployProgress } from '../src/topology/driver.ts';
+import { round, type Figures } from './figures.ts';
 import {
   containersProblem, deployOptions, environment, makeDriver, makeFixture, release, startLoad, type DriverName,
 } from '../test/topology/support.ts';
@@ -46,14 +47,19 @@ async function idleDrainWait(socket: string, servers: string[]): Promise<number[
   return waits;
 }
 
-export async function run(): Promise<void> {
-  await rollOn('local');
+export async function run(): Promise<Figures> {
+  const figures = await rollOn('local');
   const problem = await containersProblem();
-  if (problem) console.log(`rolling-deploy on containers skipped: ${problem}`);
-  else await rollOn('containers');
+  if (problem) {
+    console.log(`rolling-deploy on containers skipped: ${problem}`);
+    return figures;
+  }
+  const containers = await rollOn('containers');
+  // The local driver's figures are the headline; the container driver's ride along, prefixed.
+  return { ...figures, ...Object.fromEntries(Object.entries(containers).map(([k, v]) => [`containers${k[0]?.toUpperCase()}${k.slice(1)}`, v])) };
 }
 
-async function rollOn(driverName: DriverName): Promise<void> {
+async function rollOn(driverName: DriverName): Promise<Figures> {
   const fx = await makeFixture(driverName);
   const driver = makeDriver(driverName, fx);
   const env = environment(`bench-${driverName}`, 3, driverName);
@@ -95,6 +101,11 @@ async function rollOn(driverName: DriverName): Promise<void> {
       if (began) steps.set(p.action, (steps.get(p.action) ?? 0) + ms(p) - ms(began));
     }
     console.log(`  time per action (summed): ${[...steps].map(([a, t]) => `${a} ${t} ms`).join(', ')}`);
+    return {
+      ratioWithAuthor: round(wall / (bound.pairs + bound.author)), ratioPairs: round(wall / bound.pairs),
+      p99Ratio: round((during?.p99 ?? NaN) / (before?.p99 ?? NaN)), wallMs: Math.round(wall),
+      failedRequests: result.total - result.ok,
+    };
   } finally {
     await driver.destroy(env).catch(() => undefined);
     driver.close();

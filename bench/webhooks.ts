@@ -16,13 +16,14 @@ import { createWebhook } from '../src/store/webhooks.ts';
 import { createDatabase, startPostgres } from '../test/support/postgres.ts';
 import { seedPipeline } from '../test/support/seed.ts';
 import { startReceiver, type Receiver } from '../test/support/webhook-receiver.ts';
+import { percentile as pct, round, type Figures } from './figures.ts';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
+interface Deliveries { perSecond: number; count: number; seconds: number; p50Ms: number; p99Ms: number }
 
-async function bench(databaseUrl: string | undefined, executions: number, together: boolean): Promise<string> {
+const show = (d: Deliveries): string => `${d.perSecond.toFixed(0)} deliveries/s (${d.count} in ${d.seconds.toFixed(2)} s); `
+  + `state change → received: p50 ${d.p50Ms} ms, p99 ${d.p99Ms} ms`;
+
+async function bench(databaseUrl: string | undefined, executions: number, together: boolean): Promise<Deliveries> {
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
   const handlers: HandlerRegistry = {};
   for (const action of STEP_ACTIONS) handlers[action] = { action, idempotent: true, run: async () => ({ outcome: 'finished' }) };
@@ -72,8 +73,7 @@ async function bench(databaseUrl: string | undefined, executions: number, togeth
     const published = new Map((await journal.execute()).map((r) => [r.event_id, Number(r.published_at)]));
     const delays: number[] = [];
     for (const [key, at] of receivedAt) delays.push(at - (published.get(key.split(' ')[1]!) ?? at));
-    return `${(receivedAt.size / seconds).toFixed(0)} deliveries/s (${receivedAt.size} in ${seconds.toFixed(2)} s); `
-      + `state change → received: p50 ${pct(delays, 50)} ms, p99 ${pct(delays, 99)} ms`;
+    return { perSecond: receivedAt.size / seconds, count: receivedAt.size, seconds, p50Ms: pct(delays, 50), p99Ms: pct(delays, 99) };
   } finally {
     await s.close();
     for (const r of receivers) await r.close();
@@ -81,17 +81,26 @@ async function bench(databaseUrl: string | undefined, executions: number, togeth
   }
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figures> {
   const pg = await startPostgres();
+  const figures: Figures = {};
   try {
     for (const together of [true, false]) {
       console.log(`webhooks: 30 no-op executions ${together ? 'at once (a backlog: throughput)' : 'one after another (delay without a backlog)'}, 2 subscriptions per program`);
-      console.log(`  SQLite:     ${await bench(undefined, 30, together)}`);
-      console.log(`  PostgreSQL: ${await bench(await createDatabase(pg.url, 'bench'), 30, together)}`);
+      const sqlite = await bench(undefined, 30, together);
+      console.log(`  SQLite:     ${show(sqlite)}`);
+      const postgres = await bench(await createDatabase(pg.url, 'bench'), 30, together);
+      console.log(`  PostgreSQL: ${show(postgres)}`);
+      if (together) {
+        Object.assign(figures, { sqliteDeliveriesPerSecond: round(sqlite.perSecond), postgresDeliveriesPerSecond: round(postgres.perSecond) });
+      } else {
+        Object.assign(figures, { sqliteDelayP50Ms: sqlite.p50Ms, sqliteDelayP99Ms: sqlite.p99Ms, postgresDelayP50Ms: postgres.p50Ms, postgresDelayP99Ms: postgres.p99Ms });
+      }
     }
   } finally {
     pg.stop();
   }
+  return figures;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

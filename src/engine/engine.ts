@@ -11,7 +11,7 @@ import { claimDecision, waitDeadline } from '../domain/claim-decision.ts';
 import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, holdsLease, nextDueAt, releaseLeases, renewLease,
+  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
@@ -51,6 +51,8 @@ export class Engine {
   /** The drain under way (a claim may be in flight): for idle(), and stop() waits for it before letting leases go. */
   private drainRun?: Promise<void>;
   private again = false;
+  /** The last drain stopped with every slot taken (see drain). */
+  private full = false;
   private cancelTimer?: () => void;
   private timerAt?: number;
   private unsubscribe?: () => void;
@@ -139,7 +141,15 @@ export class Engine {
       this.timersDue = false;
       await this.fireDueTimers();
     }
-    while (!this.stopped && this.running.size < this.concurrency) {
+    // Whether work may be left unclaimed because every slot was taken: only then does a
+    // finishing step need to look for more (a claim round trip and the claim lock per step
+    // otherwise; its successor is handed off, and new work announces itself with a wake-up).
+    this.full = false;
+    while (!this.stopped) {
+      if (this.running.size >= this.concurrency) {
+        this.full = true;
+        break;
+      }
       const claimed = await this.claimOne();
       if (!claimed) break;
     }
@@ -192,7 +202,7 @@ export class Engine {
       .finally(() => {
         this.running.delete(step.id);
         this.inFlight.delete(p);
-        this.poke();
+        if (this.full && this.running.size < this.concurrency) this.poke();
       });
     this.inFlight.add(p);
   }
@@ -258,8 +268,10 @@ export class Engine {
     const rt = this.o.rt;
     type Completion = { ended?: string; handoff?: { step: StepState; execution: Execution } };
     const { ended, handoff } = await transact<Completion>(rt, async (trx, changes) => {
-      if (!await holdsLease(trx, rt.db.dialect, ran.id, this.workerId)) return {};
-      const execution = await getExecution(trx, ran.executionId);
+      // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
+      // result after another worker took the step over and finished it (the lock orders the two
+      // transactions, and the lease check below then sees the other's claim).
+      const execution = await getExecution(trx, ran.executionId, undefined, rt.db.dialect);
       const step = execution?.steps.find((s) => s.id === ran.id);
       if (!execution || !step || step.leaseOwner !== this.workerId) return {};
       const now = rt.clock.now();

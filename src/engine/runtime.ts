@@ -47,7 +47,7 @@ export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, chang
       events: changes.announcements.flatMap((a) => a.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
     };
     // Webhooks' events go into the outbox in this transaction: they exist exactly if it commits.
-    await writeOutbox(trx, rt.db.dialect, broadcast.events);
+    await writeOutbox(trx, rt.db, broadcast.events);
     await rt.wakeup.inTransaction(trx, broadcast);
     return value;
   });

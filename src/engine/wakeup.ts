@@ -29,6 +29,8 @@ export class Wakeup {
   private listener?: pg.Client;
   private stopping = false;
   private retry?: NodeJS.Timeout;
+  /** Committed events waiting for the next after-commit notification. */
+  private unsent: SlipwayEvent[] = [];
 
   constructor(private readonly db: Db) {
     this.local.setMaxListeners(0);
@@ -82,17 +84,46 @@ export class Wakeup {
     }, waitMs);
   }
 
-  /** Call inside the transaction: PostgreSQL delivers the notification at commit, never before. */
+  /**
+   * Call inside the transaction: PostgreSQL delivers the notification at commit, never before.
+   * Only wake-ups go this way (another engine must not miss work); a transaction without one
+   * sends nothing here, because a NOTIFY in a transaction costs a round trip and serialises
+   * its commit with every other notifying commit (PostgreSQL's notification queue lock).
+   */
   async inTransaction(trx: Kysely<Database>, broadcast: Broadcast): Promise<void> {
-    if (this.db.dialect !== 'postgres' || (broadcast.wakes.length === 0 && broadcast.events.length === 0)) return;
+    if (this.db.dialect !== 'postgres' || broadcast.wakes.length === 0) return;
     let payload = JSON.stringify({ from: this.sender, ...broadcast });
     if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ from: this.sender, wakes: broadcast.wakes, events: [] });
     await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
   }
 
-  /** Call after commit: tells this process's listeners right away. */
+  /**
+   * Call after commit: tells this process's listeners right away. Events that no in-transaction
+   * notification carried go to the other processes' live views after the commit, gathered
+   * over a tick into as few notifications as fit (they are news for views, not state: the
+   * journal holds the events that must not be lost).
+   */
   afterCommit(broadcast: Broadcast): void {
     this.deliver(broadcast, false);
+    if (this.db.dialect !== 'postgres' || broadcast.wakes.length > 0 || broadcast.events.length === 0) return;
+    this.unsent.push(...broadcast.events);
+    if (this.unsent.length === broadcast.events.length) setImmediate(() => void this.sendEvents());
+  }
+
+  private async sendEvents(): Promise<void> {
+    const events = this.unsent.splice(0);
+    while (events.length > 0 && !this.stopping) {
+      let n = events.length;
+      let payload = JSON.stringify({ from: this.sender, wakes: [], events });
+      // Halve until it fits; a single event too big for a notification is dropped, as before.
+      while (payload.length > MAX_PAYLOAD && n > 1) {
+        n = Math.ceil(n / 2);
+        payload = JSON.stringify({ from: this.sender, wakes: [], events: events.slice(0, n) });
+      }
+      events.splice(0, n);
+      if (payload.length > MAX_PAYLOAD) continue;
+      await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(this.db.kysely).catch(() => undefined);
+    }
   }
 
   /** Wake-ups, from this process and others. */

@@ -94,9 +94,12 @@ export class WebhookDelivery {
   private async pass(): Promise<void> {
     const db = this.rt.db;
     const webhooks = new Map((await listWebhooks(db.kysely)).map((w) => [w.id, w]));
-    // Only a subscription behind the journal's head takes the write lock to fan out.
-    const head = await lastEventSeq(db.kysely);
+    // Only a subscription behind its program's head takes the write lock to fan out (a
+    // program's head, not the journal's: only within a program do ids become visible in order).
+    const heads = new Map<string, number>();
     for (const w of webhooks.values()) {
+      if (!heads.has(w.programId)) heads.set(w.programId, await lastEventSeq(db.kysely, w.programId));
+      const head = heads.get(w.programId)!;
       while (w.fannedOutTo < head) w.fannedOutTo = await tx(db, (trx) => fanOut(trx, w, head, this.rt.clock.now()));
     }
     const now = this.rt.clock.now();

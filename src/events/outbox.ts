@@ -4,15 +4,35 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { phaseId, publishes, stepPath, executionPath, type EventRecord } from '../domain/cloud-events.ts';
 import type { EnvironmentType } from '../domain/model.ts';
-import type { Dialect } from '../store/db.ts';
-import { appendEvents, executionFacts } from '../store/events.ts';
+import type { Db } from '../store/db.ts';
+import { appendEvents, executionFacts, type ExecutionFacts } from '../store/events.ts';
 import type { Database } from '../store/schema.ts';
 import type { SlipwayEvent } from './bus.ts';
 
-export async function writeOutbox(trx: Kysely<Database>, dialect: Dialect, events: readonly SlipwayEvent[]): Promise<void> {
+/**
+ * An execution's facts never change once it exists (who started it, the tenant, its steps'
+ * phases and environments), so they are read once per execution, not in every transition's
+ * transaction. Bounded: the oldest go first; a forgotten one is simply read again.
+ */
+const knownByDb = new WeakMap<Db, Map<string, ExecutionFacts>>();
+const KNOWN_MAX = 2000;
+
+async function factsOf(trx: Kysely<Database>, db: Db, executionIds: string[]): Promise<Map<string, ExecutionFacts>> {
+  let known = knownByDb.get(db);
+  if (!known) knownByDb.set(db, known = new Map());
+  const missing = executionIds.filter((id) => !known.has(id));
+  for (const [id, f] of await executionFacts(trx, missing)) {
+    known.set(id, f);
+    if (known.size > KNOWN_MAX) known.delete(known.keys().next().value!);
+  }
+  return new Map(executionIds.flatMap((id) => { const f = known.get(id); return f ? [[id, f] as const] : []; }));
+}
+
+/** `db`: the database `trx` runs on (the facts read once are kept per database). */
+export async function writeOutbox(trx: Kysely<Database>, db: Db, events: readonly SlipwayEvent[]): Promise<void> {
   const published = events.filter((e) => publishes(e.type, 'action' in e ? e.action : undefined));
   if (published.length === 0) return;
-  const facts = await executionFacts(trx, [...new Set(published.map((e) => e.executionId))]);
+  const facts = await factsOf(trx, db, [...new Set(published.map((e) => e.executionId))]);
   const records: EventRecord[] = [];
   for (const e of published) {
     const f = facts.get(e.executionId);
@@ -36,5 +56,5 @@ export async function writeOutbox(trx: Kysely<Database>, dialect: Dialect, event
       });
     }
   }
-  await appendEvents(trx, dialect, records);
+  await appendEvents(trx, db.dialect, records);
 }

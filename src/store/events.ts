@@ -1,7 +1,9 @@
 // The event journal (the outbox): one row per published event, written in the transaction of
-// the change it reports. Its id is the journal's cursor, so ids must become visible in order:
-// on PostgreSQL writers take a transaction lock first (a sequence alone hands out ids in
-// start order, and a later id could commit before an earlier one, which a reader would skip);
+// the change it reports. Its id is a program's cursor (readers go program by program), so a
+// program's ids must become visible in order: on PostgreSQL its writers take that program's
+// transaction lock first (a sequence alone hands out ids in start order, and a later id could
+// commit before an earlier one, which a reader would skip). One lock per program, not one for
+// the whole journal: engines working on different programs never wait for each other here.
 // SQLite's writers are serialised already.
 import { sql, type Kysely } from 'kysely';
 import type { EventRecord } from '../domain/cloud-events.ts';
@@ -10,7 +12,8 @@ import type { Database } from './schema.ts';
 import { parseJson, toId } from './json.ts';
 
 type K = Kysely<Database>;
-const JOURNAL_LOCK = 7274930;
+/** The lock class of programs' journal locks (two-key advisory locks, apart from single-key ones). */
+const JOURNAL_LOCK = 7274931;
 
 export interface JournalEntry {
   seq: number;
@@ -19,7 +22,23 @@ export interface JournalEntry {
 
 export async function appendEvents(trx: K, dialect: Dialect, records: EventRecord[]): Promise<void> {
   if (records.length === 0) return;
-  if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${JOURNAL_LOCK})`.execute(trx);
+  if (dialect === 'postgres') {
+    // One statement: the programs' locks (in one order, so two transactions writing for the
+    // same two programs cannot deadlock) are all taken by the aggregate before the join yields
+    // its first row, so before any id is drawn from the sequence (in the projection above it).
+    const programs = [...new Set(records.map((r) => Number(r.programId)))].sort((a, b) => a - b);
+    const column = <T>(f: (r: EventRecord) => T) => records.map(f);
+    await sql`INSERT INTO events (event_id, program_id, execution_id, kind, record, published_at)
+      SELECT e.event_id, e.program_id, e.execution_id, e.kind, e.record, e.published_at
+      FROM unnest(${column((r) => r.eventId)}::text[], ${column((r) => Number(r.programId))}::bigint[],
+        ${column((r) => Number(r.executionId))}::bigint[], ${column((r) => r.kind)}::text[],
+        ${column((r) => JSON.stringify(r))}::text[], ${column((r) => r.published)}::bigint[])
+        WITH ORDINALITY AS e(event_id, program_id, execution_id, kind, record, published_at, n)
+      CROSS JOIN (SELECT count(pg_advisory_xact_lock(${JOURNAL_LOCK}, (p % 2147483647)::int)) AS locks
+        FROM unnest(${programs}::bigint[]) AS t(p)) AS locked
+      ORDER BY e.n`.execute(trx);
+    return;
+  }
   await trx.insertInto('events').values(records.map((r) => ({
     event_id: r.eventId, program_id: toId(r.programId), execution_id: toId(r.executionId), kind: r.kind,
     record: JSON.stringify(r), published_at: r.published,
@@ -42,9 +61,14 @@ export async function eventsBySeq(db: K, seqs: number[]): Promise<Map<number, Ev
   return new Map(rows.map((r) => { const e = toEntry(r); return [e.seq, e.record]; }));
 }
 
-/** The newest cursor (0 when the journal is empty). */
-export async function lastEventSeq(db: K): Promise<number> {
-  const row = await db.selectFrom('events').select(sql<number | null>`max(id)`.as('m')).executeTakeFirst();
+/**
+ * The newest cursor (0 when the journal is empty); of one program when given: only a program's
+ * ids are visible in order, so only its own newest id is a safe head for reading it.
+ */
+export async function lastEventSeq(db: K, programId?: string): Promise<number> {
+  let q = db.selectFrom('events').select(sql<number | null>`max(id)`.as('m'));
+  if (programId !== undefined) q = q.where('program_id', '=', toId(programId));
+  const row = await q.executeTakeFirst();
   return Number(row?.m ?? 0);
 }
 

@@ -6,6 +6,7 @@ import type {
   StepAction, StepDetails, StepState, StepStatus, Trigger,
 } from '../domain/model.ts';
 import type { Database, ExecutionTable, StepTable } from './schema.ts';
+import type { Dialect } from './dialect.ts';
 import { parseJson, toDate, toId } from './json.ts';
 
 type K = Kysely<Database>;
@@ -86,13 +87,33 @@ export async function insertExecution(db: K, e: NewExecution, now: number): Prom
   return (await getExecution(db, String(row.id)))!;
 }
 
-export async function getExecution(db: K, id: string, pipelineId?: string): Promise<Execution | undefined> {
-  let q = db.selectFrom('executions').selectAll().where('id', '=', toId(id));
-  if (pipelineId !== undefined) q = q.where('pipeline_id', '=', toId(pipelineId));
-  const row = await q.executeTakeFirst();
-  if (!row) return undefined;
-  const steps = await db.selectFrom('steps').selectAll().where('execution_id', '=', row.id).orderBy('idx').execute();
-  return toExecution(row, steps.map(toStep));
+const EXECUTION_COLUMNS = [
+  'id', 'program_id', 'pipeline_id', 'pipeline_type', 'status', 'trigger', 'mode', 'user', 'artifacts_version',
+  'source_execution_id', 'busy_pipeline_id', 'created_at', 'updated_at', 'finished_at',
+] as const satisfies readonly (keyof ExecutionTable)[];
+/** The execution's columns beside its steps' in one row: `x_<column>`. */
+const EXECUTION_SELECT = sql.raw(EXECUTION_COLUMNS.map((c) => `e."${c}" AS "x_${c}"`).join(', '));
+
+/**
+ * An execution and its steps in one query (one round trip). With `lock` (PostgreSQL), the
+ * execution's row and its steps' rows stay locked for the rest of the transaction, and what
+ * is returned is their newest committed state: a change that decides on a step's lease or
+ * the execution's status (a completion) cannot interleave with another one (a takeover, a
+ * cancel). SQLite's write transactions are serial already.
+ */
+export async function getExecution(
+  db: K, id: string, pipelineId?: string, lock?: Dialect,
+): Promise<Execution | undefined> {
+  const locked = lock === 'postgres';
+  const { rows } = await sql<Record<string, unknown>>`
+    SELECT ${EXECUTION_SELECT}, s.* FROM executions e ${locked ? sql`JOIN` : sql`LEFT JOIN`} steps s ON s.execution_id = e.id
+    WHERE e.id = ${toId(id)} ${pipelineId !== undefined ? sql`AND e.pipeline_id = ${toId(pipelineId)}` : sql``}
+    ORDER BY s.idx ${locked ? sql`FOR NO KEY UPDATE OF e, s` : sql``}`.execute(db);
+  const first = rows[0];
+  if (!first) return undefined;
+  const execution = Object.fromEntries(EXECUTION_COLUMNS.map((c) => [c, first[`x_${c}`]])) as Selectable<ExecutionTable>;
+  const steps = rows.filter((r) => r.id !== null).map((r) => toStep(r as Selectable<StepTable>));
+  return toExecution(execution, steps);
 }
 
 export async function currentExecutionId(db: K, pipelineId: string): Promise<string | undefined> {
@@ -191,18 +212,7 @@ export async function renewLease(db: K, stepId: string, worker: string, until: n
   return Number(r.numUpdatedRows) > 0;
 }
 
-/**
- * Whether `worker` still holds the step's lease, the step's row locked for the rest of the
- * transaction on PostgreSQL: a worker whose lease lapsed while its handler ran cannot write
- * its result after another worker took the step over and finished it (the lock orders the two
- * transactions, and the check then sees the other's claim). SQLite's writes are serial already.
- */
-export async function holdsLease(db: K, dialect: 'sqlite' | 'postgres', stepId: string, worker: string): Promise<boolean> {
-  const query = db.selectFrom('steps').select('id').where('id', '=', toId(stepId)).where('lease_owner', '=', worker);
-  return (await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst()) !== undefined;
-}
-
-/** The step, if `worker` holds its lease; its row locked as holdsLease does. */
+/** The step, if `worker` holds its lease; its row locked for the rest of the transaction on PostgreSQL (SQLite's writes are serial already): a worker whose lease lapsed cannot write after another took the step over. */
 export async function leasedStep(db: K, dialect: 'sqlite' | 'postgres', stepId: string, worker: string): Promise<StepState | undefined> {
   const query = db.selectFrom('steps').selectAll().where('id', '=', toId(stepId)).where('lease_owner', '=', worker);
   const row = await (dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst();

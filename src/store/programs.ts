@@ -63,6 +63,13 @@ export async function getRepository(db: K, programId: string, id: string): Promi
   return row && toRepository(row);
 }
 
+/** The repository a pipeline builds, read by the pipeline's id (no need to read the pipeline first). */
+export async function getPipelineRepository(db: K, programId: string, pipelineId: string): Promise<Repository | undefined> {
+  const row = await db.selectFrom('repositories as r').innerJoin('pipelines as p', 'p.repository_id', 'r.id').selectAll('r')
+    .where('r.program_id', '=', toId(programId)).where('p.id', '=', toId(pipelineId)).executeTakeFirst();
+  return row && toRepository(row);
+}
+
 export async function listRepositories(db: K, programId: string): Promise<Repository[]> {
   const rows = await db.selectFrom('repositories').selectAll().where('program_id', '=', toId(programId)).orderBy('id').execute();
   return rows.map(toRepository);

@@ -41,7 +41,7 @@ export async function createWebhook(
 ): Promise<Webhook> {
   const row = await db.insertInto('webhooks').values({
     program_id: toId(w.programId), url: w.url, secret: box.seal(w.secret, contextOf(w.programId)), events: JSON.stringify(w.events), enabled: 1,
-    fanned_out_to: await lastEventSeq(db), created_at: now, updated_at: now,
+    fanned_out_to: await lastEventSeq(db, w.programId), created_at: now, updated_at: now,
   }).returningAll().executeTakeFirstOrThrow();
   return toWebhook(row);
 }

@@ -50,7 +50,7 @@ describe.each(BACKENDS)('webhooks across kill -9 on %s', (backend) => {
         return journal.every((j) => got.has(j.record.eventId));
       }, 60_000);
       // None invented, none lost: the journal says what the state says, one end per ended step (a
-      // worker whose lease lapsed cannot complete a step another one took over: holdsLease).
+      // worker whose lease lapsed cannot complete a step another one took over: the completion locks the rows).
       for (const { id } of executions) {
         const e = (await getExecution(db, id))!;
         const mine = journal.filter((j) => j.record.executionId === id).map((j) => j.record);

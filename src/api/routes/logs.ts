@@ -1,9 +1,12 @@
 // Step logs: the API hands out a signed, expiring URL ({redirect} or 307); the URL itself is
 // served without auth and supports Range (206 / 416 / 404 before the log exists), which is
-// how Cloud Manager clients tail a running step.
+// how Cloud Manager clients tail a running step. `wait=<seconds>` makes a read at or past the
+// end (or of a log not written yet) wait, up to that long, for the next bytes: a tailing client
+// sees a line as it is written instead of at its next poll.
 import type { FastifyInstance } from 'fastify';
 import { isStepTerminal } from '../../domain/transitions.ts';
 import { getStep } from '../../store/executions.ts';
+import type { LogStore } from '../../runner/logs.ts';
 import { listExecutionArtifacts } from '../../store/artifacts.ts';
 import { authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -31,9 +34,37 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
+const MAX_WAIT_S = 30;
+/** How often a waiting read looks at the file too: the writer may be an engine in another process. */
+const RECHECK_MS = 250;
+
+/** The start of a `bytes=a-` range (what a tailing client sends), else undefined. */
+function rangeStart(header: string | undefined): number | undefined {
+  const m = /^bytes=(\d{1,15})-/.exec(header?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Resolves once the log holds more than `from` bytes or has ended, or after `ms`. */
+function growth(logs: LogStore, stepId: string, file: string, from: number, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      unsubscribe();
+      clearInterval(recheck);
+      clearTimeout(timeout);
+      resolve();
+    };
+    const unsubscribe = logs.subscribe(stepId, file, done, done);
+    const recheck = setInterval(() => { if ((logs.size(stepId, file) ?? 0) > from) done(); }, RECHECK_MS);
+    const timeout = setTimeout(done, ms);
+  });
+}
+
 export function logRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { slipway } = deps;
   const signedQuery = { type: 'object', properties: { expires: { type: 'string' }, signature: { type: 'string' } } } as const;
+  const tailQuery = {
+    type: 'object', properties: { ...signedQuery.properties, wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_S } },
+  } as const;
 
   app.get<{ Params: StepParams; Querystring: { file?: string } }>(`${STEP_PATH}/logs`, {
     schema: {
@@ -53,16 +84,20 @@ export function logRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return redirectTo(deps, req, reply, deps.signer.sign('logs', step.id, file));
   });
 
-  app.get<{ Params: { stepId: string; file: string }; Querystring: { expires?: string; signature?: string } }>('/logs/:stepId/:file', {
+  app.get<{ Params: { stepId: string; file: string }; Querystring: { expires?: string; signature?: string; wait?: number } }>('/logs/:stepId/:file', {
     schema: {
       params: { type: 'object', required: ['stepId', 'file'], properties: { stepId: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' }, file: { type: 'string', pattern: LOG_FILE } } },
-      querystring: signedQuery,
-      summary: 'A step log through a signed URL (no auth); supports Range',
+      querystring: tailQuery,
+      summary: `A step log through a signed URL (no auth); supports Range; wait=<seconds> (≤ ${MAX_WAIT_S}) waits at the end for new bytes`,
     },
   }, async (req, reply) => {
     const { stepId, file } = req.params;
     const refusal = deps.signer.check('logs', stepId, file, req.query.expires, req.query.signature);
     if (refusal) throw new ApiError(403, 'Forbidden', refusal);
+    if (req.query.wait) {
+      const from = rangeStart(req.headers.range) ?? 0;
+      if ((slipway.logs.size(stepId, file) ?? 0) <= from) await growth(slipway.logs, stepId, file, from, req.query.wait * 1000);
+    }
     const size = slipway.logs.size(stepId, file);
     if (size === undefined) throw notFound(`log ${file} of step ${stepId} (not written yet)`);
     reply.header('accept-ranges', 'bytes').type('text/plain; charset=utf-8').header('cache-control', 'no-store');

@@ -82,10 +82,11 @@ export class LogTail {
     return this.redirect;
   }
 
-  async fetchRange(range) {
+  async fetchRange(range, wait = false) {
     const url = await this.url();
     if (!url) return undefined;
-    const res = await fetch(url, { headers: range ? { range } : {} });
+    // While the step runs, the server holds a read at the end until new bytes land (wait=).
+    const res = await fetch(wait ? `${url}&wait=10` : url, { headers: range ? { range } : {} });
     if (res.status === 404 || res.status === 416) return undefined;
     if (res.status === 403) { this.redirect = undefined; return undefined; } // expired link: ask again
     if (!res.ok) throw new Error(`log: HTTP ${res.status}`);
@@ -114,7 +115,7 @@ export class LogTail {
   }
 
   async readMore() {
-    const got = await this.fetchRange(`bytes=${this.offset}-`);
+    const got = await this.fetchRange(`bytes=${this.offset}-`, this.running);
     if (!got) return 0;
     let bytes = got.bytes;
     if (got.res.status === 200) bytes = bytes.subarray(this.offset); // the server ignored the range
@@ -222,7 +223,7 @@ export class LogTail {
         this.status.textContent = error.message;
       }
       if (!this.running && n === 0 && started) break;
-      if (n === 0) await new Promise((r) => setTimeout(r, 1000));
+      if (n === 0) await new Promise((r) => setTimeout(r, this.running ? 100 : 1000));
     }
   }
 
