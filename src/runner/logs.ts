@@ -1,8 +1,9 @@
 // Step logs: one append-only file per step and log name under the data directory. Each write
 // goes straight to the file (a kill -9 loses nothing already written), byte ranges are
-// streamed from the file (for HTTP Range: never a whole range in memory); readers follow a
-// live log by its size. A log stops growing at `maxBytes`: a step that prints without
+// streamed from the file (for HTTP Range: never a whole range in memory), and live subscribers
+// (a log read that waits for more, `wait=`) hear of every chunk as it lands. A log stops growing at `maxBytes`: a step that prints without
 // end cannot fill the disk, and the log says where and why it was cut.
+import { EventEmitter } from 'node:events';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
@@ -19,9 +20,11 @@ export interface LogWriter {
 const LOG_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class LogStore {
+  private readonly live = new EventEmitter();
   private readonly maxBytes: number;
 
   constructor(private readonly dataDir: string, options: { maxBytes?: number } = {}) {
+    this.live.setMaxListeners(0);
     this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   }
 
@@ -35,6 +38,7 @@ export class LogStore {
   open(stepId: string, name = 'main', secrets: string[] = []): LogWriter & { close(): void } {
     const path = this.pathOf(stepId, name);
     if (!path) throw new Error(`bad log name ${stepId}/${name}`);
+    const key = `${stepId}/${name}`;
     let closed = false;
     // The file is created on the first write: a step that logs nothing costs no file system work.
     let fd: number | undefined;
@@ -48,6 +52,7 @@ export class LogStore {
       }
       writeSync(fd, chunk);
       written += chunk.length;
+      this.live.emit(key, chunk);
     };
     const masker = new SecretMasker(secrets, (chunk) => {
       if (cut) return;
@@ -70,6 +75,7 @@ export class LogStore {
         closed = true;
         masker.end();
         if (fd !== undefined) closeSync(fd);
+        this.live.emit(`${key}:end`);
       },
     };
   }
@@ -86,5 +92,17 @@ export class LogStore {
     if (!path || !existsSync(path)) return undefined;
     // createReadStream's `end` is inclusive; an empty range is an empty stream.
     return end > start ? createReadStream(path, { start, end: end - 1, highWaterMark: 64 * 1024 }) : Readable.from([]);
+  }
+
+  /** Live chunks of a log as they are written (in this process); returns the unsubscribe. */
+  subscribe(stepId: string, name: string, onChunk: (chunk: Buffer) => void, onEnd?: () => void): () => void {
+    const key = `${stepId}/${name}`;
+    const end = () => onEnd?.();
+    this.live.on(key, onChunk);
+    this.live.on(`${key}:end`, end);
+    return () => {
+      this.live.off(key, onChunk);
+      this.live.off(`${key}:end`, end);
+    };
   }
 }
