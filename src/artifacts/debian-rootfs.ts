@@ -42,8 +42,9 @@ const CUSTOMIZE_SCRIPT = [
 
 /**
  * Paths left out of the layer: apt's configuration and state (mmdebstrap still needs them until
- * its own cleanup, so a hook cannot remove them), logs and backup files of the build, and /dev's
- * content (the container runtime makes it).
+ * its own cleanup, so a hook cannot remove them), logs and backup files of the build, the info
+ * index install-info writes, the host's hostname and resolv.conf (the runtime provides both),
+ * and /dev's content (the runtime makes it).
  */
 const EXCLUDED = /^(dev\/.|usr\/share\/info\/.|etc\/(hostname|resolv\.conf)$|etc\/apt(\/|$)|var\/lib\/apt(\/|$)|var\/cache\/apt(\/|$)|var\/log\/.|var\/cache\/debconf\/.*-old$|var\/lib\/dpkg\/.*-old$)/;
 

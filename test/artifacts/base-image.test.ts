@@ -45,6 +45,24 @@ describe('base image keys', () => {
   });
 });
 
+describe('a base built twice from scratch', () => {
+  it('gives the same layer bytes (static, busybox: a few seconds per build)', async () => {
+    const built: string[] = [];
+    const digests: string[] = [];
+    for (const name of ['one', 'two']) {
+      const base = await ensureBaseImage(new FsArtifactStore(join(root, `static-${name}`)), 'static', {
+        cacheDir: join(root, `cache-${name}`), log: (line) => built.push(line),
+      });
+      digests.push(base.digest ?? '');
+      const listing = await tarListing(new FsArtifactStore(join(root, `static-${name}`)).pathOf(base.layers[0]?.digest ?? ''));
+      expect(listing.get('bin/sh')).toMatchObject({ type: 'symlink', linkname: 'busybox' });
+      expect(listing.get('etc/passwd')).toBeDefined();
+    }
+    expect(built).toHaveLength(2); // really built twice, not taken from a cache
+    expect(digests[1]).toBe(digests[0]);
+  }, BUILD_TIMEOUT);
+});
+
 describe('the node base image', () => {
   let first: BaseImage;
   let listing: Map<string, { mode: number; uid: number; type: string }>;

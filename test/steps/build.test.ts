@@ -190,7 +190,9 @@ describe('build step', () => {
 
     const config = await readImageConfig(first.artifacts, app.digest);
     expect(config.config.Cmd).toEqual(['/bin/sh', '-c', 'node src/app.js']);
-    expect(config.config.Labels?.['org.opencontainers.image.version']).toBe('1.4.0');
+    // The version label is the execution's artifacts version (the app's own is in package.json).
+    expect(config.config.Labels?.['org.opencontainers.image.version']).toBe(built.details.artifactsVersion);
+    expect(built.details.artifactsVersion).toMatch(/^\d{4}\.\d+\.\d{6}\.\d{10}$/);
     expect(config.config.Labels?.['org.opencontainers.image.revision']).toBe(built.details.commitId);
     const manifest = async (name: string) => (await first.artifacts.read(first.recorded.find((a) => a.name === name)?.digest ?? '')).toString();
     const prod = await manifest('kubernetes-prod.yaml');
