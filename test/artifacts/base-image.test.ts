@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseKey, baseSpec, ensureBaseImage, type BaseImage } from '../../src/artifacts/base-image.ts';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
 import { readImageConfig, readManifest } from '../../src/artifacts/oci.ts';
-import { loadIntoPodman, podman, writeContainersConf } from '../../src/runner/podman.ts';
+import { loadIntoPodman } from '../../src/artifacts/podman-image.ts';
+import { podman, writeContainersConf } from '../../src/runner/podman.ts';
 import { tarListing } from '../support/tar-listing.ts';
 
 const BUILD_TIMEOUT = 600_000;

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { ensureBaseImage, type BaseImage } from '../../artifacts/base-image.ts';
 import { buildImage } from '../../artifacts/oci.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
-import { loadIntoPodman, podman } from '../../runner/podman.ts';
+import { loadIntoPodman } from '../../artifacts/podman-image.ts';
+import { podman } from '../../runner/podman.ts';
 import { TEST_CONTAINER_LABEL } from '../../runner/container.ts';
 
 export const TESTS_DIR = '/tests';

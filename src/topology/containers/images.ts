@@ -3,7 +3,7 @@
 // Podman keeps the manifest digest it pulled: a tag found later is checked against it, so a
 // container always runs exactly the image its release names.
 import type { ArtifactStore } from '../../artifacts/store.ts';
-import { loadIntoPodman } from '../../runner/podman.ts';
+import { loadIntoPodman } from '../../artifacts/podman-image.ts';
 import type { Podman } from './podman.ts';
 
 export function imageTag(digest: string): string {
