@@ -22,6 +22,9 @@ import { createPipeline, listPipelines } from '../../src/store/pipelines.ts';
 import { createProgram, createRepository, getProgram } from '../../src/store/programs.ts';
 import { RecordingDriver } from '../support/recording-driver.ts';
 import { makeStepContext } from '../support/step-context.ts';
+import { eventually } from '../support/slipway.ts';
+import { freePort } from '../../src/runner/free-port.ts';
+import { writeContainersConf } from '../../src/runner/podman.ts';
 
 const run = promisify(execFile);
 const ADMIN = 'slw_registry_test_admin_token_0123';
@@ -280,13 +283,20 @@ describe('registry with real clients', () => {
     if (!a) throw new Error('no program');
     const tree = join(dir, 'build-output');
     mkdirSync(tree, { recursive: true });
-    writeFileSync(join(tree, 'server.js'), 'console.log("built");\n');
+    writeFileSync(join(tree, 'server.js'), [
+      "require('node:http').createServer((req, res) => res.end(req.url === '/health' ? 'ok from the image' : 'hi'))",
+      '  .listen(Number(process.env.PORT), process.env.HOST);',
+    ].join('\n'));
     const output = await buildImage(slipway.artifacts, { dir: tree });
+    const contract = await slipway.artifacts.putBytes(Buffer.from(JSON.stringify({ app: { start: 'node server.js', health: '/health' } })));
     const program = await getProgram(slipway.rt.db.kysely, a.id);
     if (!program) throw new Error('no program');
     const ctx = makeStepContext({
       artifacts: slipway.artifacts, program,
-      priorArtifacts: [{ ...output, type: ARTIFACT_TYPES.BUILD_OUTPUT, name: 'output', stepId: 's0' }],
+      priorArtifacts: [
+        { ...output, type: ARTIFACT_TYPES.BUILD_OUTPUT, name: 'output', stepId: 's0' },
+        { ...contract, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.yaml', stepId: 's0' },
+      ],
     });
     try {
       const result = await slipway.handlers.buildImage?.run(ctx);
@@ -298,10 +308,32 @@ describe('registry with real clients', () => {
       await recordOnProgram(a.id, app?.digest ?? '');
       const { stdout } = await run('skopeo', ['inspect', '--tls-verify=false', '--creds', `admin:${ADMIN}`, `docker://${app?.reference}`]);
       expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(app?.digest);
+      await expect(runPulled(app?.reference ?? '')).resolves.toBe('ok from the image');
     } finally {
       ctx.cleanup();
     }
   });
+
+  /** `podman pull` then `podman run -e PORT=8080 -p 127.0.0.1:P:8080`, as anyone would: its health answer. */
+  async function runPulled(reference: string): Promise<string> {
+    const storage = join(dir, 'podman-run');
+    const conf = await writeContainersConf(storage);
+    const podman = (...args: string[]) => run('podman', ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), ...args],
+      { env: { ...process.env, CONTAINERS_CONF: conf } });
+    const port = await freePort();
+    try {
+      await podman('pull', '--quiet', '--tls-verify=false', '--creds', `admin:${ADMIN}`, reference);
+      await podman('run', '-d', '--name', 'slipway-registry-test', '-e', 'PORT=8080', '-p', `127.0.0.1:${port}:8080`, reference);
+      return await eventually(async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+        return res?.ok ? res.text() : undefined;
+      });
+    } finally {
+      await podman('rm', '--force', '--time', '0', 'slipway-registry-test').catch(() => undefined);
+      await podman('rmi', '--all', '--force').catch(() => undefined);
+      rmSync(storage, { recursive: true, force: true });
+    }
+  }
 
   it('podman logs in with a pull token and pulls the image by digest (into its own storage)', async () => {
     const [a] = programs;
