@@ -27,7 +27,6 @@ async function executionsOf(): Promise<{ id: string; trigger: string }[]> {
   return (await listExecutions(h.slipway.rt.db.kysely, pipelineId, 0, 100)).executions;
 }
 
-
 async function finish(id: string): Promise<void> {
   await cancelExecution(h.slipway.rt, id, 'test');
   await waitForExecution(h, id, (e) => e.finishedAt !== undefined);

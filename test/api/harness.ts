@@ -1,4 +1,4 @@
-// API test harness: a real Slipway (SQLite in a temp data dir, engine running TEST handlers,
+// API test harness: a real Slipway (SQLite in a temp data dir, or PostgreSQL, engine running TEST handlers,
 // RecordingDriver) behind buildServer, seeded with a program, a real git repository, ready
 // stage/prod/dev environments and pipelines; plus helpers to wait for execution states.
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,9 @@ import { createProgram, createRepository } from '../../src/store/programs.ts';
 import { RecordingDriver } from '../support/recording-driver.ts';
 import { testHandlers, type TestHandlerOptions } from '../support/test-handlers.ts';
 import { eventually } from '../support/eventually.ts';
+import { createDatabase } from '../support/postgres.ts';
+import type { Backend } from '../support/slipway.ts';
+import { inject } from 'vitest';
 
 export const ADMIN_TOKEN = 'slw_test_admin_token_0123456789';
 
@@ -53,13 +56,18 @@ export function commitTo(dir: string, text: string): string {
   return git(dir, 'rev-parse', 'HEAD').trim();
 }
 
-export async function makeHarness(opts: { handlers?: TestHandlerOptions; options?: Partial<PipelineOptions>; signingKey?: string } = {}): Promise<Harness> {
+export async function makeHarness(opts: {
+  handlers?: TestHandlerOptions; options?: Partial<PipelineOptions>; signingKey?: string;
+  /** The store: SQLite (default) or a fresh PostgreSQL database. */
+  backend?: Backend;
+} = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-api-'));
+  const databaseUrl = opts.backend === 'postgres' ? await createDatabase(inject('pgAdminUrl')) : undefined;
   const repoDir = join(dir, 'repo');
   execFileSync('mkdir', ['-p', repoDir]);
   makeGitRepo(repoDir);
   const driver = new RecordingDriver();
-  const slipway = await createSlipway({ dataDir: join(dir, 'data') }, { handlers: testHandlers(opts.handlers), driver, leaseMs: 5000 });
+  const slipway = await createSlipway({ dataDir: join(dir, 'data'), databaseUrl }, { handlers: testHandlers(opts.handlers), driver, leaseMs: 5000 });
   const app = await buildServer(slipway, { adminToken: ADMIN_TOKEN, ...(opts.signingKey ? { logSigningKey: opts.signingKey } : {}) });
   const db = slipway.rt.db.kysely;
   const program = await createProgram(db, { name: 'Test program' });
