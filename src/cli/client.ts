@@ -179,19 +179,19 @@ export class SlipwayClient {
 
   async advance(step: StepStateView, body: unknown): Promise<void> {
     const href = linkOf(step, rel.advance);
-    if (!href) throw new ApiError(409, 'Not advanceable', `the ${step.action} step (${step.status}) offers no advance link`);
+    if (!href) throw new ApiError(409, 'Not advanceable', `the ${step.action} step (${step.status}) offers no advance link (it is not waiting for input, or your role may not act on it)`);
     await this.request('PUT', href, body);
   }
 
   async cancel(step: StepStateView, body: unknown): Promise<void> {
     const href = linkOf(step, rel.cancel);
-    if (!href) throw new ApiError(409, 'Not cancellable', `the ${step.action} step (${step.status}) offers no cancel link`);
+    if (!href) throw new ApiError(409, 'Not cancellable', `the ${step.action} step (${step.status}) offers no cancel link (it cannot be cancelled now, or your role may not cancel it)`);
     await this.request('PUT', href, body);
   }
 
   async reExecute(step: StepStateView): Promise<ExecutionView> {
     const href = linkOf(step, rel.reExecute);
-    if (!href) throw new ApiError(409, 'Not re-executable', `the ${step.action} step offers no re-execute link`);
+    if (!href) throw new ApiError(409, 'Not re-executable', `the ${step.action} step offers no re-execute link (only a finished production deploy can be re-executed, by a role that may deploy)`);
     return (await this.request<ExecutionView>('PUT', href)).body;
   }
 

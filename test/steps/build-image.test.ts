@@ -16,7 +16,8 @@ import { parseContract } from '../../src/domain/contract.ts';
 import { freePort } from '../../src/runner/free-port.ts';
 import { loadIntoPodman } from '../../src/artifacts/podman-image.ts';
 import { podman, writeContainersConf } from '../../src/runner/podman.ts';
-import { buildImageHandler } from '../../src/steps/build-image.ts';
+import { makeBuildImageHandler } from '../../src/steps/build-image.ts';
+import type { Environment } from '../../src/domain/model.ts';
 import type { ExecutionArtifact } from '../../src/steps/handler.ts';
 import { httpGet, isHealthy, waitFor } from '../../src/topology/local/http.ts';
 import { makeStepContext, type TestStepContext } from '../support/step-context.ts';
@@ -61,6 +62,16 @@ function imageOf(ctx: TestStepContext, type: string): string {
   return found.digest;
 }
 
+// As the server composes it: a known registry address and the pipeline's target environments,
+// so the step writes Kubernetes manifests too.
+const buildImageHandler = makeBuildImageHandler({
+  publicUrl: () => 'http://127.0.0.1:8500',
+  environment: async (id) => ({
+    id, programId: '7', name: id === '21' ? 'stage' : 'prod', description: '', type: id === '21' ? 'stage' : 'prod',
+    status: 'ready', region: 'local', settings: { publishCount: 2 }, createdAt: new Date(0), updatedAt: new Date(0),
+  } satisfies Environment),
+});
+
 let first: TestStepContext;
 let second: TestStepContext;
 
@@ -101,7 +112,7 @@ describe('the app image', () => {
       'io.slipway.health': '/health',
     });
     expect(JSON.stringify(config)).not.toContain('s3cr3t');
-    expect(first.details).toMatchObject({ images: { app: digest }, base: { name: 'node', packages: [], key: base.key } });
+    expect(first.details).toMatchObject({ images: [{ name: 'app', digest }], base: { name: 'node', packages: [], key: base.key } });
   });
 
   it('unpacks to its own layer only (what the local driver runs), never the base', async () => {
