@@ -139,7 +139,10 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
     // runDir: podman's (and conmon's) working dir; envDir inside it: mounted for the command.
     const envDir = join(runDir, 'env');
     await mkdir(envDir);
-    await writeFile(join(envDir, 'env'), envFile(opts.env, opts.log), { mode: 0o640 });
+    await writeFile(join(envDir, 'env'), envFile(opts.env, opts.log), { mode: 0o600 });
+    // Readable by the run's group only: set after writing, since the server's umask (077) strips
+    // the group bits that writeFile's mode asks for.
+    await chmod(join(envDir, 'env'), 0o640);
     await run('chown', ['-R', '-h', `0:${gid}`, '--', envDir]);
     await chmod(envDir, 0o750);
     const writable = opts.mounts.filter((m) => m.writable).map((m) => m.source);
