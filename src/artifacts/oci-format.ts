@@ -58,6 +58,8 @@ export interface OciImageConfig {
     ExposedPorts?: Record<string, Record<string, never>>; Labels?: Record<string, string>;
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
+  /** One entry per layer: builders (buildah, `podman build FROM …`) refuse an image whose history does not count its layers. */
+  history: { created_by: string }[];
 }
 
 export async function readManifest(store: ArtifactStore, digest: string): Promise<OciManifest> {

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import type { ArtifactStore } from './store.ts';
 import {
-  MEDIA_TYPES, type BuildImageInput, type Descriptor, type ImageRuntimeConfig, type OciImageConfig,
+  isBaseLayer, MEDIA_TYPES, type BuildImageInput, type Descriptor, type ImageRuntimeConfig, type OciImageConfig,
   type OciManifest,
 } from './oci-format.ts';
 
@@ -137,6 +137,8 @@ export async function putImage(store: ArtifactStore, layers: Descriptor[], confi
     os: 'linux',
     config: runtimeConfig(config),
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+    // No `created` times: the same layers give the same config.
+    history: layers.map((l) => ({ created_by: isBaseLayer(l) ? 'slipway: base image from Debian packages' : 'slipway: layer' })),
   };
   const configBlob = await store.putBytes(JSON.stringify(imageConfig));
   const manifest: OciManifest = {

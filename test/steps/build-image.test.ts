@@ -4,7 +4,7 @@
 // the app, with no Slipway process involved. The same commit gives the same digests, built in
 // two fresh data dirs. Base images come from the machine-wide cache (built once per machine).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -112,7 +112,7 @@ describe('the app image', () => {
       'io.slipway.health': '/health',
     });
     expect(JSON.stringify(config)).not.toContain('s3cr3t');
-    expect(first.details).toMatchObject({ images: [{ name: 'app', digest }], base: { name: 'node', packages: [], key: base.key } });
+    expect(first.details).toMatchObject({ images: expect.arrayContaining([expect.objectContaining({ name: 'app', digest })]), base: { name: 'node', packages: [], key: base.key } });
   });
 
   it('unpacks to its own layer only (what the local driver runs), never the base', async () => {
@@ -160,6 +160,18 @@ describe('with podman, outside Slipway', () => {
     expect(page.headers['x-dispatcher']).toBe('dispatcher');
     expect(page.body).toContain('Harbour');
   }, 180_000);
+
+  it('is a base that a standard builder builds on (FROM the app image)', async () => {
+    const app = `localhost/slipway-test-app:${process.pid}`;
+    const derived = `localhost/slipway-test-derived:${process.pid}`;
+    podmanImages.push(derived);
+    const context = mkdtempSync(join(root, 'context-'));
+    writeFileSync(join(context, 'Containerfile'), `FROM ${app}\nLABEL io.slipway.test.derived=yes\n`);
+    const built = await podman(['build', '--quiet', '--pull=never', '--network=none', '--tag', derived, context], { containersConf: conf });
+    expect(built.code, built.stderr).toBe(0);
+    const labels = await podman(['image', 'inspect', '--format', '{{index .Labels "io.slipway.test.derived"}}', derived], { containersConf: conf });
+    expect(labels.stdout.trim()).toBe('yes');
+  }, 120_000);
 });
 
 describe('a site that is not Node', () => {
