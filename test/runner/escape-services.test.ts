@@ -96,9 +96,11 @@ describe('the app start command on the local driver', () => {
       hidePaths: [dataDir], log: () => undefined,
     });
     record = spawned.record;
-    const up = await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '')) === 'ok', 20_000);
+    // Each attempt bounded: a connection that pasta accepted before the app listened may never be answered.
+    const up = await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.text(), () => '')) === 'ok', 20_000);
     expect(up, await readFile(join(logDir, 'publish-1.log'), 'utf8').catch(() => 'no log')).toBe(true);
-    const seen = await (await fetch(`http://127.0.0.1:${port}/probe`)).json() as Record<string, unknown>;
+    const seen = await (await fetch(`http://127.0.0.1:${port}/probe`, { signal: AbortSignal.timeout(10_000) })).json() as Record<string, unknown>;
     expect(seen.uid).not.toBe(0);
     expect(seen.dataDir === 'ENOENT' || (Array.isArray(seen.dataDir) && !seen.dataDir.includes('secrets'))).toBe(true);
     expect(seen.rootfsWritable).not.toBe(true);
