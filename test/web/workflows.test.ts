@@ -179,10 +179,11 @@ describe('environments', () => {
     const form = page.getByRole('form', { name: 'Create an environment' });
     await form.getByLabel('Name').fill('qa');
     await form.getByLabel('Type').selectOption('dev');
+    await form.getByLabel('Runs on').selectOption('local');
     await form.getByRole('button', { name: 'Create environment' }).click();
-    const section = page.locator('section.environment', { has: page.getByRole('heading', { name: 'qa (dev)' }) });
+    const section = page.locator('section.environment', { has: page.getByRole('heading', { name: 'qa (dev, local processes)' }) });
     await section.waitFor({ timeout: 20_000 });
-    // Real provisioning (the local driver): creating, then ready with nodes that run no release yet.
+    // Real provisioning (the local driver, as chosen): creating, then ready with nodes that run no release yet.
     await section.locator('.badge', { hasText: 'ready' }).waitFor({ timeout: 90_000 });
     await section.locator('li.node').first().waitFor({ timeout: 20_000 });
     expect(await section.locator('.badge', { hasText: 'not deployed yet' }).count()).toBeGreaterThan(0);

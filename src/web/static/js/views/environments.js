@@ -61,17 +61,22 @@ function createForm(programId, onCreated) {
   const name = textField('Name', 'name', '', { required: true, maxlength: '64' });
   const type = selectField('Type', 'type', [['dev', 'Development'], ['stage', 'Stage'], ['prod', 'Production']], 'dev');
   const pairs = textField('Publish pairs', 'publishCount', '1', { type: 'number', min: '1', max: '8', required: true }, 'Dispatcher → publish pairs behind the load balancer.');
+  const driver = selectField('Runs on', 'driver', [['', 'Default'], ['containers', 'Containers'], ['local', 'Local processes']], '',
+    'Author and publish nodes as podman containers (the default where podman works) or sandboxed processes.');
   const message = h('div', { 'aria-live': 'polite' });
   const submit = h('button.primary', { type: 'submit' }, 'Create environment');
   const form = h('form.card.form', { 'aria-label': 'Create an environment' },
-    h('h2', { text: 'Create an environment' }), h('div.field-row', {}, name.el, type.el, pairs.el), message, h('div.controls', {}, submit));
+    h('h2', { text: 'Create an environment' }), h('div.field-row', {}, name.el, type.el, pairs.el, driver.el), message, h('div.controls', {}, submit));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (!form.reportValidity()) return;
     submit.disabled = true;
     message.replaceChildren();
     try {
-      const { body } = await request('POST', paths.environments(programId), { name: name.input.value.trim(), type: type.input.value, publishCount: Number(pairs.input.value) });
+      const { body } = await request('POST', paths.environments(programId), {
+        name: name.input.value.trim(), type: type.input.value, publishCount: Number(pairs.input.value),
+        ...(driver.input.value ? { driver: driver.input.value } : {}),
+      });
       toast(`Environment ${body.name} is being created`);
       name.input.value = '';
       await onCreated();
@@ -105,7 +110,7 @@ export async function renderEnvironments(main, [programId, environmentId]) {
       const links = h('p.env-links');
       const actions = h('div.controls');
       const el = h('section.card.environment', { 'aria-labelledby': `env-${env.id}`, 'data-environment': env.id },
-        h('div.title-row', {}, h('h2', { id: `env-${env.id}`, text: `${env.name} (${env.type})` }), status), note, links, actions, body);
+        h('div.title-row', {}, h('h2', { id: `env-${env.id}`, text: `${env.name} (${env.type}${env.driver ? `, ${env.driver === 'containers' ? 'containers' : 'local processes'}` : ''})` }), status), note, links, actions, body);
       box = { el, status, note, body, links, actions, key: '' };
       sections.set(env.id, box);
     }
