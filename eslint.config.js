@@ -1,5 +1,5 @@
 // Lint for Slipway's own code. (The code-scanning step has its own, separate rule set.)
-// Besides style, it keeps the house's import directions (DESIGN.md §2): each folder names the
+// Besides style, it keeps the house's import directions (docs/design.md §2): each folder names the
 // folders it must never import, so an arrow against the layering fails `npm run lint`.
 import tseslint from 'typescript-eslint';
 

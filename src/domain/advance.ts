@@ -1,5 +1,5 @@
 // What a person's advance or cancel body means for a step, with Cloud Manager's bodies
-// (NOTES.md §5.2–5.4). Pure: returns the step event to apply or a typed refusal.
+// (Cloud Manager's API reference: the advance and cancel bodies of each step). Pure: returns the step event to apply or a typed refusal.
 import { z } from 'zod';
 import type { Metric, StepState } from './model.ts';
 import { applyOverride } from './quality-gate.ts';

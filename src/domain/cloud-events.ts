@@ -10,7 +10,7 @@ export const OBJECT_TYPE = { execution: `${NS}/pipeline-execution`, step: `${NS}
 export const EVENT_KINDS = ['execution.started', 'execution.ended', 'step.started', 'step.waiting', 'step.ended'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** Cloud Manager documents no start event for these steps (NOTES.md §7). */
+/** Cloud Manager documents no start event for these steps (Cloud Manager's event reference). */
 const SILENT_START: readonly StepAction[] = ['codeQuality', 'approval', 'schedule', 'managed'];
 
 export const isEventKind = (type: string): type is EventKind => (EVENT_KINDS as readonly string[]).includes(type);

@@ -1,4 +1,4 @@
-// The words of Slipway (DESIGN.md §1) as types. Pure: no I/O here.
+// The words of Slipway (docs/design.md §1) as types. Pure: no I/O here.
 
 export const EXECUTION_STATUSES = [
   'NOT_STARTED', 'RUNNING', 'CANCELLING', 'CANCELLED', 'FINISHED', 'ERROR', 'FAILED',

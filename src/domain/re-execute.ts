@@ -1,4 +1,4 @@
-// When a production deployment may be re-executed (DESIGN.md §1 "Re-execute"). Pure.
+// When a production deployment may be re-executed (docs/design.md §1 "Re-execute"). Pure.
 import type { Execution, StepState } from './model.ts';
 import { isStepTerminal } from './transitions.ts';
 

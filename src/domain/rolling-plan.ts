@@ -1,4 +1,4 @@
-// The pure ordering of a rolling deployment (DESIGN.md §1): which pairs go through the cycle,
+// The pure ordering of a rolling deployment (docs/design.md §1): which pairs go through the cycle,
 // in which batches, and in which order a failed roll is undone. No I/O; the topology driver
 // executes it. Every deployment cycles every pair (and redeploys author), the release a pair
 // already runs included: the dispatcher cache is wiped and warmed on each deployment. Only

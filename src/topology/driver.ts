@@ -162,7 +162,7 @@ export interface TopologyDriver {
   /** The entry points from the driver's own record (no health checks: the API asks on every read). */
   entryPoints?(env: Environment): Promise<EntryPoints>;
   /**
-   * The rolling deployment (DESIGN.md §1): author first, then each batch of pairs drained,
+   * The rolling deployment (docs/design.md §1): author first, then each batch of pairs drained,
    * deployed, flushed, warmed, health-checked and put back. Every call takes author and every
    * pair through that cycle, the release they already run included (a re-execution wipes and
    * warms the caches too). Resuming is the caller's record, not the nodes' releases: what

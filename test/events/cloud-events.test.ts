@@ -1,4 +1,4 @@
-// The event shapes (Cloud Manager's events.yaml / NOTES.md §7), pure.
+// The event shapes (Cloud Manager's event reference, events.yaml), pure.
 import { describe, expect, it } from 'vitest';
 import { cloudManagerEvent, publishes, retryDelayMs, type EventRecord } from '../../src/domain/cloud-events.ts';
 

@@ -4,7 +4,7 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMEDRIVER_PATH = '/usr/bin/chromedriver';
 
 /**
- * The Chromium flags that work on this machine (machine-recipes.md, item 3). `--no-sandbox`
+ * The Chromium flags that work on this machine (docs/machine-recipes.md, item 3). `--no-sandbox`
  * only because Slipway's own sandbox contains the browser: Chromium's would need the user
  * namespaces that sandbox refuses.
  */

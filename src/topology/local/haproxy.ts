@@ -17,7 +17,7 @@ export const LB_CHECK_AGENT = 'slipway-lb-check';
 
 /**
  * Retries and redispatch hide a dispatcher that fails between two health checks; with
- * drain-before-change they gave 0 failed requests on this machine (machine-recipes §7). A 503
+ * drain-before-change they gave 0 failed requests on this machine (docs/machine-recipes.md, item 7). A 503
  * is retried too: it is what a dispatcher answers when its publish node was killed, until the
  * next checks take the pair out. Requests other than GET/HEAD are retried only when the
  * connection failed (the request then never reached a server): a replayed POST could apply twice.
