@@ -5,6 +5,7 @@
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { loadIntoPodman } from '../../artifacts/podman-image.ts';
 import type { Podman } from './podman.ts';
+import { LoadOnce } from '../load-once.ts';
 
 export function imageTag(digest: string): string {
   const hex = digest.replace(/^sha256:/, '');
@@ -13,19 +14,13 @@ export function imageTag(digest: string): string {
 }
 
 export class ContainerImages {
-  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly images = new LoadOnce((digest) => this.load(digest));
 
   constructor(private readonly podman: Podman, private readonly store: ArtifactStore) {}
 
   /** The local name of the image `digest` in podman's storage, pulled there if it is not yet. */
   ensure(digest: string): Promise<string> {
-    let pending = this.inFlight.get(digest);
-    if (!pending) {
-      pending = this.load(digest);
-      pending.catch(() => this.inFlight.delete(digest));
-      this.inFlight.set(digest, pending);
-    }
-    return pending;
+    return this.images.get(digest);
   }
 
   private async storedDigest(tag: string): Promise<string | undefined> {

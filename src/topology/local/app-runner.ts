@@ -4,23 +4,10 @@
 // whose pid and kernel start time name the node's process (proc.ts isOurProcess), so the
 // rolling deploy, the supervisor and adopt treat both alike.
 import type { ImageCache } from './images.ts';
-import { startAppNode } from './nodes.ts';
+import { startAppNode, type AppNodeStart } from './nodes.ts';
 import { stopProcess, type ProcessRecord } from './proc.ts';
-import type { AppNodeState, AppRelease } from './state.ts';
 
-export interface AppNodeStart {
-  environmentId: string;
-  node: Pick<AppNodeState, 'name' | 'role'>;
-  release: AppRelease;
-  /** The host port the node answers on, 127.0.0.1 (its dispatcher's slot). */
-  port: number;
-  logDir: string;
-  /** The node's private writable dir, kept across its restarts. */
-  runDir: string;
-  /** What the app must not see (Slipway's data dir). */
-  hidePaths: string[];
-  log: (line: string) => void;
-}
+export type { AppNodeStart } from './nodes.ts';
 
 export interface AppRunner {
   start(input: AppNodeStart): Promise<ProcessRecord>;

@@ -8,6 +8,7 @@ import { unpackImage } from '../../artifacts/oci.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type DispatcherPackage } from '../../domain/contract.ts';
 import { readWorkspaceFile } from '../../runner/workspace-path.ts';
+import { LoadOnce } from '../load-once.ts';
 
 export interface ImageConfig {
   cmd?: string[];
@@ -34,18 +35,12 @@ export const defaultUnpack: UnpackImage = async (store, digest, dest) => {
 };
 
 export class ImageCache {
-  private readonly inFlight = new Map<string, Promise<UnpackedImage>>();
+  private readonly images = new LoadOnce((digest) => this.load(digest));
 
   constructor(private readonly root: string, private readonly store: ArtifactStore, private readonly unpack: UnpackImage) {}
 
   get(digest: string): Promise<UnpackedImage> {
-    let pending = this.inFlight.get(digest);
-    if (!pending) {
-      pending = this.load(digest);
-      pending.catch(() => this.inFlight.delete(digest));
-      this.inFlight.set(digest, pending);
-    }
-    return pending;
+    return this.images.get(digest);
   }
 
   private async load(digest: string): Promise<UnpackedImage> {

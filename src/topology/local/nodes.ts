@@ -16,11 +16,12 @@ import { prepareSandbox } from '../../runner/sandbox.ts';
 /** Per app node (cgroup v1 where available): enough for a site, not enough to starve the host. */
 export const APP_NODE_LIMITS = { memoryBytes: 2 * 1024 ** 3, pids: 1024, cpuShares: 512 };
 
-export interface AppStart {
+/** What starting an app node needs, whichever driver starts it (app-runner.ts). */
+export interface AppNodeStart {
   environmentId: string;
   node: Pick<AppNodeState, 'name' | 'role'>;
-  image: UnpackedImage;
   release: AppRelease;
+  /** The host port the node answers on, 127.0.0.1 (its dispatcher's slot). */
   port: number;
   logDir: string;
   /** The node's private writable dir (HOME, TMPDIR), kept across its restarts. */
@@ -28,6 +29,11 @@ export interface AppStart {
   /** What the app must not see (Slipway's data dir). */
   hidePaths: string[];
   log: (line: string) => void;
+}
+
+/** The local driver's start: the image unpacked on this machine. */
+export interface AppStart extends AppNodeStart {
+  image: UnpackedImage;
 }
 
 function imageEnv(list: readonly string[] | undefined): Record<string, string> {
