@@ -100,6 +100,6 @@ describe('stage testing on the local topology (Varnish + HAProxy)', () => {
   it('contentAudit scores the pages through the load balancer', async () => {
     const { ctx, result } = await runStep(contentAudit, { options: { auditPaths: ['/'], auditRuns: 1 } });
     expect(result.outcome, ctx.log.text()).toBe('finished');
-    expect(result.outcome === 'finished' ? result.metrics?.map((m) => m.kpi) : []).toEqual(['performance', 'accessibility', 'best-practices', 'seo']);
+    expect(result.outcome === 'finished' ? result.metrics?.map((m) => m.kpi) : [], ctx.log.text()).toEqual(['performance', 'accessibility', 'best-practices', 'seo']);
   }, 60_000);
 });
