@@ -1,7 +1,7 @@
 // Which step of the current execution "advance" and "cancel" act on, and with which body —
 // chosen exactly as Adobe's JS library does (NOTES §5.4), so scripts behave the same against
 // Cloud Manager and Slipway. Pure: the caller fetches metrics when `needsMetrics` says so.
-import { DONE_STEP, type Metric, type StepStateView } from './hal.ts';
+import { isStepDone, type Metric, type StepStateView } from './hal.ts';
 
 export type StepCommand =
   | { link: 'advance' | 'cancel'; step: StepStateView; body: unknown }
@@ -34,7 +34,7 @@ export function overrideBody(metrics: Metric[]): { metrics: Metric[] } {
 
 /** cancel-current-execution: the first step that is neither FINISHED nor INCOMPLETE. */
 export function cancelCommand(steps: StepStateView[]): StepCommand {
-  const step = steps.find((s) => !DONE_STEP.has(s.status));
+  const step = steps.find((s) => !isStepDone(s.status));
   if (!step) throw new NoStepError('every step of the current execution has finished');
   if (step.action === 'approval') return { link: 'cancel', step, body: { approved: false } };
   if (step.action === 'managed') return { link: 'cancel', step, body: { start: false } };

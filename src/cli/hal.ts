@@ -1,5 +1,7 @@
 // The HAL shapes Slipway (and Cloud Manager) answer with, and the few helpers clients need to
 // follow links instead of building URLs.
+import type { ExecutionStatus, StepStatus } from '../domain/model.ts';
+import { isExecutionTerminal, isStepDone as domainStepDone } from '../domain/transitions.ts';
 
 export const REL = 'http://ns.adobe.com/adobecloud/rel/';
 export const rel = {
@@ -123,6 +125,6 @@ export function embedded<T>(resource: HalResource | undefined, key: string): T[]
 
 export const stepsOf = (execution: ExecutionView): StepStateView[] => embedded<StepStateView>(execution, 'stepStates');
 
-/** Statuses after which a step has nothing left to do (INCOMPLETE counts as done). */
-export const DONE_STEP = new Set(['FINISHED', 'INCOMPLETE']);
-export const ENDED_EXECUTION = new Set(['FINISHED', 'CANCELLED', 'ERROR', 'FAILED']);
+// The API's statuses are the domain's: the CLI asks the domain's own rules (pure, no I/O).
+export const isStepDone = (status: string): boolean => domainStepDone(status as StepStatus);
+export const hasEnded = (execution: { status: string }): boolean => isExecutionTerminal(execution.status as ExecutionStatus);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { advanceCommand, cancelCommand, findStep, overrideBody } from '../current-step.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 import { deployProgress, duration, stepLabel, table } from '../format.ts';
-import { ENDED_EXECUTION, linkOf, rel, stepsOf, type ExecutionView, type StepStateView } from '../hal.ts';
+import { hasEnded, linkOf, rel, stepsOf, type ExecutionView, type StepStateView } from '../hal.ts';
 import { action, type CommandContext } from './context.ts';
 
 export function describeExecution(e: ExecutionView): string {
@@ -47,7 +47,7 @@ export async function waitForExecution(
         seen.set(s.id, s.status);
       }
     }
-    if (ENDED_EXECUTION.has(e.status)) return e;
+    if (hasEnded(e)) return e;
     if (options.stopOnWaiting && stepsOf(e).some((s) => s.status === 'WAITING')) return e;
     if (Date.now() > deadline) throw new CliError(`execution ${executionId} still ${e.status} after the timeout`, EXIT.general);
     await sleep(options.intervalMs);
@@ -176,7 +176,7 @@ export function registerExecutionCommands(program: Command): void {
         });
         ctx.print(end, () => describeExecution(end));
         const waiting = stepsOf(end).some((s) => s.status === 'WAITING');
-        if (end.status !== 'FINISHED' && !(opts.untilWaiting && waiting && !ENDED_EXECUTION.has(end.status))) {
+        if (end.status !== 'FINISHED' && !(opts.untilWaiting && waiting && !hasEnded(end))) {
           process.exitCode = EXIT.executionFailed;
         }
       },
