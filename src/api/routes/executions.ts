@@ -33,7 +33,8 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
       querystring: {
         type: 'object',
         properties: {
-          pipelineExecutionMode: { type: 'string', enum: ['NORMAL', 'EMERGENCY'] }, stepId: idSchema, sourceExecutionId: idSchema,
+          pipelineExecutionMode: { type: 'string', enum: ['NORMAL', 'EMERGENCY'] }, stepId: idSchema,
+          sourceExecutionId: { ...idSchema, description: 'an earlier execution whose release to deploy again (Slipway\'s redeploy)' },
           trigger: { type: 'string', enum: ['MANUAL', 'PUSH_UPGRADES'] },
         },
       },
