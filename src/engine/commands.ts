@@ -88,7 +88,7 @@ export async function redeploy(rt: Runtime, pipelineId: string, executionId: str
   const pipeline = await getPipeline(rt.db.kysely, pipelineId);
   if (!pipeline) throw new CommandRefused('NOT_FOUND', `pipeline ${pipelineId} not found`);
   const decision = redeployEligibility(execution, await lastExecutionId(rt.db.kysely, pipelineId));
-  if (!decision.ok) throw new CommandRefused('CONFLICT', `execution ${executionId} cannot be redeployed: ${decision.message}`);
+  if (!decision.ok) throw new CommandRefused('CONFLICT', `execution ${executionId} cannot be redeployed (${decision.message})`);
   return deployAgain(rt, pipeline, execution, decision.sourceExecutionId, user);
 }
 
