@@ -67,7 +67,7 @@ describe('redeploy this release', () => {
   it('is offered on an earlier live release to an operator only, says what goes where, and starts the redeploy', async () => {
     const first = await live();
     const second = await live();
-    const name = (id: string) => `Redeploy the release of execution ${id}`;
+    const name = (id: string) => `Redeploy this release (execution ${id})`;
 
     const reader = await open(developerToken, `${pipelineRoute()}/history`);
     await row(reader, first.id).waitFor({ timeout: 20_000 });

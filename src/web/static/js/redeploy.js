@@ -34,7 +34,7 @@ export function redeployButton(execution, pipeline, showError) {
   let busy = false;
   return h('button.secondary', {
     type: 'button',
-    'aria-label': `Redeploy the release of execution ${execution.id}`,
+    'aria-label': `Redeploy this release (execution ${execution.id})`,
     onClick: async (event) => {
       // Not disabled while the dialog is open: the button keeps the focus the dialog returns to.
       if (busy) return;
