@@ -4,6 +4,9 @@ import { executionPath, stepPath } from '../domain/cloud-events.ts';
 
 export const REL_BASE = 'http://ns.adobe.com/adobecloud/rel/';
 export const rel = (name: string): string => `${REL_BASE}${name}`;
+/** Relations of Slipway's own actions, which Cloud Manager does not have: never under Adobe's namespace. */
+export const SLIPWAY_REL_BASE = 'http://ns.slipway.dev/rel/';
+export const slipwayRel = (name: string): string => `${SLIPWAY_REL_BASE}${name}`;
 
 export interface HalLink {
   href: string;

@@ -3,11 +3,11 @@
 import { canAdvance, canCancel, isGate } from '../domain/advance.ts';
 import { phaseId } from '../domain/cloud-events.ts';
 import type { Environment, Execution, Pipeline, Repository, StepState } from '../domain/model.ts';
-import { prodDeployStep, reExecuteEligibility } from '../domain/re-execute.ts';
+import { prodDeployStep, redeployEligibility, reExecuteEligibility } from '../domain/re-execute.ts';
 import { PHASE_LABELS } from '../domain/step-labels.ts';
 import { isExecutionTerminal, isStepDone, isStepTerminal } from '../domain/transitions.ts';
 import { environmentUrlsOf, type EntryPoints } from '../topology/driver.ts';
-import { cmTime, compact, link, paths, rel, type Links } from './hal.ts';
+import { cmTime, compact, link, paths, rel, slipwayRel, type Links } from './hal.ts';
 
 export interface ExecutionView {
   pipeline?: Pipeline;
@@ -22,7 +22,7 @@ export interface ExecutionView {
 
 /** The actions a caller's roles allow on a program (api/auth.ts accessFor). */
 export interface Access {
-  /** start, advance, cancel, re-execute */
+  /** start, advance, cancel, re-execute, redeploy */
   operate: boolean;
   /** advance the managed-oversight step */
   managed: boolean;
@@ -98,15 +98,22 @@ export function stepStateJson(execution: Execution, step: StepState, view: Execu
   });
 }
 
+/** `PUT` on it redeploys the execution's release (Cloud Manager's start with `sourceExecutionId`). */
+export const REDEPLOY_REL = slipwayRel('redeploy');
+
 export function executionJson(execution: Execution, view: ExecutionView): Record<string, unknown> {
   const { programId: p, pipelineId: pl, id: e } = execution;
+  const links: Links = {
+    [rel('program')]: link(paths.program(p)),
+    [rel('pipeline')]: link(paths.pipeline(p, pl)),
+  };
+  if (view.may?.operate && redeployEligibility(execution, view.lastExecutionId).ok) {
+    links[REDEPLOY_REL] = link(`${paths.pipeline(p, pl)}/execution?sourceExecutionId=${e}`);
+  }
+  links.self = link(paths.execution(p, pl, e));
   return compact({
     _embedded: { stepStates: execution.steps.map((s) => stepStateJson(execution, s, view)) },
-    _links: {
-      [rel('program')]: link(paths.program(p)),
-      [rel('pipeline')]: link(paths.pipeline(p, pl)),
-      self: link(paths.execution(p, pl, e)),
-    },
+    _links: links,
     id: e,
     programId: p,
     pipelineId: pl,

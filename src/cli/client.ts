@@ -195,6 +195,15 @@ export class SlipwayClient {
     return (await this.request<ExecutionView>('PUT', href)).body;
   }
 
+  /** Redeploys the release of an earlier execution (a rollback) through its redeploy link. */
+  async redeploy(execution: ExecutionView): Promise<ExecutionView> {
+    const href = linkOf(execution, rel.redeploy);
+    if (!href) {
+      throw new ApiError(409, 'Not redeployable', `execution ${execution.id} offers no redeploy link (only an earlier execution whose production deployment finished can be redeployed — the last one is re-executed — by a role that may deploy)`);
+    }
+    return (await this.request<ExecutionView>('PUT', href)).body;
+  }
+
   /** The URL of a step's log (served without authentication, with Range support). */
   async logUrl(step: StepStateView, file?: string): Promise<string> {
     const href = linkOf(step, rel.logs);

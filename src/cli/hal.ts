@@ -16,6 +16,8 @@ export const rel = {
   reExecute: `${REL}pipeline/reExecute`,
   logs: `${REL}pipeline/logs`,
   metrics: `${REL}pipeline/metrics`,
+  /** Slipway's own: redeploy an earlier execution's release (a rollback). */
+  redeploy: 'http://ns.slipway.dev/rel/redeploy',
 } as const;
 
 export interface HalLink {
@@ -79,6 +81,7 @@ export interface ExecutionView extends HalResource {
   trigger: string;
   user?: string;
   artifactsVersion?: string;
+  sourceExecutionId?: string;
   pipelineExecutionMode?: string;
   createdAt?: string;
   finishedAt?: string;

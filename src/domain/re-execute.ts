@@ -1,4 +1,6 @@
-// When a production deployment may be re-executed (docs/design.md §1 "Re-execute"). Pure.
+// When a production deployment may be deployed again (docs/design.md §1 "Re-execute"): Cloud
+// Manager's re-execute of the last execution, and Slipway's redeploy of an earlier release (a
+// rollback). Both make the same execution: trigger RE_EXECUTE, the source's artifacts. Pure.
 import type { Execution, StepState } from './model.ts';
 import { isStepTerminal } from './transitions.ts';
 
@@ -44,5 +46,38 @@ export function reExecuteEligibility(
     return refuse('PROD_DEPLOY_NOT_COMPLETED', 'the production deploy step has not completed');
   }
   // A re-execution of a re-execution deploys the original build's artifacts.
+  return { ok: true, sourceExecutionId: execution.sourceExecutionId ?? execution.id };
+}
+
+export type RedeployRefusal =
+  | 'LAST_EXECUTION'
+  | 'PROD_DEPLOY_NOT_FINISHED'
+  | 'PUSH_UPGRADE_EXECUTION'
+  | 'NO_PROD_DEPLOY_STEP';
+
+export type RedeployDecision =
+  | { ok: true; sourceExecutionId: string }
+  | { ok: false; reason: RedeployRefusal; message: string };
+
+/**
+ * Redeploy ("Redeploy this release", a rollback) is offered for an EARLIER execution whose
+ * production deploy step FINISHED: its release really was live. The pipeline's last execution
+ * is deployed again through Cloud Manager's re-execute instead (one way for one act), and a
+ * push-update execution deploys nothing of the customer's own. The new execution deploys the
+ * original build's artifacts, as a re-execution does.
+ */
+export function redeployEligibility(execution: Execution, lastExecutionId: string | undefined): RedeployDecision {
+  const refuse = (reason: RedeployRefusal, message: string): RedeployDecision => ({ ok: false, reason, message });
+  if (execution.trigger === 'PUSH_UPGRADES') {
+    return refuse('PUSH_UPGRADE_EXECUTION', 'a push-update execution cannot be redeployed');
+  }
+  const deploy = prodDeployStep(execution);
+  if (!deploy) return refuse('NO_PROD_DEPLOY_STEP', 'the execution has no production deploy step');
+  if (deploy.status !== 'FINISHED') {
+    return refuse('PROD_DEPLOY_NOT_FINISHED', `its release never went live: the production deploy step is ${deploy.status}`);
+  }
+  if (execution.id === lastExecutionId) {
+    return refuse('LAST_EXECUTION', 'the pipeline\'s last execution is deployed again by re-executing it');
+  }
   return { ok: true, sourceExecutionId: execution.sourceExecutionId ?? execution.id };
 }

@@ -1,9 +1,9 @@
-// The commands people and triggers give: start, advance, cancel, re-execute. Each is one
+// The commands people and triggers give: start, advance, cancel, re-execute, redeploy. Each is one
 // transaction through the domain rules; the API, the CLI and the UI all come through here.
 import { decideAdvance, decideCancel } from '../domain/advance.ts';
 import { layoutFor, reExecuteLayout } from '../domain/layout.ts';
 import type { Execution, ExecutionMode, Pipeline, Trigger } from '../domain/model.ts';
-import { reExecuteEligibility } from '../domain/re-execute.ts';
+import { redeployEligibility, reExecuteEligibility } from '../domain/re-execute.ts';
 import { copyArtifactReferences } from '../store/artifacts.ts';
 import {
   getExecution, getStep, insertExecution, lastExecutionId, PipelineBusyError,
@@ -59,19 +59,43 @@ async function create(
   });
 }
 
-/** Re-executes the production deployment of `executionId` from the same artifacts. */
-export async function reExecute(rt: Runtime, pipelineId: string, stepId: string, user: string): Promise<Execution> {
+/**
+ * Re-executes the production deployment of step `stepId`'s execution from the same artifacts;
+ * `sourceExecutionId`, when a client sends it too, must name that execution.
+ */
+export async function reExecute(rt: Runtime, pipelineId: string, stepId: string, user: string, sourceExecutionId?: string): Promise<Execution> {
   const step = await getStep(rt.db.kysely, stepId);
   if (!step) throw new CommandRefused('NOT_FOUND', `step ${stepId} not found`);
+  if (sourceExecutionId !== undefined && sourceExecutionId !== step.executionId) {
+    throw new CommandRefused('BAD_INPUT', `step ${stepId} is not a step of execution ${sourceExecutionId}`);
+  }
   const execution = await getExecution(rt.db.kysely, step.executionId, pipelineId);
   if (!execution) throw new CommandRefused('NOT_FOUND', `step ${stepId} is not in pipeline ${pipelineId}`);
   const pipeline = await getPipeline(rt.db.kysely, pipelineId);
   if (!pipeline) throw new CommandRefused('NOT_FOUND', `pipeline ${pipelineId} not found`);
   const decision = reExecuteEligibility(execution, await lastExecutionId(rt.db.kysely, pipelineId), stepId);
   if (!decision.ok) throw new CommandRefused('CONFLICT', decision.message);
-  const source = decision.sourceExecutionId === execution.id
-    ? execution : await getExecution(rt.db.kysely, decision.sourceExecutionId);
-  if (!source) throw new CommandRefused('CONFLICT', `source execution ${decision.sourceExecutionId} is gone`);
+  return deployAgain(rt, pipeline, execution, decision.sourceExecutionId, user);
+}
+
+/**
+ * Redeploys the release of an earlier execution (a rollback): the same execution a re-execution
+ * is (trigger RE_EXECUTE, the original build's artifacts, the same rolling production deploy).
+ */
+export async function redeploy(rt: Runtime, pipelineId: string, executionId: string, user: string): Promise<Execution> {
+  const execution = await getExecution(rt.db.kysely, executionId, pipelineId);
+  if (!execution) throw new CommandRefused('NOT_FOUND', `execution ${executionId} of pipeline ${pipelineId} not found`);
+  const pipeline = await getPipeline(rt.db.kysely, pipelineId);
+  if (!pipeline) throw new CommandRefused('NOT_FOUND', `pipeline ${pipelineId} not found`);
+  const decision = redeployEligibility(execution, await lastExecutionId(rt.db.kysely, pipelineId));
+  if (!decision.ok) throw new CommandRefused('CONFLICT', `execution ${executionId} cannot be redeployed (${decision.message})`);
+  return deployAgain(rt, pipeline, execution, decision.sourceExecutionId, user);
+}
+
+/** A RE_EXECUTE execution deploying the artifacts of `sourceId` (`execution` itself or its source). */
+async function deployAgain(rt: Runtime, pipeline: Pipeline, execution: Execution, sourceId: string, user: string): Promise<Execution> {
+  const source = sourceId === execution.id ? execution : await getExecution(rt.db.kysely, sourceId);
+  if (!source) throw new CommandRefused('CONFLICT', `source execution ${sourceId} is gone`);
   return create(rt, pipeline, 'RE_EXECUTE', 'NORMAL', user, reExecuteLayout(pipeline), source);
 }
 

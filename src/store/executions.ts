@@ -239,3 +239,30 @@ export async function dueWaitingSteps(db: K, now: number): Promise<StepState[]> 
   return rows.map(toStep);
 }
 
+
+/** Which execution deployed a release here: the one whose deploy step onto the environment started last. */
+export interface Deployment {
+  version: string;
+  executionId: string;
+  pipelineId: string;
+}
+
+/**
+ * For each release version (an execution's artifactsVersion, which its re-executions share), the
+ * newest deploy step onto `environmentId` that started rolling it out (it recorded its `rollout`:
+ * one paused before it ran changed no node); versions never deployed there are left out.
+ */
+export async function deploymentsOf(db: K, environmentId: string, versions: string[]): Promise<Deployment[]> {
+  if (versions.length === 0) return [];
+  const rows = await db.selectFrom('steps as s').innerJoin('executions as e', 'e.id', 's.execution_id')
+    .select(['e.id', 'e.pipeline_id', 'e.artifacts_version'])
+    .where('s.action', '=', 'deploy').where('s.environment_id', '=', toId(environmentId))
+    .where('s.started_at', 'is not', null).where('s.details', 'like', '%"rollout":%').where('e.artifacts_version', 'in', versions)
+    .orderBy('s.started_at', 'desc').orderBy('s.id', 'desc').execute();
+  const newest = new Map<string, Deployment>();
+  for (const r of rows) {
+    const version = r.artifacts_version ?? '';
+    if (!newest.has(version)) newest.set(version, { version, executionId: String(r.id), pipelineId: String(r.pipeline_id) });
+  }
+  return [...newest.values()];
+}

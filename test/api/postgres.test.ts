@@ -1,8 +1,8 @@
-// The API on PostgreSQL: the routes that write (start, advance, re-execute, variables,
+// The API on PostgreSQL: the routes that write (start, advance, re-execute, redeploy, variables,
 // environments, pipelines) through the same in-process server as the SQLite tests, on a fresh
 // PostgreSQL database. What the API answers must not depend on the store behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REL_BASE } from '../../src/api/hal.ts';
+import { REL_BASE, SLIPWAY_REL_BASE } from '../../src/api/hal.ts';
 import { eventually } from '../support/eventually.ts';
 import { call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 
@@ -13,7 +13,8 @@ const stepOf = (e: Json, action: string, env?: string): Json =>
 let h: Harness;
 let p: string;
 beforeAll(async () => {
-  h = await makeHarness({ backend: 'postgres' });
+  // The real deploy step (onto the recording driver): the topology then names who deployed what.
+  h = await makeHarness({ backend: 'postgres', handlers: { realDeploy: true } });
   p = `/api/program/${h.programId}`;
 });
 afterAll(async () => {
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('the API on PostgreSQL', () => {
-  it('runs an execution through its gates, refuses a second start, re-executes, and pages the history', async () => {
+  it('runs an execution through its gates, refuses a second start, re-executes, redeploys, and pages the history', async () => {
     const pl = `${p}/pipeline/${h.fullStack.id}`;
     const started = await call(h, 'PUT', `${pl}/execution`);
     expect(started.status).toBe(201);
@@ -43,6 +44,14 @@ describe('the API on PostgreSQL', () => {
     const page = (await call(h, 'GET', `${pl}/executions?start=0&limit=1`)).json;
     expect(page._totalNumberOfItems).toBe(2);
     expect((page._embedded.executions as Json[])[0]?.trigger).toBe('RE_EXECUTE');
+    // The first execution is no longer the last: its release is redeployed through Slipway's link.
+    const redeploy = (await call(h, 'GET', `${pl}/execution/${id}`)).json._links[`${SLIPWAY_REL_BASE}redeploy`] as Json;
+    const back = await call(h, 'PUT', redeploy.href as string);
+    expect(back.status).toBe(201);
+    expect(back.json).toMatchObject({ trigger: 'RE_EXECUTE', sourceExecutionId: id });
+    await waitForExecution(h, back.json.id as string, (x) => x.status === 'FINISHED');
+    const prod = (await call(h, 'GET', `${p}/environment/${h.env.prod}/topology`)).json;
+    expect(prod.publish[0].release).toMatchObject({ version: e.artifactsVersion, executionId: back.json.id, pipelineId: h.fullStack.id });
   });
 
   it('keeps variables (secrets never returned), and creates, provisions and deletes an environment', async () => {

@@ -124,6 +124,17 @@ describe('slipway CLI against a running Slipway', () => {
     expect(reDone.code, reDone.stderr).toBe(0);
     expect(reDone.stdout).toMatch(/build \(Copy Artifacts\)\s+FINISHED/);
     expect(reDone.stdout).toMatch(/deploy \(prod\)\s+FINISHED/);
+
+    // The first execution's release, redeployed (a rollback); the last one is re-executed instead.
+    const last = /^Execution (\d+)/m.exec(reDone.stdout)?.[1] ?? '';
+    expect(last).toMatch(/^\d+$/);
+    const refused = await cli(['redeploy-execution', pipelineId, last]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/no redeploy link/);
+    const back = await cli(['redeploy-execution', pipelineId, execution.id, '--json']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toMatchObject({ trigger: 'RE_EXECUTE', sourceExecutionId: execution.id });
+    expect((await cli(['wait-execution', pipelineId, '--interval', '0.3', '--timeout', '50'])).code).toBe(0);
   }, 120_000);
 
   it('cancel-current-execution rejects a waiting approval; wait-execution then exits 5', async () => {
@@ -142,13 +153,13 @@ describe('slipway CLI against a running Slipway', () => {
     const all = await cli(['list-executions', pipelineId, '--json']);
     expect(all.code).toBe(0);
     const list = JSON.parse(all.stdout) as { id: string; status: string }[];
-    expect(list).toHaveLength(3); // the approved one, its re-execution, the rejected one
+    expect(list).toHaveLength(4); // the approved one, its re-execution, its redeploy, the rejected one
     expect(Number(list[0]?.id)).toBeGreaterThan(Number(list[1]?.id));
     expect(list[1]?.status).toBe('FINISHED');
     const finished = JSON.parse((await cli(['list-executions', pipelineId, '--status', 'finished', '--json'])).stdout) as unknown[];
-    expect(finished).toHaveLength(2);
+    expect(finished).toHaveLength(3);
     const again = JSON.parse((await cli(['list-executions', pipelineId, '--trigger', 're_execute', '--json'])).stdout) as { id: string }[];
-    expect(again.map((e) => e.id)).toEqual([list[1]?.id]);
+    expect(again.map((e) => e.id)).toEqual([list[1]?.id, list[2]?.id]);
   });
 
   it('sets and lists pipeline variables; secrets are not shown', async () => {

@@ -3,7 +3,8 @@
 // engine tests' test handlers (test/support/engine-handlers.ts) with a short pause and a few
 // log lines per step, so progress is visible; approval is the shipped waiting handler. The
 // contentAudit stand-in reports a fixed audit summary (built with the real audit arithmetic)
-// so the UI has scores to show. The pipeline runs no builds or deployments: these tests are
+// so the UI has scores to show; the build stand-in names a fixed commit (a re-execution's builds
+// nothing, so it names none). The pipeline runs no builds or deployments: these tests are
 // about the CLI and the UI, not the steps.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,13 +28,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+export const STAND_IN_COMMIT = 'c0ffee00000000000000000000000000000000aa';
+
 function paced(action: StepAction, ms: number): Behaviour {
   return async (ctx: StepContext): Promise<StepResult> => {
     for (let i = 1; i <= 3; i++) {
       ctx.log.line(`[test] ${action}: part ${i} of 3`);
       await pause(ms / 3, ctx.signal);
     }
-    return { outcome: 'finished' };
+    const built = action === 'build' && ctx.execution.trigger !== 'RE_EXECUTE';
+    return built ? { outcome: 'finished', details: { commitId: STAND_IN_COMMIT } } : { outcome: 'finished' };
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepStatus } from '../../src/domain/model.ts';
-import { reExecuteEligibility } from '../../src/domain/re-execute.ts';
+import { redeployEligibility, reExecuteEligibility } from '../../src/domain/re-execute.ts';
 import { execution, step } from '../support/fixtures.ts';
 
 const withDeploy = (status: StepStatus, overrides = {}) => execution({
@@ -34,6 +34,32 @@ describe('re-execute eligibility', () => {
   it('only from the prod deploy step, and a re-execution of a re-execution reuses the original build', () => {
     expect(reExecuteEligibility(withDeploy('FINISHED'), '7', '1')).toMatchObject({ ok: false, reason: 'WRONG_STEP' });
     expect(reExecuteEligibility(withDeploy('FINISHED', { trigger: 'RE_EXECUTE', sourceExecutionId: '3' }), '7'))
+      .toEqual({ ok: true, sourceExecutionId: '3' });
+  });
+});
+
+describe('redeploy eligibility (a rollback to an earlier release)', () => {
+  const STATUSES: StepStatus[] = ['NOT_STARTED', 'RUNNING', 'WAITING', 'FINISHED', 'ERROR', 'FAILED', 'CANCELLED', 'ROLLING_BACK', 'ROLLED_BACK', 'INCOMPLETE'];
+  it('is offered exactly for an earlier execution whose production deploy FINISHED (the release was live)', () => {
+    for (const status of STATUSES) {
+      const decision = redeployEligibility(withDeploy(status), '9');
+      if (status === 'FINISHED') expect(decision).toEqual({ ok: true, sourceExecutionId: '7' });
+      else expect(decision).toMatchObject({ ok: false, reason: 'PROD_DEPLOY_NOT_FINISHED' });
+    }
+  });
+  it.each([
+    ['the last execution (re-execute covers it)', withDeploy('FINISHED'), '7', 'LAST_EXECUTION'],
+    ['a push-update execution', withDeploy('FINISHED', { trigger: 'PUSH_UPGRADES' }), '9', 'PUSH_UPGRADE_EXECUTION'],
+    ['an execution without a production deploy step', execution({ id: '7', pipelineType: 'codeQuality', steps: [step({ status: 'FINISHED' })] }), '9', 'NO_PROD_DEPLOY_STEP'],
+    ['one whose stage deploy finished but not its production deploy', execution({
+      id: '7', status: 'FAILED', steps: [step({ id: '2', action: 'deploy', environmentType: 'stage', status: 'FINISHED' }),
+        step({ id: '3', index: 1, action: 'deploy', environmentType: 'prod', status: 'NOT_STARTED' })],
+    }), '9', 'PROD_DEPLOY_NOT_FINISHED'],
+  ])('refuses %s', (_what, source, last, reason) => {
+    expect(redeployEligibility(source, last)).toMatchObject({ ok: false, reason, message: expect.any(String) });
+  });
+  it('deploys the original build\'s artifacts when the release was itself a re-execution', () => {
+    expect(redeployEligibility(withDeploy('FINISHED', { trigger: 'RE_EXECUTE', sourceExecutionId: '3' }), '9'))
       .toEqual({ ok: true, sourceExecutionId: '3' });
   });
 });

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOPOLOGY_DRIVERS, type Environment, type EnvironmentType, type TopologyDriverName } from '../../domain/model.ts';
 import { createEnvironment, deleteEnvironment, provisionEnvironment } from '../../engine/environments.ts';
 import { listEnvironments } from '../../store/environments.ts';
+import { withDeployments } from '../view-topology.ts';
 import { authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { list, paths } from '../hal.ts';
@@ -89,12 +90,12 @@ export function environmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get<{ Params: EnvParams }>(`${base}/environment/:environmentId/topology`, {
-    schema: { params: idParams('programId', 'environmentId'), summary: 'The nodes of the environment (driver view)' },
+    schema: { params: idParams('programId', 'environmentId'), summary: 'The nodes of the environment (driver view); each release names the execution that deployed it (executionId, pipelineId)' },
   }, async (req) => {
     await authorize(req, deps, req.params.programId, 'read');
     const env = await loadEnvironment(deps, req.params.programId, req.params.environmentId);
     if (env.status !== 'ready') throw conflict(`environment ${env.name} is ${env.status}`);
-    return slipway.driver.describe(env);
+    return withDeployments(db, await slipway.driver.describe(env));
   });
 
   app.delete<{ Params: EnvParams }>(`${base}/environment/:environmentId`, { schema: { params: idParams('programId', 'environmentId') } }, async (req, reply) => {

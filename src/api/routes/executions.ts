@@ -1,18 +1,21 @@
-// Executions: start (PUT …/execution, also re-execute with ?stepId=), current, one, and the
-// paged history (newest first).
+// Executions: start (PUT …/execution, also re-execute with ?stepId= and redeploy an earlier
+// release with ?sourceExecutionId=), current, one, and the paged history (newest first).
 import type { FastifyInstance } from 'fastify';
 import type { ExecutionMode } from '../../domain/model.ts';
-import { CommandRefused, reExecute, startExecution } from '../../engine/commands.ts';
+import { CommandRefused, redeploy, reExecute, startExecution } from '../../engine/commands.ts';
 import { currentExecutionId, listExecutions } from '../../store/executions.ts';
 import { accessFor, authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
 import { link, pagedList, paths, rel } from '../hal.ts';
 import { executionView, loadExecution, loadPipeline } from '../load.ts';
-import { ApiError, notFound } from '../problem.ts';
+import { ApiError, badRequest, notFound } from '../problem.ts';
 import { idParams, idSchema, pagingQuery } from '../schemas.ts';
 import { executionJson } from '../view-execution.ts';
 
 type PlParams = { programId: string; pipelineId: string };
+type StartQuery = {
+  pipelineExecutionMode?: ExecutionMode; stepId?: string; sourceExecutionId?: string; trigger?: 'MANUAL' | 'PUSH_UPGRADES';
+};
 const plParams = idParams('programId', 'pipelineId');
 
 export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -20,15 +23,18 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const db = slipway.rt.db.kysely;
   const base = '/api/program/:programId/pipeline/:pipelineId';
 
-  app.put<{ Params: PlParams; Querystring: { pipelineExecutionMode?: ExecutionMode; stepId?: string; trigger?: 'MANUAL' | 'PUSH_UPGRADES' } }>(`${base}/execution`, {
+  app.put<{ Params: PlParams; Querystring: StartQuery }>(`${base}/execution`, {
     schema: {
       summary: 'Start an execution (201 + Location; 412 when busy); ?stepId= re-executes the production deployment; '
+        + '?sourceExecutionId= redeploys the release of an earlier execution whose production deployment finished (a rollback, '
+        + 'trigger RE_EXECUTE; offered by its http://ns.slipway.dev/rel/redeploy link); '
         + '?trigger=PUSH_UPGRADES (administrators) runs a push update through the pipeline',
       params: plParams,
       querystring: {
         type: 'object',
         properties: {
-          pipelineExecutionMode: { type: 'string', enum: ['NORMAL', 'EMERGENCY'] }, stepId: idSchema, sourceExecutionId: idSchema,
+          pipelineExecutionMode: { type: 'string', enum: ['NORMAL', 'EMERGENCY'] }, stepId: idSchema,
+          sourceExecutionId: { ...idSchema, description: 'an earlier execution whose release to deploy again (Slipway\'s redeploy)' },
           trigger: { type: 'string', enum: ['MANUAL', 'PUSH_UPGRADES'] },
         },
       },
@@ -38,17 +44,20 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
     // A push update is an operator's act (Cloud Manager runs them for its customers).
     const user = await authorize(req, deps, req.params.programId, trigger === 'PUSH_UPGRADES' ? 'admin' : 'operate');
     const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
+    const { stepId, sourceExecutionId } = req.query;
+    if (sourceExecutionId && (trigger !== 'MANUAL' || req.query.pipelineExecutionMode === 'EMERGENCY')) {
+      throw badRequest('a redeploy (sourceExecutionId) is a normal manual execution: no trigger, no EMERGENCY mode');
+    }
     let execution;
-    if (req.query.stepId) {
-      try {
-        execution = await reExecute(slipway.rt, pipeline.id, req.query.stepId, user.name);
-      } catch (e) {
-        // Cloud Manager answers 400 when a start conflicts with the pipeline's state.
-        if (e instanceof CommandRefused && e.code === 'CONFLICT') throw new ApiError(400, 'Bad Request', e.message, [e.message]);
-        throw e;
-      }
-    } else {
-      execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger, mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
+    try {
+      // With both, the step decides (a re-execution), and it must belong to the source execution.
+      if (stepId) execution = await reExecute(slipway.rt, pipeline.id, stepId, user.name, sourceExecutionId);
+      else if (sourceExecutionId) execution = await redeploy(slipway.rt, pipeline.id, sourceExecutionId, user.name);
+      else execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger, mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
+    } catch (e) {
+      // Cloud Manager answers 400 when a start conflicts with the pipeline's state.
+      if (e instanceof CommandRefused && e.code === 'CONFLICT') throw new ApiError(400, 'Bad Request', e.message, [e.message]);
+      throw e;
     }
     const self = paths.execution(pipeline.programId, pipeline.id, execution.id);
     const view = await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId));

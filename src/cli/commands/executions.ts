@@ -1,5 +1,5 @@
 // Execution commands, named as in Adobe's Cloud Manager CLI: start, inspect, advance, cancel,
-// quality-gate results, plus Slipway's re-execute and wait-execution.
+// quality-gate results, plus Slipway's re-execute, redeploy-execution and wait-execution.
 import type { Command } from 'commander';
 import { advanceCommand, cancelCommand, findStep, overrideBody } from '../current-step.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -155,6 +155,15 @@ export function registerExecutionCommands(program: Command): void {
       if (!step) throw new CliError(`execution ${source.id} cannot be re-executed (no reExecute link on its production deploy step)`, EXIT.refused);
       const e = await ctx.client.reExecute(step);
       ctx.print(e, () => describeExecution(e));
+    }));
+
+  program.command('redeploy-execution')
+    .description('deploy an earlier execution\'s release to production again, a rollback (its redeploy link; trigger RE_EXECUTE)')
+    .argument('<pipelineId>').argument('<executionId>', 'an earlier execution whose production deployment finished')
+    .action(action<object, [string, string]>(async (ctx, _o, pipelineId, executionId) => {
+      const source = await ctx.client.execution(await ctx.programId(), pipelineId, executionId);
+      const e = await ctx.client.redeploy(source);
+      ctx.print(e, () => `${describeExecution(e)}\nredeploying the release of execution ${source.id} (artifacts ${e.artifactsVersion ?? '?'} of execution ${e.sourceExecutionId ?? source.id})`);
     }));
 
   program.command('wait-execution')

@@ -13,6 +13,8 @@ export const rel = {
   reExecute: `${REL}pipeline/reExecute`,
   logs: `${REL}pipeline/logs`,
   metrics: `${REL}pipeline/metrics`,
+  /** Slipway's own: redeploy an earlier execution's release (a rollback). */
+  redeploy: 'http://ns.slipway.dev/rel/redeploy',
 };
 
 const TOKEN_KEY = 'slipway.token';

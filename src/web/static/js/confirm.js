@@ -5,19 +5,23 @@ import { h } from './dom.js';
 
 let seq = 0;
 
-/** Resolves to { comment } when confirmed, undefined when dismissed. */
-export function confirmAct({ title, text, items = [], confirmLabel, danger = true }) {
+/**
+ * Resolves to { comment } when confirmed, undefined when dismissed. `comment: false` leaves the
+ * comment out, for acts with no audit record to keep it in.
+ */
+export function confirmAct({ title, text, items = [], confirmLabel, danger = true, comment: withField = true }) {
   const id = `confirm-${++seq}`;
   const opener = document.activeElement;
   const comment = h('textarea', { id: `${id}-comment`, name: 'comment', rows: '3', maxlength: '500' });
   const ok = h(`button.${danger ? 'danger' : 'primary'}`, { type: 'submit', value: 'ok' }, confirmLabel);
+  const back = h('button.secondary', { type: 'submit', value: 'cancel' }, 'Go back');
   const dialog = h('dialog.confirm', { 'aria-labelledby': `${id}-title` },
     h('form', { method: 'dialog' },
       h('h2', { id: `${id}-title`, text: title }),
       h('p', { text }),
       items.length ? h('ul.small', {}, items.map((i) => h('li', { text: i }))) : null,
-      h('label', { for: `${id}-comment`, text: 'Comment (optional, kept in the audit record)' }), comment,
-      h('div.controls', {}, ok, h('button.secondary', { type: 'submit', value: 'cancel' }, 'Go back'))));
+      withField ? [h('label', { for: `${id}-comment`, text: 'Comment (optional, kept in the audit record)' }), comment] : null,
+      h('div.controls', {}, ok, back)));
   document.body.append(dialog);
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => {
@@ -27,7 +31,8 @@ export function confirmAct({ title, text, items = [], confirmLabel, danger = tru
       resolve(confirmed ? { comment: comment.value.trim() } : undefined);
     });
     dialog.showModal();
-    comment.focus();
+    // Without a comment to write, the safe choice has the focus: Enter does not act.
+    (withField ? comment : back).focus();
   });
 }
 

@@ -1,6 +1,7 @@
 // Environments as an operations view: each one's topology (load balancer → dispatchers →
 // publish, and author), the release each node runs, load-balancer membership and cache hit
-// ratio, its site links; create (with provisioning progress) and delete for those who may.
+// ratio, its site links (each release links to the execution that deployed it); create (with
+// provisioning progress) and delete for those who may.
 // Refreshes every 2 s while this screen is open (a rolling deployment shows as it happens).
 import { ApiError, embedded, get, linkOf, paths, REL, rel, request } from '../api.js';
 import { confirmAct } from '../confirm.js';
@@ -32,8 +33,18 @@ function nodeState(node) {
   return node.healthy ? ['ok', 'healthy'] : ['bad', 'down'];
 }
 
-function nodeBox(node) {
-  const facts = [['Release', node.release?.version ?? 'none']];
+/** The release's version, linked to the execution that deployed it when the API names one. */
+function releaseFact(programId, release) {
+  if (!release) return 'none';
+  if (!release.executionId || !release.pipelineId) return release.version;
+  return h('a', {
+    href: `#/program/${encodeURIComponent(programId)}/pipeline/${encodeURIComponent(release.pipelineId)}/execution/${encodeURIComponent(release.executionId)}`,
+    title: `Deployed by execution ${release.executionId}`,
+  }, release.version, h('span.muted', { text: ` (execution ${release.executionId})` }));
+}
+
+function nodeBoxOf(programId, node) {
+  const facts = [['Release', releaseFact(programId, node.release)]];
   if (node.release?.appImage) facts.push(['App image', digestFact(node.release.appImage)]);
   if (node.release?.dispatcherImage) facts.push(['Dispatcher image', digestFact(node.release.dispatcherImage)]);
   facts.push(['URL', /^https?:\/\//.test(node.url ?? '') ? h('a', { href: node.url, rel: 'noopener noreferrer', target: '_blank' }, node.url) : node.url ?? '']);
@@ -46,7 +57,8 @@ function nodeBox(node) {
     h('dl.facts', {}, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])));
 }
 
-function topologyView(view) {
+function topologyView(programId, view) {
+  const nodeBox = (node) => nodeBoxOf(programId, node);
   const pairs = view.dispatchers.map((d, i) => h('li.pair', {},
     h('ul.tier', { 'aria-label': `Pair ${i + 1}` }, nodeBox(d), view.publish[i] ? nodeBox(view.publish[i]) : null)));
   return h('div.topology', {},
@@ -167,7 +179,7 @@ export async function renderEnvironments(main, [programId, environmentId]) {
         continue;
       }
       try {
-        box.body.replaceChildren(topologyView(await get(paths.topology(programId, env.id))));
+        box.body.replaceChildren(topologyView(programId, await get(paths.topology(programId, env.id))));
       } catch (error) {
         box.body.replaceChildren(error instanceof ApiError && error.status === 409
           ? h('p.muted', { text: error.detail || 'not provisioned yet' }) : errorBox(error));

@@ -1,7 +1,7 @@
 // The Pipeline Execution screen: an attention banner (what needs you, why it failed, who
 // cancelled), phases with steps, live status and durations (server-sent events carry the
 // changed step, which patches its card), logs, quality gates, approval, schedule, pause, one
-// cancel control, re-execute, the audit trail, and the experience audit.
+// cancel control, re-execute, redeploy of an earlier release, the audit trail, and the experience audit.
 import { embedded, followEvents, get, linkOf, paths, rel, request } from '../api.js';
 import { auditPanel, auditSeries, trendChart } from '../audit.js';
 import { confirmAct, withComment } from '../confirm.js';
@@ -9,6 +9,7 @@ import { badge, clear, duration, formatTime, h, parseTime } from '../dom.js';
 import { roleText } from '../session.js';
 import { StepCard } from '../step-card.js';
 import { metricLine } from '../metrics.js';
+import { redeployButton } from '../redeploy.js';
 import { stepLabel } from '../steps.js';
 import { errorBox, setTitle, toast } from '../ui.js';
 
@@ -187,7 +188,7 @@ export async function renderExecution(main, [programId, pipelineId, executionId]
           message.replaceChildren(errorBox(error));
         }
       },
-    }, 'Cancel execution')] : []));
+    }, 'Cancel execution')] : [redeployButton(current, pipeline, (box) => message.replaceChildren(box))].filter(Boolean)));
   }
 
   function render(execution) {

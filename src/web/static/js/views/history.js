@@ -3,6 +3,7 @@
 import { embedded, get, linkOf, paths, rel } from '../api.js';
 import { auditSeries, trendChart } from '../audit.js';
 import { badge, duration, formatTime, h } from '../dom.js';
+import { redeployButton } from '../redeploy.js';
 import { errorBox, setTitle } from '../ui.js';
 
 const STATUSES = ['', 'RUNNING', 'FINISHED', 'FAILED', 'ERROR', 'CANCELLED'];
@@ -49,7 +50,8 @@ export async function renderHistory(main, [programId, pipelineId]) {
       h('td', { 'data-label': 'Started', text: formatTime(e.createdAt) }),
       h('td', { 'data-label': 'Duration', text: duration(e.createdAt, e.finishedAt) }),
       h('td', { 'data-label': 'Commit' }, commitOf(e)),
-      h('td', { 'data-label': 'Artifacts', text: e.artifactsVersion ?? '' }))));
+      h('td', { 'data-label': 'Artifacts', text: e.artifactsVersion ?? '' }),
+      h('td', { 'data-label': 'Actions' }, redeployButton(e, pipeline, (box) => problem.replaceChildren(box))))));
     trend.replaceChildren(trendChart(auditSeries(executions)));
   };
   status.addEventListener('change', draw);
@@ -63,7 +65,7 @@ export async function renderHistory(main, [programId, pipelineId]) {
     count, problem,
     h('table.data.responsive', {},
       h('caption.sr-only', { text: 'Executions' }),
-      h('thead', {}, h('tr', {}, ['Execution', 'Status', 'Trigger', 'Started by', 'Started', 'Duration', 'Commit', 'Artifacts'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', {}, h('tr', {}, ['Execution', 'Status', 'Trigger', 'Started by', 'Started', 'Duration', 'Commit', 'Artifacts', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
       tbody),
     h('h2', { text: 'Experience audit trend' }),
     trend);
