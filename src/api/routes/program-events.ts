@@ -1,11 +1,13 @@
 // Server-sent events of a whole program, for its lists (pipelines, history, environments):
 // each execution, step and environment event of the program as it happens, with what a list
 // needs to update itself without a refetch: the pipeline's status and current execution, the
-// execution's status and the step that is running or waiting. (`…/events` itself is the
+// execution's status and the step that is running or waiting, and for a deploy step each
+// node's latest command (so the environments view shows a roll as it happens). (`…/events` itself is the
 // journal of Cloud Manager events, events-journal.ts: hence `…/events/stream`.) No snapshot: a client reads
 // its list once the stream is open (subscribed before the headers go out), and again after a
 // reconnect. A heartbeat comment every 15 s. All the streams share one read per event.
 import type { FastifyInstance } from 'fastify';
+import { isGate } from '../../domain/advance.ts';
 import type { Execution, StepState } from '../../domain/model.ts';
 import type { EnvironmentEvent, SlipwayEvent } from '../../events/bus.ts';
 import { getExecution } from '../../store/executions.ts';
@@ -17,9 +19,17 @@ import { idParams } from '../schemas.ts';
 import { openEventStream, sharedReader, sseFrame, streamsClosedOnShutdown } from '../sse.ts';
 import { pipelineStatus } from '../view-pipeline.ts';
 
+/** A deploy step's release and each node's latest command (drain, deploy, warm, attach…). */
+function rolloutOf(step: StepState): Record<string, unknown> | undefined {
+  const rollout = step.details.rollout as { version?: unknown; environmentId?: unknown; nodes?: unknown } | undefined;
+  if (step.action !== 'deploy' || !rollout || typeof rollout !== 'object') return undefined;
+  return { version: rollout.version, nodes: rollout.nodes ?? {} };
+}
+
 function stepSummary(step: StepState): Record<string, unknown> {
   return compact({
-    id: step.id, action: step.action, status: step.status, environmentType: step.environmentType,
+    rollout: rolloutOf(step),
+    id: step.id, action: step.action, status: step.status, gate: isGate(step.action) || undefined, environmentType: step.environmentType,
     environmentId: step.environmentId, reason: step.reason, pauseBeforeRun: step.pauseBeforeRun || undefined,
     wakeAt: cmTime(step.wakeAt),
   });
