@@ -3,6 +3,8 @@
 // pipeline's status and the execution's current step, and nothing of another program; it
 // needs a reader's role. And a member's roles change in one request, by an administrator only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programFrameData } from '../../src/api/routes/program-events.ts';
+import type { Execution, StepState } from '../../src/domain/model.ts';
 import { createPipeline } from '../../src/store/pipelines.ts';
 import { createProgram, createRepository } from '../../src/store/programs.ts';
 import { ADMIN_TOKEN, addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
@@ -110,6 +112,29 @@ describe('the program event stream', () => {
     const outsider = await stream(stranger);
     expect(outsider.status).toBe(403);
     expect(outsider.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('a deploy step\'s frame', () => {
+  it('says what the deployment does to each node now (the environments view shows a roll from it)', () => {
+    const at = new Date('2026-01-01T00:00:00Z');
+    const nodes = { 'dispatcher-1': { action: 'drain', status: 'RUNNING', at: at.toISOString() }, 'publish-1': { action: 'deploy', status: 'FINISHED', at: at.toISOString() } };
+    const deploy: StepState = {
+      id: '7', executionId: '3', index: 4, phase: 'productionDeployment', action: 'deploy', environmentType: 'prod', environmentId: '2',
+      status: 'RUNNING', details: { rollout: { version: '1.0.3', environmentId: '2', commands: [], nodes, done: {} } }, metrics: [],
+      updatedAt: at, startedAt: at, pauseBeforeRun: false, attempts: 1,
+    };
+    const execution = {
+      id: '3', programId: '1', pipelineId: '1', pipelineType: 'fullStack', status: 'RUNNING', trigger: 'MANUAL', mode: 'NORMAL',
+      user: 'admin', createdAt: at, updatedAt: at, steps: [deploy],
+    } as Execution;
+    const e = { type: 'step.updated', programId: '1', pipelineId: '1', executionId: '3', stepId: '7', action: 'deploy', status: 'RUNNING', at: at.toISOString() } as const;
+    expect(programFrameData(e, execution)).toMatchObject({
+      pipeline: { status: 'BUSY', currentExecutionId: '3' },
+      step: { action: 'deploy', environmentId: '2', rollout: { version: '1.0.3', nodes } },
+    });
+    // Without the execution (it could not be read) the frame is the event alone.
+    expect(programFrameData(e, undefined)).toEqual(e);
   });
 });
 
