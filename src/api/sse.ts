@@ -72,28 +72,30 @@ export function openEventStream(
     res.write(text);
     if (res.writableLength > MAX_BUFFERED_BYTES) {
       log.warn({ buffered: res.writableLength }, 'event stream client too slow: stream ended');
-      end();
+      end(true);
     }
   };
   const heartbeat = setInterval(() => write(': heartbeat\n\n'), HEARTBEAT_MS);
   let ended = false;
-  function end(): void {
+  /** `cut`: the client is not reading, so what is buffered for it is dropped, not flushed. */
+  function end(cut = false): void {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
     onEnd();
     open.delete(res);
-    if (!res.writableEnded) res.end();
+    if (cut) res.destroy();
+    else if (!res.writableEnded) res.end();
   }
   res.on('close', end);
   return {
     get ended() { return ended; },
-    end,
+    end: () => end(),
     send(frame, then) {
       if (ended) return;
       if (++pending > MAX_PENDING_FRAMES) {
         log.warn('event stream frames piling up: stream ended');
-        end();
+        end(true);
         return;
       }
       written = written.then(async () => {
