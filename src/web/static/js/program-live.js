@@ -45,7 +45,8 @@ export function followProgram(programId, { onEvent, resync, problem, indicator }
     onEvent: (type, data) => {
       let patched = false;
       try { patched = onEvent(type, data) !== false; } catch { patched = false; }
-      if (!patched) refetch();
+      // An error still shown while the server answers again: read the list, which clears it.
+      if (!patched || problem.childElementCount > 0) refetch();
     },
     onFailure: (error) => {
       // Refused (not a network failure): fall back to reading the list now and then.
