@@ -155,7 +155,7 @@ describe('an operator', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it('sets a secret that is never shown again, and grants and revokes a role', async () => {
+  it('sets a secret that is never shown again, and grants, changes and revokes a role', async () => {
     const page = await open(server.token, `${programRoute()}/pipeline/${server.pipeline.id}/variables`);
     await page.getByRole('heading', { name: 'Variables of Production' }).waitFor();
     await page.getByLabel('Name').fill('API_KEY');
