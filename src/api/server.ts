@@ -13,6 +13,7 @@ import { environmentLogRoutes } from './routes/environment-logs.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { eventJournalRoutes } from './routes/events-journal.ts';
 import { eventRoutes } from './routes/events-sse.ts';
+import { programEventRoutes } from './routes/program-events.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { logRoutes } from './routes/logs.ts';
@@ -132,6 +133,7 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   stepRoutes(app, deps);
   logRoutes(app, deps);
   eventRoutes(app, deps);
+  programEventRoutes(app, deps);
   eventJournalRoutes(app, deps);
   webhookRoutes(app, deps);
   hookRoutes(app, deps);

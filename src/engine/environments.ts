@@ -22,10 +22,26 @@ export interface NewEnvironment {
   publishCount?: number;
 }
 
+/** Tells the live views, after the commit, what status the environment now has. */
+function announce(rt: Runtime, env: Pick<Environment, 'id' | 'programId'>, status: Environment['status'] | 'deleted'): void {
+  rt.bus.emitEnvironment({
+    type: 'environment.changed', programId: env.programId, environmentId: env.id, status, at: new Date(rt.clock.now()).toISOString(),
+  });
+}
+
+/** Moves the environment in its own transaction, then announces it. */
+async function moveAndAnnounce(rt: Runtime, id: string, event: EnvironmentEvent, patch?: { topology?: unknown }): Promise<Environment> {
+  const env = await tx(rt.db, (trx) => move(trx, rt, id, event, patch));
+  announce(rt, env, env.status);
+  return env;
+}
+
 /** Records a new environment, `creating`; provisionEnvironment makes its nodes. */
 export async function createEnvironment(rt: Runtime, input: NewEnvironment): Promise<Environment> {
   const { programId, ...fields } = input;
-  return tx(rt.db, (trx) => environments.createEnvironment(trx, programId, fields, rt.clock.now()));
+  const env = await tx(rt.db, (trx) => environments.createEnvironment(trx, programId, fields, rt.clock.now()));
+  announce(rt, env, env.status);
+  return env;
 }
 
 /** Moves the environment by `event`, refused unless the lifecycle allows it; the row as it now is. */
@@ -51,10 +67,10 @@ export async function provisionEnvironment(rt: Runtime, driver: TopologyDriver, 
   try {
     topology = await driver.provision(env);
   } catch (error) {
-    await tx(rt.db, (trx) => move(trx, rt, env.id, 'provisionFailed'));
+    await moveAndAnnounce(rt, env.id, 'provisionFailed');
     throw new Error(`provisioning environment ${env.name} failed`, { cause: error });
   }
-  return tx(rt.db, (trx) => move(trx, rt, env.id, 'provisioned', { topology }));
+  return moveAndAnnounce(rt, env.id, 'provisioned', { topology });
 }
 
 /**
@@ -74,6 +90,7 @@ export async function deleteEnvironment(rt: Runtime, driver: TopologyDriver, id:
     }
     return move(trx, rt, id, 'delete');
   });
+  announce(rt, env, env.status);
   await tearDown(rt, driver, env);
 }
 
@@ -81,10 +98,11 @@ async function tearDown(rt: Runtime, driver: TopologyDriver, env: Environment): 
   try {
     await driver.destroy(env);
   } catch (error) {
-    await tx(rt.db, (trx) => move(trx, rt, env.id, 'deleteFailed'));
+    await moveAndAnnounce(rt, env.id, 'deleteFailed');
     throw new Error(`deleting environment ${env.name} failed`, { cause: error });
   }
   await tx(rt.db, (trx) => environments.deleteEnvironment(trx, env.id));
+  announce(rt, env, 'deleted');
 }
 
 /**

@@ -1,7 +1,7 @@
 // The event bus: what happened to executions and steps, for the UI's live view (SSE) and
 // webhooks. Events are emitted after the transaction that caused them has committed.
 import { EventEmitter } from 'node:events';
-import type { ExecutionStatus, StepAction, StepStatus } from '../domain/model.ts';
+import type { EnvironmentStatus, ExecutionStatus, StepAction, StepStatus } from '../domain/model.ts';
 
 export type SlipwayEvent =
   | { type: 'execution.started'; programId: string; pipelineId: string; executionId: string; at: string }
@@ -11,6 +11,19 @@ export type SlipwayEvent =
     programId: string; pipelineId: string; executionId: string; stepId: string;
     action: StepAction; status: StepStatus; at: string;
   };
+
+/**
+ * An environment's status changed (`deleted`: its row is gone). Not a Cloud Manager event: no
+ * webhook or journal carries it; it is for the UI's live views, in the process that made the
+ * change (environments are provisioned by the API process).
+ */
+export interface EnvironmentEvent {
+  type: 'environment.changed';
+  programId: string;
+  environmentId: string;
+  status: EnvironmentStatus | 'deleted';
+  at: string;
+}
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
@@ -26,6 +39,15 @@ export class EventBus {
   subscribe(listener: (event: SlipwayEvent) => void): () => void {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
+  }
+
+  emitEnvironment(event: EnvironmentEvent): void {
+    this.emitter.emit('environment', event);
+  }
+
+  subscribeEnvironments(listener: (event: EnvironmentEvent) => void): () => void {
+    this.emitter.on('environment', listener);
+    return () => this.emitter.off('environment', listener);
   }
 }
 

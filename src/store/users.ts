@@ -76,6 +76,12 @@ export async function revokeRoles(db: K, programId: string, userId: string, role
   return Number(result.numDeletedRows);
 }
 
+/** Makes `roles` the user's roles on the program, whatever they were (run it in a transaction). */
+export async function setRoles(db: K, programId: string, userId: string, roles: readonly Role[]): Promise<void> {
+  await revokeRoles(db, programId, userId);
+  for (const role of new Set(roles)) await grantRole(db, programId, userId, role);
+}
+
 /** The label of the administrator's token that comes from SLIPWAY_ADMIN_TOKEN or <data>/admin-token. */
 export const BOOTSTRAP_LABEL = 'bootstrap admin token';
 

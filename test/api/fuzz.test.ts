@@ -79,8 +79,9 @@ describe('fuzz', () => {
       const late = i > REQUESTS * 0.9; // destructive requests with valid ids only near the end
       let method: string = r() < 0.6 ? pick(METHODS) : 'GET';
       let url = template.replace(/\{(\w+)\}/g, (_, name: string) => (r() < 0.4 ? valid[name] ?? '1' : encodeURI(pick(BAD_SEGMENTS))));
-      // An event stream of a live execution never ends by design; its valid form is tested elsewhere.
+      // An event stream of a live execution (or a program) never ends by design; its valid form is tested elsewhere.
       if (template.endsWith('/events')) url = url.replace(/\/execution\/\d+/, '/execution/999999');
+      if (template.endsWith('/events/stream')) url = url.replace(/\/program\/\d+/, '/program/999999');
       if (method === 'DELETE' && !late) url = url.replace(/\/(program|pipeline|environment)\/\d+/g, '/$1/999999');
       if (r() < 0.05) url = url.replace('/api/', pick(['/api/../', '/api/%2e%2e/', '/API/', '/api//', '/api/./']));
       url += pick(BAD_QUERIES);

@@ -1,7 +1,8 @@
 // Details of the UI screens in real headless Chromium against a real listening Slipway: the
 // live indicator (shown while an execution runs and its event stream is connected, gone once it
 // has ended), Slipway's pipeline type in the pipelines list, the image digests on the
-// environments screen (topology answered by a fixture: the test server provisions no nodes) and
+// environments screen (topology answered by a fixture: the test server provisions no nodes, and
+// a deploy's progress by a fixture event stream) and
 // one environment alone (where the API's developerConsole link leads),
 // and the deploy step's per-node table with its rollback notice (the real module, fed details
 // shaped like src/steps/deploy.ts writes them).
@@ -81,7 +82,7 @@ describe('UI screens', () => {
     expect(await row.locator('th').textContent()).not.toContain('CI_CD');
   });
 
-  it('shows the short image digest of each node, with the full digest for tooltips and screen readers', async () => {
+  it('shows the short image digest of each node (the full one for tooltips and screen readers), and what a running deploy does to a node now', async () => {
     const app = `sha256:${'ab12cd34ef56'}${'0'.repeat(52)}`;
     const dispatcher = `sha256:${'99887766aabb'}${'1'.repeat(52)}`;
     const node = (name: string, role: string, release?: Record<string, string>) =>
@@ -95,8 +96,21 @@ describe('UI screens', () => {
         loadBalancer: node('lb', 'loadBalancer'),
       }),
     }));
+    // The program's event stream says a deployment is draining dispatcher-1 of every environment.
+    const listed = await fetch(`${server.url}/api/program/${server.pipeline.programId}/environments`, { headers: { authorization: `Bearer ${server.token}` } });
+    const ids = ((await listed.json()) as { _embedded: { environments: { id: string }[] } })._embedded.environments.map((e) => e.id);
+    const at = new Date().toISOString();
+    const frames = ids.map((environmentId) => `event: step.updated\ndata: ${JSON.stringify({
+      type: 'step.updated', programId: server.pipeline.programId, action: 'deploy', status: 'RUNNING', at,
+      step: { action: 'deploy', status: 'RUNNING', environmentId, rollout: { version: '1.0.8', nodes: { 'dispatcher-1': { action: 'drain', status: 'RUNNING', at } } } },
+    })}\n\n`).join('');
+    await page.route('**/api/program/*/events/stream', (r) => r.fulfill({ contentType: 'text/event-stream', body: frames }));
     try {
       await go(`/program/${server.pipeline.programId}/environments`);
+      const draining = page.locator('li.node[data-node="dispatcher-1"][data-action="drain"]').first();
+      await draining.waitFor({ timeout: 20_000 });
+      expect(await draining.locator('.node-now').textContent()).toBe('Now: drain — running (release 1.0.8)');
+      expect(await page.locator('li.node[data-node="publish-1"] .node-now').first().isHidden()).toBe(true);
       const publish = page.locator('li.node[data-node="publish-1"]').first();
       await publish.waitFor({ timeout: 20_000 });
       const digest = publish.locator('code.digest');
@@ -108,6 +122,7 @@ describe('UI screens', () => {
       expect(await dispatcherBox.textContent()).toContain('Dispatcher image');
     } finally {
       await page.unroute('**/api/program/*/environment/*/topology');
+      await page.unroute('**/api/program/*/events/stream');
     }
   });
 

@@ -1,8 +1,8 @@
 // What a person does next in the UI, in real headless Chromium against a real listening
 // Slipway: a read-only member sees their role and no action they may not take (the banner says
-// who must act); an operator creates a pipeline from its name alone and deploys it, approves
+// who must act), and the pipelines list update as an execution starts, without a reload; an operator creates a pipeline from its name alone and deploys it, approves
 // from the attention banner, rejects with a comment that lands in the audit record, sets a
-// secret that is never shown again, and grants and revokes a role; on a 390 px phone no page
+// secret that is never shown again, and grants, changes and revokes a role; on a 390 px phone no page
 // scrolls sideways; each page has its own title; an environment is created, shown and deleted.
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +70,19 @@ describe('a read-only member', () => {
     expect(await page.getByRole('link', { name: 'New pipeline' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: /^Edit/ }).count()).toBe(0);
 
+    // The list follows the program's events: the execution shows up (a link to it, and what
+    // it waits for) without a reload and without reading the list again.
+    const listReads = () => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => /\/pipelines$/.test(e.name)).length);
+    await page.locator('.live[data-state="live"]').waitFor({ timeout: 20_000 });
+    await expect.poll(listReads, { timeout: 20_000 }).toBe(2); // the first read, and the one once the stream is open
+    await page.evaluate(() => { document.body.dataset.kept = 'yes'; });
     const id = await waitingApproval();
+    const row = page.locator(`tr[data-pipeline="${server.pipeline.id}"]`);
+    await row.getByRole('link', { name: `Execution ${id}`, exact: true }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/waiting for go-live approval/);
+    expect(await listReads()).toBe(2);
+    expect(await page.evaluate(() => document.body.dataset.kept)).toBe('yes');
+
     await go(page, executionRoute(id));
     const banner = page.getByRole('region', { name: 'Needs attention' });
     await expect.poll(() => banner.textContent(), { timeout: 20_000 }).toMatch(/Waiting for go-live approval.*your role cannot act/);
@@ -143,7 +155,7 @@ describe('an operator', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it('sets a secret that is never shown again, and grants and revokes a role', async () => {
+  it('sets a secret that is never shown again, and grants, changes and revokes a role', async () => {
     const page = await open(server.token, `${programRoute()}/pipeline/${server.pipeline.id}/variables`);
     await page.getByRole('heading', { name: 'Variables of Production' }).waitFor();
     await page.getByLabel('Name').fill('API_KEY');
@@ -164,9 +176,16 @@ describe('an operator', () => {
     await page.getByLabel('User name').fill('rui');
     await page.getByLabel('Role', { exact: true }).selectOption('DEPLOYMENT_MANAGER');
     await page.getByRole('button', { name: 'Grant role' }).click();
-    await page.locator('tr[data-member="rui"]', { hasText: 'Deployment Manager' }).waitFor({ timeout: 20_000 });
+    const rui = page.getByLabel('Role of rui', { exact: true });
+    await rui.waitFor({ timeout: 20_000 });
+    expect(await rui.inputValue()).toBe('DEPLOYMENT_MANAGER');
     expect(await page.locator('code.token').textContent()).toMatch(/^slw_/);
-    await page.getByRole('button', { name: 'Revoke Deployment Manager from rui' }).click();
+    // A change of role is one step: the select, then Change role; the page reads it back.
+    await rui.selectOption('PROGRAM_MANAGER');
+    await page.getByRole('button', { name: 'Change the role of rui' }).click();
+    await page.getByText('rui is now Program Manager').waitFor({ timeout: 20_000 });
+    expect(await page.getByLabel('Role of rui', { exact: true }).inputValue()).toBe('PROGRAM_MANAGER');
+    await page.getByRole('button', { name: 'Remove rui from the program' }).click();
     await expect.poll(() => page.locator('tr[data-member="rui"]').count(), { timeout: 20_000 }).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);

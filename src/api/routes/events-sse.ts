@@ -4,7 +4,6 @@
 // heartbeat comment every 15 s; the stream ends after `execution.ended` (or right after the
 // snapshot when the execution is already over). All the streams of a process share one read
 // per event, however many browsers watch.
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { SlipwayEvent } from '../../events/bus.ts';
 import type { Execution, Pipeline } from '../../domain/model.ts';
@@ -12,33 +11,10 @@ import { accessFor, authorize } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { executionView, loadExecution, loadPipeline } from '../load.ts';
 import { idParams } from '../schemas.ts';
+import { openEventStream, sharedReader, sseFrame, streamsClosedOnShutdown } from '../sse.ts';
 import { executionJson, stepStateJson, type Access, type ExecutionView } from '../view-execution.ts';
 
-export const HEARTBEAT_MS = 15_000;
-
-export function sseFrame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
 interface Read { execution: Execution; view: ExecutionView }
-
-/**
- * The state after an event, read once for every stream that receives it: keyed by the event
- * itself (the bus hands each subscriber the same object), so a read is never older than the
- * commit that announced it.
- */
-function sharedReader(deps: ApiDeps): (e: SlipwayEvent, pipeline: Pipeline) => Promise<Read> {
-  const reads = new WeakMap<SlipwayEvent, Promise<Read>>();
-  return (e, pipeline) => {
-    let read = reads.get(e);
-    if (!read) {
-      read = Promise.all([loadExecution(deps, pipeline.programId, pipeline.id, e.executionId), executionView(deps, pipeline)])
-        .then(([execution, view]) => ({ execution, view }));
-      reads.set(e, read);
-    }
-    return read;
-  };
-}
 
 /** The event with what changed, in the caller's view (its links). */
 function frameOf(e: SlipwayEvent, { execution, view }: Read, may: Access): string {
@@ -49,10 +25,10 @@ function frameOf(e: SlipwayEvent, { execution, view }: Read, may: Access): strin
 }
 
 export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const open = new Set<ServerResponse>();
-  const readAfter = sharedReader(deps);
-  app.addHook('preClose', async () => {
-    for (const res of open) res.end();
+  const open = streamsClosedOnShutdown(app);
+  const readAfter = sharedReader(async (e: SlipwayEvent, pipeline: Pipeline): Promise<Read> => {
+    const [execution, view] = await Promise.all([loadExecution(deps, pipeline.programId, pipeline.id, e.executionId), executionView(deps, pipeline)]);
+    return { execution, view };
   });
 
   type Params = { programId: string; pipelineId: string; executionId: string };
@@ -79,35 +55,15 @@ export function eventRoutes(app: FastifyInstance, deps: ApiDeps): void {
       throw e;
     }
     const snapshot = executionJson(execution, await executionView(deps, pipeline, may));
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-    open.add(res);
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    const finish = () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      open.delete(res);
-      if (!res.writableEnded) res.end();
-    };
-    res.on('close', finish);
-    res.write(sseFrame('snapshot', snapshot));
-    if (execution.finishedAt) return finish();
-    // Frames go out in the order of the events, each once its shared read is done.
-    let written = Promise.resolve();
-    sink.deliver = (e) => {
-      const read = readAfter(e, pipeline);
-      written = written.then(async () => {
-        if (res.writableEnded) return;
-        const frame = await read.then((r) => frameOf(e, r, may), () => sseFrame(e.type, e));
-        res.write(frame);
-        if (e.type === 'execution.ended') finish();
-      }).catch((err: unknown) => {
-        // A frame that cannot be written ends this stream; the client reconnects and reads a snapshot.
-        req.log.warn({ err }, 'event stream frame failed');
-        finish();
-      });
-    };
+    const stream = openEventStream(reply, open, req.log, unsubscribe);
+    const over = execution.finishedAt !== undefined;
+    stream.send(sseFrame('snapshot', snapshot), over ? () => stream.end() : undefined);
+    if (over) return;
+    // A frame that cannot be read is sent bare; the client reads a snapshot when it reconnects.
+    sink.deliver = (e) => stream.send(
+      readAfter(e, pipeline).then((r) => frameOf(e, r, may), () => sseFrame(e.type, e)),
+      e.type === 'execution.ended' ? () => stream.end() : undefined,
+    );
     for (const e of queued.splice(0)) sink.deliver(e);
   });
 }

@@ -7,7 +7,7 @@ import { currentExecutionId } from '../../store/executions.ts';
 import { listPipelines } from '../../store/pipelines.ts';
 import { createProgram, deleteProgram, listPrograms } from '../../store/programs.ts';
 import {
-  addToken, ensureUser, grantRole, membersOf, newToken, programIdsOf, revokeRoles, rolesOf, ROLES, userByName, type Role,
+  addToken, ensureUser, grantRole, membersOf, newToken, programIdsOf, revokeRoles, rolesOf, ROLES, setRoles, userByName, type Role,
 } from '../../store/users.ts';
 import { authorize, currentUser, forgetRoles, requireAdmin } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -111,10 +111,35 @@ export function programRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.code(201).send({ user: user.name, role: req.body.role, programId: program.id, token });
   });
 
+  const memberParams = { ...idParams('programId'), required: ['programId', 'user'], properties: { ...idParams('programId').properties, user: memberName } };
+
+  // A change of role in one step (not a revoke and a grant, between which the member has none).
+  app.put<{ Params: { programId: string; user: string }; Body: { roles: Role[] } }>('/api/program/:programId/members/:user', {
+    schema: {
+      summary: 'Set a member\'s roles on the program (admin); the member keeps its tokens',
+      params: memberParams,
+      body: {
+        type: 'object', required: ['roles'], additionalProperties: false,
+        properties: { roles: { type: 'array', minItems: 1, maxItems: ROLES.length, uniqueItems: true, items: { type: 'string', enum: [...ROLES] } } },
+      },
+    },
+  }, async (req) => {
+    const program = await loadProgram(deps, req.params.programId);
+    await authorize(req, deps, program.id, 'admin');
+    const roles = await tx(deps.slipway.rt.db, async (trx) => {
+      const user = await userByName(trx, req.params.user);
+      if (!user || (await rolesOf(trx, program.id, user.id)).length === 0) throw notFound(`member ${req.params.user} of program ${program.id}`);
+      await setRoles(trx, program.id, user.id, req.body.roles);
+      return rolesOf(trx, program.id, user.id);
+    });
+    forgetRoles(deps);
+    return { user: req.params.user, roles, programId: program.id };
+  });
+
   app.delete<{ Params: { programId: string; user: string }; Querystring: { role?: Role } }>('/api/program/:programId/members/:user', {
     schema: {
       summary: 'Revoke a member\'s roles on the program (admin): all, or the one in ?role=',
-      params: { ...idParams('programId'), required: ['programId', 'user'], properties: { ...idParams('programId').properties, user: memberName } },
+      params: memberParams,
       querystring: { type: 'object', properties: { role: { type: 'string', enum: [...ROLES] } } },
     },
   }, async (req, reply) => {

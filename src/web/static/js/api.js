@@ -84,23 +84,38 @@ export const paths = {
 };
 
 /**
- * Follows a server-sent events stream; calls onEvent(type, data) per event. Reconnects after a
- * drop until `signal` aborts (onDrop() first); onFailure(error) when the stream cannot be opened at all.
+ * Follows a server-sent events stream; calls onEvent(type, data) per event. After a drop, or
+ * while the server cannot be reached or answers 5xx, it reconnects with a growing delay (1 s,
+ * 2 s, … 15 s; back to 1 s once connected) until `signal` aborts, calling onDrop() first;
+ * onFailure(error) when the server refuses the stream (4xx): then it stops.
  */
 export function followEvents(href, { signal, onEvent, onOpen, onDrop, onFailure }) {
   const decoder = new TextDecoder();
-  const connect = async () => {
+  let failures = 0;
+  const again = () => {
+    if (signal.aborted) return;
+    onDrop?.();
+    setTimeout(connect, Math.min(15000, 1000 * 2 ** failures++));
+  };
+  async function connect() {
+    if (signal.aborted) return;
     let res;
     try {
       res = await fetch(href, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token.get()}` }, signal });
     } catch {
-      if (!signal.aborted) setTimeout(connect, 2000);
+      again();
+      return;
+    }
+    if (res.status >= 500) {
+      again();
       return;
     }
     if (!res.ok || !res.body) {
+      if (res.status === 401) window.dispatchEvent(new CustomEvent('slipway:unauthorized'));
       onFailure?.(new ApiError(res.status, `HTTP ${res.status}`, 'live updates unavailable'));
       return;
     }
+    failures = 0;
     onOpen?.();
     const reader = res.body.getReader();
     let buffer = '';
@@ -128,9 +143,7 @@ export function followEvents(href, { signal, onEvent, onOpen, onDrop, onFailure 
     } catch {
       /* aborted or dropped */
     }
-    if (signal.aborted) return;
-    onDrop?.();
-    setTimeout(connect, 1000);
-  };
+    again();
+  }
   connect();
 }

@@ -28,3 +28,16 @@ export function stepLabel(step, trigger) {
   if (step.action === 'deploy') return DEPLOY_LABELS[step.environmentType] ?? 'Deploy';
   return LABELS[step.action] ?? step.action;
 }
+
+const WAITING_FOR = {
+  approval: 'go-live approval', schedule: 'a deployment time', managed: 'the support engineer\'s start (CSE oversight)',
+  deploy: 'a person to resume the production deployment (paused before production)',
+};
+
+/** What a WAITING step waits for, as a phrase ("waiting for …"); `when` formats a time. */
+export function waitingFor(step, when = (t) => t) {
+  if (step.gate) return 'an override of failed important metrics';
+  const scheduled = step.action === 'schedule' && /^scheduled for (.+)$/.exec(step.reason ?? '');
+  if (scheduled) return `the scheduled deployment at ${when(scheduled[1])}`;
+  return WAITING_FOR[step.action] ?? 'a person';
+}

@@ -2,11 +2,15 @@
 // publish, and author), the release each node runs, load-balancer membership and cache hit
 // ratio, its site links (each release links to the execution that deployed it); create (with
 // provisioning progress) and delete for those who may.
-// Refreshes every 2 s while this screen is open (a rolling deployment shows as it happens).
+// Kept current by the program's event stream: an environment's change of status redraws the
+// list; a deploy step's events say what each node is doing now (drain → deploy → warm → back
+// in), and each finished command reads the topology again, so a one-second roll can be watched.
 import { ApiError, embedded, get, linkOf, paths, REL, rel, request } from '../api.js';
 import { confirmAct } from '../confirm.js';
+import { actionText } from '../deploy-view.js';
 import { badge, h } from '../dom.js';
 import { selectField, textField } from '../form.js';
+import { followProgram, liveIndicator } from '../program-live.js';
 import { mayOperate } from '../session.js';
 import { emptyState, errorBox, setTitle, toast } from '../ui.js';
 
@@ -54,6 +58,7 @@ function nodeBoxOf(programId, node) {
   const [kind, text] = nodeState(node);
   return h(`li.node.node-${kind}`, { 'data-node': node.name },
     h('div.node-head', {}, h('strong', { text: node.name }), ' ', h(`span.badge.badge-${kind}`, { text })),
+    h('p.node-now.small', { hidden: true, 'aria-live': 'polite' }),
     h('dl.facts', {}, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])));
 }
 
@@ -66,6 +71,33 @@ function topologyView(programId, view) {
     h('div.tier-row', {}, h('h3', { text: 'Dispatcher → publish pairs' }), h('ol.pairs', {}, pairs)),
     h('div.tier-row', {}, h('h3', { text: 'Author' }), h('ul.tier', {}, nodeBox(view.author))));
 }
+
+/** What a deploy is doing to each node now: its latest command ("a,b" names both nodes). */
+function nowByNode(rollout) {
+  const now = new Map();
+  for (const [names, c] of Object.entries(rollout?.nodes ?? {})) {
+    for (const name of names.split(',').map((n) => n.trim()).filter(Boolean)) {
+      if (!now.has(name) || String(now.get(name).at) < String(c.at)) now.set(name, c);
+    }
+  }
+  return now;
+}
+
+/** Marks each node of a topology with what the running deploy does to it (none: hidden). */
+function showNow(body, rollout) {
+  const now = nowByNode(rollout);
+  for (const li of body.querySelectorAll('li.node[data-node]')) {
+    const line = li.querySelector('.node-now');
+    const c = now.get(li.dataset.node);
+    line.hidden = !c;
+    li.dataset.action = c ? c.action : '';
+    li.dataset.actionStatus = c ? c.status : '';
+    line.textContent = c ? `Now: ${actionText(c.action)} — ${String(c.status).toLowerCase()}${rollout.version ? ` (release ${rollout.version})` : ''}` : '';
+  }
+}
+
+/** Commands whose end changes what the topology shows (release, load-balancer state, cache). */
+const CHANGES_TOPOLOGY = new Set(['drain', 'deploy', 'flush', 'warm', 'attach', 'rollback']);
 
 const STATUS_TEXT = { creating: 'Provisioning the nodes…', deleting: 'Deleting…', failed: 'Provisioning failed. Delete it and create it again.' };
 
@@ -107,7 +139,8 @@ export async function renderEnvironments(main, [programId, environmentId]) {
   const href = linkOf(program, rel.environments) ?? paths.environments(programId);
   const operate = mayOperate(programId);
   setTitle(`Environments · ${program.name}`);
-  main.append(h('h1', { text: `${program.name}: environments` }));
+  const indicator = liveIndicator();
+  main.append(h('div.title-row', {}, h('h1', { text: `${program.name}: environments` }), indicator));
   const listBox = h('div');
   const message = h('div', { 'aria-live': 'polite' });
   main.append(message, listBox);
@@ -123,7 +156,7 @@ export async function renderEnvironments(main, [programId, environmentId]) {
       const actions = h('div.controls');
       const el = h('section.card.environment', { 'aria-labelledby': `env-${env.id}`, 'data-environment': env.id },
         h('div.title-row', {}, h('h2', { id: `env-${env.id}`, text: `${env.name} (${env.type}${env.driver ? `, ${env.driver === 'containers' ? 'containers' : 'local processes'}` : ''})` }), status), note, links, actions, body);
-      box = { el, status, note, body, links, actions, key: '' };
+      box = { el, status, note, body, links, actions, key: '', rollout: undefined, reading: undefined };
       sections.set(env.id, box);
     }
     return box;
@@ -178,25 +211,50 @@ export async function renderEnvironments(main, [programId, environmentId]) {
         box.body.replaceChildren();
         continue;
       }
-      try {
-        box.body.replaceChildren(topologyView(programId, await get(paths.topology(programId, env.id))));
-      } catch (error) {
-        box.body.replaceChildren(error instanceof ApiError && error.status === 409
-          ? h('p.muted', { text: error.detail || 'not provisioned yet' }) : errorBox(error));
-      }
+      await drawTopology(box, env.id);
     }
+  }
+
+  /** Reads one environment's topology and draws it; one read at a time, one more if asked meanwhile. */
+  async function drawTopology(box, id) {
+    if (box.reading) { box.reading.again = true; return box.reading.done; }
+    const reading = { again: false };
+    box.reading = reading;
+    reading.done = (async () => {
+      do {
+        reading.again = false;
+        try {
+          box.body.replaceChildren(topologyView(programId, await get(paths.topology(programId, id))));
+          showNow(box.body, box.rollout);
+        } catch (error) {
+          box.body.replaceChildren(error instanceof ApiError && error.status === 409
+            ? h('p.muted', { text: error.detail || 'not provisioned yet' }) : errorBox(error));
+        }
+      } while (reading.again);
+      box.reading = undefined;
+    })();
+    return reading.done;
+  }
+
+  /** A deploy step's event: show what each node is doing now; read the topology after a command ends. */
+  function onDeploy(type, step) {
+    const box = sections.get(step.environmentId);
+    if (!box) return;
+    const before = nowByNode(box.rollout);
+    const ended = type === 'step.ended' || !['RUNNING', 'ROLLING_BACK'].includes(step.status);
+    box.rollout = ended ? undefined : step.rollout;
+    showNow(box.body, box.rollout);
+    const changed = [...nowByNode(step.rollout)].some(([name, c]) => c.status !== 'RUNNING' && CHANGES_TOPOLOGY.has(c.action)
+      && (before.get(name)?.action !== c.action || before.get(name)?.status !== c.status));
+    if (ended || changed) drawTopology(box, step.environmentId);
   }
 
   await refresh();
   if (operate && !environmentId) main.append(createForm(programId, refresh));
-  let stopped = false;
-  const loop = async () => {
-    while (!stopped) {
-      await new Promise((r) => setTimeout(r, 2000));
-      if (stopped) break;
-      await refresh().catch((error) => message.replaceChildren(errorBox(error)));
-    }
+  const onEvent = (type, data) => {
+    if (type === 'environment.changed') return false; // the list itself changed: read it again
+    if (data?.step?.action === 'deploy' && data.step.environmentId) onDeploy(type, data.step);
+    return true;
   };
-  loop();
-  return () => { stopped = true; };
+  return followProgram(programId, { onEvent, resync: refresh, problem: message, indicator });
 }

@@ -10,14 +10,10 @@ import { roleText } from '../session.js';
 import { StepCard } from '../step-card.js';
 import { metricLine } from '../metrics.js';
 import { redeployButton } from '../redeploy.js';
-import { stepLabel } from '../steps.js';
+import { stepLabel, waitingFor } from '../steps.js';
 import { errorBox, setTitle, toast } from '../ui.js';
 
 const BAD = new Set(['FAILED', 'ERROR', 'ROLLED_BACK']);
-const WAITING_FOR = {
-  approval: 'go-live approval', schedule: 'a deployment time', managed: 'the support engineer\'s start',
-  deploy: 'a person to resume the production deployment',
-};
 
 const PEOPLE_STEPS = new Set(['approval', 'schedule', 'managed']);
 
@@ -37,6 +33,12 @@ function sourceOf(steps) {
   return { commit: s.commitId, branch: s.branch, repository: s.repository };
 }
 
+/** "Waiting for your go-live approval" (your: only where the phrase has no article of its own). */
+function waitingText(step, mine) {
+  const phrase = waitingFor(step, formatTime);
+  return `Waiting for ${mine && !/^(a|an|the) /.test(phrase) ? 'your ' : ''}${phrase}`;
+}
+
 /** The attention banner: what is waiting (and for whom), why it failed, who cancelled. */
 function attention(execution, steps, cards) {
   const waiting = steps.find((s) => s.status === 'WAITING');
@@ -45,7 +47,7 @@ function attention(execution, steps, cards) {
     const label = stepLabel(waiting, execution.trigger);
     const mine = Boolean(linkOf(waiting, rel.advance));
     const what = waiting.gate ? `${label} needs a decision: ${(card?.metrics ?? []).filter((m) => !m.passed && !m.override && m.severity === 'important').map(metricLine).join('; ') || 'important metrics failed'}`
-      : `Waiting for ${mine ? 'your ' : ''}${WAITING_FOR[waiting.action] ?? 'a person'}`;
+      : waitingText(waiting, mine);
     const acts = mine && card ? card.buttonsFor(card.lastActs ?? [], false) : [];
     const scheduleHint = waiting.action === 'schedule' && mine ? [h('a', { href: `#step-${waiting.id}`, onClick: (e) => { e.preventDefault(); card?.el.scrollIntoView(); card?.el.querySelector('input,button')?.focus(); } }, 'Choose when')] : [];
     return { kind: 'wait', text: mine ? what : `${what} — your role cannot act on it.`, acts: [...acts, ...scheduleHint] };

@@ -1,5 +1,5 @@
-// Members of a program and their roles: administrators grant, change and revoke; a grant shows
-// the new member's API token once (it is not kept anywhere else in readable form).
+// Members of a program and their roles: administrators grant, change (a role select per member,
+// one PUT) and revoke; a grant shows the new member's API token once (it is not kept anywhere else in readable form).
 import { embedded, get, paths, request } from '../api.js';
 import { h } from '../dom.js';
 import { selectField, textField } from '../form.js';
@@ -31,6 +31,25 @@ export async function renderMembers(main, [programId]) {
     }
   };
 
+  /** The member's roles; with several, an administrator can revoke one of them. */
+  const roleChips = (m) => m.roles.map((r) => h('span.role-chip', {}, roleName(r), admin && m.roles.length > 1 ? h('button.link', {
+    type: 'button', 'aria-label': `Revoke ${roleName(r)} from ${m.user}`,
+    onClick: () => act(() => request('DELETE', `${base}/${encodeURIComponent(m.user)}?role=${r}`), `${roleName(r)} revoked from ${m.user}`),
+  }, '×') : null));
+
+  /** A role select per member: the change is one request (PUT), the member is never without a role. */
+  const roleControl = (m) => {
+    const id = `role-${m.user.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    const select = h('select', { id, name: id, 'aria-label': `Role of ${m.user}` },
+      ROLES.map((r) => h('option', { value: r, selected: r === m.roles[0] }, roleName(r))));
+    const change = h('button.secondary', { type: 'button', 'aria-label': `Change the role of ${m.user}` }, 'Change role');
+    change.addEventListener('click', () => act(
+      () => request('PUT', `${base}/${encodeURIComponent(m.user)}`, { roles: [select.value] }),
+      `${m.user} is now ${roleName(select.value)}`,
+    ));
+    return h('span.inline-field.role-control', {}, select, change);
+  };
+
   async function draw() {
     const members = embedded(await get(base), 'members');
     if (members.length === 0) {
@@ -42,10 +61,7 @@ export async function renderMembers(main, [programId]) {
       h('thead', {}, h('tr', {}, ['Member', 'Roles', admin ? 'Actions' : null].filter(Boolean).map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', {}, members.map((m) => h('tr', { 'data-member': m.user },
         h('th', { scope: 'row', text: m.user }),
-        h('td', { 'data-label': 'Roles' }, m.roles.map((r) => h('span.role-chip', {}, roleName(r), admin ? h('button.link', {
-          type: 'button', 'aria-label': `Revoke ${roleName(r)} from ${m.user}`,
-          onClick: () => act(() => request('DELETE', `${base}/${encodeURIComponent(m.user)}?role=${r}`), `${roleName(r)} revoked from ${m.user}`),
-        }, '×') : null))),
+        h('td', { 'data-label': 'Roles' }, admin ? roleControl(m) : null, (!admin || m.roles.length > 1) ? roleChips(m) : null),
         admin ? h('td.actions', { 'data-label': 'Actions' }, h('button.danger', {
           type: 'button', 'aria-label': `Remove ${m.user} from the program`,
           onClick: () => act(() => request('DELETE', `${base}/${encodeURIComponent(m.user)}`), `${m.user} removed`),

@@ -1,9 +1,11 @@
-// Programs overview, and a program's pipelines with their state (kept current while the page
-// is open), what a waiting pipeline waits for, and Deploy / New pipeline for those who may.
+// Programs overview, and a program's pipelines with their state (kept current by the program's
+// event stream), what a waiting pipeline waits for, a link to the running execution, and
+// Deploy / New pipeline for those who may.
 import { ApiError, embedded, get, linkOf, paths, rel, request } from '../api.js';
 import { badge, formatTime, h } from '../dom.js';
 import { mayOperate, isAdmin } from '../session.js';
-import { stepLabel } from '../steps.js';
+import { liveIndicator, followProgram } from '../program-live.js';
+import { stepLabel, waitingFor } from '../steps.js';
 import { emptyState, errorBox, navigate, setTitle, toast } from '../ui.js';
 
 export async function renderPrograms(main) {
@@ -49,12 +51,13 @@ async function deploy(pipeline, button, status) {
   }
 }
 
-/** The running execution of a busy pipeline, if any. */
+/** The running execution of a busy pipeline, if any: its id and the step that waits. */
 async function currentExecution(pipeline) {
   const href = linkOf(pipeline, rel.execution);
   if (!href) return undefined;
   try {
-    return await get(href);
+    const execution = await get(href);
+    return { id: execution.id, trigger: execution.trigger, waiting: embedded(execution, 'stepStates').find((s) => s.status === 'WAITING') };
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return undefined;
     throw error;
@@ -64,7 +67,7 @@ async function currentExecution(pipeline) {
 function pipelineRow(programId, pl, running, operate) {
   const status = h('div.row-status');
   const busy = pl.status === 'BUSY' || pl.status === 'WAITING';
-  const waiting = embedded(running, 'stepStates').find((s) => s.status === 'WAITING');
+  const waiting = busy ? running?.waiting : undefined;
   const actions = [];
   if (operate) {
     const button = h('button.primary', { type: 'button', 'aria-label': `Deploy ${pl.name}`, disabled: busy }, 'Deploy');
@@ -73,13 +76,16 @@ function pipelineRow(programId, pl, running, operate) {
   }
   actions.push(h('a', { href: `#/program/${programId}/pipeline/${pl.id}/history`, 'aria-label': `History of ${pl.name}` }, 'History'),
     h('a', { href: `#/program/${programId}/pipeline/${pl.id}/variables`, 'aria-label': `Variables of ${pl.name}` }, 'Variables'));
-  return h('tr', { 'data-pipeline': pl.id },
+  const executionHref = busy && running ? `#${executionRoute(programId, pl.id, running.id)}` : undefined;
+  return h('tr', { 'data-pipeline': pl.id, 'data-status': pl.status ?? 'IDLE' },
     h('th', { scope: 'row' }, pl.name, h('div.muted', { text: [pipelineTypeText(pl), pl.trigger, `id ${pl.id}`].filter(Boolean).join(' · ') })),
-    h('td', { 'data-label': 'Status' }, badge(pl.status ?? 'IDLE'),
-      waiting ? h('div.small', { text: `waiting for ${stepLabel(waiting, running.trigger)}` }) : null),
+    h('td', { 'data-label': 'Status' }, executionHref
+      ? h('a.status-link', { href: executionHref, 'aria-label': `${pl.status}: open execution ${running.id} of ${pl.name}` }, badge(pl.status))
+      : badge(pl.status ?? 'IDLE'),
+    waiting ? h('div.small', { text: `${stepLabel(waiting, running.trigger)}: waiting for ${waitingFor(waiting, formatTime)}` }) : null),
     h('td', { 'data-label': 'Last started', text: formatTime(pl.lastStartedAt) || '—' }),
-    h('td', { 'data-label': 'Current execution' }, running
-      ? h('a', { href: `#${executionRoute(programId, pl.id, running.id)}` }, `Execution ${running.id}`)
+    h('td', { 'data-label': 'Current execution' }, executionHref
+      ? h('a', { href: executionHref }, `Execution ${running.id}`)
       : h('span.muted', { text: 'none running' })),
     h('td.actions', { 'data-label': 'Actions' }, h('div.action-list', {}, actions), status));
 }
@@ -90,18 +96,18 @@ export async function renderProgram(main, [programId]) {
   const operate = mayOperate(programId);
   setTitle(`Pipelines · ${program.name}`);
   const newButton = operate ? h('a.button.primary', { href: `#/program/${programId}/pipelines/new` }, 'New pipeline') : null;
-  main.append(h('div.title-row', {}, h('h1', { text: `${program.name}: pipelines` }), newButton));
+  const indicator = liveIndicator();
+  main.append(h('div.title-row', {}, h('h1', { text: `${program.name}: pipelines` }), indicator, newButton));
   const body = h('div');
   const problem = h('div', { 'aria-live': 'polite' });
   main.append(problem, body);
+  let pipelines = [];
+  /** Pipeline id → its running execution ({ id, trigger, waiting }). */
+  const running = new Map();
   let shown = '';
-  const draw = async () => {
-    const pipelines = embedded(await get(href), 'pipelines');
-    const running = await Promise.all(pipelines.map((pl) => (pl.status === 'BUSY' || pl.status === 'WAITING'
-      ? currentExecution(pl).catch(() => undefined) : undefined)));
+  const draw = () => {
     // Redrawn only when something changed, so focus and an open error stay put.
-    const key = JSON.stringify([pipelines.map((p) => [p.id, p.name, p.status, p.lastStartedAt]), running.map((r) => r && [r.id, embedded(r, 'stepStates').map((s) => s.status)])]);
-    problem.replaceChildren();
+    const key = JSON.stringify(pipelines.map((p) => [p.id, p.name, p.status, p.lastStartedAt, running.get(p.id)]));
     if (key === shown) return;
     shown = key;
     if (pipelines.length === 0) {
@@ -112,11 +118,31 @@ export async function renderProgram(main, [programId]) {
     body.replaceChildren(h('table.data.responsive', {},
       h('caption.sr-only', { text: 'Pipelines' }),
       h('thead', {}, h('tr', {}, ['Pipeline', 'Status', 'Last started', 'Current execution', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
-      h('tbody', {}, pipelines.map((pl, i) => pipelineRow(programId, pl, running[i], operate)))));
+      h('tbody', {}, pipelines.map((pl) => pipelineRow(programId, pl, running.get(pl.id), operate)))));
   };
-  await draw();
-  // Kept current while open (a busy pipeline shows its running execution, then goes idle).
-  let stopped = false;
-  const timer = setInterval(() => { if (!stopped) draw().catch((error) => problem.replaceChildren(errorBox(error))); }, 3000);
-  return () => { stopped = true; clearInterval(timer); };
+  const resync = async () => {
+    const fresh = embedded(await get(href), 'pipelines');
+    const current = await Promise.all(fresh.map((pl) => (pl.status === 'BUSY' || pl.status === 'WAITING'
+      ? currentExecution(pl).catch(() => undefined) : undefined)));
+    pipelines = fresh;
+    running.clear();
+    fresh.forEach((pl, i) => { if (current[i]) running.set(pl.id, current[i]); });
+    draw();
+  };
+  /** An event carries the pipeline's status and current execution: the row changes in place. */
+  const onEvent = (type, data) => {
+    if (!data?.pipeline) return true; // environments are not shown here
+    const pl = pipelines.find((p) => p.id === data.pipeline.id);
+    if (!pl) return false; // a pipeline this page has not seen yet
+    pl.status = data.pipeline.status;
+    if (data.pipeline.lastStartedAt) pl.lastStartedAt = data.pipeline.lastStartedAt;
+    const step = data.execution?.currentStep;
+    if (data.pipeline.currentExecutionId) {
+      running.set(pl.id, { id: data.pipeline.currentExecutionId, trigger: data.execution?.trigger, waiting: step?.status === 'WAITING' ? step : undefined });
+    } else running.delete(pl.id);
+    draw();
+    return true;
+  };
+  await resync();
+  return followProgram(programId, { onEvent, resync, problem, indicator });
 }
