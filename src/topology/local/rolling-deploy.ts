@@ -3,6 +3,11 @@
 // the release it already runs included (a new publish process, a wiped and warmed cache). On
 // failure every pair already touched goes back to what it ran before, with the same care.
 // Ordering comes from domain/rolling-plan.ts; the operations from runtime.ts.
+// A batch's new publish processes are started beside the running ones (their own `start`
+// command) before the batch is drained, while author or the batch before is being deployed:
+// the drained window holds only the switch, the flush, the warm-up and the checks. A pair
+// is drained only once its new process is healthy, so a release that fails to start fails
+// before its pair leaves the load balancer.
 // The dispatcher of a pair is brought onto the release by pointing it at the new publish
 // process and recording the release; varnishd itself is not restarted (its cache is flushed
 // anyway, and a new VCL is compiled when the package or the app's health path changes): a
@@ -10,7 +15,7 @@
 import type { DeployDone, DeployOptions, DeployOutcome, DeployProgress, PlannedCommand, Release } from '../driver.ts';
 import { planRollback, planRollingDeploy, type RollingPlan } from '../../domain/rolling-plan.ts';
 import { lbStateOf } from './haproxy.ts';
-import { type EnvRuntime, type PreparedVcl } from './runtime.ts';
+import { type EnvRuntime, type PreparedVcl, type StartedApp } from './runtime.ts';
 import { portIsFree, type SlotChoice } from './slots.ts';
 import type { AppRelease, DispatcherRelease } from './state.ts';
 
@@ -36,9 +41,17 @@ function sameSlot(vcl: PreparedVcl, slot: SlotChoice): boolean {
 
 class Aborted extends Error {}
 
+/** A pair's new publish process, started beside the running one, and the slot it runs on. */
+interface StartedAhead {
+  started: StartedApp;
+  slot: SlotChoice;
+}
+
 export class RollingDeploy {
   /** Pair index → its slot and, if needed, new VCL, prepared ahead (forward deploy only). */
   private readonly prepared = new Map<number, PreparedPair>();
+  /** Pair index → its new publish process, started before the pair is drained (forward deploy only). */
+  private readonly ahead = new Map<number, Promise<StartedAhead>>();
   private readonly stopping: Promise<void>[] = [];
 
   constructor(private readonly rt: EnvRuntime, private readonly options: DeployOptions) {}
@@ -49,12 +62,13 @@ export class RollingDeploy {
     this.options.log(`${node}: ${action} ${status}${message ? ` (${message})` : ''}`);
   }
 
-  private async step<T>(node: string, action: string, work: () => Promise<T>, message?: string): Promise<T> {
+  private async step<T>(node: string, action: string, work: () => Promise<T>, message?: string,
+    outcome?: (result: T) => string): Promise<T> {
     if (this.options.signal.aborted) throw new Aborted('deploy aborted');
     this.report(node, action, 'RUNNING', message);
     try {
       const result = await work();
-      this.report(node, action, 'FINISHED', typeof result === 'string' ? result : message);
+      this.report(node, action, 'FINISHED', outcome ? outcome(result) : typeof result === 'string' ? result : message);
       return result;
     } catch (err) {
       this.report(node, action, 'FAILED', err instanceof Error ? err.message : String(err));
@@ -86,18 +100,29 @@ export class RollingDeploy {
       : { app: { release: app }, dispatcher, healthPath: healthPath ?? rt.healthPathOf(rt.publish(i)) });
     const changed: number[] = [];
     let authorChanged = false;
+    const pairApp = dispatcherOnly ? undefined : app;
     try {
-      if (plan.deployAuthor) {
-        authorChanged = true;
-        await this.step('author', 'deploy', () => rt.switchApp(rt.state.author, authorApp, {
+      this.prepareAhead(plan.batches.flat(), targetOf, dispatcherOnly);
+      // Author first; the first batch starts beside while author deploys, and no pair is
+      // drained before author is done.
+      authorChanged = plan.deployAuthor;
+      const authorDeploy = plan.deployAuthor
+        ? this.step('author', 'deploy', () => rt.switchApp(rt.state.author, authorApp, {
           onStarted: (ms) => this.report('author', 'start', 'FINISHED', `healthy after ${ms} ms`),
           deferStop: (p) => this.stopping.push(p),
-        }), release.version);
+        }), release.version)
+        : undefined;
+      authorDeploy?.catch(() => undefined); // awaited below, after the first batch's start is under way
+      let starting = this.startAhead(plan.batches[0], pairApp);
+      if (authorDeploy) {
+        await authorDeploy;
         done.author = true;
         this.options.onDone?.({ author: true, pairs: [...done.pairs] });
       }
-      this.prepareAhead(plan.batches.flat(), targetOf, dispatcherOnly);
-      for (const batch of plan.batches) {
+      for (const [k, batch] of plan.batches.entries()) {
+        await starting;
+        // The next batch starts beside while this one is drained.
+        starting = this.startAhead(plan.batches[k + 1], pairApp);
         changed.push(...batch);
         await this.bringBatch(batch, targetOf);
         done.pairs.push(...batch);
@@ -139,6 +164,7 @@ export class RollingDeploy {
     if (plan.deployAuthor) out.push({ node: 'author', action: 'deploy' });
     for (const batch of plan.batches) {
       const dispatchers = batch.map((i) => this.rt.dispatcher(i).name);
+      if (this.options.dispatcherOnly !== true) out.push(...batch.map((i) => ({ node: this.rt.publish(i).name, action: 'start' })));
       out.push(...dispatchers.map((node) => ({ node, action: 'drain' })), { node: dispatchers.join(','), action: 'drainWait' });
       for (const i of batch) {
         const d = this.rt.dispatcher(i).name;
@@ -172,6 +198,31 @@ export class RollingDeploy {
     }
   }
 
+  /**
+   * Starts `release` beside the running publish process of each pair of `batch`, on the slot
+   * its dispatcher does not route to. Settles once every start has; rejects with the first
+   * failure (the started ones are then stopped by settle()). Nothing to start: resolves.
+   */
+  private startAhead(batch: readonly number[] | undefined, release: AppRelease | undefined): Promise<void> {
+    if (!batch || !release) return Promise.resolve();
+    const starts = batch.map((i) => {
+      const pub = this.rt.publish(i);
+      const start = this.step(pub.name, 'start', async () => {
+        const slot = await this.slotFor(i, false, 'deploy');
+        return { slot, started: await this.rt.startBeside(pub, release, slot.port) };
+      }, undefined, (s) => `healthy after ${s.started.ms} ms`);
+      start.catch(() => undefined); // awaited by the batch (or by settle); never unhandled
+      this.ahead.set(i, start);
+      return start;
+    });
+    const all = Promise.allSettled(starts).then((results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+    all.catch(() => undefined);
+    return all;
+  }
+
   /** The prepared VCL of pair i if it fits `slot`; a prepared one that does not is discarded. */
   private async takePrepared(i: number, slot: SlotChoice | undefined, healthPath?: string): Promise<PreparedVcl | undefined> {
     const entry = this.prepared.get(i);
@@ -192,8 +243,16 @@ export class RollingDeploy {
     return this.rt.chooseSlot(i, keepApp);
   }
 
-  /** Old processes stop in the background; the deploy is over when they have. */
+  /**
+   * Old processes stop in the background; the deploy is over when they have. Processes started
+   * ahead and never switched to (the roll failed or was cut off first) are stopped.
+   */
   private async settle(): Promise<void> {
+    for (const [i, start] of [...this.ahead]) {
+      this.ahead.delete(i);
+      const ahead = await start.catch(() => undefined);
+      if (ahead) await this.rt.discard(ahead.started);
+    }
     const pending = this.stopping.splice(0);
     await Promise.allSettled(pending);
     for (const i of [...this.prepared.keys()]) await this.takePrepared(i, undefined); // discards unused ones
@@ -268,7 +327,17 @@ export class RollingDeploy {
     const changeApp = target.app !== undefined && (mode === 'deploy' || !(target.app.release
       ? rt.appOnTarget(pub, target.app.release)
       : pub.release === undefined));
-    if (changeApp && target.app) {
+    const ahead = mode === 'deploy' ? this.ahead.get(i) : undefined;
+    if (ahead) this.ahead.delete(i);
+    if (changeApp && ahead) {
+      // Started and checked before the drain: in the drained window only the switch is left.
+      const { started, slot } = await ahead;
+      await this.step(pub.name, mode, () => rt.takeOver(started, {
+        switchTo: () => this.step(d.name, mode, () => this.switchDispatcher(i, slot, target, mode), target.dispatcher?.version)
+          .then(() => undefined),
+        deferStop: (p) => this.stopping.push(p),
+      }), started.release.version);
+    } else if (changeApp && target.app) {
       const appRelease = target.app.release;
       const slot = appRelease ? await this.slotFor(i, false, mode) : undefined;
       await this.step(pub.name, mode, () => rt.switchApp(pub, appRelease, {
