@@ -470,28 +470,39 @@ export class EnvRuntime {
     await this.varnish(i).ban();
   }
 
-  /** Requests each warm path through dispatcher i until it is a cache HIT (or, if uncacheable, a 2xx). */
+  /**
+   * Requests each warm path through dispatcher i until it is a cache HIT (or, if uncacheable, a
+   * 2xx), the paths side by side. A 2xx MISS is asked again at once: that answer filled the cache.
+   */
   async warm(i: number): Promise<string[]> {
     const d = this.dispatcher(i);
     const pkg = await this.images.dispatcherPackage(d.release?.dispatcherImage);
-    const warmed: string[] = [];
-    for (const path of pkg.warm) {
+    const warmOne = async (path: string): Promise<string> => {
       const wantHit = isCacheable(pkg, path);
       let last = 'no answer';
+      // Only one try without a pause: a path Varnish will not keep answers MISS every time.
+      let atOnce = false;
       const ok = await waitFor(async () => {
+        const followsMiss = atOnce;
+        atOnce = false;
         try {
           const res = await httpGet(d.port, path, 5000);
           last = `${res.status} ${String(res.headers['x-cache'] ?? '')}`;
-          return res.status >= 200 && res.status < 300 && (!wantHit || res.headers['x-cache'] === 'HIT');
+          const success = res.status >= 200 && res.status < 300;
+          atOnce = !followsMiss && success && res.headers['x-cache'] === 'MISS';
+          return success && (!wantHit || res.headers['x-cache'] === 'HIT');
         } catch (err) {
           last = String(err);
           return false;
         }
-      }, { timeoutMs: this.opts.warmTimeoutMs, intervalMs: POLL_MS });
+      }, { timeoutMs: this.opts.warmTimeoutMs, intervalMs: POLL_MS, again: () => atOnce });
       if (!ok) throw new DeployFailure(`${d.name}: warm-up of ${path} failed (last: ${last})`);
-      warmed.push(path);
-    }
-    return warmed;
+      return path;
+    };
+    const results = await Promise.allSettled(pkg.warm.map(warmOne));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return pkg.warm;
   }
 
   async healthThrough(i: number): Promise<void> {
