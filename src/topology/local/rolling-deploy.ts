@@ -3,11 +3,9 @@
 // the release it already runs included (a new publish process, a wiped and warmed cache). On
 // failure every pair already touched goes back to what it ran before, with the same care.
 // Ordering comes from domain/rolling-plan.ts; the operations from runtime.ts.
-// A batch's new publish processes are started beside the running ones (their own `start`
-// command) before the batch is drained, while author or the batch before is being deployed:
-// the drained window holds only the switch, the flush, the warm-up and the checks. A pair
-// is drained only once its new process is healthy, so a release that fails to start fails
-// before its pair leaves the load balancer.
+// A batch's new publish processes are started beside the running ones before the batch is
+// drained (start-ahead.ts): a pair is drained only once its new process is healthy, so a
+// release that fails to start fails before its pair leaves the load balancer.
 // The dispatcher of a pair is brought onto the release by pointing it at the new publish
 // process and recording the release; varnishd itself is not restarted (its cache is flushed
 // anyway, and a new VCL is compiled when the package or the app's health path changes): a
@@ -15,8 +13,9 @@
 import type { DeployDone, DeployOptions, DeployOutcome, DeployProgress, PlannedCommand, Release } from '../driver.ts';
 import { planRollback, planRollingDeploy, type RollingPlan } from '../../domain/rolling-plan.ts';
 import { lbStateOf } from './haproxy.ts';
-import { type EnvRuntime, type PreparedVcl, type StartedApp } from './runtime.ts';
+import { type EnvRuntime, type PreparedVcl } from './runtime.ts';
 import { portIsFree, type SlotChoice } from './slots.ts';
+import { StartsAhead } from './start-ahead.ts';
 import type { AppRelease, DispatcherRelease } from './state.ts';
 
 /** What one pair is brought to; `app` absent = leave the publish node as it is (webTier). */
@@ -41,20 +40,17 @@ function sameSlot(vcl: PreparedVcl, slot: SlotChoice): boolean {
 
 class Aborted extends Error {}
 
-/** A pair's new publish process, started beside the running one, and the slot it runs on. */
-interface StartedAhead {
-  started: StartedApp;
-  slot: SlotChoice;
-}
-
 export class RollingDeploy {
   /** Pair index → its slot and, if needed, new VCL, prepared ahead (forward deploy only). */
   private readonly prepared = new Map<number, PreparedPair>();
-  /** Pair index → its new publish process, started before the pair is drained (forward deploy only). */
-  private readonly ahead = new Map<number, Promise<StartedAhead>>();
+  /** New publish processes started before their pair is drained (forward deploy only). */
+  private readonly ahead: StartsAhead;
   private readonly stopping: Promise<void>[] = [];
 
-  constructor(private readonly rt: EnvRuntime, private readonly options: DeployOptions) {}
+  constructor(private readonly rt: EnvRuntime, private readonly options: DeployOptions) {
+    this.ahead = new StartsAhead(rt, (node, action, work, message, outcome) => this.step(node, action, work, message, outcome),
+      (i) => this.slotFor(i, false, 'deploy'));
+  }
 
   private report(node: string, action: string, status: DeployProgress['status'], message?: string): void {
     const progress: DeployProgress = { node, action, status, at: new Date().toISOString(), ...(message ? { message } : {}) };
@@ -113,7 +109,7 @@ export class RollingDeploy {
         }), release.version)
         : undefined;
       authorDeploy?.catch(() => undefined); // awaited below, after the first batch's start is under way
-      let starting = this.startAhead(plan.batches[0], pairApp);
+      let starting = this.ahead.start(plan.batches[0], pairApp);
       if (authorDeploy) {
         await authorDeploy;
         done.author = true;
@@ -122,7 +118,7 @@ export class RollingDeploy {
       for (const [k, batch] of plan.batches.entries()) {
         await starting;
         // The next batch starts beside while this one is drained.
-        starting = this.startAhead(plan.batches[k + 1], pairApp);
+        starting = this.ahead.start(plan.batches[k + 1], pairApp);
         changed.push(...batch);
         await this.bringBatch(batch, targetOf);
         done.pairs.push(...batch);
@@ -198,31 +194,6 @@ export class RollingDeploy {
     }
   }
 
-  /**
-   * Starts `release` beside the running publish process of each pair of `batch`, on the slot
-   * its dispatcher does not route to. Settles once every start has; rejects with the first
-   * failure (the started ones are then stopped by settle()). Nothing to start: resolves.
-   */
-  private startAhead(batch: readonly number[] | undefined, release: AppRelease | undefined): Promise<void> {
-    if (!batch || !release) return Promise.resolve();
-    const starts = batch.map((i) => {
-      const pub = this.rt.publish(i);
-      const start = this.step(pub.name, 'start', async () => {
-        const slot = await this.slotFor(i, false, 'deploy');
-        return { slot, started: await this.rt.startBeside(pub, release, slot.port) };
-      }, undefined, (s) => `healthy after ${s.started.ms} ms`);
-      start.catch(() => undefined); // awaited by the batch (or by settle); never unhandled
-      this.ahead.set(i, start);
-      return start;
-    });
-    const all = Promise.allSettled(starts).then((results) => {
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    });
-    all.catch(() => undefined);
-    return all;
-  }
-
   /** The prepared VCL of pair i if it fits `slot`; a prepared one that does not is discarded. */
   private async takePrepared(i: number, slot: SlotChoice | undefined, healthPath?: string): Promise<PreparedVcl | undefined> {
     const entry = this.prepared.get(i);
@@ -248,11 +219,7 @@ export class RollingDeploy {
    * ahead and never switched to (the roll failed or was cut off first) are stopped.
    */
   private async settle(): Promise<void> {
-    for (const [i, start] of [...this.ahead]) {
-      this.ahead.delete(i);
-      const ahead = await start.catch(() => undefined);
-      if (ahead) await this.rt.discard(ahead.started);
-    }
+    await this.ahead.discardAll();
     const pending = this.stopping.splice(0);
     await Promise.allSettled(pending);
     for (const i of [...this.prepared.keys()]) await this.takePrepared(i, undefined); // discards unused ones
@@ -327,8 +294,7 @@ export class RollingDeploy {
     const changeApp = target.app !== undefined && (mode === 'deploy' || !(target.app.release
       ? rt.appOnTarget(pub, target.app.release)
       : pub.release === undefined));
-    const ahead = mode === 'deploy' ? this.ahead.get(i) : undefined;
-    if (ahead) this.ahead.delete(i);
+    const ahead = mode === 'deploy' ? this.ahead.take(i) : undefined;
     if (changeApp && ahead) {
       // Started and checked before the drain: in the drained window only the switch is left.
       const { started, slot } = await ahead;
