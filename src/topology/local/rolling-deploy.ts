@@ -99,7 +99,7 @@ export class RollingDeploy {
     const pairApp = dispatcherOnly ? undefined : app;
     try {
       this.prepareAhead(plan.batches.flat(), targetOf, dispatcherOnly);
-      // Author first; the first batch starts beside while author deploys, and no pair is
+      // Author first; the first batches start beside while author deploys, and no pair is
       // drained before author is done.
       authorChanged = plan.deployAuthor;
       const authorDeploy = plan.deployAuthor
@@ -109,18 +109,17 @@ export class RollingDeploy {
         }), release.version)
         : undefined;
       authorDeploy?.catch(() => undefined); // awaited below, after the first batch's start is under way
-      let starting = this.ahead.start(plan.batches[0], pairApp);
+      const up = this.ahead.schedule(plan.batches, pairApp);
       if (authorDeploy) {
         await authorDeploy;
         done.author = true;
         this.options.onDone?.({ author: true, pairs: [...done.pairs] });
       }
       for (const [k, batch] of plan.batches.entries()) {
-        await starting;
-        // The next batch starts beside while this one is drained.
-        starting = this.ahead.start(plan.batches[k + 1], pairApp);
+        await up[k];
         changed.push(...batch);
         await this.bringBatch(batch, targetOf);
+        this.ahead.brought(k);
         done.pairs.push(...batch);
         this.options.onDone?.({ author: done.author, pairs: [...done.pairs] });
       }
