@@ -32,6 +32,14 @@ function lowerBound(progress: DeployProgress[]): { pairs: number; author: number
   return { pairs, author };
 }
 
+/** Per pair, from its drain to its attach: how long each pair is out of the load balancer. */
+function drainedWindows(progress: DeployProgress[]): number[] {
+  return progress.filter((p) => p.action === 'attach' && p.status === 'FINISHED').flatMap((p) => {
+    const drained = progress.find((q) => q.node === p.node && q.action === 'drain' && q.status === 'RUNNING' && ms(q) <= ms(p));
+    return drained ? [ms(p) - ms(drained)] : [];
+  });
+}
+
 async function idleDrainWait(socket: string, servers: string[]): Promise<number[]> {
   const admin = new HaproxyAdmin(socket);
   const waits: number[] = [];
@@ -92,6 +100,9 @@ async function rollOn(driverName: DriverName): Promise<Figures> {
     console.log(`  latency before: p50 ${before?.p50.toFixed(2)} ms, p99 ${before?.p99.toFixed(2)} ms (${before?.count} req)`);
     console.log(`  latency during: p50 ${during?.p50.toFixed(2)} ms, p99 ${during?.p99.toFixed(2)} ms (${during?.count} req), max ${during?.max.toFixed(1)} ms`);
     console.log(`  p99 ratio during/before: ${((during?.p99 ?? 0) / (before?.p99 ?? 1)).toFixed(2)}x — goal ≤ 2x`);
+    const windows = drainedWindows(progress).sort((a, b) => a - b);
+    const windowMedian = windows[Math.floor(windows.length / 2)] ?? NaN;
+    console.log(`  out of the load balancer per pair (drain to attach): median ${windowMedian} ms, max ${windows.at(-1) ?? NaN} ms`);
     const sorted = [...waits].sort((a, b) => a - b);
     console.log(`  idle drain wait: median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms, max ${sorted[sorted.length - 1]?.toFixed(1)} ms over ${waits.length} drains — goal ≤ 1000 ms`);
     const steps = new Map<string, number>();
@@ -103,7 +114,7 @@ async function rollOn(driverName: DriverName): Promise<Figures> {
     console.log(`  time per action (summed): ${[...steps].map(([a, t]) => `${a} ${t} ms`).join(', ')}`);
     return {
       ratioWithAuthor: round(wall / (bound.pairs + bound.author)), ratioPairs: round(wall / bound.pairs),
-      p99Ratio: round((during?.p99 ?? NaN) / (before?.p99 ?? NaN)), wallMs: Math.round(wall),
+      p99Ratio: round((during?.p99 ?? NaN) / (before?.p99 ?? NaN)), wallMs: Math.round(wall), drainedWindowMs: windowMedian,
       failedRequests: result.total - result.ok,
     };
   } finally {

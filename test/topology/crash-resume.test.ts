@@ -49,8 +49,8 @@ describe.each(['local', 'containers'] as DriverName[])('crash mid-roll on the %s
       const killed = new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
-          // Pair 2's new process is up and healthy but not switched to yet: the worst moment.
-          if (out.includes('"node":"publish-2","action":"start","status":"FINISHED"')) {
+          // Pair 2 is drained, its new process up and healthy but not switched to yet: the worst moment.
+          if (out.includes('"node":"publish-2","action":"deploy","status":"RUNNING"')) {
             child.kill('SIGKILL');
             resolve();
           }

@@ -76,8 +76,9 @@ interface Fault {
   after(s: TopologyState): number | undefined;
 }
 
-// Every fault fires when pair 2's new publish process is healthy and about to be switched to:
-// pair 1 is rolled and back in the load balancer, pair 2 is drained, pair 3 is not rolled yet.
+// Every fault fires when pair 2's new publish process (started beside the old one before the
+// drain) is healthy and about to be switched to: pair 1 is rolled and back in the load
+// balancer, pair 2 is drained, pair 3 is not rolled yet (its new process may be starting).
 const faults: Fault[] = [
   { name: 'publish-1 (rolled, in the load balancer)', covered: true,
     victim: (s) => s.publish[0]?.process?.pid, after: (s) => s.publish[0]?.process?.pid },
@@ -107,7 +108,7 @@ describe('a node killed with SIGKILL mid-roll', () => {
       const outcome = await driver.deploy(env, release(fx, to), deployOptions(progress, {
         onProgress: (p) => {
           progress.push(p);
-          if (!killed && p.node === 'publish-2' && p.action === 'start' && p.status === 'FINISHED') {
+          if (!killed && p.node === 'publish-2' && p.action === 'deploy' && p.status === 'RUNNING') {
             // The state file names pair 2's new process once it is started (its pending record).
             killed = state().then((s) => kill(fault.victim(s)));
             killed.catch(() => undefined); // awaited (and thrown) once the deploy is over

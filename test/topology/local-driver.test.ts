@@ -84,6 +84,16 @@ describe('LocalDriver', () => {
     for (const d of ['dispatcher-1', 'dispatcher-2']) {
       expect(finished.filter((f) => f.startsWith(`${d} `))).toEqual([`${d} drain`, `${d} drainWait`, `${d} deploy`, `${d} flush`, `${d} warm`, `${d} health`, `${d} attach`]);
     }
+    // The seed's order, with each new publish process started beside the old one before its
+    // pair is drained: author done before any pair leaves the load balancer, and a pair leaves
+    // it only once its new process is healthy.
+    const at = (node: string, action: string, status: string) => progress.findIndex((p) => p.node === node && p.action === action && p.status === status);
+    expect(at('author', 'deploy', 'FINISHED')).toBeLessThan(at('dispatcher-1', 'drain', 'RUNNING'));
+    for (const i of [1, 2]) {
+      expect(at(`publish-${i}`, 'start', 'FINISHED')).toBeGreaterThan(-1);
+      expect(at(`publish-${i}`, 'start', 'FINISHED')).toBeLessThan(at(`dispatcher-${i}`, 'drain', 'RUNNING'));
+    }
+    expect(progress.find((p) => p.node === 'publish-1' && p.action === 'start' && p.status === 'FINISHED')?.message).toMatch(/^healthy after \d+ ms$/);
     const after = await loadState(driver.envDir(env));
     const pids = (s: typeof before) => [s?.author.process?.pid, ...(s?.publish ?? []).map((p) => p.process?.pid)];
     for (const [i, pid] of pids(after).entries()) expect(pid).not.toBe(pids(before)[i]);
@@ -103,7 +113,7 @@ describe('LocalDriver', () => {
     }));
     expect(outcome).toEqual({ outcome: 'deployed' });
     expect(new Set(progress.map((p) => p.node))).toEqual(new Set(['dispatcher-2', 'publish-2']));
-    expect(planned).toEqual(['dispatcher-2 drain', 'dispatcher-2 drainWait', 'publish-2 deploy', 'dispatcher-2 deploy',
+    expect(planned).toEqual(['publish-2 start', 'dispatcher-2 drain', 'dispatcher-2 drainWait', 'publish-2 deploy', 'dispatcher-2 deploy',
       'dispatcher-2 flush', 'dispatcher-2 warm', 'dispatcher-2 health', 'dispatcher-2 attach']);
     expect(done).toEqual([{ author: true, pairs: [0, 1] }]);
   });

@@ -44,6 +44,9 @@ describe.each(['local', 'containers'] as DriverName[])('rollback on the %s drive
       for (const v of Object.keys(result.versions)) expect(['v1', 'v2']).toContain(v);
       // pair 3 was never touched; pair 1 was changed and rolled back, with drain and warm-up.
       expect(progress.some((p) => p.node === 'publish-3')).toBe(false);
+      // publish-2's release failed while starting beside the old one: pair 2 never left the load balancer.
+      expect(progress.some((p) => p.node === 'publish-2' && p.action === 'start' && p.status === 'FAILED')).toBe(true);
+      expect(progress.some((p) => p.node === 'dispatcher-2' && p.action === 'drain')).toBe(false);
       expect(progress.filter((p) => p.node === 'publish-1' && p.action === 'rollback' && p.status === 'FINISHED')).toHaveLength(1);
       const pair1Rollback = progress.slice(progress.findIndex((p) => p.action === 'rollback'));
       expect(pair1Rollback.some((p) => p.node === 'dispatcher-1' && p.action === 'warm' && p.status === 'FINISHED')).toBe(true);

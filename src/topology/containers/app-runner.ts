@@ -4,13 +4,15 @@
 // Varnish, HAProxy and the health checks reach it as they reach a local node), read-only, no
 // capabilities, the same memory, CPU and process limits as a local node. The container's
 // output goes straight into the node's spool (passthrough), as a local node's does.
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { readImageConfig } from '../../artifacts/oci-format.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import type { AppNodeStart, AppRunner } from '../local/app-runner.ts';
 import { APP_NODE_LIMITS } from '../local/nodes.ts';
-import { withStartTicks, type ProcessRecord } from '../local/proc.ts';
+import { pidAlive, withStartTicks, type ProcessRecord } from '../local/proc.ts';
 import { ContainerImages } from './images.ts';
 import { ENV_LABEL, NODE_LABEL, type Podman } from './podman.ts';
 
@@ -60,7 +62,6 @@ export class ContainerAppRunner implements AppRunner {
       this.ensureNetwork(environmentId),
     ]);
     const name = containerName(environmentId, node.name, port);
-    await this.podman.remove(name, 1000); // a dead node's container on this port (a restart)
     const env: Record<string, string> = {
       ...release.variables,
       PORT: String(CONTAINER_PORT),
@@ -71,8 +72,13 @@ export class ContainerAppRunner implements AppRunner {
       SLIPWAY_NODE: `${environmentId}/${node.name}/${port}`,
     };
     const user = config.config.User;
-    await this.podman.run([
-      'create', '--name', name,
+    // podman writes the app's pid here once `podman start` returns: no `podman inspect` (a
+    // third podman run, a few hundred ms on a busy machine) on the way to a healthy node.
+    await mkdir(input.runDir, { recursive: true });
+    const pidFile = join(input.runDir, `${port}.pid`);
+    await rm(pidFile, { force: true });
+    const create = (): Promise<unknown> => this.podman.run([
+      'create', '--name', name, '--pidfile', pidFile,
       '--label', `${ENV_LABEL}=${environmentId}`, '--label', `${NODE_LABEL}=${node.name}`,
       '--network', networkName(environmentId), '-p', `127.0.0.1:${port}:${CONTAINER_PORT}`,
       '--memory', String(APP_NODE_LIMITS.memoryBytes), '--cpu-shares', String(APP_NODE_LIMITS.cpuShares),
@@ -84,9 +90,18 @@ export class ContainerAppRunner implements AppRunner {
       ...Object.keys(env).flatMap((k) => ['-e', k]),
       image,
     ], 60_000, env);
+    // A dead node's container on this port (a restart) holds the name: removed, then created
+    // again. Not removed ahead: on a deploy the slot is free, and a podman run costs ~100 ms.
+    await create().catch(async (err: unknown) => {
+      if (!/already in use/.test(String(err))) throw err;
+      await this.podman.remove(name, 1000);
+      await create();
+    });
     await this.startAttachedToLog(name, input.logDir, node.name);
-    const pid = Number((await this.podman.run(['inspect', '--format', '{{.State.Pid}}', name])).stdout.trim());
-    // A container whose app exited at once has pid 0: a record that is not alive (the health wait gives up).
+    let written = 0;
+    try { written = Number(readFileSync(pidFile, 'utf8').trim()); } catch { /* never written: not alive */ }
+    // A container whose app exited at once: a record that is not alive (the health wait gives up).
+    const pid = Number.isInteger(written) && written > 0 && pidAlive(written) ? written : 0;
     return {
       pid: pid > 0 ? pid : -1, argv: ['podman', 'start', name], cwd: '/', container: name,
       startedAt: new Date().toISOString(), ...(pid > 0 ? withStartTicks(pid) : {}),

@@ -35,17 +35,18 @@ export async function isHealthy(port: number, path: string, timeoutMs = 2000): P
 
 /**
  * Polls `probe` until it returns true or `timeoutMs` passes. `giveUp` ends the wait early
- * (e.g. the process being checked has exited).
+ * (e.g. the process being checked has exited); `again` skips the pause before the next try
+ * when the last answer says it can succeed at once (a cache MISS has just filled the cache).
  */
 export async function waitFor(
   probe: () => Promise<boolean>,
-  options: { timeoutMs: number; intervalMs: number; giveUp?: () => boolean },
+  options: { timeoutMs: number; intervalMs: number; giveUp?: () => boolean; again?: () => boolean },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await probe()) return true;
     if (options.giveUp?.() === true || Date.now() >= deadline) return false;
-    await sleep(options.intervalMs);
+    if (options.again?.() !== true) await sleep(options.intervalMs);
   }
 }
 

@@ -3,6 +3,9 @@
 // the release it already runs included (a new publish process, a wiped and warmed cache). On
 // failure every pair already touched goes back to what it ran before, with the same care.
 // Ordering comes from domain/rolling-plan.ts; the operations from runtime.ts.
+// A batch's new publish processes are started beside the running ones before the batch is
+// drained (start-ahead.ts): a pair is drained only once its new process is healthy, so a
+// release that fails to start fails before its pair leaves the load balancer.
 // The dispatcher of a pair is brought onto the release by pointing it at the new publish
 // process and recording the release; varnishd itself is not restarted (its cache is flushed
 // anyway, and a new VCL is compiled when the package or the app's health path changes): a
@@ -12,6 +15,7 @@ import { planRollback, planRollingDeploy, type RollingPlan } from '../../domain/
 import { lbStateOf } from './haproxy.ts';
 import { type EnvRuntime, type PreparedVcl } from './runtime.ts';
 import { portIsFree, type SlotChoice } from './slots.ts';
+import { StartsAhead } from './start-ahead.ts';
 import type { AppRelease, DispatcherRelease } from './state.ts';
 
 /** What one pair is brought to; `app` absent = leave the publish node as it is (webTier). */
@@ -39,9 +43,14 @@ class Aborted extends Error {}
 export class RollingDeploy {
   /** Pair index → its slot and, if needed, new VCL, prepared ahead (forward deploy only). */
   private readonly prepared = new Map<number, PreparedPair>();
+  /** New publish processes started before their pair is drained (forward deploy only). */
+  private readonly ahead: StartsAhead;
   private readonly stopping: Promise<void>[] = [];
 
-  constructor(private readonly rt: EnvRuntime, private readonly options: DeployOptions) {}
+  constructor(private readonly rt: EnvRuntime, private readonly options: DeployOptions) {
+    this.ahead = new StartsAhead(rt, (node, action, work, message, outcome) => this.step(node, action, work, message, outcome),
+      (i) => this.slotFor(i, false, 'deploy'));
+  }
 
   private report(node: string, action: string, status: DeployProgress['status'], message?: string): void {
     const progress: DeployProgress = { node, action, status, at: new Date().toISOString(), ...(message ? { message } : {}) };
@@ -49,12 +58,13 @@ export class RollingDeploy {
     this.options.log(`${node}: ${action} ${status}${message ? ` (${message})` : ''}`);
   }
 
-  private async step<T>(node: string, action: string, work: () => Promise<T>, message?: string): Promise<T> {
+  private async step<T>(node: string, action: string, work: () => Promise<T>, message?: string,
+    outcome?: (result: T) => string): Promise<T> {
     if (this.options.signal.aborted) throw new Aborted('deploy aborted');
     this.report(node, action, 'RUNNING', message);
     try {
       const result = await work();
-      this.report(node, action, 'FINISHED', typeof result === 'string' ? result : message);
+      this.report(node, action, 'FINISHED', outcome ? outcome(result) : typeof result === 'string' ? result : message);
       return result;
     } catch (err) {
       this.report(node, action, 'FAILED', err instanceof Error ? err.message : String(err));
@@ -86,20 +96,30 @@ export class RollingDeploy {
       : { app: { release: app }, dispatcher, healthPath: healthPath ?? rt.healthPathOf(rt.publish(i)) });
     const changed: number[] = [];
     let authorChanged = false;
+    const pairApp = dispatcherOnly ? undefined : app;
     try {
-      if (plan.deployAuthor) {
-        authorChanged = true;
-        await this.step('author', 'deploy', () => rt.switchApp(rt.state.author, authorApp, {
+      this.prepareAhead(plan.batches.flat(), targetOf, dispatcherOnly);
+      // Author first; the first batches start beside while author deploys, and no pair is
+      // drained before author is done.
+      authorChanged = plan.deployAuthor;
+      const authorDeploy = plan.deployAuthor
+        ? this.step('author', 'deploy', () => rt.switchApp(rt.state.author, authorApp, {
           onStarted: (ms) => this.report('author', 'start', 'FINISHED', `healthy after ${ms} ms`),
           deferStop: (p) => this.stopping.push(p),
-        }), release.version);
+        }), release.version)
+        : undefined;
+      authorDeploy?.catch(() => undefined); // awaited below, after the first batch's start is under way
+      const up = this.ahead.schedule(plan.batches, pairApp);
+      if (authorDeploy) {
+        await authorDeploy;
         done.author = true;
         this.options.onDone?.({ author: true, pairs: [...done.pairs] });
       }
-      this.prepareAhead(plan.batches.flat(), targetOf, dispatcherOnly);
-      for (const batch of plan.batches) {
+      for (const [k, batch] of plan.batches.entries()) {
+        await up[k];
         changed.push(...batch);
         await this.bringBatch(batch, targetOf);
+        this.ahead.brought(k);
         done.pairs.push(...batch);
         this.options.onDone?.({ author: done.author, pairs: [...done.pairs] });
       }
@@ -139,6 +159,7 @@ export class RollingDeploy {
     if (plan.deployAuthor) out.push({ node: 'author', action: 'deploy' });
     for (const batch of plan.batches) {
       const dispatchers = batch.map((i) => this.rt.dispatcher(i).name);
+      if (this.options.dispatcherOnly !== true) out.push(...batch.map((i) => ({ node: this.rt.publish(i).name, action: 'start' })));
       out.push(...dispatchers.map((node) => ({ node, action: 'drain' })), { node: dispatchers.join(','), action: 'drainWait' });
       for (const i of batch) {
         const d = this.rt.dispatcher(i).name;
@@ -192,8 +213,12 @@ export class RollingDeploy {
     return this.rt.chooseSlot(i, keepApp);
   }
 
-  /** Old processes stop in the background; the deploy is over when they have. */
+  /**
+   * Old processes stop in the background; the deploy is over when they have. Processes started
+   * ahead and never switched to (the roll failed or was cut off first) are stopped.
+   */
   private async settle(): Promise<void> {
+    await this.ahead.discardAll();
     const pending = this.stopping.splice(0);
     await Promise.allSettled(pending);
     for (const i of [...this.prepared.keys()]) await this.takePrepared(i, undefined); // discards unused ones
@@ -268,7 +293,16 @@ export class RollingDeploy {
     const changeApp = target.app !== undefined && (mode === 'deploy' || !(target.app.release
       ? rt.appOnTarget(pub, target.app.release)
       : pub.release === undefined));
-    if (changeApp && target.app) {
+    const ahead = mode === 'deploy' ? this.ahead.take(i) : undefined;
+    if (changeApp && ahead) {
+      // Started and checked before the drain: in the drained window only the switch is left.
+      const { started, slot } = await ahead;
+      await this.step(pub.name, mode, () => rt.takeOver(started, {
+        switchTo: () => this.step(d.name, mode, () => this.switchDispatcher(i, slot, target, mode), target.dispatcher?.version)
+          .then(() => undefined),
+        deferStop: (p) => this.stopping.push(p),
+      }), started.release.version);
+    } else if (changeApp && target.app) {
       const appRelease = target.app.release;
       const slot = appRelease ? await this.slotFor(i, false, mode) : undefined;
       await this.step(pub.name, mode, () => rt.switchApp(pub, appRelease, {

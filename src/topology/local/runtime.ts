@@ -46,6 +46,16 @@ export interface SwitchOptions {
   deferStop?: (stopping: Promise<void>) => void;
 }
 
+/** A new process started beside the node's current one, healthy, not switched to yet. */
+export interface StartedApp {
+  node: AppNodeState;
+  release: AppRelease;
+  port: number;
+  process: ProcessRecord;
+  /** From spawn to healthy. */
+  ms: number;
+}
+
 /** A VCL compiled ahead of its switch (cold: no probes until it is used), its slots already routed. */
 export interface PreparedVcl {
   name: string;
@@ -279,9 +289,8 @@ export class EnvRuntime {
    * that stop to `deferStop`, so it leaves the critical path).
    */
   async switchApp(node: AppNodeState, release: AppRelease | undefined, how: SwitchOptions = {}): Promise<void> {
-    const key = `${this.state.environmentId}/${node.name}`;
     if (!release) { // rolled back to "nothing deployed yet"
-      this.opts.supervisor?.unwatch(key);
+      this.opts.supervisor?.unwatch(`${this.state.environmentId}/${node.name}`);
       const old = node.process;
       node.process = undefined;
       node.release = undefined;
@@ -289,24 +298,57 @@ export class EnvRuntime {
       await this.apps.stop(old, this.opts.stopGraceMs);
       return;
     }
+    const started = await this.startBeside(node, release, how.port);
+    how.onStarted?.(started.ms);
+    await this.takeOver(started, how);
+  }
+
+  /**
+   * Starts `release` beside what the node runs now, on `port` (default: a fresh one), and waits
+   * for its health check; nothing is switched yet. Recorded as the node's `pending` process,
+   * so a Slipway killed before the switch leaves no stray (reconcile stops it). A process
+   * that fails its check is stopped before this throws.
+   */
+  async startBeside(node: AppNodeState, release: AppRelease, port?: number): Promise<StartedApp> {
     const startedAt = Date.now();
-    const port = how.port ?? await freePort();
-    const spawned = await this.spawnApp(node, release, port);
-    node.pending = { port, process: spawned };
+    const on = port ?? await freePort();
+    const spawned = await this.spawnApp(node, release, on);
+    node.pending = { port: on, process: spawned };
     await this.save();
+    const started: StartedApp = { node, release, port: on, process: spawned, ms: 0 };
     const healthPath = release.healthPath ?? this.state.healthPath;
-    const healthy = await waitFor(() => isHealthy(port, healthPath),
+    const healthy = await waitFor(() => isHealthy(on, healthPath),
       { timeoutMs: this.opts.healthTimeoutMs, intervalMs: 25, giveUp: () => !isOurProcess(spawned) });
+    if (!healthy) {
+      await this.discard(started);
+      throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${healthPath}`);
+    }
+    started.ms = Date.now() - startedAt;
+    return started;
+  }
+
+  /** Stops a process started beside and never switched to. */
+  async discard(started: StartedApp): Promise<void> {
+    await this.apps.stop(started.process, this.opts.stopGraceMs);
+    if (started.node.pending?.process === started.process) {
+      started.node.pending = undefined;
+      await this.save();
+    }
+  }
+
+  /**
+   * Makes a process started beside the node's own: the caller switches traffic to it
+   * (`switchTo`), then it is recorded and the old one stopped. A failed switch stops the new one.
+   */
+  async takeOver(started: StartedApp, how: Pick<SwitchOptions, 'switchTo' | 'deferStop'> = {}): Promise<void> {
+    const { node, release, port, process: spawned } = started;
     try {
-      if (!healthy) throw new DeployFailure(`${node.name}: release ${release.version} failed its health check on ${healthPath}`);
-      how.onStarted?.(Date.now() - startedAt);
       await how.switchTo?.(port);
     } catch (err) {
-      await this.apps.stop(spawned, this.opts.stopGraceMs);
-      node.pending = undefined;
-      await this.save();
+      await this.discard(started);
       throw err;
     }
+    const key = `${this.state.environmentId}/${node.name}`;
     this.opts.supervisor?.unwatch(key);
     const old = node.process;
     Object.assign(node, { process: spawned, port, release, pending: undefined });
@@ -428,28 +470,39 @@ export class EnvRuntime {
     await this.varnish(i).ban();
   }
 
-  /** Requests each warm path through dispatcher i until it is a cache HIT (or, if uncacheable, a 2xx). */
+  /**
+   * Requests each warm path through dispatcher i until it is a cache HIT (or, if uncacheable, a
+   * 2xx), the paths side by side. A 2xx MISS is asked again at once: that answer filled the cache.
+   */
   async warm(i: number): Promise<string[]> {
     const d = this.dispatcher(i);
     const pkg = await this.images.dispatcherPackage(d.release?.dispatcherImage);
-    const warmed: string[] = [];
-    for (const path of pkg.warm) {
+    const warmOne = async (path: string): Promise<string> => {
       const wantHit = isCacheable(pkg, path);
       let last = 'no answer';
+      // Only one try without a pause: a path Varnish will not keep answers MISS every time.
+      let atOnce = false;
       const ok = await waitFor(async () => {
+        const followsMiss = atOnce;
+        atOnce = false;
         try {
           const res = await httpGet(d.port, path, 5000);
           last = `${res.status} ${String(res.headers['x-cache'] ?? '')}`;
-          return res.status >= 200 && res.status < 300 && (!wantHit || res.headers['x-cache'] === 'HIT');
+          const success = res.status >= 200 && res.status < 300;
+          atOnce = !followsMiss && success && res.headers['x-cache'] === 'MISS';
+          return success && (!wantHit || res.headers['x-cache'] === 'HIT');
         } catch (err) {
           last = String(err);
           return false;
         }
-      }, { timeoutMs: this.opts.warmTimeoutMs, intervalMs: POLL_MS });
+      }, { timeoutMs: this.opts.warmTimeoutMs, intervalMs: POLL_MS, again: () => atOnce });
       if (!ok) throw new DeployFailure(`${d.name}: warm-up of ${path} failed (last: ${last})`);
-      warmed.push(path);
-    }
-    return warmed;
+      return path;
+    };
+    const results = await Promise.allSettled(pkg.warm.map(warmOne));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return pkg.warm;
   }
 
   async healthThrough(i: number): Promise<void> {

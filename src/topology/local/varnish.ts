@@ -1,10 +1,12 @@
-// The dispatcher on this machine: its VCL (two slots on the loopback), and Varnish's admin CLI.
-// varnishadm is always given `-n WORKDIR` alone: it refuses -n together with -S/-T.
+// The dispatcher on this machine: its VCL (two slots on the loopback), and Varnish's admin CLI
+// (a kept connection, varnish-cli.ts; varnishadm when there is none). varnishadm is always
+// given `-n WORKDIR` alone: it refuses -n together with -S/-T.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DispatcherPackage } from '../../domain/contract.ts';
 import { compilePattern } from '../../domain/patterns.ts';
 import { generateVcl as generateDispatcherVcl } from '../../domain/vcl.ts';
+import { CliUnavailable, cliCommand } from './varnish-cli.ts';
 
 const run = promisify(execFile);
 
@@ -44,7 +46,15 @@ export function isCacheable(pkg: DispatcherPackage, path: string): boolean {
 export class VarnishAdmin {
   constructor(private readonly workDir: string) {}
 
+  /** One CLI command: on the kept connection (varnish-cli.ts), else through varnishadm. */
   async adm(...args: string[]): Promise<string> {
+    try {
+      const answer = await cliCommand(this.workDir, args, 15_000);
+      if (answer.status === 200 || answer.status === 201) return answer.body;
+      throw new Error(`varnish ${this.workDir}: ${args.join(' ')}: ${answer.status} ${answer.body.trim()}`);
+    } catch (err) {
+      if (!(err instanceof CliUnavailable)) throw err;
+    }
     const { stdout } = await run('varnishadm', ['-n', this.workDir, ...args], { timeout: 15_000 });
     return stdout;
   }

@@ -8,7 +8,7 @@ import { badge, h } from './dom.js';
 
 // Shown next to the command's status badge (running / finished / failed).
 const ACTION_TEXT = {
-  drain: 'drain', drainWait: 'wait for requests to end', deploy: 'deploy', start: 'start',
+  drain: 'drain', drainWait: 'wait for requests to end', deploy: 'deploy', start: 'start the new release beside the running one',
   flush: 'cache flush', warm: 'cache warm-up', health: 'health check', attach: 'back into the load balancer',
   rollback: 'rollback',
 };
