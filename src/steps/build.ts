@@ -17,7 +17,7 @@ import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
-import { checkout, resolveBranch } from '../runner/git.ts';
+import { fetchCommit, initCheckout, resolveBranch } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 
@@ -49,6 +49,13 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   return { outcome: 'finished', details };
 }
 
+/** A rerun after a crash starts from a clean slate: empty work dirs, a fresh repository to fetch into. */
+async function freshWorkDirs(workspace: string, homeDir: string, tmpDir: string, signal: AbortSignal): Promise<void> {
+  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
+  await initCheckout(workspace, signal);
+}
+
 function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
@@ -56,30 +63,31 @@ function formatBytes(bytes: number): string {
 async function runBuild(ctx: StepContext): Promise<StepResult> {
   const { repository, pipeline } = ctx;
   ctx.log.line(`Resolving branch ${pipeline.branch} of ${repository.url}`);
+  const workspace = join(ctx.workDir, 'workspace');
+  const homeDir = join(ctx.workDir, 'home');
+  const tmpDir = join(ctx.workDir, 'tmp');
+  // Nothing of it needs the commit: the work dirs get ready while the branch is resolved.
+  const workDirsReady = freshWorkDirs(workspace, homeDir, tmpDir, ctx.signal);
+  workDirsReady.catch(() => undefined); // handled where it is awaited, never unhandled meanwhile
   let commitId: string;
   try {
     commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
   } catch (err) {
+    await workDirsReady.catch(() => undefined);
     if (ctx.signal.aborted) throw new StepCancelledError('build');
     return { outcome: 'failed', reason: (err as Error).message };
   }
   const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
   await ctx.updateDetails({ commitId, artifactsVersion });
 
-  const workspace = join(ctx.workDir, 'workspace');
-  const homeDir = join(ctx.workDir, 'home');
-  const tmpDir = join(ctx.workDir, 'tmp');
-  // A rerun after a crash starts from a clean slate.
-  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
-  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
   ctx.log.line(`Checking out ${commitId}`);
   try {
-    await checkout(repository.url, commitId, workspace, ctx.signal);
+    await workDirsReady;
+    await fetchCommit(repository.url, commitId, workspace, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) throw new StepCancelledError('build');
     return { outcome: 'failed', reason: `checkout of ${commitId} failed: ${(err as Error).message}` };
   }
-
   let contract: RepositoryContract;
   try {
     contract = await readContract(workspace);
