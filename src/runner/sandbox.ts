@@ -89,6 +89,10 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
     const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
     for (const d of [...staged, dir]) await removeDir(d);
   };
+  // The unprivileged account must own the writable dirs; -R without -L never follows a symlink
+  // in the (hostile) tree, -h changes links themselves. Started first: it needs nothing below.
+  const owned = host.runAs ? run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...writableDirs(spec)]) : undefined;
+  owned?.catch(() => undefined); // awaited below, never unhandled meanwhile
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
     if (Object.keys(cgroupLimits).length > 0) {
@@ -98,14 +102,13 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
     runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
     await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
     if (host.runAs) {
-      const dirs = writableDirs(spec);
-      // -R without -L never follows a symlink in the (hostile) tree; -h changes links themselves.
-      await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
+      const dir = runDir;
       // Traversable for the sandbox account, which resolves the staged binds from here.
-      await chmod(runDir, 0o711);
-      for (let i = 0; i < boundDirs(spec).length; i++) await mkdir(join(runDir, String(i)));
-      await writeFile(join(runDir, STAGING_FSTAB), stagingFstab(spec, runDir));
+      await chmod(dir, 0o711);
+      await Promise.all(boundDirs(spec).map((_, i) => mkdir(join(dir, String(i)))));
+      await writeFile(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
     }
+    await owned;
     const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir });
     return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
   } catch (err) {

@@ -94,9 +94,12 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   } catch (err) {
     return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
   }
-  const contractBlob = await ctx.artifacts.putBytes(JSON.stringify(contract, null, 2));
-  await ctx.recordArtifact({ ...contractBlob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' });
-  await recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies);
+  // Both before any repository code runs (the sources as checked out), independent of each other.
+  await Promise.all([
+    ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
+      .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
+    recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies),
+  ]);
 
   const cacheDir = await prepareBuildCache(ctx.dataDir, pipeline.id);
   const env = buildEnvironment({
