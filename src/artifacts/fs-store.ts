@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ArtifactStore, StoredBlob } from './store.ts';
 
+const WRITE_BATCH = 256 * 1024;
+
 const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
 
 export function hexOf(digest: string): string {
@@ -55,7 +57,7 @@ export class FsArtifactStore implements ArtifactStore {
     const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
     const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     if (await this.has(digest)) return { digest, size: data.length };
-    await this.commit(digest, async (handle) => { await handle.writeFile(data); });
+    await this.place(await this.writeTemp(async (handle) => { await handle.writeFile(data); }), digest);
     return { digest, size: data.length };
   }
 
@@ -63,14 +65,35 @@ export class FsArtifactStore implements ArtifactStore {
     // Hash first (streaming, no copy), so a blob already stored costs one read and no write.
     const { digest, size } = await digestOfFile(path);
     if (await this.has(digest)) return { digest, size };
-    await this.commit(digest, async (handle) => {
-      for await (const chunk of createReadStream(path)) await handle.write(chunk as Buffer);
+    // The copy is hashed on its way in: a file that changed since the first read is refused
+    // (what was stored sits under its own digest, harmless and unreferenced).
+    const stored = await this.putStream(createReadStream(path));
+    if (stored.digest !== digest) throw new Error(`${path} changed while it was being stored`);
+    return stored;
+  }
+
+  async putStream(source: AsyncIterable<Uint8Array>): Promise<StoredBlob> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const tmp = await this.writeTemp(async (handle) => {
+      // Small chunks (a tar's 512-byte headers) are gathered into one write per WRITE_BATCH.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= WRITE_BATCH) {
+          await writeAll(handle, Buffer.concat(batch));
+          batch = [];
+          batched = 0;
+        }
+      }
+      if (batch.length > 0) await writeAll(handle, Buffer.concat(batch));
     });
-    // The file may have changed between the hash and the copy: verify what was stored.
-    if ((await digestOfFile(this.pathOf(digest))).digest !== digest) {
-      await rm(this.pathOf(digest), { force: true });
-      throw new Error(`${path} changed while it was being stored`);
-    }
+    const digest = `sha256:${hash.digest('hex')}`;
+    await this.place(tmp, digest);
     return { digest, size };
   }
 
@@ -99,11 +122,10 @@ export class FsArtifactStore implements ArtifactStore {
     return readFile(this.pathOf(digest));
   }
 
-  /** Writes through `fill` into a temp file, fsyncs it and renames it to the digest's path. */
-  private async commit(digest: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
-    await mkdir(this.blobDir, { recursive: true });
+  /** Writes through `fill` into a new temp file and fsyncs it; returns its path. */
+  private async writeTemp(fill: (handle: FileHandle) => Promise<void>): Promise<string> {
     await mkdir(this.tmpDir, { recursive: true });
-    const tmp = join(this.tmpDir, `${hexOf(digest)}.${process.pid}.${randomBytes(6).toString('hex')}`);
+    const tmp = join(this.tmpDir, `${process.pid}.${randomBytes(8).toString('hex')}`);
     const handle = await open(tmp, 'w', 0o644);
     try {
       await fill(handle);
@@ -114,9 +136,23 @@ export class FsArtifactStore implements ArtifactStore {
       throw err;
     }
     await handle.close();
+    return tmp;
+  }
+
+  /** Renames a written temp file to its digest's path (or drops it when that blob exists). */
+  private async place(tmp: string, digest: string): Promise<void> {
+    if (await this.has(digest)) {
+      await rm(tmp, { force: true });
+      return;
+    }
+    await mkdir(this.blobDir, { recursive: true });
     await rename(tmp, this.pathOf(digest));
     await syncDir(this.blobDir);
   }
+}
+
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  for (let offset = 0; offset < data.length;) offset += (await handle.write(data, offset)).bytesWritten;
 }
 
 /** fsync the directory so the rename itself survives a power cut. */

@@ -3,9 +3,8 @@
 // directory content always gives the same bytes: entries sorted, mtime 0, uid/gid 0, no user
 // names, modes normalised to 0755/0644; a config without a creation time; and a manifest. The
 // image's identity is the manifest digest.
-import { constants, createWriteStream } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
@@ -30,21 +29,29 @@ function sortedByName(names: string[]): string[] {
   return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function writeEntry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: string): Promise<void> {
+function writeEntry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     pack.entry(header, body ?? '', (err) => (err ? reject(err) : resolve()));
   });
 }
 
+/** Files up to this size are read in one go (most of a site's files); bigger ones are streamed. */
+const SMALL_FILE = 256 * 1024;
+
 async function writeFileEntry(pack: Pack, name: string, path: string, size: number, mode: number): Promise<void> {
   // Never follow a symlink on the host: one swapped in after the lstat is refused (ELOOP).
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const header = { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, type: 'file' as const };
+  if (size <= SMALL_FILE) {
+    let body: Buffer;
+    try { body = await handle.readFile(); } finally { await handle.close(); }
+    // The same check tar-stream makes of a streamed entry: the size in the header is the truth.
+    if (body.length !== size) throw new Error(`${path} changed while it was being packed`);
+    return writeEntry(pack, header, body);
+  }
   let sink: ReturnType<Pack['entry']> | undefined;
   const entryDone = new Promise<void>((resolve, reject) => {
-    sink = pack.entry(
-      { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, type: 'file' },
-      (err) => (err ? reject(err) : resolve()),
-    );
+    sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
   });
   if (!sink) { await handle.close(); throw new Error('tar entry not created'); }
   await pipeline(handle.createReadStream(), sink);
@@ -64,10 +71,14 @@ async function packParents(pack: Pack, at: string): Promise<void> {
 async function packDirectory(pack: Pack, root: string, rel: string, input: BuildImageInput): Promise<void> {
   const dir = rel ? join(root, rel) : root;
   const prefix = input.at ? `${input.at.replace(/^\/+|\/+$/g, '')}/` : '';
-  for (const name of sortedByName(await readdir(dir))) {
+  const names = sortedByName(await readdir(dir));
+  // One round of lstat for the whole directory (in parallel), then the entries in order.
+  const infos = await Promise.all(names.map((name) => lstat(join(dir, name))));
+  for (const [i, name] of names.entries()) {
     const relPath = rel ? `${rel}/${name}` : name;
     const path = join(root, relPath);
-    const info = await lstat(path);
+    const info = infos[i];
+    if (!info) continue;
     if (input.exclude?.(relPath, info.isDirectory())) continue;
     const entryName = `${prefix}${relPath}`;
     if (info.isDirectory()) {
@@ -82,28 +93,24 @@ async function packDirectory(pack: Pack, root: string, rel: string, input: Build
   }
 }
 
-/** Writes the reproducible tar of `dir` into the store and returns its descriptor. */
+/**
+ * Writes the reproducible tar of `dir` into the store and returns its descriptor: streamed
+ * straight into the store, hashed on the way (no temp tar, no second read).
+ */
 export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageInput): Promise<Descriptor> {
-  const scratch = await mkdtemp(join(tmpdir(), 'slipway-layer-'));
+  const pack = tarPack();
+  // tar-stream's pack is a streamx Readable of Buffers (typed as yielding unknown).
+  const stored = store.putStream(pack as AsyncIterable<Buffer>);
   try {
-    const tarPath = join(scratch, 'layer.tar');
-    const pack = tarPack();
-    const written = pipeline(pack, createWriteStream(tarPath));
-    try {
-      if (input.at) await packParents(pack, input.at);
-      await packDirectory(pack, input.dir, '', input);
-      pack.finalize();
-    } catch (err) {
-      pack.destroy(err as Error);
-      await written.catch(() => undefined);
-      throw err;
-    }
-    await written;
-    const blob = await store.putFile(tarPath);
-    return { mediaType: MEDIA_TYPES.layer, ...blob };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+    if (input.at) await packParents(pack, input.at);
+    await packDirectory(pack, input.dir, '', input);
+    pack.finalize();
+  } catch (err) {
+    pack.destroy(err as Error);
+    await stored.catch(() => undefined);
+    throw err;
   }
+  return { mediaType: MEDIA_TYPES.layer, ...await stored };
 }
 
 function sortedRecord<T>(record: Record<string, T>): Record<string, T> {

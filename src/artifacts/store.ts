@@ -11,6 +11,8 @@ export interface ArtifactStore {
   /** Copies a file into the store (atomically: temp file + rename) and returns its digest. */
   putFile(path: string): Promise<StoredBlob>;
   putBytes(bytes: Buffer | string): Promise<StoredBlob>;
+  /** Stores what `source` yields, hashed on its way in (no copy of it anywhere else first). */
+  putStream(source: AsyncIterable<Uint8Array>): Promise<StoredBlob>;
   /**
    * Stores a file whose digest the caller already knows and that nobody changes (a machine-wide
    * cache): a hard link when both sit on one file system, else a copy checked against `blob`.

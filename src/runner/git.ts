@@ -3,7 +3,8 @@
 // build sees the commit that was resolved even when the branch moves meanwhile. Never prompts
 // for credentials.
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from './repository-url.ts';
 
 export class GitError extends Error {
@@ -110,16 +111,38 @@ export async function resolveBranch(url: string, branch: string, signal?: AbortS
   throw new Error(`branch "${branch}" not found in ${url}`);
 }
 
+/**
+ * A fresh, empty repository at `dir` to fetch into. Needs no commit, so the build starts it while
+ * the branch is being resolved. No template: hooks samples and the like are never used here.
+ */
+export async function initCheckout(dir: string, signal?: AbortSignal): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await git(['init', '--quiet', '--template=', dir], { signal });
+}
+
+/**
+ * What the one-off fetch of a build does not need: a pack kept as it came (one file) instead of
+ * one loose object file per object, and no automatic maintenance of a repository that is thrown
+ * away after the build (bench: build-overhead).
+ */
+const ONE_OFF_FETCH = ['-c', 'fetch.unpackLimit=1', '-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
+
+/** Fetches exactly `commit` (depth 1) into `dir` (made by initCheckout) and checks it out. */
+export async function fetchCommit(url: string, commit: string, dir: string, signal?: AbortSignal): Promise<void> {
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  const pin = await checkRemote(url);
+  // file:// and most servers allow fetching a reachable commit by id (uploadpack.allowReachableSHA1InWant
+  // is not needed for a branch tip; git ≥2.5 servers accept it with protocol v2).
+  await git([...pin, ...ONE_OFF_FETCH, '-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
+  await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
+  // A detached HEAD is the commit id itself: read it rather than start one more git.
+  const head = (await readFile(join(dir, '.git', 'HEAD'), 'utf8')).trim();
+  if (head !== commit) throw new Error(`checked out ${head}, expected ${commit}`);
+}
+
 /** Fetches exactly `commit` (depth 1) into `dir` (a fresh or empty directory) and checks it out. */
 export async function checkout(url: string, commit: string, dir: string, signal?: AbortSignal): Promise<void> {
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
-  const pin = await checkRemote(url);
-  await mkdir(dir, { recursive: true });
-  await git(['init', '--quiet', dir], { signal });
-  // file:// and most servers allow fetching a reachable commit by id (uploadpack.allowReachableSHA1InWant
-  // is not needed for a branch tip; git ≥2.5 servers accept it with protocol v2).
-  await git([...pin, '-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
-  await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
-  const head = (await git(['rev-parse', 'HEAD'], { cwd: dir, signal })).trim();
-  if (head !== commit) throw new Error(`checked out ${head}, expected ${commit}`);
+  await initCheckout(dir, signal);
+  await fetchCommit(url, commit, dir, signal);
 }

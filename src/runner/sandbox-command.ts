@@ -2,10 +2,11 @@
 // that keep the process running detached, like the topology's app nodes). From the outside in:
 //
 //   unshare --mount (root only: a private mount namespace for the staging binds below)
-//   /bin/sh SETUP   joins the run's cgroups, bind-mounts each writable dir onto a staging dir
-//                   (root only), opens the seccomp filter (seccomp.ts) as fd 3 for bwrap,
-//                   merges stderr into stdout
-//   prlimit         RLIMIT_FSIZE = the disk quota (one file can never exceed it)
+//   /bin/sh SETUP   joins the run's cgroups, bind-mounts each bound dir onto a staging dir
+//                   (root only; one `mount --all` of the run's own fstab, not one mount each),
+//                   sets RLIMIT_FSIZE to the disk quota (ulimit, hard and soft: one file can
+//                   never exceed it), opens the seccomp filter (seccomp.ts) as fd 3 for bwrap,
+//                   merges stderr into stdout; all shell builtins but the one mount
 //   setpriv         (root only) drops to the unprivileged sandbox account, no groups, no caps
 //   pasta           (only when the run has a network) its own user+network namespace with
 //                   user-mode networking: outbound through pasta's own sockets, the host's
@@ -81,9 +82,23 @@ export interface SandboxCommand { argv: string[]; env: Record<string, string> }
 const SETUP = [
   's=$1; shift',
   'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
-  'm=$1; shift; while [ "$m" -gt 0 ]; do mount --bind "$1" "$2" || exit 125; shift 2; m=$((m-1)); done',
+  'f=$1; shift; if [ -n "$f" ]; then mount --all --fstab "$f" || exit 125; fi',
+  'b=$1; shift; if [ -n "$b" ]; then ulimit -f "$b" || exit 125; fi',
   `exec "$@" 2>&1 ${SECCOMP_FD}<"$s"`,
 ].join('; ');
+
+/** The run dir's fstab of the staging binds (root only), mounted at once by SETUP. */
+export const STAGING_FSTAB = 'staging.fstab';
+
+/** A path as an fstab field: whitespace and backslashes as octal escapes. */
+function fstabField(path: string): string {
+  return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/** The staging binds of a run as fstab lines: each bound dir onto its numbered dir in the run dir. */
+export function stagingFstab(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'readOnlyPaths'>, runDir: string): string {
+  return boundDirs(spec).map(({ dir }, i) => `${fstabField(dir)} ${fstabField(join(runDir, String(i)))} none bind 0 0\n`).join('');
+}
 
 function isInside(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
@@ -163,13 +178,13 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
   if (!host.bwrap) throw new Error(`sandbox: ${BWRAP} not found (install the Debian package bubblewrap); repository code never runs without it`);
   if (usesPasta(spec.network) && !host.pasta) throw new Error(`sandbox: ${PASTA} not found (install the Debian package passt); a run with a network needs it`);
   if (host.uid === 0) throw new Error('sandbox: no unprivileged account to run repository code as (run scripts/ensure-deps.sh as root)');
-  const stage = host.runAs ? boundDirs(spec).flatMap(({ dir }, i) => [dir, join(placement.runDir, String(i))]) : [];
+  // RLIMIT_FSIZE in the shell's unit (512-byte blocks), rounded down: never above the quota.
+  const fsizeBlocks = spec.limits?.diskBytes ? String(Math.floor(spec.limits.diskBytes / 512)) : '';
   const argv = [
     ...(host.runAs ? ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'] : []),
     '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE),
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
-    String(stage.length / 2), ...stage,
-    ...(spec.limits?.diskBytes ? ['/usr/bin/prlimit', `--fsize=${spec.limits.diskBytes}`] : []),
+    host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,
     ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),
     ...(usesPasta(spec.network) && spec.network ? pastaArgs(spec.network) : []),
     BWRAP, ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),

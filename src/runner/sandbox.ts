@@ -13,11 +13,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
 import { watchDiskQuota } from './disk-quota.ts';
-import { SECCOMP_FILE, boundDirs, sandboxCommand, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import {
+  SECCOMP_FILE, STAGING_FSTAB, boundDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec,
+} from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost } from './sandbox-host.ts';
 
-export { bwrapArgs, sandboxCommand, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
+export { bwrapArgs, sandboxCommand, stagingFstab, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 export { BWRAP } from './sandbox-host.ts';
 
 const run = promisify(execFile);
@@ -80,12 +82,17 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
   let runDir: string | undefined;
   const release = async (): Promise<void> => {
     await cgroup?.remove();
-    if (!runDir) return;
+    const dir = runDir;
+    if (!dir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    await rm(join(runDir, SECCOMP_FILE), { force: true });
-    const dirs = boundDirs(spec).map((_, i) => join(runDir ?? '', String(i)));
-    for (const dir of [...dirs, runDir]) await removeDir(dir);
+    await Promise.all([SECCOMP_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
+    const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
+    for (const d of [...staged, dir]) await removeDir(d);
   };
+  // The unprivileged account must own the writable dirs; -R without -L never follows a symlink
+  // in the (hostile) tree, -h changes links themselves. Started first: it needs nothing below.
+  const owned = host.runAs ? run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...writableDirs(spec)]) : undefined;
+  owned?.catch(() => undefined); // awaited below, never unhandled meanwhile
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
     if (Object.keys(cgroupLimits).length > 0) {
@@ -95,13 +102,13 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
     runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
     await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
     if (host.runAs) {
-      const dirs = writableDirs(spec);
-      // -R without -L never follows a symlink in the (hostile) tree; -h changes links themselves.
-      await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
+      const dir = runDir;
       // Traversable for the sandbox account, which resolves the staged binds from here.
-      await chmod(runDir, 0o711);
-      for (let i = 0; i < boundDirs(spec).length; i++) await mkdir(join(runDir, String(i)));
+      await chmod(dir, 0o711);
+      await Promise.all(boundDirs(spec).map((_, i) => mkdir(join(dir, String(i)))));
+      await writeFile(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
     }
+    await owned;
     const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir });
     return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
   } catch (err) {

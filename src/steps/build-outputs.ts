@@ -28,8 +28,10 @@ export async function recordImage(
   return image.digest;
 }
 
-/** Report files (JUnit, coverage, SARIF), each its own artifact named by its workspace path. */
-export async function recordReports(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<{ junit: string[] }> {
+export interface ReportFile { type: ArtifactType; rel: string; path: string }
+
+/** The report files the contract names (JUnit, coverage, SARIF), resolved inside the workspace. */
+export async function findReports(workspace: string, contract: RepositoryContract): Promise<ReportFile[]> {
   const groups: [ArtifactType, string[]][] = [
     [ARTIFACT_TYPES.TEST_RESULTS, contract.reports.junit],
     [ARTIFACT_TYPES.COVERAGE, contract.reports.coverage],
@@ -37,16 +39,19 @@ export async function recordReports(ctx: StepContext, workspace: string, contrac
   ];
   const matched = (await Promise.all(groups.map(async ([type, patterns]) =>
     (await globFiles(workspace, patterns)).map((rel) => ({ type, rel }))))).flat();
-  const files = await Promise.all(matched.map(async ({ type, rel }) => {
+  return Promise.all(matched.map(async ({ type, rel }) => {
     const path = await resolveInWorkspace(workspace, rel);
     if (path === undefined) throw new WorkspacePathError(rel, 'vanished');
     return { type, rel, path };
   }));
+}
+
+/** Report files, each its own artifact named by its workspace path. */
+export async function recordReports(ctx: StepContext, files: ReportFile[]): Promise<void> {
   await Promise.all(files.map(async ({ type, rel, path }) => {
     const blob = await ctx.artifacts.putFile(path);
     await ctx.recordArtifact({ ...blob, type, name: rel });
   }));
-  return { junit: files.filter((f) => f.type === ARTIFACT_TYPES.TEST_RESULTS).map((f) => f.path) };
 }
 
 /**

@@ -12,12 +12,12 @@ import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { prepareBuildCache } from '../runner/build-cache.ts';
-import { runSandboxed } from '../runner/sandbox.ts';
+import { runSandboxed, type SandboxResult } from '../runner/sandbox.ts';
 import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies } from './build-outputs.ts';
-import { checkout, resolveBranch } from '../runner/git.ts';
+import { findReports, recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
+import { fetchCommit, initCheckout, resolveBranch } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { StepContext, StepHandler, StepResult } from './handler.ts';
 
@@ -49,6 +49,13 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   return { outcome: 'finished', details };
 }
 
+/** A rerun after a crash starts from a clean slate: empty work dirs, a fresh repository to fetch into. */
+async function freshWorkDirs(workspace: string, homeDir: string, tmpDir: string, signal: AbortSignal): Promise<void> {
+  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
+  await initCheckout(workspace, signal);
+}
+
 function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
@@ -56,39 +63,43 @@ function formatBytes(bytes: number): string {
 async function runBuild(ctx: StepContext): Promise<StepResult> {
   const { repository, pipeline } = ctx;
   ctx.log.line(`Resolving branch ${pipeline.branch} of ${repository.url}`);
+  const workspace = join(ctx.workDir, 'workspace');
+  const homeDir = join(ctx.workDir, 'home');
+  const tmpDir = join(ctx.workDir, 'tmp');
+  // Nothing of it needs the commit: the work dirs get ready while the branch is resolved.
+  const workDirsReady = freshWorkDirs(workspace, homeDir, tmpDir, ctx.signal);
+  workDirsReady.catch(() => undefined); // handled where it is awaited, never unhandled meanwhile
   let commitId: string;
   try {
     commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
   } catch (err) {
+    await workDirsReady.catch(() => undefined);
     if (ctx.signal.aborted) throw new StepCancelledError('build');
     return { outcome: 'failed', reason: (err as Error).message };
   }
   const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
   await ctx.updateDetails({ commitId, artifactsVersion });
 
-  const workspace = join(ctx.workDir, 'workspace');
-  const homeDir = join(ctx.workDir, 'home');
-  const tmpDir = join(ctx.workDir, 'tmp');
-  // A rerun after a crash starts from a clean slate.
-  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
-  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
   ctx.log.line(`Checking out ${commitId}`);
   try {
-    await checkout(repository.url, commitId, workspace, ctx.signal);
+    await workDirsReady;
+    await fetchCommit(repository.url, commitId, workspace, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) throw new StepCancelledError('build');
     return { outcome: 'failed', reason: `checkout of ${commitId} failed: ${(err as Error).message}` };
   }
-
   let contract: RepositoryContract;
   try {
     contract = await readContract(workspace);
   } catch (err) {
     return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
   }
-  const contractBlob = await ctx.artifacts.putBytes(JSON.stringify(contract, null, 2));
-  await ctx.recordArtifact({ ...contractBlob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' });
-  await recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies);
+  // Both before any repository code runs (the sources as checked out), independent of each other.
+  await Promise.all([
+    ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
+      .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
+    recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies),
+  ]);
 
   const cacheDir = await prepareBuildCache(ctx.dataDir, pipeline.id);
   const env = buildEnvironment({
@@ -121,13 +132,18 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
   if (result.cancelled) throw new StepCancelledError('build');
 
-  let junit: string[];
+  let reports: ReportFile[];
   try {
-    ({ junit } = await recordReports(ctx, workspace, contract));
+    reports = await findReports(workspace, contract);
   } catch (err) {
     if (err instanceof WorkspacePathError) return { outcome: 'failed', reason: `report file ${err.message}` };
     throw err;
   }
+  // Stored whatever the verdict (the results of failed tests are worth reading), meanwhile the
+  // verdict is made and the outputs of a successful build are packed.
+  const storing = recordReports(ctx, reports);
+  storing.catch(() => undefined); // awaited below, never unhandled meanwhile
+  const junit = reports.filter((f) => f.type === ARTIFACT_TYPES.TEST_RESULTS).map((f) => f.path);
   let tests: JUnitSummary | undefined;
   let reportError: string | undefined;
   if (junit.length > 0) {
@@ -143,19 +159,24 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   };
   await ctx.updateDetails(details);
 
-  if (result.outOfMemory && result.exitCode !== 0) return { outcome: 'failed', reason: `build ran out of memory (limit ${formatBytes(BUILD_LIMITS.memoryBytes ?? 0)})`, details };
-  if (result.diskQuotaExceeded) return { outcome: 'failed', reason: `build exceeded its disk quota of ${formatBytes(BUILD_LIMITS.diskBytes ?? 0)}`, details };
-  if (result.timedOut) return { outcome: 'failed', reason: `build timed out after ${contract.build.timeoutMinutes} minutes`, details };
-  if (tests && tests.failed.length > 0) return { outcome: 'failed', reason: failedTestsReason(tests.failed), details };
-  if (result.exitCode !== 0) {
-    return { outcome: 'failed', reason: `build command failed with exit code ${result.exitCode ?? `- (signal ${result.signal ?? '?'})`}`, details };
-  }
-  if (reportError) return { outcome: 'failed', reason: reportError, details };
-  if (junit.length === 0) ctx.log.line(`note: no unit test results found (${contract.reports.junit.join(', ')})`);
+  const failure = buildFailure(result, contract, tests, reportError);
+  if (!failure && junit.length === 0) ctx.log.line(`note: no unit test results found (${contract.reports.junit.join(', ')})`);
+  // Both run to their end before the step does: nothing is recorded after the step ended.
+  const [stored, output] = await Promise.allSettled([storing, failure ? undefined : recordBuildOutputs(ctx, workspace, contract)]);
+  if (stored.status === 'rejected') throw stored.reason;
+  if (output.status === 'rejected') throw output.reason;
+  const reason = failure ?? output.value;
+  return reason ? { outcome: 'failed', reason, details } : { outcome: 'finished', details };
+}
 
-  const outputProblem = await recordBuildOutputs(ctx, workspace, contract);
-  if (outputProblem) return { outcome: 'failed', reason: outputProblem, details };
-  return { outcome: 'finished', details };
+/** Why a build that ran failed, first reason first; undefined for a successful one. */
+function buildFailure(result: SandboxResult, contract: RepositoryContract, tests: JUnitSummary | undefined, reportError: string | undefined): string | undefined {
+  if (result.outOfMemory && result.exitCode !== 0) return `build ran out of memory (limit ${formatBytes(BUILD_LIMITS.memoryBytes ?? 0)})`;
+  if (result.diskQuotaExceeded) return `build exceeded its disk quota of ${formatBytes(BUILD_LIMITS.diskBytes ?? 0)}`;
+  if (result.timedOut) return `build timed out after ${contract.build.timeoutMinutes} minutes`;
+  if (tests && tests.failed.length > 0) return failedTestsReason(tests.failed);
+  if (result.exitCode !== 0) return `build command failed with exit code ${result.exitCode ?? `- (signal ${result.signal ?? '?'})`}`;
+  return reportError;
 }
 
 export const buildHandler: StepHandler = {

@@ -58,6 +58,27 @@ describe('FsArtifactStore', () => {
     expect(sha(await store.read(results[0]?.digest ?? ''))).toBe(sha(bytes));
   });
 
+  it('stores a stream under the digest of what it yielded; a failing stream leaves nothing behind', async () => {
+    async function* chunks(): AsyncIterable<Buffer> {
+      for (let i = 0; i < 2000; i++) yield Buffer.from(`chunk ${i}\n`);
+    }
+    const whole = Buffer.concat(Array.from({ length: 2000 }, (_, i) => Buffer.from(`chunk ${i}\n`)));
+    const blob = await store.putStream(chunks());
+    expect(blob).toEqual({ digest: sha(whole), size: whole.length });
+    expect((await store.read(blob.digest)).equals(whole)).toBe(true);
+    expect(await store.putStream(chunks())).toEqual(blob);
+
+    async function* broken(): AsyncIterable<Buffer> {
+      yield Buffer.from('partial');
+      throw new Error('source failed');
+    }
+    const before = readdirSync(store.blobDir).length;
+    await expect(store.putStream(broken())).rejects.toThrow(/source failed/);
+    expect(readdirSync(store.blobDir).length).toBe(before);
+    expect(await store.has(sha('partial'))).toBe(false);
+    expect(readdirSync(join(dir, 'data', 'artifacts', 'tmp'))).toEqual([]);
+  });
+
   it('rejects malformed digests', () => {
     expect(() => store.pathOf('sha256:../../etc/passwd')).toThrow(/not a sha256 digest/);
     expect(() => store.pathOf('md5:abc')).toThrow();

@@ -28,6 +28,8 @@ function makeTree(dir: string): void {
   chmodSync(join(dir, 'run.sh'), 0o700);
   writeFileSync(join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
   symlinkSync('src/server.js', join(dir, 'main.js'));
+  // Over the size that is read in one go: this one is streamed into the layer.
+  writeFileSync(join(dir, 'big.bin'), Buffer.alloc(300_000, 'x'));
 }
 
 /** A tar made by hand (for entries buildImage would never write). */
@@ -98,6 +100,7 @@ describe('OCI images', () => {
     expect(lstatSync(join(out, 'run.sh')).mode & 0o777).toBe(0o755);
     expect(lstatSync(join(out, 'package.json')).mode & 0o777).toBe(0o644);
     expect(readlinkSync(join(out, 'main.js'))).toBe('src/server.js');
+    expect(readFileSync(join(out, 'big.bin')).equals(Buffer.alloc(300_000, 'x'))).toBe(true);
     expect(existsSync(join(out, '.git'))).toBe(false);
     // Re-packing the unpacked tree gives the same image.
     expect((await buildImage(store, { dir: out, config: { cmd: ['x'] } })).digest).toBe(image.digest);

@@ -5,7 +5,7 @@ import { freePort } from '../../src/runner/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, stagingFstab, type SandboxOptions } from '../../src/runner/sandbox.ts';
 import { eventually } from '../support/eventually.ts';
 
 let root: string;
@@ -260,10 +260,17 @@ describe('sandboxCommand', () => {
     const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], runDir: '/tmp/stage' });
     expect(argv.slice(0, 5)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--']);
     const line = argv.join(' ');
-    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf 1 /cg/procs 1 /var/lib/slipway/work/e1/ws /tmp/stage/0');
+    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf 1 /cg/procs /tmp/stage/staging.fstab ');
+    // One `mount --all` of the run's fstab stages every bound dir (escaped as fstab wants it).
+    expect(stagingFstab(spec, '/tmp/stage')).toBe('/var/lib/slipway/work/e1/ws /tmp/stage/0 none bind 0 0\n');
+    expect(stagingFstab({ workspace: '/w s', writablePaths: ['/h\\x'] }, '/tmp/stage'))
+      .toBe('/w\\040s /tmp/stage/0 none bind 0 0\n/h\\134x /tmp/stage/1 none bind 0 0\n');
     expect(line).toContain('/usr/bin/setpriv --reuid 999 --regid 995 --clear-groups --inh-caps=-all --');
     expect(line).toContain('--bind /tmp/stage/0 /var/lib/slipway/work/e1/ws');
     expect(line.indexOf('setpriv')).toBeLessThan(line.indexOf('/usr/bin/bwrap'));
+    // The disk quota as the shell's file size limit, in 512-byte blocks, rounded down.
+    const quota = sandboxCommand({ ...spec, limits: { diskBytes: 1024 ** 3 + 100 } }, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv;
+    expect(quota.join(' ')).toContain(`sandbox /tmp/run/seccomp.bpf 0  ${1024 ** 3 / 512} /usr/bin/bwrap`);
   });
 
   it('networks: none without pasta; outbound and forwarded ports through pasta, never the gateway mapped to the host', () => {
