@@ -22,6 +22,7 @@ import { stageContext } from '../stage-testing/stage-context.ts';
 import { eventually } from '../support/eventually.ts';
 
 const AUDIT_SITE = fileURLToPath(new URL('../stage-testing/audit-site.mjs', import.meta.url));
+const SERVER = `probe-server-${process.pid}.cjs`;
 
 let scratch: string;
 let dataDir: string;
@@ -78,17 +79,20 @@ describe('the app start command on the local driver', () => {
   let record: ProcessRecord | undefined;
   let port: number;
   let runDir: string;
+  // Whatever the tests' outcome, the server they started does not outlive them.
+  afterAll(async () => { if (record && isOurProcess(record)) await stopProcess(record, 5000); });
 
   it('runs as the unprivileged user: no data dir, read-only image, no host loopback, no host file', async () => {
     const rootfs = join(dataDir, 'environments', 'e1', 'images', 'abc', 'rootfs');
     await mkdir(rootfs, { recursive: true });
-    await writeFile(join(rootfs, 'server.cjs'), PROBE_SERVER.replace('DATA', dataDir));
+    // A name of this run's own: the process checks below must not count another run's server.
+    await writeFile(join(rootfs, SERVER), PROBE_SERVER.replace('DATA', dataDir));
     runDir = join(dataDir, 'environments', 'e1', 'run', 'publish-1');
     const logDir = join(dataDir, 'environments', 'e1', 'logs');
     await mkdir(logDir, { recursive: true });
     port = await freePort();
     // `exec` in the start line: the stop below must still reach the server.
-    const start = `id > ${hostFile}; ls -la ${dataDir} ${join(dataDir, 'secrets')} >> ${hostFile} 2>&1; exec node server.cjs`;
+    const start = `id > ${hostFile}; ls -la ${dataDir} ${join(dataDir, 'secrets')} >> ${hostFile} 2>&1; exec node ${SERVER}`;
     const spawned = await startAppNode({
       environmentId: 'e1', node: { name: 'publish-1', role: 'publish' }, port, logDir, runDir,
       image: { rootfs, config: { cmd: ['/bin/sh', '-c', start] } },
@@ -109,7 +113,7 @@ describe('the app start command on the local driver', () => {
     expect(existsSync(hostFile)).toBe(false);
     expect(existsSync(join(rootfs, 'rootfs-write.txt'))).toBe(false);
     // Its processes on the host: none as root below the sandbox's own wrappers.
-    const server = hostProcesses('server.cjs').filter((p) => p.cmdline.startsWith('node'));
+    const server = hostProcesses(SERVER).filter((p) => p.cmdline.startsWith('node'));
     expect(server.length).toBe(1);
     expect(server[0]?.uid).not.toBe(0);
     expect(isOurProcess(record)).toBe(true);
@@ -119,7 +123,7 @@ describe('the app start command on the local driver', () => {
     expect(record).toBeDefined();
     await stopProcess(record, 5000);
     expect(isOurProcess(record)).toBe(false);
-    expect(hostProcesses('server.cjs').filter((p) => p.cmdline.startsWith('node'))).toEqual([]);
+    expect(hostProcesses(SERVER).filter((p) => p.cmdline.startsWith('node'))).toEqual([]);
     expect(existsSync(join(runDir, 'got-sigterm'))).toBe(true);
     expect(await fetch(`http://127.0.0.1:${port}/`).then(() => 'answered', () => 'refused')).toBe('refused');
   }, 30_000);
