@@ -17,7 +17,8 @@ import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, type ContextDeps } from './context.ts';
 import { isConnectionLost, tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
-import { applyStepEvent, TransitionRefused, type StepChange } from './state.ts';
+import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
+import { addCompletion, completeAsHeld } from './completion.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
 
@@ -240,7 +241,7 @@ export class Engine {
     try {
       if (lost || (this.stopped && !entry.cancelled)) return; // another worker owns it now, or will
       const outcome = entry.cancelled ? null : result;
-      await this.whileDatabaseDown(() => this.complete(step, outcome, crashed));
+      await this.whileDatabaseDown(() => this.complete(step, execution, outcome, crashed));
     } finally {
       clearInterval(renew);
     }
@@ -264,54 +265,47 @@ export class Engine {
   }
 
   /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
-  private async complete(ran: StepState, result: StepResult | null, crashed: boolean): Promise<void> {
+  private async complete(ran: StepState, held: Execution, result: StepResult | null, crashed: boolean): Promise<void> {
     const rt = this.o.rt;
-    type Completion = { ended?: string; handoff?: { step: StepState; execution: Execution } };
-    const { ended, handoff } = await transact<Completion>(rt, async (trx, changes) => {
+    // Hot hand-off: this worker starts the next step itself, claimed in the same write, instead
+    // of a claim round trip (and a wake-up of every engine). `running` still counts the
+    // finishing step, so with it this engine is at most full.
+    const handOff = (now: number) => (!this.stopped && this.running.size <= this.concurrency
+      ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined);
+    const { event, change } = outcomeOf(result, crashed);
+    const now = rt.clock.now();
+    // A wait's deadline needs the pipeline's options, read in the transaction below.
+    type Completion = { outcome: Announcement; execution: Execution } | undefined;
+    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now));
+    const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
       // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
       // result after another worker took the step over and finished it (the lock orders the two
       // transactions, and the lease check below then sees the other's claim).
       const execution = await getExecution(trx, ran.executionId, undefined, rt.db.dialect);
       const step = execution?.steps.find((s) => s.id === ran.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return {};
+      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
       const now = rt.clock.now();
-      // Hot hand-off: this worker starts the next step itself, claimed in the same transaction,
-      // instead of a claim round trip (and a wake-up of every engine). `running` still counts
-      // the finishing step, so with it this engine is at most full.
-      const handOff = !this.stopped && this.running.size <= this.concurrency
-        ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined;
       const settle = async (event: StepEvent, change: StepChange): Promise<Completion> => {
-        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff);
-        changes.add(outcome);
-        const next = outcome.handedOff;
-        const ended = outcome.events.some((e) => e.type === 'execution.ended');
-        // An ended execution frees a slot of its program: engines that held back that
-        // program's queued steps (fair sharing) must look again.
-        if (ended) changes.wake({ kind: 'work' });
-        return {
-          ended: ended ? step.executionId : undefined,
-          ...(next ? { handoff: { step: next, execution: { ...execution, steps: execution.steps.map((s) => (s.id === next.id ? next : s)) } } } : {}),
-        };
-      };
-      if (result === null) return settle('cancel', { reason: 'cancelled' });
-      const event: StepEvent = crashed ? 'error' : RESULT_EVENT[result.outcome];
-      const change: StepChange = {
-        ...('reason' in result ? { reason: result.reason } : {}),
-        ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
-        ...(result.details ? { details: result.details } : {}),
+        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff(now));
+        addCompletion(changes, outcome);
+        return { outcome, execution };
       };
       if (event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
       try {
         return await settle(event, change);
       } catch (error) {
         // A result the step's state cannot take (a bug in a handler) must not leave it leased forever.
-        if (!(error instanceof TransitionRefused)) throw error;
+        if (!(error instanceof TransitionRefused) || result === null) throw error;
         return settle('error', { reason: `${step.action} returned ${result.outcome} while ${step.status}: ${error.message}` });
       }
     });
-    if (handoff) this.launch(handoff.step, handoff.execution);
+    if (!done) return;
+    const next = done.outcome.handedOff;
+    if (next) this.launch(next, { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) });
     // An ended execution's scratch space goes; its artifacts and logs stay.
-    if (ended) rmSync(join(this.o.dataDir, 'work', ended), { recursive: true, force: true });
+    if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
+      rmSync(join(this.o.dataDir, 'work', ran.executionId), { recursive: true, force: true });
+    }
   }
 
   private abortExecution(executionId: string): void {
@@ -355,4 +349,17 @@ export class Engine {
       this.poke();
     }, at - rt.clock.now() + 1);
   }
+}
+
+/** The transition a handler's result asks for (null: the step was cancelled). */
+function outcomeOf(result: StepResult | null, crashed: boolean): { event: StepEvent; change: StepChange } {
+  if (result === null) return { event: 'cancel', change: { reason: 'cancelled' } };
+  return {
+    event: crashed ? 'error' : RESULT_EVENT[result.outcome],
+    change: {
+      ...('reason' in result ? { reason: result.reason } : {}),
+      ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
+      ...(result.details ? { details: result.details } : {}),
+    },
+  };
 }

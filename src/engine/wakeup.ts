@@ -10,7 +10,7 @@ import type { SlipwayEvent } from '../events/bus.ts';
 import type { Db } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 
-const CHANNEL = 'slipway';
+export const CHANNEL = 'slipway';
 /** PostgreSQL refuses payloads of 8000 bytes or more; events are dropped (wake-ups never are). */
 const MAX_PAYLOAD = 7900;
 
@@ -91,10 +91,15 @@ export class Wakeup {
    * its commit with every other notifying commit (PostgreSQL's notification queue lock).
    */
   async inTransaction(trx: Kysely<Database>, broadcast: Broadcast): Promise<void> {
-    if (this.db.dialect !== 'postgres' || broadcast.wakes.length === 0) return;
-    let payload = JSON.stringify({ from: this.sender, ...broadcast });
-    if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ from: this.sender, wakes: broadcast.wakes, events: [] });
-    await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
+    const payload = this.notification(broadcast);
+    if (payload !== undefined) await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
+  }
+
+  /** The payload to send on CHANNEL in the transaction (see inTransaction), if any. */
+  notification(broadcast: Broadcast): string | undefined {
+    if (this.db.dialect !== 'postgres' || broadcast.wakes.length === 0) return undefined;
+    const payload = JSON.stringify({ from: this.sender, ...broadcast });
+    return payload.length > MAX_PAYLOAD ? JSON.stringify({ from: this.sender, wakes: broadcast.wakes, events: [] }) : payload;
   }
 
   /**

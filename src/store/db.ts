@@ -63,6 +63,7 @@ export function isConnectionLost(error: unknown): boolean {
 
 /** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
+export const isRetryable = (error: unknown): boolean => RETRYABLE.has((error as { code?: string } | undefined)?.code ?? '');
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement
@@ -75,7 +76,7 @@ export async function tx<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): 
     try {
       return await once(db, fn);
     } catch (error) {
-      if (attempt >= 5 || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      if (attempt >= 5 || !isRetryable(error)) throw error;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
     }
   }

@@ -156,7 +156,9 @@ export async function updateStep(db: K, stepId: string, patch: StepPatch): Promi
   await db.updateTable('steps').set(patch).where('id', '=', toId(stepId)).execute();
 }
 
-export async function updateExecution(db: K, id: string, patch: Updateable<ExecutionTable>): Promise<void> {
+export type ExecutionPatch = Updateable<ExecutionTable>;
+
+export async function updateExecution(db: K, id: string, patch: ExecutionPatch): Promise<void> {
   await db.updateTable('executions').set(patch).where('id', '=', toId(id)).execute();
 }
 
