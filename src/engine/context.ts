@@ -10,6 +10,7 @@ import { getEnvironment } from '../store/environments.ts';
 import { getExecution, listExecutions } from '../store/executions.ts';
 import type { LogStore } from '../runner/logs.ts';
 import { getPipeline } from '../store/pipelines.ts';
+import { readTogether } from '../store/read-together.ts';
 import { getPipelineRepository, getProgram } from '../store/programs.ts';
 import { listVariables, variablesForService } from '../store/variables.ts';
 import { transact, type Runtime } from './runtime.ts';
@@ -33,15 +34,16 @@ export async function buildContext(
   deps: ContextDeps, execution: Execution, step: StepState, worker: string, signal: AbortSignal,
 ): Promise<StepContext & { closeLog(): void }> {
   const db = deps.rt.db.kysely;
-  // Independent reads in parallel (the repository by its pipeline's id, not after the pipeline):
-  // on PostgreSQL they go out on separate pooled connections, one round trip in all.
+  // Independent reads at once (the repository by its pipeline's id, not after the pipeline):
+  // on PostgreSQL they go out together, one statement and one round trip.
+  const reads = readTogether(deps.rt.db);
   const [program, pipeline, pipelineVars, environment, envVars, repository] = await Promise.all([
-    getProgram(db, execution.programId),
-    getPipeline(db, execution.pipelineId),
-    listVariables(db, deps.rt.secrets, 'pipeline', execution.pipelineId),
-    step.environmentId ? getEnvironment(db, step.environmentId) : undefined,
-    step.environmentId ? listVariables(db, deps.rt.secrets, 'environment', step.environmentId) : [],
-    getPipelineRepository(db, execution.programId, execution.pipelineId),
+    getProgram(reads, execution.programId),
+    getPipeline(reads, execution.pipelineId),
+    listVariables(reads, deps.rt.secrets, 'pipeline', execution.pipelineId),
+    step.environmentId ? getEnvironment(reads, step.environmentId) : undefined,
+    step.environmentId ? listVariables(reads, deps.rt.secrets, 'environment', step.environmentId) : [],
+    getPipelineRepository(reads, execution.programId, execution.pipelineId),
   ]);
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
   if (!repository) throw new ContextError(`repository ${pipeline.repositoryId} of pipeline ${pipeline.name} is gone`);

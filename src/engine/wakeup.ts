@@ -13,6 +13,12 @@ import type { Database } from '../store/schema.ts';
 export const CHANNEL = 'slipway';
 /** PostgreSQL refuses payloads of 8000 bytes or more; events are dropped (wake-ups never are). */
 const MAX_PAYLOAD = 7900;
+/**
+ * How long committed events gather before they go out to other processes. Every notification
+ * wakes every listening process (and its PostgreSQL backend): one per transition would cost
+ * each engine as much as the transitions of all the others. Views can wait this long.
+ */
+const EVENTS_WINDOW_MS = 10;
 
 export type WakeReason = { kind: 'work' } | { kind: 'cancel'; executionId: string };
 
@@ -31,6 +37,7 @@ export class Wakeup {
   private retry?: NodeJS.Timeout;
   /** Committed events waiting for the next after-commit notification. */
   private unsent: SlipwayEvent[] = [];
+  private sendTimer?: NodeJS.Timeout;
 
   constructor(private readonly db: Db) {
     this.local.setMaxListeners(0);
@@ -44,6 +51,9 @@ export class Wakeup {
   }
 
   async stop(): Promise<void> {
+    // What was gathered still goes out: another process's views must not miss the last changes.
+    clearTimeout(this.sendTimer);
+    await this.sendEvents();
     this.stopping = true;
     clearTimeout(this.retry);
     await this.listener?.end().catch(() => undefined);
@@ -105,14 +115,14 @@ export class Wakeup {
   /**
    * Call after commit: tells this process's listeners right away. Events that no in-transaction
    * notification carried go to the other processes' live views after the commit, gathered
-   * over a tick into as few notifications as fit (they are news for views, not state: the
+   * over EVENTS_WINDOW_MS into as few notifications as fit (they are news for views, not state: the
    * journal holds the events that must not be lost).
    */
   afterCommit(broadcast: Broadcast): void {
     this.deliver(broadcast, false);
     if (this.db.dialect !== 'postgres' || broadcast.wakes.length > 0 || broadcast.events.length === 0) return;
     this.unsent.push(...broadcast.events);
-    if (this.unsent.length === broadcast.events.length) setImmediate(() => void this.sendEvents());
+    if (this.unsent.length === broadcast.events.length) this.sendTimer = setTimeout(() => void this.sendEvents(), EVENTS_WINDOW_MS);
   }
 
   private async sendEvents(): Promise<void> {
