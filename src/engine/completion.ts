@@ -25,6 +25,8 @@ export function addCompletion(changes: Announcements, outcome: Announcement): vo
 /** The committed completion's announcement; undefined when nothing was written (see above). */
 export async function completeAsHeld(
   rt: Runtime, held: Execution, step: StepState, event: StepEvent, change: StepChange, now: number, handOff?: HandOff,
+  /** Told the step to be handed off before the write goes out: what it starts overlaps the write. */
+  meanwhile?: (next: StepState) => void,
 ): Promise<Announcement | undefined> {
   if (rt.db.dialect !== 'postgres') return undefined;
   let planned: ReturnType<typeof planStepEvent>;
@@ -39,6 +41,7 @@ export async function completeAsHeld(
   const broadcast = broadcastOf(rt, changes);
   const payload = rt.wakeup.notification(broadcast);
   const next = held.steps[step.index + 1];
+  if (planned.announcement.handedOff) meanwhile?.(planned.announcement.handedOff);
   try {
     const applied = await writeIfUnchanged(rt.db.kysely, {
       executionId: held.id, executionStatus: held.status, steps: next ? [step, next] : [step],

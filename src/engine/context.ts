@@ -30,14 +30,17 @@ const SERVICE_OF: Partial<Record<StepAction, PipelineService>> = {
 
 export class ContextError extends Error {}
 
-export async function buildContext(
-  deps: ContextDeps, execution: Execution, step: StepState, worker: string, signal: AbortSignal,
-): Promise<StepContext & { closeLog(): void }> {
-  const db = deps.rt.db.kysely;
-  // Independent reads at once (the repository by its pipeline's id, not after the pipeline):
-  // on PostgreSQL they go out together, one statement and one round trip.
+/** What a step's context reads from the store (readContext). */
+export type ContextReads = Awaited<ReturnType<typeof readContext>>;
+
+/**
+ * The store's part of a step's context. Independent reads at once (the repository by its
+ * pipeline's id, not after the pipeline): on PostgreSQL they go out together, one statement
+ * and one round trip.
+ */
+export function readContext(deps: ContextDeps, execution: Execution, step: StepState) {
   const reads = readTogether(deps.rt.db);
-  const [program, pipeline, pipelineVars, environment, envVars, repository] = await Promise.all([
+  return Promise.all([
     getProgram(reads, execution.programId),
     getPipeline(reads, execution.pipelineId),
     listVariables(reads, deps.rt.secrets, 'pipeline', execution.pipelineId),
@@ -45,6 +48,15 @@ export async function buildContext(
     step.environmentId ? listVariables(reads, deps.rt.secrets, 'environment', step.environmentId) : [],
     getPipelineRepository(reads, execution.programId, execution.pipelineId),
   ]);
+}
+
+export async function buildContext(
+  deps: ContextDeps, execution: Execution, step: StepState, worker: string, signal: AbortSignal,
+  /** Started earlier (while the previous step's completion was written), or now. */
+  reads: Promise<ContextReads> = readContext(deps, execution, step),
+): Promise<StepContext & { closeLog(): void }> {
+  const db = deps.rt.db.kysely;
+  const [program, pipeline, pipelineVars, environment, envVars, repository] = await reads;
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
   if (!repository) throw new ContextError(`repository ${pipeline.repositoryId} of pipeline ${pipeline.name} is gone`);
 

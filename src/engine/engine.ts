@@ -14,7 +14,7 @@ import {
   claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
-import { buildContext, type ContextDeps } from './context.ts';
+import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
 import { isConnectionLost, tx } from '../store/db.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
@@ -191,14 +191,14 @@ export class Engine {
     return true;
   }
 
-  private launch(step: StepState, execution: Execution): void {
+  private launch(step: StepState, execution: Execution, reads?: Promise<ContextReads>): void {
     // Claimed while stopping: stop() lets the lease go, for the next engine to take at once.
     if (this.stopped) return;
     const abort = new AbortController();
     const entry = { executionId: step.executionId, abort, cancelled: false };
     this.running.set(step.id, entry);
     const scope = { executionId: step.executionId, stepId: step.id, action: step.action };
-    const p = runInStepScope(scope, () => Promise.resolve().then(() => this.run(step, execution, entry)))
+    const p = runInStepScope(scope, () => Promise.resolve().then(() => this.run(step, execution, entry, reads)))
       .catch((e) => this.o.onError?.(e))
       .finally(() => {
         this.running.delete(step.id);
@@ -208,7 +208,9 @@ export class Engine {
     this.inFlight.add(p);
   }
 
-  private async run(step: StepState, execution: Execution, entry: { abort: AbortController; cancelled: boolean }): Promise<void> {
+  private async run(
+    step: StepState, execution: Execution, entry: { abort: AbortController; cancelled: boolean }, reads?: Promise<ContextReads>,
+  ): Promise<void> {
     const rt = this.o.rt;
     const handler = this.o.handlers[step.action];
     let lost = false;
@@ -225,7 +227,7 @@ export class Engine {
     let ctx: Awaited<ReturnType<typeof buildContext>> | undefined;
     try {
       if (!handler) throw new Error(`no handler for step ${step.action}`);
-      ctx = await buildContext(this.o, execution, step, this.workerId, entry.abort.signal);
+      ctx = await buildContext(this.o, execution, step, this.workerId, entry.abort.signal, reads);
       // A cancel that arrived while the context was being built: don't start the handler.
       entry.abort.signal.throwIfAborted();
       result = await handler.run(ctx);
@@ -276,7 +278,14 @@ export class Engine {
     const now = rt.clock.now();
     // A wait's deadline needs the pipeline's options, read in the transaction below.
     type Completion = { outcome: Announcement; execution: Execution } | undefined;
-    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now));
+    // The next step's context is read while the completion is written (it depends on neither).
+    let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
+    const prefetch = (next: StepState) => {
+      const reads = readContext(this.o, held, next);
+      reads.catch(() => undefined); // unused if the write is refused; its reader sees the error otherwise
+      prefetched = { stepId: next.id, reads };
+    };
+    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now), prefetch);
     const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
       // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
       // result after another worker took the step over and finished it (the lock orders the two
@@ -301,7 +310,13 @@ export class Engine {
     });
     if (!done) return;
     const next = done.outcome.handedOff;
-    if (next) this.launch(next, { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) });
+    if (next) {
+      // The finished step's slot passes to its successor now, not when its promise settles: a
+      // successor that finishes at once must still find a slot for its own hand-off.
+      this.running.delete(ran.id);
+      const execution = { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) };
+      this.launch(next, execution, prefetched?.stepId === next.id ? prefetched.reads : undefined);
+    }
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
       rmSync(join(this.o.dataDir, 'work', ran.executionId), { recursive: true, force: true });
