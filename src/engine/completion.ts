@@ -43,7 +43,7 @@ export async function completeAsHeld(
   const next = held.steps[step.index + 1];
   if (planned.announcement.handedOff) meanwhile?.(planned.announcement.handedOff);
   try {
-    const applied = await writeIfUnchanged(rt.db.kysely, {
+    const applied = await writeIfUnchanged(rt.db, {
       executionId: held.id, executionStatus: held.status, steps: next ? [step, next] : [step],
     }, {
       ...planned.writes,

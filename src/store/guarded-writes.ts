@@ -3,13 +3,14 @@
 // same row locks as a locked read (executions.ts getExecution) and compares what a transition
 // reads; when anything differs nothing is written and the caller decides again from a fresh
 // read. The journal rows of the change go in the same statement (the outbox stays exact).
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+// PostgreSQL only (a prepared statement: its shapes are few).
+import { sql, type RawBuilder } from 'kysely';
 import type { EventRecord } from '../domain/cloud-events.ts';
 import type { ExecutionStatus, StepState } from '../domain/model.ts';
+import { runPrepared, type Db } from './db.ts';
 import { journalInsert } from './events.ts';
 import type { ExecutionPatch, StepPatch } from './executions.ts';
 import { toId } from './json.ts';
-import type { Database } from './schema.ts';
 
 /** The state a transition was decided from: the execution's status and the steps it read. */
 export interface DecidedFrom {
@@ -40,7 +41,7 @@ const assignments = (patch: Record<string, unknown>): RawBuilder<unknown> =>
   sql.join(Object.entries(patch).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
 
 /** True when the writes were made (committed); false when the state had changed (nothing written). */
-export async function writeIfUnchanged(db: Kysely<Database>, from: DecidedFrom, writes: GuardedWrites): Promise<boolean> {
+export async function writeIfUnchanged(db: Db, from: DecidedFrom, writes: GuardedWrites): Promise<boolean> {
   const aliases = from.steps.map((_, i) => `s${i}`);
   const parts: RawBuilder<unknown>[] = [sql`guard AS (
     SELECT e.id FROM executions e${sql.raw(aliases.map((a) => `, steps ${a}`).join(''))}
@@ -59,7 +60,8 @@ export async function writeIfUnchanged(db: Kysely<Database>, from: DecidedFrom, 
   // The main query reads the guard first, so its row locks are taken before anything else
   // (the journal's program lock among them), in the order of a locked read; the writes
   // above run to completion after it.
-  const { rows } = await sql<{ applied: number }>`WITH ${sql.join(parts)}
-    SELECT (SELECT count(*) FROM guard)::int AS applied ${notify}`.execute(db);
+  const statement = sql<{ applied: number }>`WITH ${sql.join(parts)}
+    SELECT (SELECT count(*) FROM guard)::int AS applied ${notify}`;
+  const rows = await runPrepared<{ applied: number }>(db, statement.compile(db.kysely));
   return Number(rows[0]?.applied) > 0;
 }

@@ -7,7 +7,7 @@ import {
   CompiledQuery, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, SelectQueryNode,
   type DatabaseConnection, type Driver, type QueryResult,
 } from 'kysely';
-import type { Db } from './db.ts';
+import { runPrepared, type Db } from './db.ts';
 import type { Database } from './schema.ts';
 
 interface Pending {
@@ -49,7 +49,7 @@ class Gathering implements DatabaseConnection {
       return `(SELECT coalesce(json_agg(t), '[]'::json) FROM (${text}) t) AS r${i}`;
     });
     try {
-      const { rows } = await this.db.kysely.executeQuery<Record<string, unknown[]>>(CompiledQuery.raw(`SELECT ${columns.join(', ')}`, parameters));
+      const rows = await runPrepared<Record<string, unknown[]>>(this.db, CompiledQuery.raw(`SELECT ${columns.join(', ')}`, parameters));
       batch.forEach((p, i) => p.resolve({ rows: rows[0]![`r${i}`] ?? [] }));
     } catch (error) {
       for (const p of batch) p.reject(error);
