@@ -9,6 +9,7 @@ import type { StepEvent } from '../domain/transitions.ts';
 import { outboxRecords } from '../events/outbox.ts';
 import { isRetryable } from '../store/db.ts';
 import { writeIfUnchanged } from '../store/guarded-writes.ts';
+import type { HeldReads } from '../store/read-together.ts';
 import { Announcements, announce, broadcastOf, type Runtime } from './runtime.ts';
 import { planStepEvent, TransitionRefused, type Announcement, type HandOff, type StepChange } from './state.ts';
 import { CHANNEL } from './wakeup.ts';
@@ -25,8 +26,8 @@ export function addCompletion(changes: Announcements, outcome: Announcement): vo
 /** The committed completion's announcement; undefined when nothing was written (see above). */
 export async function completeAsHeld(
   rt: Runtime, held: Execution, step: StepState, event: StepEvent, change: StepChange, now: number, handOff?: HandOff,
-  /** Told the step to be handed off before the write goes out: what it starts overlaps the write. */
-  meanwhile?: (next: StepState) => void,
+  /** The reads the step to be handed off needs (holdReads): answered by the completion's statement. */
+  readsFor?: (next: StepState) => Promise<HeldReads<unknown>>,
 ): Promise<Announcement | undefined> {
   if (rt.db.dialect !== 'postgres') return undefined;
   let planned: ReturnType<typeof planStepEvent>;
@@ -41,17 +42,23 @@ export async function completeAsHeld(
   const broadcast = broadcastOf(rt, changes);
   const payload = rt.wakeup.notification(broadcast);
   const next = held.steps[step.index + 1];
-  if (planned.announcement.handedOff) meanwhile?.(planned.announcement.handedOff);
+  const handedOff = planned.announcement.handedOff;
+  const reads = handedOff && readsFor ? await readsFor(handedOff) : undefined;
   try {
-    const applied = await writeIfUnchanged(rt.db, {
+    const { applied, rows } = await writeIfUnchanged(rt.db, {
       executionId: held.id, executionStatus: held.status, steps: next ? [step, next] : [step],
     }, {
       ...planned.writes,
       events: await outboxRecords(rt.db.kysely, rt.db, broadcast.events),
       ...(payload !== undefined ? { notify: { channel: CHANNEL, payload } } : {}),
-    });
-    if (!applied) return undefined;
+    }, reads?.queries);
+    if (!applied) {
+      reads?.fail(new Error('not handed off'));
+      return undefined;
+    }
+    reads?.settle(rows);
   } catch (error) {
+    reads?.fail(error);
     // A deadlock victim wrote nothing: the usual completion runs instead.
     if (isRetryable(error)) return undefined;
     throw error;

@@ -38,8 +38,7 @@ export type ContextReads = Awaited<ReturnType<typeof readContext>>;
  * pipeline's id, not after the pipeline): on PostgreSQL they go out together, one statement
  * and one round trip.
  */
-export function readContext(deps: ContextDeps, execution: Execution, step: StepState) {
-  const reads = readTogether(deps.rt.db);
+export function readContext(deps: ContextDeps, execution: Execution, step: StepState, reads = readTogether(deps.rt.db)) {
   return Promise.all([
     getProgram(reads, execution.programId),
     getPipeline(reads, execution.pipelineId),

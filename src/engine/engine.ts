@@ -16,6 +16,7 @@ import {
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
 import { isConnectionLost, tx } from '../store/db.ts';
+import { holdReads } from '../store/read-together.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
 import { addCompletion, completeAsHeld } from './completion.ts';
@@ -278,14 +279,14 @@ export class Engine {
     const now = rt.clock.now();
     // A wait's deadline needs the pipeline's options, read in the transaction below.
     type Completion = { outcome: Announcement; execution: Execution } | undefined;
-    // The next step's context is read while the completion is written (it depends on neither).
+    // The next step's context is read by the completion's own statement (it depends on neither).
     let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
-    const prefetch = (next: StepState) => {
-      const reads = readContext(this.o, held, next);
-      reads.catch(() => undefined); // unused if the write is refused; its reader sees the error otherwise
-      prefetched = { stepId: next.id, reads };
+    const readsFor = async (next: StepState) => {
+      const reads = await holdReads(rt.db, (k) => readContext(this.o, held, next, k));
+      prefetched = { stepId: next.id, reads: reads.result };
+      return reads;
     };
-    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now), prefetch);
+    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now), readsFor);
     const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
       // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
       // result after another worker took the step over and finished it (the lock orders the two
@@ -315,7 +316,8 @@ export class Engine {
       // successor that finishes at once must still find a slot for its own hand-off.
       this.running.delete(ran.id);
       const execution = { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) };
-      this.launch(next, execution, prefetched?.stepId === next.id ? prefetched.reads : undefined);
+      // Read by the completion's statement only if it wrote the completion.
+      this.launch(next, execution, fast && prefetched?.stepId === next.id ? prefetched.reads : undefined);
     }
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (done.outcome.events.some((e) => e.type === 'execution.ended')) {

@@ -4,13 +4,14 @@
 // reads; when anything differs nothing is written and the caller decides again from a fresh
 // read. The journal rows of the change go in the same statement (the outbox stays exact).
 // PostgreSQL only (a prepared statement: its shapes are few).
-import { sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type { EventRecord } from '../domain/cloud-events.ts';
 import type { ExecutionStatus, StepState } from '../domain/model.ts';
 import { runPrepared, type Db } from './db.ts';
 import { journalInsert } from './events.ts';
 import type { ExecutionPatch, StepPatch } from './executions.ts';
 import { toId } from './json.ts';
+import { jsonColumns } from './read-together.ts';
 
 /** The state a transition was decided from: the execution's status and the steps it read. */
 export interface DecidedFrom {
@@ -40,8 +41,13 @@ function sameStep(alias: string, s: StepState): RawBuilder<unknown> {
 const assignments = (patch: Record<string, unknown>): RawBuilder<unknown> =>
   sql.join(Object.entries(patch).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
 
-/** True when the writes were made (committed); false when the state had changed (nothing written). */
-export async function writeIfUnchanged(db: Db, from: DecidedFrom, writes: GuardedWrites): Promise<boolean> {
+/**
+ * `applied`: the writes were made (committed); false when the state had changed (nothing
+ * written). `reads` (queries held by holdReads) are answered in the same statement: `rows`.
+ */
+export async function writeIfUnchanged(
+  db: Db, from: DecidedFrom, writes: GuardedWrites, reads: readonly CompiledQuery[] = [],
+): Promise<{ applied: boolean; rows: unknown[][] }> {
   const aliases = from.steps.map((_, i) => `s${i}`);
   const parts: RawBuilder<unknown>[] = [sql`guard AS (
     SELECT e.id FROM executions e${sql.raw(aliases.map((a) => `, steps ${a}`).join(''))}
@@ -60,8 +66,10 @@ export async function writeIfUnchanged(db: Db, from: DecidedFrom, writes: Guarde
   // The main query reads the guard first, so its row locks are taken before anything else
   // (the journal's program lock among them), in the order of a locked read; the writes
   // above run to completion after it.
-  const statement = sql<{ applied: number }>`WITH ${sql.join(parts)}
-    SELECT (SELECT count(*) FROM guard)::int AS applied ${notify}`;
-  const rows = await runPrepared<{ applied: number }>(db, statement.compile(db.kysely));
-  return Number(rows[0]?.applied) > 0;
+  const statement = sql`WITH ${sql.join(parts)}
+    SELECT (SELECT count(*) FROM guard)::int AS applied ${notify}`.compile(db.kysely);
+  const parameters = [...statement.parameters];
+  const columns = jsonColumns(reads, parameters).map((c) => `, ${c}`).join('');
+  const [row] = await runPrepared<Record<string, unknown>>(db, CompiledQuery.raw(statement.sql + columns, parameters));
+  return { applied: Number(row?.applied) > 0, rows: reads.map((_, i) => (row?.[`r${i}`] ?? []) as unknown[]) };
 }

@@ -83,12 +83,12 @@ describe('guarded writes (PostgreSQL)', () => {
       // Another writer changed the step's details since it was read.
       await db.updateTable('steps').set({ details: '{"other":true}' }).where('id', '=', toId(first.id)).execute();
       const stale = { executionId: held.id, executionStatus: held.status, steps: [first] };
-      expect(await writeIfUnchanged(s.rt.db, stale, writes)).toBe(false);
+      expect((await writeIfUnchanged(s.rt.db, stale, writes)).applied).toBe(false);
       expect((await getExecution(db, e.id))!.steps[0]!.reason).toBeUndefined();
       expect(await journal()).toBe(before);
       // From the fresh state, the same writes are made, the journal row with them.
       const fresh = (await getExecution(db, e.id))!;
-      expect(await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).toBe(true);
+      expect((await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).applied).toBe(true);
       expect((await getExecution(db, e.id))!.steps[0]!.reason).toBe('written');
       expect(await journal()).toBe(before + 1);
     } finally {
