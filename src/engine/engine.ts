@@ -11,7 +11,7 @@ import { claimDecision, waitDeadline } from '../domain/claim-decision.ts';
 import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
+  anyClaimable, claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
@@ -160,6 +160,9 @@ export class Engine {
 
   private async claimOne(): Promise<boolean> {
     const rt = this.o.rt;
+    // PostgreSQL: every engine hears every wake-up; most find nothing, and need not take the
+    // claim lock to learn it (work that becomes claimable after this look wakes them again).
+    if (rt.db.dialect === 'postgres' && !await anyClaimable(rt.db.kysely, rt.clock.now())) return false;
     // One write transaction: SQLite takes its write lock for the pick+update; PostgreSQL takes
     // the claim lock, so the per-program count that fair sharing reads cannot race.
     const claim = await tx(rt.db, async (trx) => {

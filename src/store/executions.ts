@@ -202,6 +202,17 @@ export async function claimStep(
   return { step: toStep(row), interrupted: candidate.lease_owner !== null };
 }
 
+/**
+ * Whether any step is claimable by the lease test alone (fair sharing aside): a cheap look,
+ * without the claim lock, before a claim transaction that would find nothing (most wake-ups
+ * of most engines when several run).
+ */
+export async function anyClaimable(db: K, now: number): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM steps
+    WHERE queued_at IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < ${now})) AS found`.execute(db);
+  return Boolean(rows[0]?.found);
+}
+
 /** PostgreSQL: serializes claims between engines, so a program's quota count is exact (transaction-scoped). */
 export async function claimLock(db: K): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(7274930)`.execute(db);
