@@ -11,6 +11,8 @@ import type { Db } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 
 export const CHANNEL = 'slipway';
+/** Events for views only (sent after commit, see afterCommit): heard only by processes that want them. */
+const EVENTS_CHANNEL = 'slipway_events';
 /** PostgreSQL refuses payloads of 8000 bytes or more; events are dropped (wake-ups never are). */
 const MAX_PAYLOAD = 7900;
 /**
@@ -38,6 +40,8 @@ export class Wakeup {
   /** Committed events waiting for the next after-commit notification. */
   private unsent: SlipwayEvent[] = [];
   private sendTimer?: NodeJS.Timeout;
+  /** This process has views (bus subscribers) that want other processes' events. */
+  private eventsWanted = false;
 
   constructor(private readonly db: Db) {
     this.local.setMaxListeners(0);
@@ -48,6 +52,16 @@ export class Wakeup {
     if (this.db.dialect !== 'postgres' || !this.db.postgresUrl) return;
     this.stopping = false;
     this.listener = await this.listen(this.db.postgresUrl);
+  }
+
+  /**
+   * From now on, hear the events other processes send for views. A process without views
+   * (an engine alone) never does: each notification would wake it, for nothing.
+   */
+  async wantEvents(): Promise<void> {
+    if (this.eventsWanted) return;
+    this.eventsWanted = true;
+    await this.listener?.query(`LISTEN ${EVENTS_CHANNEL}`).catch(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -74,6 +88,7 @@ export class Wakeup {
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.eventsWanted) await client.query(`LISTEN ${EVENTS_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -137,7 +152,7 @@ export class Wakeup {
       }
       events.splice(0, n);
       if (payload.length > MAX_PAYLOAD) continue;
-      await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(this.db.kysely).catch(() => undefined);
+      await sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${payload})`.execute(this.db.kysely).catch(() => undefined);
     }
   }
 

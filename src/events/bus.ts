@@ -25,7 +25,14 @@ export class EventBus {
 
   subscribe(listener: (event: SlipwayEvent) => void): () => void {
     this.emitter.on('event', listener);
+    this.emitter.emit('subscribed');
     return () => this.emitter.off('event', listener);
+  }
+
+  /** Calls `fn` once, when the bus first has a subscriber (at once if it has one). */
+  onFirstSubscriber(fn: () => void): void {
+    if (this.emitter.listenerCount('event') > 0) fn();
+    else this.emitter.once('subscribed', fn);
   }
 }
 
