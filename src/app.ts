@@ -79,6 +79,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   const rt: Runtime = { db, wakeup, bus: new EventBus(), clock: options.clock ?? systemClock, secrets };
   // What engines in other processes commit reaches this process's live views too.
   const unsubscribeRemote = wakeup.onRemoteEvent((event) => rt.bus.emit(event));
+  rt.bus.onFirstSubscriber(() => void wakeup.wantEvents());
   const logs = new LogStore(config.dataDir, { maxBytes: config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES });
   const artifacts = new FsArtifactStore(config.dataDir);
   const driver = options.driver ?? topologyDrivers({ dataDir: config.dataDir, store: artifacts, log: options.log });

@@ -10,6 +10,7 @@ import { getEnvironment } from '../store/environments.ts';
 import { getExecution, listExecutions } from '../store/executions.ts';
 import type { LogStore } from '../runner/logs.ts';
 import { getPipeline } from '../store/pipelines.ts';
+import { readTogether } from '../store/read-together.ts';
 import { getPipelineRepository, getProgram } from '../store/programs.ts';
 import { listVariables, variablesForService } from '../store/variables.ts';
 import { transact, type Runtime } from './runtime.ts';
@@ -29,20 +30,32 @@ const SERVICE_OF: Partial<Record<StepAction, PipelineService>> = {
 
 export class ContextError extends Error {}
 
+/** What a step's context reads from the store (readContext). */
+export type ContextReads = Awaited<ReturnType<typeof readContext>>;
+
+/**
+ * The store's part of a step's context. Independent reads at once (the repository by its
+ * pipeline's id, not after the pipeline): on PostgreSQL they go out together, one statement
+ * and one round trip.
+ */
+export function readContext(deps: ContextDeps, execution: Execution, step: StepState, reads = readTogether(deps.rt.db)) {
+  return Promise.all([
+    getProgram(reads, execution.programId),
+    getPipeline(reads, execution.pipelineId),
+    listVariables(reads, deps.rt.secrets, 'pipeline', execution.pipelineId),
+    step.environmentId ? getEnvironment(reads, step.environmentId) : undefined,
+    step.environmentId ? listVariables(reads, deps.rt.secrets, 'environment', step.environmentId) : [],
+    getPipelineRepository(reads, execution.programId, execution.pipelineId),
+  ]);
+}
+
 export async function buildContext(
   deps: ContextDeps, execution: Execution, step: StepState, worker: string, signal: AbortSignal,
+  /** Started earlier (while the previous step's completion was written), or now. */
+  reads: Promise<ContextReads> = readContext(deps, execution, step),
 ): Promise<StepContext & { closeLog(): void }> {
   const db = deps.rt.db.kysely;
-  // Independent reads in parallel (the repository by its pipeline's id, not after the pipeline):
-  // on PostgreSQL they go out on separate pooled connections, one round trip in all.
-  const [program, pipeline, pipelineVars, environment, envVars, repository] = await Promise.all([
-    getProgram(db, execution.programId),
-    getPipeline(db, execution.pipelineId),
-    listVariables(db, deps.rt.secrets, 'pipeline', execution.pipelineId),
-    step.environmentId ? getEnvironment(db, step.environmentId) : undefined,
-    step.environmentId ? listVariables(db, deps.rt.secrets, 'environment', step.environmentId) : [],
-    getPipelineRepository(db, execution.programId, execution.pipelineId),
-  ]);
+  const [program, pipeline, pipelineVars, environment, envVars, repository] = await reads;
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
   if (!repository) throw new ContextError(`repository ${pipeline.repositoryId} of pipeline ${pipeline.name} is gone`);
 

@@ -11,13 +11,15 @@ import { claimDecision, waitDeadline } from '../domain/claim-decision.ts';
 import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
+  anyClaimable, claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
-import { buildContext, type ContextDeps } from './context.ts';
+import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
 import { isConnectionLost, tx } from '../store/db.ts';
+import { holdReads } from '../store/read-together.ts';
 import { transact } from './runtime.ts';
-import { applyStepEvent, TransitionRefused, type StepChange } from './state.ts';
+import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
+import { addCompletion, completeAsHeld } from './completion.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
 
@@ -158,6 +160,9 @@ export class Engine {
 
   private async claimOne(): Promise<boolean> {
     const rt = this.o.rt;
+    // PostgreSQL: every engine hears every wake-up; most find nothing, and need not take the
+    // claim lock to learn it (work that becomes claimable after this look wakes them again).
+    if (rt.db.dialect === 'postgres' && !await anyClaimable(rt.db.kysely, rt.clock.now())) return false;
     // One write transaction: SQLite takes its write lock for the pick+update; PostgreSQL takes
     // the claim lock, so the per-program count that fair sharing reads cannot race.
     const claim = await tx(rt.db, async (trx) => {
@@ -190,14 +195,14 @@ export class Engine {
     return true;
   }
 
-  private launch(step: StepState, execution: Execution): void {
+  private launch(step: StepState, execution: Execution, reads?: Promise<ContextReads>): void {
     // Claimed while stopping: stop() lets the lease go, for the next engine to take at once.
     if (this.stopped) return;
     const abort = new AbortController();
     const entry = { executionId: step.executionId, abort, cancelled: false };
     this.running.set(step.id, entry);
     const scope = { executionId: step.executionId, stepId: step.id, action: step.action };
-    const p = runInStepScope(scope, () => Promise.resolve().then(() => this.run(step, execution, entry)))
+    const p = runInStepScope(scope, () => Promise.resolve().then(() => this.run(step, execution, entry, reads)))
       .catch((e) => this.o.onError?.(e))
       .finally(() => {
         this.running.delete(step.id);
@@ -207,7 +212,9 @@ export class Engine {
     this.inFlight.add(p);
   }
 
-  private async run(step: StepState, execution: Execution, entry: { abort: AbortController; cancelled: boolean }): Promise<void> {
+  private async run(
+    step: StepState, execution: Execution, entry: { abort: AbortController; cancelled: boolean }, reads?: Promise<ContextReads>,
+  ): Promise<void> {
     const rt = this.o.rt;
     const handler = this.o.handlers[step.action];
     let lost = false;
@@ -224,7 +231,7 @@ export class Engine {
     let ctx: Awaited<ReturnType<typeof buildContext>> | undefined;
     try {
       if (!handler) throw new Error(`no handler for step ${step.action}`);
-      ctx = await buildContext(this.o, execution, step, this.workerId, entry.abort.signal);
+      ctx = await buildContext(this.o, execution, step, this.workerId, entry.abort.signal, reads);
       // A cancel that arrived while the context was being built: don't start the handler.
       entry.abort.signal.throwIfAborted();
       result = await handler.run(ctx);
@@ -240,7 +247,7 @@ export class Engine {
     try {
       if (lost || (this.stopped && !entry.cancelled)) return; // another worker owns it now, or will
       const outcome = entry.cancelled ? null : result;
-      await this.whileDatabaseDown(() => this.complete(step, outcome, crashed));
+      await this.whileDatabaseDown(() => this.complete(step, execution, outcome, crashed));
     } finally {
       clearInterval(renew);
     }
@@ -264,54 +271,61 @@ export class Engine {
   }
 
   /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
-  private async complete(ran: StepState, result: StepResult | null, crashed: boolean): Promise<void> {
+  private async complete(ran: StepState, held: Execution, result: StepResult | null, crashed: boolean): Promise<void> {
     const rt = this.o.rt;
-    type Completion = { ended?: string; handoff?: { step: StepState; execution: Execution } };
-    const { ended, handoff } = await transact<Completion>(rt, async (trx, changes) => {
+    // Hot hand-off: this worker starts the next step itself, claimed in the same write, instead
+    // of a claim round trip (and a wake-up of every engine). `running` still counts the
+    // finishing step, so with it this engine is at most full.
+    const handOff = (now: number) => (!this.stopped && this.running.size <= this.concurrency
+      ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined);
+    const { event, change } = outcomeOf(result, crashed);
+    const now = rt.clock.now();
+    // A wait's deadline needs the pipeline's options, read in the transaction below.
+    type Completion = { outcome: Announcement; execution: Execution } | undefined;
+    // The next step's context is read by the completion's own statement (it depends on neither).
+    let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
+    const readsFor = async (next: StepState) => {
+      const reads = await holdReads(rt.db, (k) => readContext(this.o, held, next, k));
+      prefetched = { stepId: next.id, reads: reads.result };
+      return reads;
+    };
+    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now), readsFor);
+    const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
       // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
       // result after another worker took the step over and finished it (the lock orders the two
       // transactions, and the lease check below then sees the other's claim).
       const execution = await getExecution(trx, ran.executionId, undefined, rt.db.dialect);
       const step = execution?.steps.find((s) => s.id === ran.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return {};
+      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
       const now = rt.clock.now();
-      // Hot hand-off: this worker starts the next step itself, claimed in the same transaction,
-      // instead of a claim round trip (and a wake-up of every engine). `running` still counts
-      // the finishing step, so with it this engine is at most full.
-      const handOff = !this.stopped && this.running.size <= this.concurrency
-        ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined;
       const settle = async (event: StepEvent, change: StepChange): Promise<Completion> => {
-        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff);
-        changes.add(outcome);
-        const next = outcome.handedOff;
-        const ended = outcome.events.some((e) => e.type === 'execution.ended');
-        // An ended execution frees a slot of its program: engines that held back that
-        // program's queued steps (fair sharing) must look again.
-        if (ended) changes.wake({ kind: 'work' });
-        return {
-          ended: ended ? step.executionId : undefined,
-          ...(next ? { handoff: { step: next, execution: { ...execution, steps: execution.steps.map((s) => (s.id === next.id ? next : s)) } } } : {}),
-        };
-      };
-      if (result === null) return settle('cancel', { reason: 'cancelled' });
-      const event: StepEvent = crashed ? 'error' : RESULT_EVENT[result.outcome];
-      const change: StepChange = {
-        ...('reason' in result ? { reason: result.reason } : {}),
-        ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
-        ...(result.details ? { details: result.details } : {}),
+        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff(now));
+        addCompletion(changes, outcome);
+        return { outcome, execution };
       };
       if (event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
       try {
         return await settle(event, change);
       } catch (error) {
         // A result the step's state cannot take (a bug in a handler) must not leave it leased forever.
-        if (!(error instanceof TransitionRefused)) throw error;
+        if (!(error instanceof TransitionRefused) || result === null) throw error;
         return settle('error', { reason: `${step.action} returned ${result.outcome} while ${step.status}: ${error.message}` });
       }
     });
-    if (handoff) this.launch(handoff.step, handoff.execution);
+    if (!done) return;
+    const next = done.outcome.handedOff;
+    if (next) {
+      // The finished step's slot passes to its successor now, not when its promise settles: a
+      // successor that finishes at once must still find a slot for its own hand-off.
+      this.running.delete(ran.id);
+      const execution = { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) };
+      // Read by the completion's statement only if it wrote the completion.
+      this.launch(next, execution, fast && prefetched?.stepId === next.id ? prefetched.reads : undefined);
+    }
     // An ended execution's scratch space goes; its artifacts and logs stay.
-    if (ended) rmSync(join(this.o.dataDir, 'work', ended), { recursive: true, force: true });
+    if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
+      rmSync(join(this.o.dataDir, 'work', ran.executionId), { recursive: true, force: true });
+    }
   }
 
   private abortExecution(executionId: string): void {
@@ -355,4 +369,17 @@ export class Engine {
       this.poke();
     }, at - rt.clock.now() + 1);
   }
+}
+
+/** The transition a handler's result asks for (null: the step was cancelled). */
+function outcomeOf(result: StepResult | null, crashed: boolean): { event: StepEvent; change: StepChange } {
+  if (result === null) return { event: 'cancel', change: { reason: 'cancelled' } };
+  return {
+    event: crashed ? 'error' : RESULT_EVENT[result.outcome],
+    change: {
+      ...('reason' in result ? { reason: result.reason } : {}),
+      ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
+      ...(result.details ? { details: result.details } : {}),
+    },
+  };
 }

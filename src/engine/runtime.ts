@@ -41,17 +41,27 @@ export async function transact<T>(rt: Runtime, fn: (trx: Kysely<Database>, chang
     // Fresh for every attempt: a transaction run again must not announce twice.
     const changes = new Announcements();
     const value = await fn(trx, changes);
-    const at = new Date(rt.clock.now()).toISOString();
-    broadcast = {
-      wakes: [...(changes.needsWake ? [{ kind: 'work' } as const] : []), ...changes.extraWakes],
-      events: changes.announcements.flatMap((a) => a.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
-    };
+    broadcast = broadcastOf(rt, changes);
     // Webhooks' events go into the outbox in this transaction: they exist exactly if it commits.
     await writeOutbox(trx, rt.db, broadcast.events);
     await rt.wakeup.inTransaction(trx, broadcast);
     return value;
   });
+  announce(rt, broadcast);
+  return result;
+}
+
+/** What a transaction's changes send out, its events stamped now. */
+export function broadcastOf(rt: Runtime, changes: Announcements): Broadcast {
+  const at = new Date(rt.clock.now()).toISOString();
+  return {
+    wakes: [...(changes.needsWake ? [{ kind: 'work' } as const] : []), ...changes.extraWakes],
+    events: changes.announcements.flatMap((a) => a.events.map((e) => ({ ...e, at }) as SlipwayEvent)),
+  };
+}
+
+/** After commit: the events to this process's bus, the wake-ups to the engines. */
+export function announce(rt: Runtime, broadcast: Broadcast): void {
   for (const e of broadcast.events) rt.bus.emit(e);
   rt.wakeup.afterCommit(broadcast);
-  return result;
 }

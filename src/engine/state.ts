@@ -10,7 +10,9 @@ import {
 } from '../domain/transitions.ts';
 import type { PendingEvent } from '../events/bus.ts';
 import type { Dialect } from '../store/dialect.ts';
-import { getExecution, leasedStep, updateExecution, updateStep, type StepPatch } from '../store/executions.ts';
+import {
+  getExecution, leasedStep, updateExecution, updateStep, type ExecutionPatch, type StepPatch,
+} from '../store/executions.ts';
 import type { Database } from '../store/schema.ts';
 
 export class TransitionRefused extends Error {
@@ -46,6 +48,20 @@ export interface HandOff {
   leaseUntil: number;
 }
 
+/**
+ * The writes one transition makes, in order, decided from the state read: applied at once by
+ * applyStepEvent, or all at once, guarded by that state being unchanged (completion.ts).
+ */
+export interface StepWrites {
+  steps: { id: string; patch: StepPatch }[];
+  execution?: { id: string; patch: ExecutionPatch };
+}
+
+export interface PlannedChange {
+  announcement: Announcement;
+  writes: StepWrites;
+}
+
 export async function applyStepEvent(
   trx: Kysely<Database>, step: StepState, event: StepEvent, change: StepChange, now: number,
   /** The step's execution as read in this transaction, when the caller has it already. */
@@ -56,7 +72,21 @@ export async function applyStepEvent(
   if (!t.ok) throw new TransitionRefused(t.message);
   const execution = loaded ?? await getExecution(trx, step.executionId);
   if (!execution) throw new TransitionRefused(`execution ${step.executionId} is gone`);
+  const { announcement, writes } = planStepEvent(step, event, change, now, execution, handOff);
+  for (const w of writes.steps) await updateStep(trx, w.id, w.patch);
+  if (writes.execution) await updateExecution(trx, writes.execution.id, writes.execution.patch);
+  return announcement;
+}
 
+/**
+ * A domain transition of `step` and its consequence for `execution` (queue or hand off the
+ * next step, or end the execution), as writes: pure, from the state given.
+ */
+export function planStepEvent(
+  step: StepState, event: StepEvent, change: StepChange, now: number, execution: Execution, handOff?: HandOff,
+): PlannedChange {
+  const t = stepTransition(step.status, event);
+  if (!t.ok) throw new TransitionRefused(t.message);
   const to = t.to;
   const patch: StepPatch = { status: to, updated_at: now };
   if (change.reason !== undefined) patch.reason = change.reason;
@@ -76,14 +106,15 @@ export async function applyStepEvent(
   if (isStepTerminal(to)) {
     Object.assign(patch, { queued_at: null, lease_owner: null, lease_expires_at: null, wake_at: null, finished_at: now });
   }
-  await updateStep(trx, step.id, patch);
+  const writes: StepWrites = { steps: [{ id: step.id, patch }] };
 
   const base = { programId: execution.programId, pipelineId: execution.pipelineId, executionId: execution.id };
   const announcement: Announcement = {
     events: [{ type: stepEventType(to), ...base, stepId: step.id, action: step.action, status: to }],
     wake: to === 'WAITING' || event === 'resume',
   };
-  if (!isStepTerminal(to)) return announcement;
+  const planned = { announcement, writes };
+  if (!isStepTerminal(to)) return planned;
 
   const isLast = step.index === execution.steps.length - 1;
   let execEvent = executionEventAfterStep(to, isLast);
@@ -91,11 +122,15 @@ export async function applyStepEvent(
   // A cancel asked for while this step ran ends the execution once the step has stopped.
   if (!execEvent && cancelling) execEvent = 'cancelled';
   if (execEvent) {
-    await endExecution(trx, execution.id, execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent, now, announcement, base);
-    return announcement;
+    const status = endedStatus(execution.status, execEvent === 'cancelled' && !cancelling ? 'requestCancel' : execEvent);
+    if (status) {
+      writes.execution = { id: execution.id, patch: { status, updated_at: now, finished_at: now, busy_pipeline_id: null } };
+      announcement.events.push({ type: 'execution.ended', ...base, status });
+    }
+    return planned;
   }
   const next = execution.steps[step.index + 1];
-  if (!next) return announcement;
+  if (!next) return planned;
   // The hand-off worker runs the next step only when a claim would: not a pause before production.
   const decision = claimDecision({
     execution: execution.status, step: next.status, action: next.action, interrupted: false, idempotent: true,
@@ -105,33 +140,28 @@ export async function applyStepEvent(
   if (handOff && claim.ok && decision.run && next.status === 'NOT_STARTED' && execution.status === 'RUNNING') {
     // Queued and claimed in one write: the worker that finished this step runs the next one.
     const attempts = next.attempts + 1;
-    await updateStep(trx, next.id, {
+    writes.steps.push({ id: next.id, patch: {
       queued_at: now, updated_at: now, status: claim.to, started_at: now,
       lease_owner: handOff.worker, lease_expires_at: handOff.leaseUntil, attempts,
-    });
+    } });
     announcement.events.push({ type: 'step.started', ...base, stepId: next.id, action: next.action, status: claim.to });
     announcement.handedOff = { ...next, status: claim.to, startedAt: new Date(now), leaseOwner: handOff.worker, attempts };
-    return announcement;
+    return planned;
   }
-  await updateStep(trx, next.id, { queued_at: now, updated_at: now });
+  writes.steps.push({ id: next.id, patch: { queued_at: now, updated_at: now } });
   announcement.wake = true;
-  return announcement;
+  return planned;
 }
 
-async function endExecution(
-  trx: Kysely<Database>, executionId: string, from: ExecutionStatus,
-  event: Parameters<typeof executionTransition>[1], now: number, announcement: Announcement,
-  base: { programId: string; pipelineId: string; executionId: string },
-): Promise<void> {
+/** The execution's status after `event` (two transitions for a cancel), if that ends it. */
+function endedStatus(from: ExecutionStatus, event: Parameters<typeof executionTransition>[1]): ExecutionStatus | undefined {
   let status = from;
   for (const e of event === 'requestCancel' ? (['requestCancel', 'cancelled'] as const) : [event]) {
     const t = executionTransition(status, e);
     if (!t.ok) throw new TransitionRefused(t.message);
     status = t.to;
   }
-  if (!isExecutionTerminal(status)) return;
-  await updateExecution(trx, executionId, { status, updated_at: now, finished_at: now, busy_pipeline_id: null });
-  announcement.events.push({ type: 'execution.ended', ...base, status });
+  return isExecutionTerminal(status) ? status : undefined;
 }
 
 /** Cancel: RUNNING → CANCELLING, and straight to CANCELLED when no step is running. */

@@ -10,9 +10,17 @@ import type { SlipwayEvent } from '../events/bus.ts';
 import type { Db } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 
-const CHANNEL = 'slipway';
+export const CHANNEL = 'slipway';
+/** Events for views only (sent after commit, see afterCommit): heard only by processes that want them. */
+const EVENTS_CHANNEL = 'slipway_events';
 /** PostgreSQL refuses payloads of 8000 bytes or more; events are dropped (wake-ups never are). */
 const MAX_PAYLOAD = 7900;
+/**
+ * How long committed events gather before they go out to other processes. Every notification
+ * wakes every listening process (and its PostgreSQL backend): one per transition would cost
+ * each engine as much as the transitions of all the others. Views can wait this long.
+ */
+const EVENTS_WINDOW_MS = 10;
 
 export type WakeReason = { kind: 'work' } | { kind: 'cancel'; executionId: string };
 
@@ -31,6 +39,9 @@ export class Wakeup {
   private retry?: NodeJS.Timeout;
   /** Committed events waiting for the next after-commit notification. */
   private unsent: SlipwayEvent[] = [];
+  private sendTimer?: NodeJS.Timeout;
+  /** This process has views (bus subscribers) that want other processes' events. */
+  private eventsWanted = false;
 
   constructor(private readonly db: Db) {
     this.local.setMaxListeners(0);
@@ -43,7 +54,20 @@ export class Wakeup {
     this.listener = await this.listen(this.db.postgresUrl);
   }
 
+  /**
+   * From now on, hear the events other processes send for views. A process without views
+   * (an engine alone) never does: each notification would wake it, for nothing.
+   */
+  async wantEvents(): Promise<void> {
+    if (this.eventsWanted) return;
+    this.eventsWanted = true;
+    await this.listener?.query(`LISTEN ${EVENTS_CHANNEL}`).catch(() => undefined);
+  }
+
   async stop(): Promise<void> {
+    // What was gathered still goes out: another process's views must not miss the last changes.
+    clearTimeout(this.sendTimer);
+    await this.sendEvents();
     this.stopping = true;
     clearTimeout(this.retry);
     await this.listener?.end().catch(() => undefined);
@@ -64,6 +88,7 @@ export class Wakeup {
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.eventsWanted) await client.query(`LISTEN ${EVENTS_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -91,23 +116,28 @@ export class Wakeup {
    * its commit with every other notifying commit (PostgreSQL's notification queue lock).
    */
   async inTransaction(trx: Kysely<Database>, broadcast: Broadcast): Promise<void> {
-    if (this.db.dialect !== 'postgres' || broadcast.wakes.length === 0) return;
-    let payload = JSON.stringify({ from: this.sender, ...broadcast });
-    if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ from: this.sender, wakes: broadcast.wakes, events: [] });
-    await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
+    const payload = this.notification(broadcast);
+    if (payload !== undefined) await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
+  }
+
+  /** The payload to send on CHANNEL in the transaction (see inTransaction), if any. */
+  notification(broadcast: Broadcast): string | undefined {
+    if (this.db.dialect !== 'postgres' || broadcast.wakes.length === 0) return undefined;
+    const payload = JSON.stringify({ from: this.sender, ...broadcast });
+    return payload.length > MAX_PAYLOAD ? JSON.stringify({ from: this.sender, wakes: broadcast.wakes, events: [] }) : payload;
   }
 
   /**
    * Call after commit: tells this process's listeners right away. Events that no in-transaction
    * notification carried go to the other processes' live views after the commit, gathered
-   * over a tick into as few notifications as fit (they are news for views, not state: the
+   * over EVENTS_WINDOW_MS into as few notifications as fit (they are news for views, not state: the
    * journal holds the events that must not be lost).
    */
   afterCommit(broadcast: Broadcast): void {
     this.deliver(broadcast, false);
     if (this.db.dialect !== 'postgres' || broadcast.wakes.length > 0 || broadcast.events.length === 0) return;
     this.unsent.push(...broadcast.events);
-    if (this.unsent.length === broadcast.events.length) setImmediate(() => void this.sendEvents());
+    if (this.unsent.length === broadcast.events.length) this.sendTimer = setTimeout(() => void this.sendEvents(), EVENTS_WINDOW_MS);
   }
 
   private async sendEvents(): Promise<void> {
@@ -122,7 +152,7 @@ export class Wakeup {
       }
       events.splice(0, n);
       if (payload.length > MAX_PAYLOAD) continue;
-      await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(this.db.kysely).catch(() => undefined);
+      await sql`SELECT pg_notify(${EVENTS_CHANNEL}, ${payload})`.execute(this.db.kysely).catch(() => undefined);
     }
   }
 

@@ -38,6 +38,7 @@ export class EventBus {
 
   subscribe(listener: (event: SlipwayEvent) => void): () => void {
     this.emitter.on('event', listener);
+    this.emitter.emit('subscribed');
     return () => this.emitter.off('event', listener);
   }
 
@@ -48,6 +49,12 @@ export class EventBus {
   subscribeEnvironments(listener: (event: EnvironmentEvent) => void): () => void {
     this.emitter.on('environment', listener);
     return () => this.emitter.off('environment', listener);
+  }
+
+  /** Calls `fn` once, when the bus first has a subscriber (at once if it has one). */
+  onFirstSubscriber(fn: () => void): void {
+    if (this.emitter.listenerCount('event') > 0) fn();
+    else this.emitter.once('subscribed', fn);
   }
 }
 

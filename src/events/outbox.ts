@@ -30,8 +30,13 @@ async function factsOf(trx: Kysely<Database>, db: Db, executionIds: string[]): P
 
 /** `db`: the database `trx` runs on (the facts read once are kept per database). */
 export async function writeOutbox(trx: Kysely<Database>, db: Db, events: readonly SlipwayEvent[]): Promise<void> {
+  await appendEvents(trx, db.dialect, await outboxRecords(trx, db, events));
+}
+
+/** The journal rows of `events` (those published), for appendEvents or a larger write. */
+export async function outboxRecords(trx: Kysely<Database>, db: Db, events: readonly SlipwayEvent[]): Promise<EventRecord[]> {
   const published = events.filter((e) => publishes(e.type, 'action' in e ? e.action : undefined));
-  if (published.length === 0) return;
+  if (published.length === 0) return [];
   const facts = await factsOf(trx, db, [...new Set(published.map((e) => e.executionId))]);
   const records: EventRecord[] = [];
   for (const e of published) {
@@ -56,5 +61,5 @@ export async function writeOutbox(trx: Kysely<Database>, db: Db, events: readonl
       });
     }
   }
-  await appendEvents(trx, db.dialect, records);
+  return records;
 }

@@ -4,7 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { createHash } from 'node:crypto';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_initial.ts';
@@ -18,6 +19,8 @@ export interface Db {
   dialect: Dialect;
   /** For PostgreSQL: the connection settings, so LISTEN can open its own client. */
   postgresUrl?: string;
+  /** For PostgreSQL: the pool under `kysely`, for prepared statements (runPrepared). */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -38,7 +41,7 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
     pool.on('error', () => undefined);
     pool.on('connect', (client) => client.on('error', () => undefined));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', postgresUrl: options.databaseUrl, close: () => kysely.destroy() };
+    return { kysely, dialect: 'postgres', postgresUrl: options.databaseUrl, pool, close: () => kysely.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const sqlite = new SQLite(join(options.dataDir, 'slipway.db'));
@@ -49,6 +52,18 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   sqlite.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/**
+ * PostgreSQL: runs a hot statement (one per transition) as a prepared statement, named by its
+ * text: each pooled connection parses and plans it once (then keeps a generic plan), not on
+ * every run. Outside a transaction; the statement must carry its values as parameters.
+ */
+export async function runPrepared<R>(db: Db, query: CompiledQuery): Promise<R[]> {
+  if (!db.pool) throw new Error('prepared statements are for PostgreSQL');
+  const name = `slipway_${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`;
+  const { rows } = await db.pool.query({ name, text: query.sql, values: [...query.parameters] });
+  return rows as R[];
 }
 
 /** PostgreSQL's connection-exception (08) and shutdown (57P0x) classes and socket errors. */
@@ -63,6 +78,7 @@ export function isConnectionLost(error: unknown): boolean {
 
 /** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
+export const isRetryable = (error: unknown): boolean => RETRYABLE.has((error as { code?: string } | undefined)?.code ?? '');
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement
@@ -75,7 +91,7 @@ export async function tx<T>(db: Db, fn: (trx: Kysely<Database>) => Promise<T>): 
     try {
       return await once(db, fn);
     } catch (error) {
-      if (attempt >= 5 || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      if (attempt >= 5 || !isRetryable(error)) throw error;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
     }
   }

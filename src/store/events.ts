@@ -5,7 +5,7 @@
 // commit before an earlier one, which a reader would skip). One lock per program, not one for
 // the whole journal: engines working on different programs never wait for each other here.
 // SQLite's writers are serialised already.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { EventRecord } from '../domain/cloud-events.ts';
 import type { Dialect } from './db.ts';
 import type { Database } from './schema.ts';
@@ -23,26 +23,35 @@ export interface JournalEntry {
 export async function appendEvents(trx: K, dialect: Dialect, records: EventRecord[]): Promise<void> {
   if (records.length === 0) return;
   if (dialect === 'postgres') {
-    // One statement: the programs' locks (in one order, so two transactions writing for the
-    // same two programs cannot deadlock) are all taken by the aggregate before the join yields
-    // its first row, so before any id is drawn from the sequence (in the projection above it).
-    const programs = [...new Set(records.map((r) => Number(r.programId)))].sort((a, b) => a - b);
-    const column = <T>(f: (r: EventRecord) => T) => records.map(f);
-    await sql`INSERT INTO events (event_id, program_id, execution_id, kind, record, published_at)
-      SELECT e.event_id, e.program_id, e.execution_id, e.kind, e.record, e.published_at
-      FROM unnest(${column((r) => r.eventId)}::text[], ${column((r) => Number(r.programId))}::bigint[],
-        ${column((r) => Number(r.executionId))}::bigint[], ${column((r) => r.kind)}::text[],
-        ${column((r) => JSON.stringify(r))}::text[], ${column((r) => r.published)}::bigint[])
-        WITH ORDINALITY AS e(event_id, program_id, execution_id, kind, record, published_at, n)
-      CROSS JOIN (SELECT count(pg_advisory_xact_lock(${JOURNAL_LOCK}, (p % 2147483647)::int)) AS locks
-        FROM unnest(${programs}::bigint[]) AS t(p)) AS locked
-      ORDER BY e.n`.execute(trx);
+    await journalInsert(records).execute(trx);
     return;
   }
   await trx.insertInto('events').values(records.map((r) => ({
     event_id: r.eventId, program_id: toId(r.programId), execution_id: toId(r.executionId), kind: r.kind,
     record: JSON.stringify(r), published_at: r.published,
   }))).execute();
+}
+
+/**
+ * PostgreSQL's journal insert as one statement, for appendEvents or as a part of a larger one
+ * (`gate`: a relation joined in, whose emptiness writes nothing). The programs' locks (in one
+ * order, so two transactions writing for the same two programs cannot deadlock) are all taken
+ * by the aggregate before the join yields its first row, so before any id is drawn from the
+ * sequence (in the projection above it).
+ */
+export function journalInsert(records: EventRecord[], gate?: RawBuilder<unknown>): RawBuilder<unknown> {
+  const programs = [...new Set(records.map((r) => Number(r.programId)))].sort((a, b) => a - b);
+  const column = <T>(f: (r: EventRecord) => T) => records.map(f);
+  return sql`INSERT INTO events (event_id, program_id, execution_id, kind, record, published_at)
+    SELECT e.event_id, e.program_id, e.execution_id, e.kind, e.record, e.published_at
+    FROM unnest(${column((r) => r.eventId)}::text[], ${column((r) => Number(r.programId))}::bigint[],
+      ${column((r) => Number(r.executionId))}::bigint[], ${column((r) => r.kind)}::text[],
+      ${column((r) => JSON.stringify(r))}::text[], ${column((r) => r.published)}::bigint[])
+      WITH ORDINALITY AS e(event_id, program_id, execution_id, kind, record, published_at, n)
+    CROSS JOIN (SELECT count(pg_advisory_xact_lock(${JOURNAL_LOCK}, (p % 2147483647)::int)) AS locks
+      FROM unnest(${programs}::bigint[]) AS t(p)) AS locked
+    ${gate ? sql`CROSS JOIN ${gate}` : sql``}
+    ORDER BY e.n`;
 }
 
 const toEntry = (r: { id: number; record: string }): JournalEntry => ({ seq: Number(r.id), record: parseJson<EventRecord>(r.record, {} as EventRecord) });

@@ -156,7 +156,9 @@ export async function updateStep(db: K, stepId: string, patch: StepPatch): Promi
   await db.updateTable('steps').set(patch).where('id', '=', toId(stepId)).execute();
 }
 
-export async function updateExecution(db: K, id: string, patch: Updateable<ExecutionTable>): Promise<void> {
+export type ExecutionPatch = Updateable<ExecutionTable>;
+
+export async function updateExecution(db: K, id: string, patch: ExecutionPatch): Promise<void> {
   await db.updateTable('executions').set(patch).where('id', '=', toId(id)).execute();
 }
 
@@ -198,6 +200,17 @@ export async function claimStep(
     .set((eb) => ({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
     .where('id', '=', candidate.id).returningAll().executeTakeFirstOrThrow();
   return { step: toStep(row), interrupted: candidate.lease_owner !== null };
+}
+
+/**
+ * Whether any step is claimable by the lease test alone (fair sharing aside): a cheap look,
+ * without the claim lock, before a claim transaction that would find nothing (most wake-ups
+ * of most engines when several run).
+ */
+export async function anyClaimable(db: K, now: number): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM steps
+    WHERE queued_at IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < ${now})) AS found`.execute(db);
+  return Boolean(rows[0]?.found);
 }
 
 /** PostgreSQL: serializes claims between engines, so a program's quota count is exact (transaction-scoped). */

@@ -1,0 +1,99 @@
+// A step's completion is decided from the state the engine holds (on PostgreSQL written in one
+// guarded statement, engine/completion.ts): whatever changed meanwhile is never overwritten,
+// and a guarded write whose state is stale writes nothing at all, journal included.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Slipway } from '../../src/app.ts';
+import { startExecution } from '../../src/engine/commands.ts';
+import { getExecution } from '../../src/store/executions.ts';
+import { writeIfUnchanged } from '../../src/store/guarded-writes.ts';
+import { toId } from '../../src/store/json.ts';
+import { testHandlers, untilAborted } from '../support/engine-handlers.ts';
+import { seedPipeline } from '../support/seed.ts';
+import { BACKENDS, eventually, testStore, type TestStore } from '../support/slipway.ts';
+
+describe.each(BACKENDS)('completion on %s', (backend) => {
+  let store: TestStore | undefined;
+  let slipway: Slipway | undefined;
+  afterEach(async () => {
+    await slipway?.close();
+    slipway = undefined;
+    store?.cleanup();
+  });
+  const finished = (s: Slipway, id: string) =>
+    eventually(async () => { const e = await getExecution(s.rt.db.kysely, id); return e && e.status !== 'RUNNING' && e.status !== 'CANCELLING' && e; });
+
+  it('progress the handler wrote and its result\'s details both stay, and the next step runs', async () => {
+    store = await testStore(backend);
+    slipway = await store.open({
+      handlers: testHandlers({
+        build: async (ctx) => {
+          await ctx.updateDetails({ progress: 1 });
+          return { outcome: 'finished', details: { result: 2 } };
+        },
+      }),
+    });
+    const e = await startExecution(slipway.rt, await seedPipeline(slipway, { options: { approval: false } }), { user: 'ada' });
+    const done = await finished(slipway, e.id);
+    expect(done.status).toBe('FINISHED');
+    expect(done.steps.find((s) => s.action === 'build')!.details).toMatchObject({ progress: 1, result: 2 });
+    expect(done.steps.every((s) => s.status === 'FINISHED')).toBe(true);
+  });
+
+  it('a cancel that lands while the step runs ends the execution CANCELLED, not FINISHED', async () => {
+    store = await testStore(backend);
+    let release: (() => void) | undefined;
+    slipway = await store.open({
+      handlers: testHandlers({
+        build: async () => {
+          // The cancel is written behind the engine's back (as by another process, unheard),
+          // and the handler still reports success: the held RUNNING execution is stale.
+          await new Promise<void>((r) => { release = r; });
+          return { outcome: 'finished' };
+        },
+        codeQuality: async (ctx) => untilAborted(ctx.signal),
+      }),
+    });
+    const e = await startExecution(slipway.rt, await seedPipeline(slipway, { options: { approval: false } }), { user: 'ada' });
+    await eventually(async () => release !== undefined);
+    await slipway.rt.db.kysely.updateTable('executions').set({ status: 'CANCELLING' }).where('id', '=', toId(e.id)).execute();
+    release!();
+    const done = await finished(slipway, e.id);
+    expect(done.status).toBe('CANCELLED');
+    expect(done.steps.find((s) => s.action === 'build')!.status).toBe('FINISHED');
+    expect(done.steps.filter((s) => s.status === 'RUNNING')).toEqual([]);
+  });
+});
+
+describe('guarded writes (PostgreSQL)', () => {
+  it('write nothing, journal included, when a row they were decided from has changed', async () => {
+    const store = await testStore('postgres');
+    const s = await store.open({ runEngine: false });
+    try {
+      const e = await startExecution(s.rt, await seedPipeline(s, { options: { approval: false } }), { user: 'ada' });
+      const db = s.rt.db.kysely;
+      const held = (await getExecution(db, e.id))!;
+      const first = held.steps[0]!;
+      const journal = async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await journal();
+      const record = {
+        eventId: `test-${Date.now()}`, kind: 'step.updated', programId: e.programId, pipelineId: e.pipelineId,
+        executionId: e.id, published: Date.now(), org: 'test', objectPath: '/', stepId: first.id, status: 'RUNNING',
+      } as never;
+      const writes = { steps: [{ id: first.id, patch: { reason: 'written' } }], events: [record] };
+      // Another writer changed the step's details since it was read.
+      await db.updateTable('steps').set({ details: '{"other":true}' }).where('id', '=', toId(first.id)).execute();
+      const stale = { executionId: held.id, executionStatus: held.status, steps: [first] };
+      expect((await writeIfUnchanged(s.rt.db, stale, writes)).applied).toBe(false);
+      expect((await getExecution(db, e.id))!.steps[0]!.reason).toBeUndefined();
+      expect(await journal()).toBe(before);
+      // From the fresh state, the same writes are made, the journal row with them.
+      const fresh = (await getExecution(db, e.id))!;
+      expect((await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).applied).toBe(true);
+      expect((await getExecution(db, e.id))!.steps[0]!.reason).toBe('written');
+      expect(await journal()).toBe(before + 1);
+    } finally {
+      await s.close();
+      store.cleanup();
+    }
+  });
+});
