@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { readImageConfig } from '../artifacts/oci-format.ts';
 import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
@@ -19,7 +20,7 @@ import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { findReports, recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
 import { fetchCommit, initCheckout, resolveBranch } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
-import type { StepContext, StepHandler, StepResult } from './handler.ts';
+import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
 /** Resource limits of one build (cgroup v1 where available, and the disk quota). */
 export const BUILD_LIMITS = RUN_LIMITS;
@@ -37,6 +38,17 @@ async function readContract(workspace: string): Promise<RepositoryContract> {
   return parseContract(text === undefined ? {} : parseYaml(text));
 }
 
+/** The commit the reused build was made from: its app image's revision label. */
+async function builtCommit(ctx: StepContext, artifacts: ExecutionArtifact[]): Promise<string | undefined> {
+  const image = artifacts.find((a) => a.type === ARTIFACT_TYPES.APP_IMAGE);
+  if (!image) return undefined;
+  try {
+    return (await readImageConfig(ctx.artifacts, image.digest)).config.Labels?.['org.opencontainers.image.revision'];
+  } catch {
+    return undefined; // an image we cannot read names no commit; the deploy step judges the image itself
+  }
+}
+
 /** RE_EXECUTE: the engine hands us the source execution's artifacts; nothing is built. */
 async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   const source = ctx.execution.sourceExecutionId ?? '(unknown)';
@@ -44,7 +56,9 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   if (artifacts.length === 0) return { outcome: 'failed', reason: `execution ${source} has no artifacts to re-use` };
   ctx.log.line(`Re-execution: the artifacts of execution ${source} are reused by reference; nothing is built.`);
   for (const a of artifacts) ctx.log.line(`  ${a.type} ${a.name} ${a.digest}`);
-  const details = { reusedFromExecution: source, artifacts: artifacts.length };
+  const commitId = await builtCommit(ctx, artifacts);
+  if (commitId) ctx.log.line(`built from commit ${commitId}`);
+  const details = { reusedFromExecution: source, artifacts: artifacts.length, ...(commitId ? { commitId } : {}) };
   await ctx.updateDetails(details);
   return { outcome: 'finished', details };
 }

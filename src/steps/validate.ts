@@ -74,7 +74,11 @@ export function makeValidateHandler(deps: ValidateDeps): StepHandler {
 
       for (const p of problems) ctx.log.line(`✗ ${p}`);
       if (problems.length) return { outcome: 'failed', reason: problems.join('; ') };
-      return { outcome: 'finished', details: commit ? { commitId: commit } : {} };
+      // A re-execution deploys its source's build: the branch head is checked (the repository
+      // must still be readable) but is not the commit this execution deploys; the build step
+      // names that one.
+      const recorded = commit && execution.trigger !== 'RE_EXECUTE' ? { commitId: commit } : {};
+      return { outcome: 'finished', details: recorded };
     },
   };
 }

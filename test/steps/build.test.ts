@@ -275,4 +275,17 @@ describe('build step', () => {
     expect(ctx.log.text()).toContain('b'.repeat(64));
     expect(ctx.recorded).toEqual([]);
   });
+
+  it('names the commit the reused build was made from (its app image\'s revision), not the branch head', async () => {
+    const ctx = context('no-such-branch');
+    const commit = 'c0ffee'.padEnd(40, '0');
+    const config = await ctx.artifacts.putBytes(JSON.stringify({ config: { Labels: { 'org.opencontainers.image.revision': commit } } }));
+    const manifest = await ctx.artifacts.putBytes(JSON.stringify({
+      schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size }, layers: [],
+    }));
+    const reuse = context('no-such-branch', { dataDir: ctx.dataDir, priorArtifacts: [{ ...manifest, type: 'APP_IMAGE', name: 'app', stepId: 'old' }] });
+    reuse.execution.trigger = 'RE_EXECUTE';
+    const result = await buildHandler.run(reuse);
+    expect(result).toMatchObject({ outcome: 'finished', details: { commitId: commit } });
+  });
 });
