@@ -5,51 +5,20 @@
 // the environments screen each node's release links to the execution that deployed it
 // (topology answered by a fixture: the test server provisions no nodes; the API test
 // test/api/redeploy.test.ts checks the real answer).
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { advanceStep, startExecution } from '../../src/engine/commands.ts';
 import { getExecution } from '../../src/store/executions.ts';
 import { eventually } from '../support/slipway.ts';
-import { STAND_IN_COMMIT, startTestServer, type TestServer } from '../cli/harness.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { STAND_IN_COMMIT } from '../cli/harness.ts';
+import { uiSession } from './ui-session.ts';
 
-let server: TestServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const problems: string[] = [];
-let developerToken: string;
-
-beforeAll(async () => {
-  server = await startTestServer({ stepMs: 20 });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  const res = await fetch(`${server.url}/api/program/${server.pipeline.programId}/members`, {
-    method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ user: 'dana', role: 'DEVELOPER' }),
-  });
-  developerToken = ((await res.json()) as { token: string }).token;
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close();
-  await browser?.close();
-  await server?.close();
-});
-
-async function open(token: string, route: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
-  await page.goto(`${server.url}/ui/#token=${encodeURIComponent(token)}&to=${encodeURIComponent(route)}`);
-  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-  return page;
-}
+const ui = uiSession();
 
 /** An execution approved and finished (its release went live); its id and artifacts version. */
 async function live(): Promise<{ id: string; version: string }> {
-  const { rt } = server.slipway;
-  const execution = await startExecution(rt, server.pipeline, { user: 'admin' });
+  const { rt } = ui.server.slipway;
+  const execution = await startExecution(rt, ui.server.pipeline, { user: 'admin' });
   const approval = await eventually(async () => (await getExecution(rt.db.kysely, execution.id))?.steps
     .find((s) => s.action === 'approval' && s.status === 'WAITING'), 30_000);
   await advanceStep(rt, approval.id, { approved: true }, 'admin');
@@ -60,7 +29,7 @@ async function live(): Promise<{ id: string; version: string }> {
   return { id: done.id, version: done.artifactsVersion ?? '' };
 }
 
-const pipelineRoute = () => `/program/${server.pipeline.programId}/pipeline/${server.pipeline.id}`;
+const pipelineRoute = () => `/program/${ui.server.pipeline.programId}/pipeline/${ui.server.pipeline.id}`;
 const row = (page: Page, id: string) => page.locator('#executions tr', { has: page.getByRole('link', { name: `Execution ${id}`, exact: true }) });
 
 describe('redeploy this release', () => {
@@ -69,11 +38,11 @@ describe('redeploy this release', () => {
     const second = await live();
     const name = (id: string) => `Redeploy this release (execution ${id})`;
 
-    const reader = await open(developerToken, `${pipelineRoute()}/history`);
+    const reader = await ui.open(ui.developerToken, `${pipelineRoute()}/history`);
     await row(reader, first.id).waitFor({ timeout: 20_000 });
     expect(await reader.getByRole('button', { name: /Redeploy/ }).count()).toBe(0);
 
-    const page = await open(server.token, `${pipelineRoute()}/history`);
+    const page = await ui.open(ui.server.token, `${pipelineRoute()}/history`);
     const button = row(page, first.id).getByRole('button', { name: name(first.id) });
     await button.waitFor({ timeout: 20_000 });
     expect(await row(page, second.id).getByRole('button', { name: /Redeploy/ }).count()).toBe(0);
@@ -94,17 +63,17 @@ describe('redeploy this release', () => {
     const executionOf = (url: string) => /\/execution\/(\d+)$/.exec(url)?.[1];
     await page.waitForURL((url) => ![undefined, first.id].includes(executionOf(url.href)), { timeout: 20_000 });
     const id = executionOf(page.url()) ?? '';
-    await expect.poll(async () => (await getExecution(server.slipway.rt.db.kysely, id))?.status, { timeout: 30_000 }).toBe('FINISHED');
-    const redeployed = await getExecution(server.slipway.rt.db.kysely, id);
+    await expect.poll(async () => (await getExecution(ui.server.slipway.rt.db.kysely, id))?.status, { timeout: 30_000 }).toBe('FINISHED');
+    const redeployed = await getExecution(ui.server.slipway.rt.db.kysely, id);
     expect(redeployed).toMatchObject({ trigger: 'RE_EXECUTE', sourceExecutionId: first.id, artifactsVersion: first.version });
     await page.locator('.title-row .badge', { hasText: 'FINISHED' }).waitFor({ timeout: 20_000 });
     expect(await page.locator('dl.summary').textContent()).toContain('RE_EXECUTE');
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 120_000);
 
   it("links each node's release to the execution that deployed it", async () => {
-    const page = await open(server.token, `/program/${server.pipeline.programId}`);
-    const pl = server.pipeline.id;
+    const page = await ui.open(ui.server.token, `/program/${ui.server.pipeline.programId}`);
+    const pl = ui.server.pipeline.id;
     const node = (name: string, role: string, release?: Record<string, string>) =>
       ({ name, role, url: 'http://127.0.0.1:1', healthy: true, ...(release ? { release } : {}) });
     await page.route('**/api/program/*/environment/*/topology', (r) => r.fulfill({
@@ -115,14 +84,14 @@ describe('redeploy this release', () => {
         dispatchers: [node('dispatcher-1', 'dispatcher')], loadBalancer: node('lb', 'loadBalancer'),
       }),
     }));
-    await page.evaluate((r) => { location.hash = `#${r}`; }, `/program/${server.pipeline.programId}/environments`);
+    await page.evaluate((r) => { location.hash = `#${r}`; }, `/program/${ui.server.pipeline.programId}/environments`);
     const author = page.locator('li.node[data-node="author"]').first();
     await author.waitFor({ timeout: 20_000 });
     const link = author.getByRole('link', { name: /1\.0\.7/ });
-    expect(await link.getAttribute('href')).toBe(`#/program/${server.pipeline.programId}/pipeline/${pl}/execution/7`);
+    expect(await link.getAttribute('href')).toBe(`#/program/${ui.server.pipeline.programId}/pipeline/${pl}/execution/7`);
     expect(await link.textContent()).toBe('1.0.7 (execution 7)');
     // A release the API names no execution for is shown as text.
     expect(await page.locator('li.node[data-node="publish-1"]').first().getByRole('link', { name: /1\.0\.6/ }).count()).toBe(0);
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 60_000);
 });

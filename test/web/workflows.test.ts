@@ -4,54 +4,22 @@
 // from the attention banner, rejects with a comment that lands in the audit record, sets a
 // secret that is never shown again, and grants, changes and revokes a role; on a 390 px phone no page
 // scrolls sideways; each page has its own title; an environment is created, shown and deleted.
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { startExecution } from '../../src/engine/commands.ts';
 import { getExecution } from '../../src/store/executions.ts';
 import { eventually } from '../support/slipway.ts';
-import { startTestServer, type TestServer } from '../cli/harness.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { uiSession } from './ui-session.ts';
 
-let server: TestServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const problems: string[] = [];
-let developerToken: string;
-
-beforeAll(async () => {
-  server = await startTestServer({ stepMs: 20 });
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  const res = await fetch(`${server.url}/api/program/${server.pipeline.programId}/members`, {
-    method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ user: 'dana', role: 'DEVELOPER' }),
-  });
-  developerToken = ((await res.json()) as { token: string }).token;
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close();
-  await browser?.close();
-  await server?.close();
-});
-
-async function open(token: string, route: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
-  await page.goto(`${server.url}/ui/#token=${encodeURIComponent(token)}&to=${encodeURIComponent(route)}`);
-  await page.locator('main h1').first().waitFor({ timeout: 20_000 });
-  return page;
-}
+const ui = uiSession();
 
 const go = (page: Page, route: string) => page.evaluate((r) => { location.hash = `#${r}`; }, route);
-const programRoute = () => `/program/${server.pipeline.programId}`;
-const executionRoute = (id: string) => `${programRoute()}/pipeline/${server.pipeline.id}/execution/${id}`;
+const programRoute = () => `/program/${ui.server.pipeline.programId}`;
+const executionRoute = (id: string) => `${programRoute()}/pipeline/${ui.server.pipeline.id}/execution/${id}`;
 
 async function waitingApproval(): Promise<string> {
-  const { rt } = server.slipway;
-  const execution = await startExecution(rt, server.pipeline, { user: 'admin' });
+  const { rt } = ui.server.slipway;
+  const execution = await startExecution(rt, ui.server.pipeline, { user: 'admin' });
   await eventually(async () => (await getExecution(rt.db.kysely, execution.id))?.steps
     .find((s) => s.action === 'approval' && s.status === 'WAITING'), 30_000);
   return execution.id;
@@ -62,7 +30,7 @@ const overflow = (page: Page) => page.evaluate(() => document.documentElement.sc
 
 describe('a read-only member', () => {
   it('sees their role and no action they may not take; the banner says who must act', async () => {
-    const page = await open(developerToken, programRoute());
+    const page = await ui.open(ui.developerToken, programRoute());
     await page.getByRole('heading', { name: /pipelines/ }).waitFor();
     expect(await page.locator('#user').textContent()).toContain('Developer · read only');
     await page.locator('tbody tr', { hasText: 'Production' }).waitFor();
@@ -77,7 +45,7 @@ describe('a read-only member', () => {
     await expect.poll(listReads, { timeout: 20_000 }).toBe(2); // the first read, and the one once the stream is open
     await page.evaluate(() => { document.body.dataset.kept = 'yes'; });
     const id = await waitingApproval();
-    const row = page.locator(`tr[data-pipeline="${server.pipeline.id}"]`);
+    const row = page.locator(`tr[data-pipeline="${ui.server.pipeline.id}"]`);
     await row.getByRole('link', { name: `Execution ${id}`, exact: true }).waitFor({ timeout: 20_000 });
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/waiting for go-live approval/);
     expect(await listReads()).toBe(2);
@@ -89,7 +57,7 @@ describe('a read-only member', () => {
     expect(await page.getByRole('button', { name: /Approve|Reject|Cancel execution|Re-execute/ }).count()).toBe(0);
     expect(await page.title()).toBe(`Execution ${id} · Production · Slipway`);
     // The operator's view of the same execution offers the acts.
-    const admin = await open(server.token, executionRoute(id));
+    const admin = await ui.open(ui.server.token, executionRoute(id));
     await admin.getByRole('region', { name: 'Needs attention' }).getByRole('button', { name: 'Approve' }).waitFor({ timeout: 20_000 });
     expect(await admin.getByRole('button', { name: 'Cancel execution' }).count()).toBe(1);
     await admin.getByRole('button', { name: 'Cancel execution' }).click();
@@ -100,13 +68,13 @@ describe('a read-only member', () => {
     // Steps after the cancelled one say they never ran.
     expect(await admin.locator('li.step[data-action="deploy"][data-status="NOT_RUN"]').count()).toBe(1);
     expect(await admin.locator('li.step[data-status="NOT_RUN"] .reason').first().textContent()).toMatch(/Never ran/);
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 120_000);
 });
 
 describe('an operator', () => {
   it('creates a working production pipeline from a name alone and deploys it', async () => {
-    const page = await open(server.token, programRoute());
+    const page = await ui.open(ui.server.token, programRoute());
     await page.getByRole('link', { name: 'New pipeline' }).click();
     await page.getByRole('heading', { name: 'New pipeline' }).waitFor();
     expect(await page.title()).toMatch(/^New pipeline · /);
@@ -127,13 +95,13 @@ describe('an operator', () => {
     await page.getByLabel('Schedule the production deployment').check();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('tbody tr', { hasText: 'Second production' }).waitFor();
-    const pipelines = await (await fetch(`${server.url}/api/program/${server.pipeline.programId}/pipelines`, { headers: { authorization: `Bearer ${server.token}` } })).json() as { _embedded: { pipelines: { name: string; options: { schedule: boolean } }[] } };
+    const pipelines = await (await fetch(`${ui.server.url}/api/program/${ui.server.pipeline.programId}/pipelines`, { headers: { authorization: `Bearer ${ui.server.token}` } })).json() as { _embedded: { pipelines: { name: string; options: { schedule: boolean } }[] } };
     expect(pipelines._embedded.pipelines.find((p) => p.name === 'Second production')?.options.schedule).toBe(true);
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 120_000);
 
   it('approves from the banner, and rejects with a comment kept in the audit record', async () => {
-    const page = await open(server.token, executionRoute(await waitingApproval()));
+    const page = await ui.open(ui.server.token, executionRoute(await waitingApproval()));
     const banner = page.getByRole('region', { name: 'Needs attention' });
     await banner.getByRole('button', { name: 'Approve' }).click();
     await page.locator('li.step[data-action="approval"][data-status="FINISHED"]').waitFor({ timeout: 20_000 });
@@ -150,13 +118,13 @@ describe('an operator', () => {
     await expect.poll(() => page.locator('li.step[data-action="approval"] .actor').textContent(), { timeout: 20_000 })
       .toMatch(/Rejected by admin at .*“not this week”/);
     await expect.poll(() => banner.textContent(), { timeout: 20_000 }).toMatch(/Failed at Go-Live Approval/);
-    const stored = await getExecution(server.slipway.rt.db.kysely, id);
+    const stored = await getExecution(ui.server.slipway.rt.db.kysely, id);
     expect(stored?.steps.find((s) => s.action === 'approval')?.details).toMatchObject({ user: 'admin', input: { approved: false, comment: 'not this week' } });
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 120_000);
 
   it('sets a secret that is never shown again, and grants, changes and revokes a role', async () => {
-    const page = await open(server.token, `${programRoute()}/pipeline/${server.pipeline.id}/variables`);
+    const page = await ui.open(ui.server.token, `${programRoute()}/pipeline/${ui.server.pipeline.id}/variables`);
     await page.getByRole('heading', { name: 'Variables of Production' }).waitFor();
     await page.getByLabel('Name').fill('API_KEY');
     await page.getByLabel('Type').selectOption('secretString');
@@ -187,13 +155,13 @@ describe('an operator', () => {
     expect(await page.getByLabel('Role of rui', { exact: true }).inputValue()).toBe('PROGRAM_MANAGER');
     await page.getByRole('button', { name: 'Remove rui from the program' }).click();
     await expect.poll(() => page.locator('tr[data-member="rui"]').count(), { timeout: 20_000 }).toBe(0);
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 120_000);
 });
 
 describe('environments', () => {
   it('creates one (real provisioning), shows its nodes as not deployed yet once ready, and deletes it', async () => {
-    const page = await open(server.token, `${programRoute()}/environments`);
+    const page = await ui.open(ui.server.token, `${programRoute()}/environments`);
     await page.getByRole('heading', { name: /environments/ }).waitFor();
     const form = page.getByRole('form', { name: 'Create an environment' });
     await form.getByLabel('Name').fill('qa');
@@ -210,17 +178,17 @@ describe('environments', () => {
     await section.getByRole('button', { name: 'Delete environment qa' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete environment' }).click();
     await expect.poll(() => section.count(), { timeout: 60_000 }).toBe(0);
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 180_000);
 });
 
 describe('on a 390 px phone', () => {
   it('no page scrolls sideways', async () => {
     const id = await waitingApproval();
-    const page = await open(server.token, programRoute(), { width: 390, height: 844 });
-    const routes = [programRoute(), executionRoute(id), `${programRoute()}/pipeline/${server.pipeline.id}/history`,
+    const page = await ui.open(ui.server.token, programRoute(), { width: 390, height: 844 });
+    const routes = [programRoute(), executionRoute(id), `${programRoute()}/pipeline/${ui.server.pipeline.id}/history`,
       `${programRoute()}/environments`, `${programRoute()}/members`, `${programRoute()}/pipelines/new`,
-      `${programRoute()}/pipeline/${server.pipeline.id}/variables`, `${programRoute()}/webhooks`, '/'];
+      `${programRoute()}/pipeline/${ui.server.pipeline.id}/variables`, `${programRoute()}/webhooks`, '/'];
     for (const route of routes) {
       await go(page, route);
       await page.locator('main h1').first().waitFor();
@@ -235,6 +203,6 @@ describe('on a 390 px phone', () => {
     await approve.waitFor({ timeout: 20_000 });
     const box = await approve.boundingBox();
     expect(box && box.y + box.height).toBeLessThanOrEqual(844);
-    expect(problems).toEqual([]);
+    expect(ui.problems).toEqual([]);
   }, 120_000);
 });
