@@ -139,10 +139,3 @@ export async function fetchCommit(url: string, commit: string, dir: string, sign
   const head = (await readFile(join(dir, '.git', 'HEAD'), 'utf8')).trim();
   if (head !== commit) throw new Error(`checked out ${head}, expected ${commit}`);
 }
-
-/** Fetches exactly `commit` (depth 1) into `dir` (a fresh or empty directory) and checks it out. */
-export async function checkout(url: string, commit: string, dir: string, signal?: AbortSignal): Promise<void> {
-  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
-  await initCheckout(dir, signal);
-  await fetchCommit(url, commit, dir, signal);
-}

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkout, resolveBranch } from '../../src/runner/git.ts';
+import { fetchCommit, initCheckout, resolveBranch } from '../../src/runner/git.ts';
 
 let root: string;
 let url: string;
@@ -34,7 +34,8 @@ describe('git helpers', () => {
     expect(await resolveBranch(url, 'main')).not.toBe(first);
 
     const dir = join(root, 'checkout');
-    await checkout(url, first, dir);
+    await initCheckout(dir);
+    await fetchCommit(url, first, dir);
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('one\n');
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(first);
   });
@@ -42,7 +43,8 @@ describe('git helpers', () => {
   it('fails clearly for a missing branch, a missing repository and a bad commit id', async () => {
     await expect(resolveBranch(url, 'nope')).rejects.toThrow(/branch "nope" not found/);
     await expect(resolveBranch(`file://${join(root, 'missing.git')}`, 'main')).rejects.toThrow(/git ls-remote failed/);
-    await expect(checkout(url, 'not-a-sha', join(root, 'x'))).rejects.toThrow(/not a commit id/);
-    await expect(checkout(url, 'f'.repeat(40), join(root, 'y'))).rejects.toThrow(/git fetch failed/);
+    await initCheckout(join(root, 'x'));
+    await expect(fetchCommit(url, 'not-a-sha', join(root, 'x'))).rejects.toThrow(/not a commit id/);
+    await expect(fetchCommit(url, 'f'.repeat(40), join(root, 'x'))).rejects.toThrow(/git fetch failed/);
   });
 });
