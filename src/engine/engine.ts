@@ -7,19 +7,19 @@ import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import { programSlots } from '../domain/fair-share.ts';
 import type { StepEvent } from '../domain/transitions.ts';
-import { claimDecision, waitDeadline } from '../domain/claim-decision.ts';
+import { claimDecision, waitDeadline, type ClaimDecision } from '../domain/claim-decision.ts';
 import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  anyClaimable, claimLock, claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
+  claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
-import { isConnectionLost, tx } from '../store/db.ts';
+import { isConnectionLost } from '../store/db.ts';
 import { holdReads } from '../store/read-together.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
-import { addCompletion, completeAsHeld } from './completion.ts';
+import { addCompletion, applyAsHeld } from './as-held.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
 
@@ -160,30 +160,17 @@ export class Engine {
 
   private async claimOne(): Promise<boolean> {
     const rt = this.o.rt;
-    // PostgreSQL: every engine hears every wake-up; most find nothing, and need not take the
-    // claim lock to learn it (work that becomes claimable after this look wakes them again).
-    if (rt.db.dialect === 'postgres' && !await anyClaimable(rt.db.kysely, rt.clock.now())) return false;
-    // One write transaction: SQLite takes its write lock for the pick+update; PostgreSQL takes
-    // the claim lock, so the per-program count that fair sharing reads cannot race.
-    const claim = await tx(rt.db, async (trx) => {
-      if (rt.db.dialect === 'postgres') await claimLock(trx);
-      return claimStep(trx, rt.db.dialect, this.workerId, rt.clock.now(), this.leaseMs, this.programQuota);
-    });
+    const claim = await claimStep(rt.db, this.workerId, rt.clock.now(), this.leaseMs, this.programQuota);
     if (!claim) return false;
-    const launch = await transact(rt, async (trx, changes) => {
+    const launch = await this.startAsHeld(claim.step, claim.interrupted) ?? await transact(rt, async (trx, changes) => {
       const now = rt.clock.now();
       const execution = await getExecution(trx, claim.step.executionId);
       const step = execution?.steps.find((s) => s.id === claim.step.id);
       if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
-      const decision = claimDecision({
-        execution: execution.status, step: step.status, action: step.action, interrupted: claim.interrupted,
-        idempotent: this.o.handlers[step.action]?.idempotent ?? false,
-        pauseBeforeRun: step.pauseBeforeRun, resumed: Boolean(step.details.resumed),
-      });
+      const decision = this.decide(execution, step, claim.interrupted);
       if (decision.run) {
         if (decision.event) changes.add(await applyStepEvent(trx, step, decision.event, {}, now, execution));
-        const running: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
-        return { step: running, execution: { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? running : s)) } };
+        return running(execution, step, now);
       }
       const change: StepChange = { reason: decision.reason };
       if (decision.event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
@@ -191,8 +178,41 @@ export class Engine {
       return undefined;
     });
     // Started only once the claim has committed.
-    if (launch) this.launch(launch.step, launch.execution);
+    if (launch) this.launch(launch.step, launch.execution, launch.reads);
     return true;
+  }
+
+  private decide(execution: Execution, step: StepState, interrupted: boolean): ClaimDecision {
+    return claimDecision({
+      execution: execution.status, step: step.status, action: step.action, interrupted,
+      idempotent: this.o.handlers[step.action]?.idempotent ?? false,
+      pauseBeforeRun: step.pauseBeforeRun, resumed: Boolean(step.details.resumed),
+    });
+  }
+
+  /**
+   * PostgreSQL: the usual start of a claimed step (NOT_STARTED → RUNNING) in one guarded
+   * statement that also reads the step's context (as-held.ts), instead of a transaction and a
+   * read. Undefined when it did not apply: the locked transaction decides instead.
+   */
+  private async startAsHeld(claimed: StepState, interrupted: boolean): Promise<Launch | undefined> {
+    const rt = this.o.rt;
+    if (rt.db.dialect !== 'postgres') return undefined;
+    const execution = await getExecution(rt.db.kysely, claimed.executionId);
+    const step = execution?.steps.find((s) => s.id === claimed.id);
+    if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
+    const decision = this.decide(execution, step, interrupted);
+    if (!decision.run || !decision.event) return undefined;
+    const now = rt.clock.now();
+    let reads: Promise<ContextReads> | undefined;
+    const started = await applyAsHeld(rt, execution, step, decision.event, {}, now, {
+      readsFor: async (runs) => {
+        const held = await holdReads(rt.db, (k) => readContext(this.o, execution, runs, k));
+        reads = held.result;
+        return held;
+      },
+    });
+    return started && { ...running(execution, step, now), reads };
   }
 
   private launch(step: StepState, execution: Execution, reads?: Promise<ContextReads>): void {
@@ -289,7 +309,7 @@ export class Engine {
       prefetched = { stepId: next.id, reads: reads.result };
       return reads;
     };
-    const fast = event === 'wait' ? undefined : await completeAsHeld(rt, held, ran, event, change, now, handOff(now), readsFor);
+    const fast = event === 'wait' ? undefined : await applyAsHeld(rt, held, ran, event, change, now, { handOff: handOff(now), readsFor });
     const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
       // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
       // result after another worker took the step over and finished it (the lock orders the two
@@ -369,6 +389,19 @@ export class Engine {
       this.poke();
     }, at - rt.clock.now() + 1);
   }
+}
+
+/** A claimed step to run, in its execution, with its context's reads when they were made already. */
+interface Launch {
+  step: StepState;
+  execution: Execution;
+  reads?: Promise<ContextReads>;
+}
+
+/** The claimed step as it runs once its start is written, in its execution. */
+function running(execution: Execution, step: StepState, now: number): Launch {
+  const started: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
+  return { step: started, execution: { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? started : s)) } };
 }
 
 /** The transition a handler's result asks for (null: the step was cancelled). */

@@ -50,7 +50,7 @@ export interface HandOff {
 
 /**
  * The writes one transition makes, in order, decided from the state read: applied at once by
- * applyStepEvent, or all at once, guarded by that state being unchanged (completion.ts).
+ * applyStepEvent, or all at once, guarded by that state being unchanged (as-held.ts).
  */
 export interface StepWrites {
   steps: { id: string; patch: StepPatch }[];

@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_events.ts';
+import * as m003 from './migrations/003_claims.ts';
 
 export type { Dialect } from './dialect.ts';
 import type { Dialect } from './dialect.ts';
@@ -26,7 +27,7 @@ export interface Db {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on an untyped schema
 type Migration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
-const MIGRATIONS: [number, Migration][] = [[1, m001], [2, m002]];
+const MIGRATIONS: [number, Migration][] = [[1, m001], [2, m002], [3, m003]];
 
 // bigint columns hold epoch milliseconds and ids: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));

@@ -8,6 +8,7 @@ import type {
 import type { Database, ExecutionTable, StepTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 import { parseJson, toDate, toId } from './json.ts';
+import { tx, type Db } from './db.ts';
 
 type K = Kysely<Database>;
 
@@ -166,56 +167,37 @@ export async function updateExecution(db: K, id: string, patch: ExecutionPatch):
  * Claims one runnable step: queued, and either never leased or with an expired lease (its
  * worker died), of a program that holds fewer than `programQuota` live leases (fair sharing;
  * the quota comes from domain/fair-share.ts, the count is made here, in the claim itself).
- * On PostgreSQL one statement that skips rows other workers are claiming, run by the caller
- * under the claim lock (claimLock) so two claims never both see a program one under its
- * quota; on SQLite (no RETURNING from joined tables) a pick and an update, which the caller
- * runs in a write transaction.
+ * PostgreSQL: one call of slipway_claim (migration 003), which takes the claim lock and skips
+ * rows other workers are claiming. SQLite (no RETURNING from joined tables): a pick and an
+ * update in a write transaction, which serialises claims already.
  */
 export async function claimStep(
-  db: K, dialect: 'sqlite' | 'postgres', worker: string, now: number, leaseMs: number, programQuota: number,
+  db: Db, worker: string, now: number, leaseMs: number, programQuota: number,
 ): Promise<{ step: StepState; interrupted: boolean } | undefined> {
-  const runnable = sql`s.queued_at IS NOT NULL AND (s.lease_expires_at IS NULL OR s.lease_expires_at < ${now})
-    AND (SELECT count(*) FROM steps h JOIN executions he ON he.id = h.execution_id
-         WHERE he.program_id = e.program_id AND h.queued_at IS NOT NULL
-           AND h.lease_owner IS NOT NULL AND h.lease_expires_at >= ${now}) < ${programQuota}`;
-  if (dialect === 'postgres') {
-    const { rows } = await sql<Selectable<StepTable> & { previous_owner: string | null }>`
-      WITH candidate AS (
-        SELECT s.id, s.lease_owner FROM steps s JOIN executions e ON e.id = s.execution_id
-        WHERE ${runnable}
-        ORDER BY s.queued_at LIMIT 1 FOR UPDATE OF s SKIP LOCKED
-      )
-      UPDATE steps SET lease_owner = ${worker}, lease_expires_at = ${now + leaseMs}, attempts = steps.attempts + 1
-      FROM candidate WHERE steps.id = candidate.id
-      RETURNING steps.*, candidate.lease_owner AS previous_owner`.execute(db);
-    const row = rows[0];
+  if (db.dialect === 'postgres') {
+    const { rows: [row] } = await sql<{ step: Selectable<StepTable>; previous_owner: string | null }>`
+      SELECT * FROM slipway_claim(${worker}, ${now}, ${now + leaseMs}, ${programQuota})`.execute(db.kysely);
     // A lease that was held and ran out means the previous attempt was cut off mid-run.
-    return row && { step: toStep(row), interrupted: row.previous_owner !== null };
+    return row && { step: toStep(row.step), interrupted: row.previous_owner !== null };
   }
-  const { rows: [candidate] } = await sql<{ id: number; lease_owner: string | null }>`
-    SELECT s.id, s.lease_owner FROM steps s JOIN executions e ON e.id = s.execution_id
-    WHERE ${runnable} ORDER BY s.queued_at LIMIT 1`.execute(db);
-  if (!candidate) return undefined;
-  const row = await db.updateTable('steps')
-    .set((eb) => ({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', candidate.id).returningAll().executeTakeFirstOrThrow();
-  return { step: toStep(row), interrupted: candidate.lease_owner !== null };
-}
-
-/**
- * Whether any step is claimable by the lease test alone (fair sharing aside): a cheap look,
- * without the claim lock, before a claim transaction that would find nothing (most wake-ups
- * of most engines when several run).
- */
-export async function anyClaimable(db: K, now: number): Promise<boolean> {
-  const { rows } = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM steps
-    WHERE queued_at IS NOT NULL AND (lease_expires_at IS NULL OR lease_expires_at < ${now})) AS found`.execute(db);
-  return Boolean(rows[0]?.found);
-}
-
-/** PostgreSQL: serializes claims between engines, so a program's quota count is exact (transaction-scoped). */
-export async function claimLock(db: K): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(7274930)`.execute(db);
+  return tx(db, async (trx) => {
+    // The leases each program holds, counted once per claim (steps_leased), not per candidate.
+    const { rows: [candidate] } = await sql<{ id: number; lease_owner: string | null }>`
+      WITH held AS (
+        SELECT he.program_id, count(*) AS n FROM steps h JOIN executions he ON he.id = h.execution_id
+        WHERE h.queued_at IS NOT NULL AND h.lease_owner IS NOT NULL AND h.lease_expires_at >= ${now}
+        GROUP BY he.program_id)
+      SELECT s.id, s.lease_owner FROM steps s JOIN executions e ON e.id = s.execution_id
+      LEFT JOIN held ON held.program_id = e.program_id
+      WHERE s.queued_at IS NOT NULL AND (s.lease_expires_at IS NULL OR s.lease_expires_at < ${now})
+        AND coalesce(held.n, 0) < ${programQuota}
+      ORDER BY s.queued_at LIMIT 1`.execute(trx);
+    if (!candidate) return undefined;
+    const row = await trx.updateTable('steps')
+      .set((eb) => ({ lease_owner: worker, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', candidate.id).returningAll().executeTakeFirstOrThrow();
+    return { step: toStep(row), interrupted: candidate.lease_owner !== null };
+  });
 }
 
 /** Extends a lease; false when the worker no longer holds it (another took over). */

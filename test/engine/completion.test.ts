@@ -1,5 +1,5 @@
 // A step's completion is decided from the state the engine holds (on PostgreSQL written in one
-// guarded statement, engine/completion.ts): whatever changed meanwhile is never overwritten,
+// guarded statement, engine/as-held.ts): whatever changed meanwhile is never overwritten,
 // and a guarded write whose state is stale writes nothing at all, journal included.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Slipway } from '../../src/app.ts';

@@ -1,9 +1,10 @@
-// A step's completion on PostgreSQL in one statement: the transition is decided (by the same
-// domain rules, planStepEvent) from the execution the engine has held since it started the
-// step, and written only if the rows it read are still so (store/guarded-writes.ts). One
-// round trip and one commit instead of a transaction of a locked read and its writes. When
+// A transition on PostgreSQL in one statement: decided (by the same domain rules,
+// planStepEvent) from the execution the engine holds, and written only if the rows it was
+// decided from are still so (store/guarded-writes.ts). One round trip and one commit instead
+// of a transaction of a locked read and its writes. Two transitions go this way: a step's
+// completion (with the hand-off of its successor) and the start of a step just claimed. When
 // anything changed meanwhile (a cancel, progress the handler wrote, a takeover) nothing is
-// written and the engine completes the step the usual way, from a fresh locked read.
+// written and the engine applies the transition the usual way, from a fresh locked read.
 import type { Execution, StepState } from '../domain/model.ts';
 import type { StepEvent } from '../domain/transitions.ts';
 import { outboxRecords } from '../events/outbox.ts';
@@ -23,16 +24,24 @@ export function addCompletion(changes: Announcements, outcome: Announcement): vo
   if (outcome.events.some((e) => e.type === 'execution.ended')) changes.wake({ kind: 'work' });
 }
 
-/** The committed completion's announcement; undefined when nothing was written (see above). */
-export async function completeAsHeld(
-  rt: Runtime, held: Execution, step: StepState, event: StepEvent, change: StepChange, now: number, handOff?: HandOff,
-  /** The reads the step to be handed off needs (holdReads): answered by the completion's statement. */
-  readsFor?: (next: StepState) => Promise<HeldReads<unknown>>,
+export interface AsHeld {
+  /** A completion: the worker that runs the successor, if it is handed off. */
+  handOff?: HandOff;
+  /**
+   * The reads (holdReads) of the step that runs once this commits, the one claimed or the
+   * successor handed off: answered by the same statement.
+   */
+  readsFor?(runs: StepState): Promise<HeldReads<unknown>>;
+}
+
+/** The committed transition's announcement; undefined when nothing was written (see above). */
+export async function applyAsHeld(
+  rt: Runtime, held: Execution, step: StepState, event: StepEvent, change: StepChange, now: number, options: AsHeld = {},
 ): Promise<Announcement | undefined> {
   if (rt.db.dialect !== 'postgres') return undefined;
   let planned: ReturnType<typeof planStepEvent>;
   try {
-    planned = planStepEvent(step, event, change, now, held, handOff);
+    planned = planStepEvent(step, event, change, now, held, options.handOff);
   } catch (error) {
     if (error instanceof TransitionRefused) return undefined;
     throw error;
@@ -41,25 +50,26 @@ export async function completeAsHeld(
   addCompletion(changes, planned.announcement);
   const broadcast = broadcastOf(rt, changes);
   const payload = rt.wakeup.notification(broadcast);
-  const next = held.steps[step.index + 1];
-  const handedOff = planned.announcement.handedOff;
-  const reads = handedOff && readsFor ? await readsFor(handedOff) : undefined;
+  const runs = event === 'claim' ? step : planned.announcement.handedOff;
+  const reads = runs && options.readsFor ? await options.readsFor(runs) : undefined;
+  // The rows decided from are the ones written: the step, and its successor when it is queued or handed off.
+  const decidedFrom = planned.writes.steps.map((w) => (w.id === step.id ? step : held.steps.find((s) => s.id === w.id)!));
   try {
     const { applied, rows } = await writeIfUnchanged(rt.db, {
-      executionId: held.id, executionStatus: held.status, steps: next ? [step, next] : [step],
+      executionId: held.id, executionStatus: held.status, steps: decidedFrom,
     }, {
       ...planned.writes,
       events: await outboxRecords(rt.db.kysely, rt.db, broadcast.events),
       ...(payload !== undefined ? { notify: { channel: CHANNEL, payload } } : {}),
     }, reads?.queries);
     if (!applied) {
-      reads?.fail(new Error('not handed off'));
+      reads?.fail(new Error('not written'));
       return undefined;
     }
     reads?.settle(rows);
   } catch (error) {
     reads?.fail(error);
-    // A deadlock victim wrote nothing: the usual completion runs instead.
+    // A deadlock victim wrote nothing: the usual transaction runs instead.
     if (isRetryable(error)) return undefined;
     throw error;
   }
