@@ -34,6 +34,12 @@ export async function isHealthy(port: number, path: string, timeoutMs = 2000): P
 }
 
 /**
+ * How often a deploy polls what it waits for while a pair is out of the load balancer (its
+ * requests in flight, its warm-up): short, since that is time the pair does not serve.
+ */
+export const POLL_MS = 20;
+
+/**
  * Polls `probe` until it returns true or `timeoutMs` passes. `giveUp` ends the wait early
  * (e.g. the process being checked has exited); `again` skips the pause before the next try
  * when the last answer says it can succeed at once (a cache MISS has just filled the cache).

@@ -147,8 +147,8 @@ export class LocalDriver implements TopologyDriver {
     };
     const rt = this.runtimeFor(state);
     await rt.save();
-    for (let i = 0; i < count; i++) await rt.startDispatcher(i);
-    await rt.startLoadBalancer();
+    for (let i = 0; i < count; i++) await rt.dispatchers.start(i);
+    await rt.loadBalancer.start();
     await this.logs.ensureReaders(state);
     this.log(`environment ${env.id}: provisioned (lb on 127.0.0.1:${lbPort}, ${count} pairs)`);
     return summarizeState(state, this.name);
@@ -203,7 +203,7 @@ export class LocalDriver implements TopologyDriver {
   async describe(env: Environment): Promise<TopologyView> {
     const rt = await this.runtime(env);
     const { state } = rt;
-    const servers = await rt.lb.servers().catch(() => []);
+    const servers = await rt.loadBalancer.admin.servers().catch(() => []);
     const appView = async (n: AppNodeState): Promise<NodeView> => ({
       name: n.name, role: n.role, url: nodeUrl(n.port),
       healthy: n.release !== undefined && await isHealthy(n.port, rt.healthPathOf(n)),

@@ -5,7 +5,10 @@
 // balancer, so at most two batches' new processes wait beside the old ones. Each is recorded
 // as its node's pending process until it is switched to; the ones never switched to (the roll
 // failed or was cut off first) are stopped by discardAll.
-import type { EnvRuntime, StartedApp } from './runtime.ts';
+import { allSettledOrThrow } from './all-settled.ts';
+import type { StartedApp } from './app-nodes.ts';
+import { healthyAfter, type DeploySteps } from './deploy-steps.ts';
+import type { EnvRuntime } from './runtime.ts';
 import type { SlotChoice } from './slots.ts';
 import type { AppRelease } from './state.ts';
 
@@ -15,17 +18,13 @@ export interface StartedAhead {
   slot: SlotChoice;
 }
 
-/** Runs `work` as a reported deploy command (RollingDeploy.step). */
-export type StepRunner = <T>(node: string, action: string, work: () => Promise<T>, message?: string,
-  outcome?: (result: T) => string) => Promise<T>;
-
 export class StartsAhead {
   /** Pair index → its new publish process, started and not yet taken. */
   private readonly starts = new Map<number, Promise<StartedAhead>>();
   private readonly broughtBack: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly rt: EnvRuntime, private readonly step: StepRunner,
+  constructor(private readonly rt: EnvRuntime, private readonly steps: DeploySteps,
     private readonly slotFor: (i: number) => Promise<SlotChoice>) {}
 
   /**
@@ -59,18 +58,15 @@ export class StartsAhead {
     if (!release || this.closed) return Promise.resolve();
     const starts = batch.map((i) => {
       const pub = this.rt.publish(i);
-      const start = this.step(pub.name, 'start', async () => {
+      const start = this.steps.step(pub.name, 'start', async () => {
         const slot = await this.slotFor(i);
-        return { slot, started: await this.rt.startBeside(pub, release, slot.port) };
-      }, undefined, (s) => `healthy after ${s.started.ms} ms`);
+        return { slot, started: await this.rt.appNodes.startBeside(pub, release, slot.port) };
+      }, undefined, (s) => healthyAfter(s.started.ms));
       start.catch(() => undefined); // awaited by the batch (or by discardAll); never unhandled
       this.starts.set(i, start);
       return start;
     });
-    const all = Promise.allSettled(starts).then((results) => {
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    });
+    const all = allSettledOrThrow(starts);
     all.catch(() => undefined);
     return all;
   }
@@ -87,7 +83,7 @@ export class StartsAhead {
     this.closed = true;
     for (const i of [...this.starts.keys()]) {
       const ahead = await this.take(i)?.catch(() => undefined);
-      if (ahead) await this.rt.discard(ahead.started);
+      if (ahead) await this.rt.appNodes.discard(ahead.started);
     }
   }
 }
