@@ -43,7 +43,7 @@ export class LogStore {
     // The file is created on the first write: a step that logs nothing costs no file system work.
     let fd: number | undefined;
     // A retried step appends to the same file: the cap counts what earlier attempts wrote.
-    let written = existsSync(path) ? statSync(path).size : 0;
+    let written = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
     let cut = written >= this.maxBytes;
     const append = (chunk: Buffer) => {
       if (fd === undefined) {

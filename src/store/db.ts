@@ -55,6 +55,9 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
+/** A statement's text → its prepared name: hashed once per shape, not on every run. */
+const preparedNames = new Map<string, string>();
+
 /**
  * PostgreSQL: runs a hot statement (one per transition) as a prepared statement, named by its
  * text: each pooled connection parses and plans it once (then keeps a generic plan), not on
@@ -62,7 +65,13 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
  */
 export async function runPrepared<R>(db: Db, query: CompiledQuery): Promise<R[]> {
   if (!db.pool) throw new Error('prepared statements are for PostgreSQL');
-  const name = `slipway_${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`;
+  let name = preparedNames.get(query.sql);
+  if (!name) {
+    name = `slipway_${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`;
+    // The shapes are few (see guarded-writes.ts); the bound only guards against a surprise.
+    if (preparedNames.size >= 1000) preparedNames.clear();
+    preparedNames.set(query.sql, name);
+  }
   const { rows } = await db.pool.query({ name, text: query.sql, values: [...query.parameters] });
   return rows as R[];
 }
