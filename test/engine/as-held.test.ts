@@ -1,11 +1,15 @@
-// A step's completion is decided from the state the engine holds (on PostgreSQL written in one
-// guarded statement, engine/as-held.ts): whatever changed meanwhile is never overwritten,
-// and a guarded write whose state is stale writes nothing at all, journal included.
+// A step's completion, and the start of a claimed step, are decided from the state the engine
+// holds (on PostgreSQL written in one guarded statement, engine/as-held.ts): whatever changed
+// meanwhile is never overwritten, and a guarded write whose state is stale writes nothing at
+// all, journal included.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Slipway } from '../../src/app.ts';
+import { applyAsHeld } from '../../src/engine/as-held.ts';
+import { readContext } from '../../src/engine/context.ts';
 import { startExecution } from '../../src/engine/commands.ts';
-import { getExecution } from '../../src/store/executions.ts';
+import { claimStep, getExecution } from '../../src/store/executions.ts';
 import { writeIfUnchanged } from '../../src/store/guarded-writes.ts';
+import { holdReads } from '../../src/store/read-together.ts';
 import { toId } from '../../src/store/json.ts';
 import { testHandlers, untilAborted } from '../support/engine-handlers.ts';
 import { seedPipeline } from '../support/seed.ts';
@@ -91,6 +95,50 @@ describe('guarded writes (PostgreSQL)', () => {
       expect((await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).applied).toBe(true);
       expect((await getExecution(db, e.id))!.steps[0]!.reason).toBe('written');
       expect(await journal()).toBe(before + 1);
+    } finally {
+      await s.close();
+      store.cleanup();
+    }
+  });
+});
+
+describe('a claimed step\'s start (PostgreSQL)', () => {
+  it('is written from the state it was claimed in, with its context read by the same statement, or not at all', async () => {
+    const store = await testStore('postgres');
+    const s = await store.open({ runEngine: false });
+    try {
+      const e = await startExecution(s.rt, await seedPipeline(s, { options: { approval: false } }), { user: 'ada' });
+      const db = s.rt.db.kysely;
+      const now = s.rt.clock.now();
+      const claim = (await claimStep(s.rt.db, 'w1', now, 30_000, 1))!;
+      expect(claim).toMatchObject({ step: { executionId: e.id, index: 0, leaseOwner: 'w1' }, interrupted: false });
+      // Fair sharing, counted by the claim itself: the program holds its one slot.
+      expect(await claimStep(s.rt.db, 'w2', now, 30_000, 1)).toBeUndefined();
+      const journal = async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await journal();
+      const held = (await getExecution(db, e.id))!;
+      const step = held.steps[0]!;
+      // A cancel lands between the claim and the start: nothing is written.
+      await db.updateTable('executions').set({ status: 'CANCELLING' }).where('id', '=', toId(e.id)).execute();
+      expect(await applyAsHeld(s.rt, held, step, 'claim', {}, now)).toBeUndefined();
+      expect((await getExecution(db, e.id))!.steps[0]!.status).toBe('NOT_STARTED');
+      expect(await journal()).toBe(before);
+      // From the state as it is, the step starts and its context comes with the write.
+      await db.updateTable('executions').set({ status: 'RUNNING' }).where('id', '=', toId(e.id)).execute();
+      const deps = { rt: s.rt, logs: s.logs, artifacts: s.artifacts, driver: s.driver, dataDir: store.dataDir };
+      let reads: Promise<Awaited<ReturnType<typeof readContext>>> | undefined;
+      const started = await applyAsHeld(s.rt, held, step, 'claim', {}, now, {
+        readsFor: async (runs) => {
+          const r = await holdReads(s.rt.db, (k) => readContext(deps, held, runs, k));
+          reads = r.result;
+          return r;
+        },
+      });
+      expect(started?.events.map((x) => x.type)).toEqual(['step.started']);
+      expect((await getExecution(db, e.id))!.steps[0]).toMatchObject({ status: 'RUNNING', leaseOwner: 'w1' });
+      expect(await journal()).toBe(before + 1);
+      const [program, pipeline] = await reads!;
+      expect([program?.id, pipeline?.id]).toEqual([e.programId, e.pipelineId]);
     } finally {
       await s.close();
       store.cleanup();
