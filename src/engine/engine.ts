@@ -61,11 +61,11 @@ export class Engine {
   private keepAlive?: NodeJS.Timeout;
   private retryDrain?: NodeJS.Timeout;
 
-  constructor(private readonly o: EngineOptions) {
-    this.workerId = o.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.leaseMs = o.leaseMs ?? 30_000;
-    this.concurrency = o.concurrency ?? 8;
-    this.programQuota = programSlots(this.concurrency, o.programConcurrency);
+  constructor(private readonly options: EngineOptions) {
+    this.workerId = options.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 8;
+    this.programQuota = programSlots(this.concurrency, options.programConcurrency);
   }
 
   async start(): Promise<void> {
@@ -73,7 +73,7 @@ export class Engine {
     // A started engine keeps its process alive, even with nothing to do yet (an engine-only
     // process has no server socket to do so); stop() lets it go.
     this.keepAlive = setInterval(() => undefined, 2 ** 30);
-    this.unsubscribe = this.o.rt.wakeup.on((reason) => {
+    this.unsubscribe = this.options.rt.wakeup.on((reason) => {
       if (reason.kind === 'cancel') this.abortExecution(reason.executionId);
       this.poke();
     });
@@ -93,7 +93,7 @@ export class Engine {
     // A completion in flight may hand off (claim) one more step; it is not launched (see launch).
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     // The interrupted steps are taken over at once by the next engine, not after their leases run out.
-    await releaseLeases(this.o.rt.db.kysely, this.workerId).catch((e: unknown) => this.o.onError?.(e));
+    await releaseLeases(this.options.rt.db.kysely, this.workerId).catch((e: unknown) => this.options.onError?.(e));
   }
 
   /** Claim and start everything runnable, then arm the timer for the next due moment. */
@@ -106,7 +106,7 @@ export class Engine {
     this.draining = true;
     // Claims made here belong to no step, even when a step's completion woke the engine.
     this.drainRun = outsideStepScope(() => this.drain()).catch((e: unknown) => {
-      this.o.onError?.(e);
+      this.options.onError?.(e);
       if (this.stopped) return;
       // Typically the database is unreachable (restarting): look again soon, due timers
       // included, rather than wait for a wake-up that may never come (the one that brought
@@ -159,7 +159,7 @@ export class Engine {
   }
 
   private async claimOne(): Promise<boolean> {
-    const rt = this.o.rt;
+    const rt = this.options.rt;
     const claim = await claimStep(rt.db, this.workerId, rt.clock.now(), this.leaseMs, this.programQuota);
     if (!claim) return false;
     const launch = await this.startAsHeld(claim.step, claim.interrupted) ?? await transact(rt, async (trx, changes) => {
@@ -185,7 +185,7 @@ export class Engine {
   private decide(execution: Execution, step: StepState, interrupted: boolean): ClaimDecision {
     return claimDecision({
       execution: execution.status, step: step.status, action: step.action, interrupted,
-      idempotent: this.o.handlers[step.action]?.idempotent ?? false,
+      idempotent: this.options.handlers[step.action]?.idempotent ?? false,
       pauseBeforeRun: step.pauseBeforeRun, resumed: Boolean(step.details.resumed),
     });
   }
@@ -196,7 +196,7 @@ export class Engine {
    * read. Undefined when it did not apply: the locked transaction decides instead.
    */
   private async startAsHeld(claimed: StepState, interrupted: boolean): Promise<Launch | undefined> {
-    const rt = this.o.rt;
+    const rt = this.options.rt;
     if (rt.db.dialect !== 'postgres') return undefined;
     const execution = await getExecution(rt.db.kysely, claimed.executionId);
     const step = execution?.steps.find((s) => s.id === claimed.id);
@@ -207,7 +207,7 @@ export class Engine {
     let reads: Promise<ContextReads> | undefined;
     const started = await applyAsHeld(rt, execution, step, decision.event, {}, now, {
       readsFor: async (runs) => {
-        const held = await holdReads(rt.db, (k) => readContext(this.o, execution, runs, k));
+        const held = await holdReads(rt.db, (k) => readContext(this.options, execution, runs, k));
         reads = held.result;
         return held;
       },
@@ -223,7 +223,7 @@ export class Engine {
     this.running.set(step.id, entry);
     const scope = { executionId: step.executionId, stepId: step.id, action: step.action };
     const p = runInStepScope(scope, () => Promise.resolve().then(() => this.run(step, execution, entry, reads)))
-      .catch((e) => this.o.onError?.(e))
+      .catch((e) => this.options.onError?.(e))
       .finally(() => {
         this.running.delete(step.id);
         this.inFlight.delete(p);
@@ -235,8 +235,8 @@ export class Engine {
   private async run(
     step: StepState, execution: Execution, entry: { abort: AbortController; cancelled: boolean }, reads?: Promise<ContextReads>,
   ): Promise<void> {
-    const rt = this.o.rt;
-    const handler = this.o.handlers[step.action];
+    const rt = this.options.rt;
+    const handler = this.options.handlers[step.action];
     let lost = false;
     const renew = setInterval(() => {
       void renewLease(rt.db.kysely, step.id, this.workerId, rt.clock.now() + this.leaseMs).then((held) => {
@@ -251,12 +251,12 @@ export class Engine {
     let ctx: Awaited<ReturnType<typeof buildContext>> | undefined;
     try {
       if (!handler) throw new Error(`no handler for step ${step.action}`);
-      ctx = await buildContext(this.o, execution, step, this.workerId, entry.abort.signal, reads);
+      ctx = await buildContext(this.options, execution, step, this.workerId, entry.abort.signal, reads);
       // A cancel that arrived while the context was being built: don't start the handler.
       entry.abort.signal.throwIfAborted();
       result = await handler.run(ctx);
     } catch (error) {
-      const reason = failureReason(error, this.o.dataDir);
+      const reason = failureReason(error, this.options.dataDir);
       result = { outcome: 'failed', reason };
       crashed = true;
       // The log itself may be what failed (a full disk): the result must still be written.
@@ -292,7 +292,7 @@ export class Engine {
 
   /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
   private async complete(ran: StepState, held: Execution, result: StepResult | null, crashed: boolean): Promise<void> {
-    const rt = this.o.rt;
+    const rt = this.options.rt;
     // Hot hand-off: this worker starts the next step itself, claimed in the same write, instead
     // of a claim round trip (and a wake-up of every engine). `running` still counts the
     // finishing step, so with it this engine is at most full.
@@ -305,7 +305,7 @@ export class Engine {
     // The next step's context is read by the completion's own statement (it depends on neither).
     let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
     const readsFor = async (next: StepState) => {
-      const reads = await holdReads(rt.db, (k) => readContext(this.o, held, next, k));
+      const reads = await holdReads(rt.db, (k) => readContext(this.options, held, next, k));
       prefetched = { stepId: next.id, reads: reads.result };
       return reads;
     };
@@ -344,7 +344,7 @@ export class Engine {
     }
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
-      rmSync(join(this.o.dataDir, 'work', ran.executionId), { recursive: true, force: true });
+      rmSync(join(this.options.dataDir, 'work', ran.executionId), { recursive: true, force: true });
     }
   }
 
@@ -359,7 +359,7 @@ export class Engine {
 
   /** Waiting steps whose time has come: scheduled deployments start, other waits time out. */
   private async fireDueTimers(): Promise<void> {
-    const rt = this.o.rt;
+    const rt = this.options.rt;
     const due = await dueWaitingSteps(rt.db.kysely, rt.clock.now());
     for (const candidate of due) {
       await transact(rt, async (trx, changes) => {
@@ -375,7 +375,7 @@ export class Engine {
   }
 
   private async armTimer(): Promise<void> {
-    const rt = this.o.rt;
+    const rt = this.options.rt;
     const at = await nextDueAt(rt.db.kysely);
     if (at === this.timerAt) return;
     this.cancelTimer?.();

@@ -40,7 +40,7 @@ export interface DeliveryOptions {
 }
 
 export class WebhookDelivery {
-  private readonly o: Required<Omit<DeliveryOptions, 'onError'>> & Pick<DeliveryOptions, 'onError'>;
+  private readonly options: Required<Omit<DeliveryOptions, 'onError'>> & Pick<DeliveryOptions, 'onError'>;
   private readonly inFlight = new Map<string, number>();
   private readonly posts = new Set<Promise<void>>();
   private stopped = true;
@@ -51,7 +51,7 @@ export class WebhookDelivery {
   private unsubscribe?: () => void;
 
   constructor(private readonly rt: DeliveryRuntime, options: DeliveryOptions) {
-    this.o = {
+    this.options = {
       timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 1000, retryCapMs: 15 * 60_000, perSubscription: 2, pollMs: 2000,
       ...options, baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
@@ -61,7 +61,7 @@ export class WebhookDelivery {
     if (!this.stopped) return;
     this.stopped = false;
     this.unsubscribe = this.rt.bus.subscribe(() => this.poke());
-    this.poll = setInterval(() => this.poke(), this.o.pollMs);
+    this.poll = setInterval(() => this.poke(), this.options.pollMs);
     this.poll.unref();
     this.poke();
   }
@@ -82,7 +82,7 @@ export class WebhookDelivery {
       return;
     }
     this.running = true;
-    void this.pass().catch((e: unknown) => this.o.onError?.(e)).finally(() => {
+    void this.pass().catch((e: unknown) => this.options.onError?.(e)).finally(() => {
       this.running = false;
       if (this.again) {
         this.again = false;
@@ -103,15 +103,15 @@ export class WebhookDelivery {
       while (w.fannedOutTo < head) w.fannedOutTo = await tx(db, (trx) => fanOut(trx, w, head, this.rt.clock.now()));
     }
     const now = this.rt.clock.now();
-    for (const d of await dueDeliveries(db.kysely, now, 200, this.o.perSubscription)) {
+    for (const d of await dueDeliveries(db.kysely, now, 200, this.options.perSubscription)) {
       const w = webhooks.get(d.webhookId);
       const busy = this.inFlight.get(d.webhookId) ?? 0;
-      if (!w || busy >= this.o.perSubscription) continue;
+      if (!w || busy >= this.options.perSubscription) continue;
       // The lease outlasts the POST's timeout, so only a dead worker's delivery is taken over.
-      if (!await leaseDelivery(db.kysely, d.id, now, now + this.o.timeoutMs * 2 + 1000)) continue;
+      if (!await leaseDelivery(db.kysely, d.id, now, now + this.options.timeoutMs * 2 + 1000)) continue;
       this.inFlight.set(d.webhookId, busy + 1);
       const p = this.deliver(w, { ...d, attempts: d.attempts + 1 })
-        .catch((e: unknown) => this.o.onError?.(e))
+        .catch((e: unknown) => this.options.onError?.(e))
         .finally(() => {
           this.inFlight.set(d.webhookId, (this.inFlight.get(d.webhookId) ?? 1) - 1);
           this.posts.delete(p);
@@ -129,12 +129,12 @@ export class WebhookDelivery {
       await recordAttempt(db, d.id, { status: 'failed', responseCode: null, error: 'the event is no longer in the journal', nextAttemptAt: this.rt.clock.now(), deliveredAt: null });
       return;
     }
-    const body = JSON.stringify(cloudManagerEvent(record, this.o.baseUrl));
+    const body = JSON.stringify(cloudManagerEvent(record, this.options.baseUrl));
     let responseCode: number | null = null;
     let error: string | null = null;
     try {
       const res = await fetch(w.url, {
-        method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(this.o.timeoutMs),
+        method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs),
         headers: {
           'content-type': 'application/json', 'x-adobe-signature': signBody(body, webhookSecret(w, this.rt.secrets)), 'x-adobe-event-id': record.eventId,
           'user-agent': 'Slipway-Webhooks',
@@ -144,14 +144,14 @@ export class WebhookDelivery {
       await res.body?.cancel().catch(() => undefined);
       if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
     } catch (e) {
-      error = e instanceof Error ? (e.name === 'TimeoutError' ? `no answer within ${this.o.timeoutMs} ms` : e.message) : String(e);
+      error = e instanceof Error ? (e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : e.message) : String(e);
     }
     const now = this.rt.clock.now();
     const result: AttemptResult = error === null
       ? { status: 'delivered', responseCode, error: null, nextAttemptAt: now, deliveredAt: now }
       : {
-        status: d.attempts >= this.o.maxAttempts ? 'failed' : 'pending', responseCode, error, deliveredAt: null,
-        nextAttemptAt: now + retryDelayMs(d.attempts, this.o.retryBaseMs, this.o.retryCapMs, Math.random()),
+        status: d.attempts >= this.options.maxAttempts ? 'failed' : 'pending', responseCode, error, deliveredAt: null,
+        nextAttemptAt: now + retryDelayMs(d.attempts, this.options.retryBaseMs, this.options.retryCapMs, Math.random()),
       };
     await recordAttempt(db, d.id, result);
   }
