@@ -4,7 +4,7 @@
 // (a log read that waits for more, `wait=`) hear of every chunk as it lands. A log stops growing at `maxBytes`: a step that prints without
 // end cannot fill the disk, and the log says where and why it was cut.
 import { EventEmitter } from 'node:events';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { SecretMasker } from './mask.ts';
@@ -40,21 +40,25 @@ export class LogStore {
     if (!path) throw new Error(`bad log name ${stepId}/${name}`);
     const key = `${stepId}/${name}`;
     let closed = false;
-    // The file is created on the first write: a step that logs nothing costs no file system work.
+    // The file is opened (created) on the first write: a step that logs nothing costs no file
+    // system work. A retried step appends to the same file: the cap counts what earlier
+    // attempts wrote, read from the file once it is open.
     let fd: number | undefined;
-    // A retried step appends to the same file: the cap counts what earlier attempts wrote.
-    let written = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-    let cut = written >= this.maxBytes;
+    let written = 0;
+    let cut = false;
+    const open = () => {
+      mkdirSync(join(this.dataDir, 'logs', stepId), { recursive: true });
+      fd = openSync(path, 'a');
+      written = fstatSync(fd).size;
+      cut = written >= this.maxBytes;
+    };
     const append = (chunk: Buffer) => {
-      if (fd === undefined) {
-        mkdirSync(join(this.dataDir, 'logs', stepId), { recursive: true });
-        fd = openSync(path, 'a');
-      }
-      writeSync(fd, chunk);
+      writeSync(fd!, chunk);
       written += chunk.length;
       this.live.emit(key, chunk);
     };
     const masker = new SecretMasker(secrets, (chunk) => {
+      if (fd === undefined) open();
       if (cut) return;
       const room = this.maxBytes - written;
       if (chunk.length <= room) return append(chunk);
