@@ -13,7 +13,7 @@ import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { prepareBuildCache } from '../runner/build-cache.ts';
-import { runSandboxed, type SandboxResult } from '../runner/sandbox.ts';
+import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner/sandbox.ts';
 import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
@@ -63,15 +63,40 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   return { outcome: 'finished', details };
 }
 
-/** A rerun after a crash starts from a clean slate: empty work dirs, a fresh repository to fetch into. */
-async function freshWorkDirs(workspace: string, homeDir: string, tmpDir: string, signal: AbortSignal): Promise<void> {
-  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
-  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
-  await initCheckout(workspace, signal);
+/** A rerun after a crash starts from a clean slate: empty work dirs. */
+async function freshWorkDirs(dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
 }
 
 function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+/** Resolves the branch and checks out its commit into the (empty) workspace: the commit, or why not. */
+async function checkout(ctx: StepContext, workspace: string, artifactsVersion: string): Promise<{ commitId: string } | { failure: string }> {
+  const { repository, pipeline } = ctx;
+  // Needs no commit: the repository is made while the branch is resolved.
+  const initialised = initCheckout(workspace, ctx.signal);
+  initialised.catch(() => undefined); // handled where it is awaited, never unhandled meanwhile
+  let commitId: string;
+  try {
+    commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
+  } catch (err) {
+    await initialised.catch(() => undefined);
+    if (ctx.signal.aborted) throw new StepCancelledError('build');
+    return { failure: (err as Error).message };
+  }
+  await ctx.updateDetails({ commitId, artifactsVersion });
+  ctx.log.line(`Checking out ${commitId}`);
+  try {
+    await initialised;
+    await fetchCommit(repository.url, commitId, workspace, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw new StepCancelledError('build');
+    return { failure: `checkout of ${commitId} failed: ${(err as Error).message}` };
+  }
+  return { commitId };
 }
 
 async function runBuild(ctx: StepContext): Promise<StepResult> {
@@ -80,28 +105,48 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   const workspace = join(ctx.workDir, 'workspace');
   const homeDir = join(ctx.workDir, 'home');
   const tmpDir = join(ctx.workDir, 'tmp');
-  // Nothing of it needs the commit: the work dirs get ready while the branch is resolved.
-  const workDirsReady = freshWorkDirs(workspace, homeDir, tmpDir, ctx.signal);
-  workDirsReady.catch(() => undefined); // handled where it is awaited, never unhandled meanwhile
-  let commitId: string;
-  try {
-    commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
-  } catch (err) {
-    await workDirsReady.catch(() => undefined);
-    if (ctx.signal.aborted) throw new StepCancelledError('build');
-    return { outcome: 'failed', reason: (err as Error).message };
-  }
+  const [, cacheDir] = await Promise.all([freshWorkDirs([workspace, homeDir, tmpDir]), prepareBuildCache(ctx.dataDir, pipeline.id)]);
   const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
-  await ctx.updateDetails({ commitId, artifactsVersion });
-
-  ctx.log.line(`Checking out ${commitId}`);
+  const env = buildEnvironment({
+    branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
+    programId: ctx.program.id, programName: ctx.program.name, artifactsVersion,
+    homeDir, tmpDir, cacheDir, variables: ctx.variables,
+  });
+  // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
+  // and keeps the runner safe to use with any sink.
+  const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
+  // Started now, so that its own start (pasta, bubblewrap) overlaps the checkout; it runs
+  // nothing until run() sends the command, after the checkout and the sources' image.
+  const sandbox = startSandbox({
+    workspace,
+    env,
+    signal: ctx.signal,
+    onOutput: (chunk) => masker.write(chunk),
+    // Slipway's data dir (other executions' workspaces, the store, the database) and the sibling
+    // work dirs stay invisible; the workspace, its private HOME/TMPDIR and the pipeline's build
+    // cache are bound back in.
+    hidePaths: [ctx.dataDir, dirname(ctx.workDir)],
+    writablePaths: [homeDir, tmpDir, cacheDir],
+    limits: BUILD_LIMITS,
+    // Package registries yes; the host's loopback services (API, admin ports, PostgreSQL) never.
+    network: { outbound: true },
+    log: (line) => ctx.log.line(line),
+  });
   try {
-    await workDirsReady;
-    await fetchCommit(repository.url, commitId, workspace, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) throw new StepCancelledError('build');
-    return { outcome: 'failed', reason: `checkout of ${commitId} failed: ${(err as Error).message}` };
+    return await buildIn(ctx, sandbox, masker, { workspace, artifactsVersion });
+  } finally {
+    // Whatever ended the step (a failed checkout, a cancel, an error), nothing of the sandbox stays.
+    await sandbox.stop();
+    masker.end(); // what the sandbox said if it ended before its command (bwrap refusing to start)
   }
+}
+
+async function buildIn(
+  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker, { workspace, artifactsVersion }: { workspace: string; artifactsVersion: string },
+): Promise<StepResult> {
+  const checkedOut = await checkout(ctx, workspace, artifactsVersion);
+  if ('failure' in checkedOut) return { outcome: 'failed', reason: checkedOut.failure };
+  const { commitId } = checkedOut;
   let contract: RepositoryContract;
   try {
     contract = await readContract(workspace);
@@ -115,33 +160,8 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies),
   ]);
 
-  const cacheDir = await prepareBuildCache(ctx.dataDir, pipeline.id);
-  const env = buildEnvironment({
-    branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
-    programId: ctx.program.id, programName: ctx.program.name, artifactsVersion,
-    homeDir, tmpDir, cacheDir, variables: ctx.variables,
-  });
   ctx.log.line(`$ ${contract.build.command}`);
-  // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
-  // and keeps the runner safe to use with any sink.
-  const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
-  const result = await runSandboxed({
-    command: contract.build.command,
-    workspace,
-    env,
-    timeoutMs: contract.build.timeoutMinutes * 60_000,
-    signal: ctx.signal,
-    onOutput: (chunk) => masker.write(chunk),
-    // Slipway's data dir (other executions' workspaces, the store, the database) and the sibling
-    // work dirs stay invisible; the workspace, its private HOME/TMPDIR and the pipeline's build
-    // cache are bound back in.
-    hidePaths: [ctx.dataDir, dirname(ctx.workDir)],
-    writablePaths: [homeDir, tmpDir, cacheDir],
-    limits: BUILD_LIMITS,
-    // Package registries yes; the host's loopback services (API, admin ports, PostgreSQL) never.
-    network: { outbound: true },
-    log: (line) => ctx.log.line(line),
-  });
+  const result = await sandbox.run(contract.build.command, contract.build.timeoutMinutes * 60_000);
   masker.end();
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
   if (result.cancelled) throw new StepCancelledError('build');
