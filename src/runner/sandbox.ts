@@ -62,8 +62,13 @@ export interface SandboxResult {
 
 export interface StartedSandbox {
   /**
-   * Runs `command` once the workspace is complete: hands it to the sandbox account, then sends
-   * the command. Resolves when the command has ended and everything of the run is gone.
+   * The workspace is complete (checked out): it is handed to the sandbox account now, while the
+   * caller still reads it. Nothing runs yet. Idempotent; run() does it too.
+   */
+  handOver(): Promise<void>;
+  /**
+   * Runs `command` once the workspace is handed over, then sends the command. Resolves when the
+   * command has ended and everything of the run is gone.
    */
   run(command: string, timeoutMs: number): Promise<SandboxResult>;
   /** Kills whatever of the run is left and releases it; for a sandbox whose command never ran. Idempotent. */
@@ -225,11 +230,20 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const exited: Promise<Exit> = launched.then((proc) => (proc ? exitOf(proc) : { exitCode: null, signal: null }));
   exited.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
 
+  // Only once the workspace is complete does it become the sandbox account's (see above).
+  let handedOver: Promise<void> | undefined;
+  const handOver = (): Promise<void> => {
+    if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
+    handedOver ??= own(sandboxHost(), [workspace]);
+    handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+    return handedOver;
+  };
+
   let released: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     stopped = true;
     killTree();
-    await exited.catch(() => undefined);
+    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined)]);
     opts.signal?.removeEventListener('abort', onAbort);
     released ??= prepared?.release() ?? Promise.resolve();
     await released;
@@ -243,8 +257,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     const timeout = setTimeout(() => { timedOut = true; killTree(); }, timeoutMs);
     let quota: { stop(): void } | undefined;
     try {
-      // Only now is the workspace complete: it becomes the sandbox account's, then the command goes.
-      const [proc] = await Promise.all([launched, own(sandboxHost(), [workspace])]);
+      const [proc] = await Promise.all([launched, handOver()]);
       if (proc && !exitedAlready && !cancelled) {
         quota = opts.limits?.diskBytes
           ? watchDiskQuota(writableDirs(opts), opts.limits.diskBytes, (used) => {
@@ -265,7 +278,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     }
   };
 
-  return { run: runCommand, stop };
+  return { handOver, run: runCommand, stop };
 }
 
 export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {

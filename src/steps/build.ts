@@ -147,6 +147,8 @@ async function buildIn(
   const checkedOut = await checkout(ctx, workspace, artifactsVersion);
   if ('failure' in checkedOut) return { outcome: 'failed', reason: checkedOut.failure };
   const { commitId } = checkedOut;
+  // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
+  sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
   let contract: RepositoryContract;
   try {
     contract = await readContract(workspace);
