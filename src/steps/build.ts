@@ -1,6 +1,5 @@
-// The build step ("Build & Unit Testing"): resolve the branch to a commit, fetch exactly that
-// commit, read the repository contract, run the build command in the sandbox with a live,
-// secret-masked log, read the unit-test results, and store what the later steps need (sources,
+// The build step ("Build & Unit Testing"): fetch the branch's tip and name its commit, read the
+// repository contract, run the build command in the sandbox with a live, secret-masked log, read the unit-test results, and store what the later steps need (sources,
 // contract, build output, dispatcher package, test bundles, reports) as content-addressed
 // artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
 // so an attempt cut off by a crash is simply run again from scratch.
@@ -18,7 +17,7 @@ import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import { findReports, recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
-import { fetchCommit, initCheckout, resolveBranch } from '../runner/git.ts';
+import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
@@ -73,35 +72,25 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-/** Resolves the branch and checks out its commit into the (empty) workspace: the commit, or why not. */
+/** Checks out the branch's tip into the (empty) workspace: its commit, or why not. */
 async function checkout(ctx: StepContext, workspace: string, artifactsVersion: string): Promise<{ commitId: string } | { failure: string }> {
   const { repository, pipeline } = ctx;
-  // Needs no commit: the repository is made while the branch is resolved.
-  const initialised = initCheckout(workspace, ctx.signal);
-  initialised.catch(() => undefined); // handled where it is awaited, never unhandled meanwhile
   let commitId: string;
   try {
-    commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
+    await initCheckout(workspace, ctx.signal);
+    commitId = await fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
   } catch (err) {
-    await initialised.catch(() => undefined);
     if (ctx.signal.aborted) throw new StepCancelledError('build');
-    return { failure: (err as Error).message };
+    return { failure: `checkout of branch ${pipeline.branch} failed: ${(err as Error).message}` };
   }
+  ctx.log.line(`Checked out ${commitId}`);
   await ctx.updateDetails({ commitId, artifactsVersion });
-  ctx.log.line(`Checking out ${commitId}`);
-  try {
-    await initialised;
-    await fetchCommit(repository.url, commitId, workspace, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) throw new StepCancelledError('build');
-    return { failure: `checkout of ${commitId} failed: ${(err as Error).message}` };
-  }
   return { commitId };
 }
 
 async function runBuild(ctx: StepContext): Promise<StepResult> {
   const { repository, pipeline } = ctx;
-  ctx.log.line(`Resolving branch ${pipeline.branch} of ${repository.url}`);
+  ctx.log.line(`Checking out branch ${pipeline.branch} of ${repository.url}`);
   const workspace = join(ctx.workDir, 'workspace');
   const homeDir = join(ctx.workDir, 'home');
   const tmpDir = join(ctx.workDir, 'tmp');
