@@ -7,6 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { buildImage } from '../artifacts/oci.ts';
 import { readImageConfig } from '../artifacts/oci-format.ts';
 import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { SecretMasker } from '../runner/mask.ts';
@@ -16,7 +17,7 @@ import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner
 import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { findReports, recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
+import { findReports, recordBuildOutputs, recordBuiltImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
 import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
@@ -138,17 +139,21 @@ async function buildIn(
   const { commitId } = checkedOut;
   // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
   sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
+  // The sources as checked out, packed before any repository code runs, while the contract is
+  // read; recorded only with a valid contract (a stored but unrecorded blob is harmless).
+  const sources = buildImage(ctx.artifacts, { dir: workspace, exclude: withoutGitAndDependencies });
+  sources.catch(() => undefined); // awaited below, never unhandled meanwhile
   let contract: RepositoryContract;
   try {
     contract = await readContract(workspace);
   } catch (err) {
+    await sources.catch(() => undefined);
     return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
   }
-  // Both before any repository code runs (the sources as checked out), independent of each other.
   await Promise.all([
     ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
       .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
-    recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies),
+    sources.then((image) => recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', image)),
   ]);
 
   ctx.log.line(`$ ${contract.build.command}`);
