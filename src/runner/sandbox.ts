@@ -67,8 +67,9 @@ export interface StartedSandbox {
    */
   handOver(): Promise<void>;
   /**
-   * Runs `command` once the workspace is handed over, then sends the command. Resolves when the
-   * command has ended and everything of the run is gone.
+   * Runs `command` once the workspace is handed over. Resolves when the command has ended and
+   * no process of the run is left; stop() releases the rest (cgroups, run dir) meanwhile the
+   * caller goes on: always call it.
    */
   run(command: string, timeoutMs: number): Promise<SandboxResult>;
   /** Kills whatever of the run is left and releases it; for a sandbox whose command never ran. Idempotent. */
@@ -109,14 +110,17 @@ export interface PreparedSandbox extends SandboxCommand {
   release(): Promise<void>;
 }
 
+/** How startSandbox prepares: the writable dirs handed over now (default: all). */
+interface PrepareOptions { ownNow?: string[] }
+
 /**
  * Everything a run needs on the host, and its command line. For a long-lived process (an app
  * node) spawn `argv` with `env` detached, and call release() once it has been stopped.
- * `ownNow`: the writable dirs handed to the sandbox account here (default: all of them).
  */
 export async function prepareSandbox(
-  spec: SandboxSpec, log: (line: string) => void = (l) => console.warn(l), ownNow = writableDirs(spec),
+  spec: SandboxSpec, log: (line: string) => void = (l) => console.warn(l), options: PrepareOptions = {},
 ): Promise<PreparedSandbox> {
+  const { ownNow = writableDirs(spec) } = options;
   const host = sandboxHost();
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
@@ -191,6 +195,19 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const onAbort = (): void => { cancelled = true; killTree(); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
+  /**
+   * Kills what is left in the run's cgroups (a process that left the group and closed its
+   * output) until nothing is; bounded like the cgroups' removal, which stop() still does.
+   */
+  const settle = async (): Promise<void> => {
+    const cgroup = prepared?.cgroup;
+    if (!cgroup) return;
+    for (let attempt = 0, left = await cgroup.pids(); left.length > 0 && attempt < 100; attempt++, left = await cgroup.pids()) {
+      for (const pid of left) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** The run's end: its main process exited, its output drained, nothing else of it is left. */
   const exitOf = (proc: ChildProcess): Promise<Exit> => new Promise<Exit>((resolveExit, rejectExit) => {
     let closed = false;
     proc.once('close', () => { closed = true; });
@@ -202,7 +219,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
       const finish = (): void => {
         clearTimeout(drain);
         if (killTimer) clearTimeout(killTimer);
-        resolveExit({ exitCode, signal });
+        void settle().then(() => resolveExit({ exitCode, signal }), rejectExit);
       };
       const drain = setTimeout(() => { proc.stdout?.destroy(); proc.stderr?.destroy(); finish(); }, DRAIN_MS);
       if (closed) finish();
@@ -213,12 +230,13 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const launched: Promise<ChildProcess | undefined> = (async () => {
     if (opts.signal?.aborted) return undefined;
     const spec = { ...opts, command: AWAIT_COMMAND };
-    prepared = await prepareSandbox(spec, log, writableDirs(spec).filter((d) => d !== workspace));
+    prepared = await prepareSandbox(spec, log, { ownNow: writableDirs(spec).filter((d) => d !== workspace) });
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;
     const { argv, env } = prepared;
     child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
-      cwd: '/', env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'], // [COMMAND_FD]: the command, in run()
+      // [COMMAND_FD]: the command, sent in run().
+      cwd: '/', env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'],
     });
     // Written once, in run(); a sandbox that ended before (bwrap refused to start) is no error here.
     child.stdio[COMMAND_FD]?.on('error', () => undefined);
@@ -271,10 +289,12 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
       const { exitCode, signal } = await exited;
       const outOfMemory = (await prepared?.cgroup?.oomKills() ?? 0) > 0;
       return { exitCode, signal, timedOut, cancelled, diskQuotaExceeded, outOfMemory, durationMs: Date.now() - started };
+    } catch (err) {
+      await stop();
+      throw err;
     } finally {
       clearTimeout(timeout);
       quota?.stop();
-      await stop();
     }
   };
 

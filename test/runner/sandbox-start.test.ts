@@ -51,6 +51,8 @@ describe('startSandbox', () => {
       ].join('\n');
       const result = await sandbox.run(command, 20_000);
       expect(result.exitCode, out()).toBe(0);
+      // Ended: no process of the run is left (its cgroups and run dir go with stop()).
+      expect(processesMentioning(home)).toEqual([]);
       const lines = out().split('\n');
       expect(lines[0]).toBe(`it's|back\\slash|${home}|`);
       expect(lines[1]).toBe('checked out after the start');
@@ -90,6 +92,7 @@ describe('startSandbox', () => {
     await waiting(home);
     controller.abort();
     const result = await sandbox.run('echo never', 20_000);
+    await sandbox.stop();
     expect(result.cancelled).toBe(true);
     expect(Buffer.concat(chunks).toString('utf8')).not.toContain('never');
     expect(processesMentioning(home)).toEqual([]);
