@@ -1,9 +1,10 @@
-// What the build step costs on top of the build itself: the step's wall time (resolve, fetch,
-// contract, sandbox, reports, images of sources and outputs) minus the same build command run
-// in a plain shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo.
+// What the build step costs on top of the build itself: the step's wall time (fetch, contract,
+// sandbox, reports, images of sources and outputs) minus the same build command run in a plain
+// shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo.
 // Also shown, not subtracted: the step's time around its sandboxed run (per run: the step's
-// wall time minus its command's, both from the same run, so a busy machine's drift between
-// the two sides does not enter it) and what the sandbox itself costs (`true` run with the build's own
+// wall time minus its command's, from the command being sent to the sandbox started during the
+// checkout to its end, both from the same run, so a busy machine's drift between the two sides
+// does not enter it) and what the sandbox itself costs (`true` run with the build's own
 // limits, network and bound dirs), the part of the overhead that isolation needs whatever the
 // step does around it.
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 // Git, for the build, the commit triggers and the API's branch list: resolve a branch to its
-// commit without cloning, and fetch exactly one commit into a fresh directory (shallow), so the
-// build sees the commit that was resolved even when the branch moves meanwhile. Never prompts
-// for credentials.
+// commit without cloning, and fetch a branch's tip into a fresh directory (shallow), naming the
+// commit checked out, so the build records exactly the commit it built. Never prompts for
+// credentials.
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -100,9 +100,14 @@ export async function lsRemote(url: string, refs: string[], options: GitOptions 
   return git([...pin, 'ls-remote', '--', url, ...refs], { timeoutMs: 60_000, ...options });
 }
 
+/** A branch name as a full ref (a full ref stays as it is). */
+function branchRef(branch: string): string {
+  return branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
+}
+
 /** The commit a branch points at, via `git ls-remote`; throws when the branch does not exist. */
 export async function resolveBranch(url: string, branch: string, signal?: AbortSignal, timeoutMs?: number): Promise<string> {
-  const ref = branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
+  const ref = branchRef(branch);
   const out = await lsRemote(url, [ref], { ...(signal ? { signal } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
   for (const line of out.split('\n')) {
     const [sha, name] = line.split('\t');
@@ -127,15 +132,24 @@ export async function initCheckout(dir: string, signal?: AbortSignal): Promise<v
  */
 const ONE_OFF_FETCH = ['-c', 'fetch.unpackLimit=1', '-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
 
-/** Fetches exactly `commit` (depth 1) into `dir` (made by initCheckout) and checks it out. */
-export async function fetchCommit(url: string, commit: string, dir: string, signal?: AbortSignal): Promise<void> {
-  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+/**
+ * Fetches the tip of `branch` (depth 1) into `dir` (made by initCheckout), checks it out and
+ * returns its commit. Resolving and fetching are one connection: the commit returned is the one
+ * checked out, however the branch moves meanwhile. Throws when the branch does not exist.
+ */
+export async function fetchBranch(url: string, branch: string, dir: string, signal?: AbortSignal): Promise<string> {
+  const ref = branchRef(branch);
   const pin = await checkRemote(url);
-  // file:// and most servers allow fetching a reachable commit by id (uploadpack.allowReachableSHA1InWant
-  // is not needed for a branch tip; git ≥2.5 servers accept it with protocol v2).
-  await git([...pin, ...ONE_OFF_FETCH, '-c', 'protocol.version=2', 'fetch', '--quiet', '--depth', '1', '--', url, commit], { cwd: dir, signal });
+  try {
+    // No tags: only the commit's own objects (a depth-1 fetch of one ref).
+    await git([...pin, ...ONE_OFF_FETCH, '-c', 'protocol.version=2', 'fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, ref], { cwd: dir, signal });
+  } catch (err) {
+    if (err instanceof GitError && /couldn't find remote ref/.test(err.stderr)) throw new Error(`branch "${branch}" not found in ${url}`);
+    throw err;
+  }
   await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
   // A detached HEAD is the commit id itself: read it rather than start one more git.
   const head = (await readFile(join(dir, '.git', 'HEAD'), 'utf8')).trim();
-  if (head !== commit) throw new Error(`checked out ${head}, expected ${commit}`);
+  if (!/^[0-9a-f]{40,64}$/.test(head)) throw new Error(`checkout of ${ref} left HEAD at ${head}`);
+  return head;
 }

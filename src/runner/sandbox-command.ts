@@ -16,6 +16,8 @@
 //                   workspace + writable paths bound read-write, --cap-drop ALL,
 //                   --disable-userns, --new-session, --die-with-parent, the seccomp filter,
 //                   exactly the given env
+//   /bin/sh -c      the command; for a sandbox started before its command (sandbox.ts
+//                   startSandbox) AWAIT_COMMAND, which reads it from a pipe, then execs it
 //
 // Why the staging: bubblewrap resolves bind sources with the caller's rights. Once it runs as
 // the sandbox account, a workspace under a 0700 root-owned data dir is unreachable, so a root
@@ -78,6 +80,22 @@ export const SECCOMP_FILE = 'seccomp.bpf';
 const SECCOMP_FD = '3';
 
 export interface SandboxCommand { argv: string[]; env: Record<string, string> }
+
+/** The fd AWAIT_COMMAND reads the command from. */
+export const COMMAND_FD = 4;
+
+/**
+ * The command of a sandbox started ahead of it: Slipway's own shell line, all builtins, that
+ * waits until the command has arrived on COMMAND_FD (to EOF; the host ends it with a newline),
+ * closes that fd and execs `/bin/sh -c <command>` exactly as a run given its command at once.
+ * Nothing arrived (the host stopped the sandbox): nothing runs.
+ */
+export const AWAIT_COMMAND = [
+  `c=; while IFS= read -r l <&${COMMAND_FD}; do c="$c$l\n"; done`,
+  `exec ${COMMAND_FD}<&-`,
+  '[ -n "$c" ] || exit 125',
+  'exec /bin/sh -c "$c"',
+].join('; ');
 
 const SETUP = [
   's=$1; shift',

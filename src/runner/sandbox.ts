@@ -5,32 +5,46 @@
 // killing everything when the command ends, is cancelled or times out: the run has its own
 // process group (detached), bwrap's PID namespace dies with its init, and whatever is left in
 // the run's cgroups is killed by pid.
-import { execFile, spawn } from 'node:child_process';
+//
+// A run can be started before its workspace is complete (startSandbox, for the build: the
+// sandbox's own start, mostly pasta's network namespace, then overlaps the checkout). Started,
+// the sandbox runs only AWAIT_COMMAND (sandbox-command.ts), Slipway's fixed shell line that
+// waits for the command on a pipe; run() hands the finished workspace to the sandbox account
+// and only then sends the command. The namespaces, mounts, network, limits, seccomp filter and
+// uid are those of any run: the command line differs in the command string alone.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
 import { watchDiskQuota } from './disk-quota.ts';
 import {
-  SECCOMP_FILE, STAGING_FSTAB, boundDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec,
+  AWAIT_COMMAND, COMMAND_FD, SECCOMP_FILE, STAGING_FSTAB, boundDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand,
+  type SandboxSpec,
 } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
-import { sandboxHost } from './sandbox-host.ts';
+import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
 export { bwrapArgs, sandboxCommand, stagingFstab, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 export { BWRAP } from './sandbox-host.ts';
 
 const run = promisify(execFile);
 
-export interface SandboxOptions extends SandboxSpec {
-  timeoutMs: number;
+/** A sandbox started ahead of its command (see the header); without a command it runs nothing. */
+export interface StartOptions extends Omit<SandboxSpec, 'command'> {
   signal?: AbortSignal;
   /** stdout and stderr, interleaved in the order written, as it arrives. */
   onOutput(chunk: Buffer): void;
   /** Notices about the sandbox itself (skipped limits, fallbacks). Default: console.warn. */
   log?(line: string): void;
+}
+
+export interface SandboxOptions extends StartOptions {
+  command: string;
+  timeoutMs: number;
 }
 
 export interface SandboxResult {
@@ -42,7 +56,24 @@ export interface SandboxResult {
   diskQuotaExceeded: boolean;
   /** A process of the run was killed by the kernel for the memory limit. */
   outOfMemory: boolean;
+  /** From the command's start (run()) to its end. */
   durationMs: number;
+}
+
+export interface StartedSandbox {
+  /**
+   * The workspace is complete (checked out): it is handed to the sandbox account now, while the
+   * caller still reads it. Nothing runs yet. Idempotent; run() does it too.
+   */
+  handOver(): Promise<void>;
+  /**
+   * Runs `command` once the workspace is handed over. Resolves when the command has ended and
+   * no process of the run is left; stop() releases the rest (cgroups, run dir) meanwhile the
+   * caller goes on: always call it.
+   */
+  run(command: string, timeoutMs: number): Promise<SandboxResult>;
+  /** Kills whatever of the run is left and releases it; for a sandbox whose command never ran. Idempotent. */
+  stop(): Promise<void>;
 }
 
 /** Time SIGTERM gets before SIGKILL; well inside the 2 s a cancel may take. */
@@ -63,6 +94,14 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Makes dirs the sandbox account's (when it is not Slipway's own): -R without -L never follows a
+ * symlink in the (hostile) tree, -h changes links themselves.
+ */
+async function own(host: SandboxHost, dirs: string[]): Promise<void> {
+  if (host.runAs && dirs.length > 0) await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
+}
+
 export interface PreparedSandbox extends SandboxCommand {
   cgroup?: RunCgroup;
   /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
@@ -71,11 +110,17 @@ export interface PreparedSandbox extends SandboxCommand {
   release(): Promise<void>;
 }
 
+/** How startSandbox prepares: the writable dirs handed over now (default: all). */
+interface PrepareOptions { ownNow?: string[] }
+
 /**
  * Everything a run needs on the host, and its command line. For a long-lived process (an app
  * node) spawn `argv` with `env` detached, and call release() once it has been stopped.
  */
-export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => void = (l) => console.warn(l)): Promise<PreparedSandbox> {
+export async function prepareSandbox(
+  spec: SandboxSpec, log: (line: string) => void = (l) => console.warn(l), options: PrepareOptions = {},
+): Promise<PreparedSandbox> {
+  const { ownNow = writableDirs(spec) } = options;
   const host = sandboxHost();
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
@@ -89,10 +134,9 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
     const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
     for (const d of [...staged, dir]) await removeDir(d);
   };
-  // The unprivileged account must own the writable dirs; -R without -L never follows a symlink
-  // in the (hostile) tree, -h changes links themselves. Started first: it needs nothing below.
-  const owned = host.runAs ? run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...writableDirs(spec)]) : undefined;
-  owned?.catch(() => undefined); // awaited below, never unhandled meanwhile
+  // Started first: it needs nothing below.
+  const owned = own(host, ownNow);
+  owned.catch(() => undefined); // awaited below, never unhandled meanwhile
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
     if (Object.keys(cgroupLimits).length > 0) {
@@ -117,78 +161,154 @@ export async function prepareSandbox(spec: SandboxSpec, log: (line: string) => v
   }
 }
 
-export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
+interface Exit { exitCode: number | null; signal: NodeJS.Signals | null }
+
+/**
+ * Starts the sandbox without its command: everything up to the command's exec (run dir, cgroups,
+ * the wrapper, pasta, bubblewrap) runs while the caller completes the workspace. The workspace
+ * (bound at start, so it must exist) is handed to the sandbox account only in run(): git, as
+ * root, refuses a repository owned by another user, and the files are not there yet anyway.
+ */
+export function startSandbox(opts: StartOptions): StartedSandbox {
   const log = opts.log ?? ((line: string) => console.warn(line));
-  const started = Date.now();
+  const workspace = resolve(opts.workspace);
+  let stopped = false;
+  let cancelled = false;
+  let timedOut = false;
+  let diskQuotaExceeded = false;
+  let prepared: PreparedSandbox | undefined;
+  let child: ChildProcess | undefined;
+  let exitedAlready = false;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const killTree = (): void => {
+    if (killTimer || exitedAlready || child?.pid === undefined) return;
+    const pgid = child.pid;
+    try { process.kill(-pgid, 'SIGTERM'); } catch { /* gone */ }
+    killTimer = setTimeout(() => {
+      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      void prepared?.cgroup?.pids().then((pids) => {
+        for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      });
+    }, TERM_GRACE_MS);
+  };
+  const onAbort = (): void => { cancelled = true; killTree(); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  /**
+   * Kills what is left in the run's cgroups (a process that left the group and closed its
+   * output) until nothing is; bounded like the cgroups' removal, which stop() still does.
+   */
+  const settle = async (): Promise<void> => {
+    const cgroup = prepared?.cgroup;
+    if (!cgroup) return;
+    for (let attempt = 0, left = await cgroup.pids(); left.length > 0 && attempt < 100; attempt++, left = await cgroup.pids()) {
+      for (const pid of left) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  /** The run's end: its main process exited, its output drained, nothing else of it is left. */
+  const exitOf = (proc: ChildProcess): Promise<Exit> => new Promise<Exit>((resolveExit, rejectExit) => {
+    let closed = false;
+    proc.once('close', () => { closed = true; });
+    proc.on('error', rejectExit);
+    proc.on('exit', (exitCode, signal) => {
+      // Make sure nothing of the run survives its main process (a background job left behind).
+      if (proc.pid !== undefined) { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } }
+      exitedAlready = true;
+      const finish = (): void => {
+        clearTimeout(drain);
+        if (killTimer) clearTimeout(killTimer);
+        void settle().then(() => resolveExit({ exitCode, signal }), rejectExit);
+      };
+      const drain = setTimeout(() => { proc.stdout?.destroy(); proc.stderr?.destroy(); finish(); }, DRAIN_MS);
+      if (closed) finish();
+      else proc.once('close', finish);
+    });
+  });
+  // The sandbox up to the wrapper waiting for its command; undefined when it was never started.
+  const launched: Promise<ChildProcess | undefined> = (async () => {
+    if (opts.signal?.aborted) return undefined;
+    const spec = { ...opts, command: AWAIT_COMMAND };
+    prepared = await prepareSandbox(spec, log, { ownNow: writableDirs(spec).filter((d) => d !== workspace) });
+    // Stopped or cancelled while the run was being prepared: nothing is started.
+    if (stopped || opts.signal?.aborted) return undefined;
+    const { argv, env } = prepared;
+    child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
+      // [COMMAND_FD]: the command, sent in run().
+      cwd: '/', env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'],
+    });
+    // Written once, in run(); a sandbox that ended before (bwrap refused to start) is no error here.
+    child.stdio[COMMAND_FD]?.on('error', () => undefined);
+    child.stdout?.on('data', (chunk: Buffer) => opts.onOutput(chunk));
+    // Only the wrapper's own errors arrive here (the command's stderr is merged into stdout).
+    child.stderr?.on('data', (chunk: Buffer) => opts.onOutput(chunk));
+    return child;
+  })();
+  const exited: Promise<Exit> = launched.then((proc) => (proc ? exitOf(proc) : { exitCode: null, signal: null }));
+  exited.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+
+  // Only once the workspace is complete does it become the sandbox account's (see above).
+  let handedOver: Promise<void> | undefined;
+  const handOver = (): Promise<void> => {
+    if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
+    handedOver ??= own(sandboxHost(), [workspace]);
+    handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+    return handedOver;
+  };
+
+  let released: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    killTree();
+    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined)]);
+    opts.signal?.removeEventListener('abort', onAbort);
+    released ??= prepared?.release() ?? Promise.resolve();
+    await released;
+  };
+
+  const runCommand = async (command: string, timeoutMs: number): Promise<SandboxResult> => {
+    if (stopped) throw new Error('sandbox: run() after stop()');
+    // NUL cannot be in a command line; the pipe must not carry what spawn would refuse.
+    if (command.includes('\0')) throw new Error('sandbox: the command contains a NUL byte');
+    const started = Date.now();
+    const timeout = setTimeout(() => { timedOut = true; killTree(); }, timeoutMs);
+    let quota: { stop(): void } | undefined;
+    try {
+      const [proc] = await Promise.all([launched, handOver()]);
+      if (proc && !exitedAlready && !cancelled) {
+        quota = opts.limits?.diskBytes
+          ? watchDiskQuota(writableDirs(opts), opts.limits.diskBytes, (used) => {
+            diskQuotaExceeded = true;
+            log(`sandbox: disk quota exceeded (${used} of ${opts.limits?.diskBytes ?? 0} bytes); the run is stopped`);
+            killTree();
+          })
+          : undefined;
+        (proc.stdio[COMMAND_FD] as Writable | null)?.end(`${command}\n`);
+      }
+      const { exitCode, signal } = await exited;
+      const outOfMemory = (await prepared?.cgroup?.oomKills() ?? 0) > 0;
+      return { exitCode, signal, timedOut, cancelled, diskQuotaExceeded, outOfMemory, durationMs: Date.now() - started };
+    } catch (err) {
+      await stop();
+      throw err;
+    } finally {
+      clearTimeout(timeout);
+      quota?.stop();
+    }
+  };
+
+  return { handOver, run: runCommand, stop };
+}
+
+export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {
   if (opts.signal?.aborted) {
     return { exitCode: null, signal: null, timedOut: false, cancelled: true, diskQuotaExceeded: false, outOfMemory: false, durationMs: 0 };
   }
-  const prepared = await prepareSandbox(opts, log);
-  const { argv, env, cgroup } = prepared;
+  const sandbox = startSandbox(opts);
   try {
-    const ended = await new Promise<Omit<SandboxResult, 'outOfMemory'>>((resolveRun, rejectRun) => {
-      const child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
-        cwd: '/',
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let timedOut = false;
-      let cancelled = false;
-      let diskQuotaExceeded = false;
-      let killTimer: NodeJS.Timeout | undefined;
-
-      const killTree = (): void => {
-        if (killTimer || child.pid === undefined) return;
-        const pgid = child.pid;
-        try { process.kill(-pgid, 'SIGTERM'); } catch { /* gone */ }
-        killTimer = setTimeout(() => {
-          try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
-          void cgroup?.pids().then((pids) => {
-            for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-          });
-        }, TERM_GRACE_MS);
-      };
-      const onAbort = (): void => { cancelled = true; killTree(); };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      // Cancelled while the run was being prepared (cgroups, chown): stop it at once.
-      if (opts.signal?.aborted) onAbort();
-      const timeout = setTimeout(() => { timedOut = true; killTree(); }, opts.timeoutMs);
-      const quota = opts.limits?.diskBytes
-        ? watchDiskQuota(writableDirs(opts), opts.limits.diskBytes, (used) => {
-          diskQuotaExceeded = true;
-          log(`sandbox: disk quota exceeded (${used} of ${opts.limits?.diskBytes ?? 0} bytes); the run is stopped`);
-          killTree();
-        })
-        : undefined;
-
-      child.stdout.on('data', (chunk: Buffer) => opts.onOutput(chunk));
-      // Only the wrapper's own errors arrive here (the command's stderr is merged into stdout).
-      child.stderr.on('data', (chunk: Buffer) => opts.onOutput(chunk));
-      let closed = false;
-      child.once('close', () => { closed = true; });
-      const stopWatching = (): void => {
-        clearTimeout(timeout);
-        quota?.stop();
-        opts.signal?.removeEventListener('abort', onAbort);
-      };
-      child.on('error', (err) => { stopWatching(); rejectRun(err); });
-      child.on('exit', (exitCode, signal) => {
-        stopWatching();
-        // Make sure nothing of the run survives its main process (a background job left behind).
-        if (child.pid !== undefined) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
-        const finish = (): void => {
-          clearTimeout(drain);
-          if (killTimer) clearTimeout(killTimer);
-          resolveRun({ exitCode, signal, timedOut, cancelled, diskQuotaExceeded, durationMs: Date.now() - started });
-        };
-        const drain = setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); finish(); }, DRAIN_MS);
-        if (closed) finish();
-        else child.once('close', finish);
-      });
-    });
-    return { ...ended, outOfMemory: (await cgroup?.oomKills() ?? 0) > 0 };
+    return await sandbox.run(opts.command, opts.timeoutMs);
   } finally {
-    await prepared.release();
+    await sandbox.stop();
   }
 }

@@ -22,7 +22,13 @@ export const withoutGitAndDependencies = (rel: string): boolean =>
 export async function recordImage(
   ctx: StepContext, type: ArtifactType, name: string, dir: string, exclude = withoutGit,
 ): Promise<string> {
-  const image = await buildImage(ctx.artifacts, { dir, exclude });
+  return recordBuiltImage(ctx, type, name, await buildImage(ctx.artifacts, { dir, exclude }));
+}
+
+/** Records an image already in the store as this step's artifact. */
+export async function recordBuiltImage(
+  ctx: StepContext, type: ArtifactType, name: string, image: { digest: string; size: number },
+): Promise<string> {
   await ctx.recordArtifact({ ...image, type, name });
   ctx.log.line(`artifact ${type} ${name}: ${image.digest}`);
   return image.digest;

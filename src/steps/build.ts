@@ -1,6 +1,5 @@
-// The build step ("Build & Unit Testing"): resolve the branch to a commit, fetch exactly that
-// commit, read the repository contract, run the build command in the sandbox with a live,
-// secret-masked log, read the unit-test results, and store what the later steps need (sources,
+// The build step ("Build & Unit Testing"): fetch the branch's tip and name its commit, read the
+// repository contract, run the build command in the sandbox with a live, secret-masked log, read the unit-test results, and store what the later steps need (sources,
 // contract, build output, dispatcher package, test bundles, reports) as content-addressed
 // artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
 // so an attempt cut off by a crash is simply run again from scratch.
@@ -8,17 +7,18 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
+import { buildImage } from '../artifacts/oci.ts';
 import { readImageConfig } from '../artifacts/oci-format.ts';
 import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { prepareBuildCache } from '../runner/build-cache.ts';
-import { runSandboxed, type SandboxResult } from '../runner/sandbox.ts';
+import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner/sandbox.ts';
 import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { findReports, recordBuildOutputs, recordImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
-import { fetchCommit, initCheckout, resolveBranch } from '../runner/git.ts';
+import { findReports, recordBuildOutputs, recordBuiltImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
+import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
@@ -63,73 +63,53 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   return { outcome: 'finished', details };
 }
 
-/** A rerun after a crash starts from a clean slate: empty work dirs, a fresh repository to fetch into. */
-async function freshWorkDirs(workspace: string, homeDir: string, tmpDir: string, signal: AbortSignal): Promise<void> {
-  await Promise.all([workspace, homeDir, tmpDir].map((d) => rm(d, { recursive: true, force: true })));
-  await Promise.all([homeDir, tmpDir].map((d) => mkdir(d, { recursive: true })));
-  await initCheckout(workspace, signal);
+/** A rerun after a crash starts from a clean slate: empty work dirs. */
+async function freshWorkDirs(dirs: string[]): Promise<void> {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
 }
 
 function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
+/** Checks out the branch's tip into the (empty) workspace: its commit, or why not. */
+async function checkout(ctx: StepContext, workspace: string, artifactsVersion: string): Promise<{ commitId: string } | { failure: string }> {
+  const { repository, pipeline } = ctx;
+  let commitId: string;
+  try {
+    await initCheckout(workspace, ctx.signal);
+    commitId = await fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw new StepCancelledError('build');
+    return { failure: `checkout of branch ${pipeline.branch} failed: ${(err as Error).message}` };
+  }
+  ctx.log.line(`Checked out ${commitId}`);
+  await ctx.updateDetails({ commitId, artifactsVersion });
+  return { commitId };
+}
+
 async function runBuild(ctx: StepContext): Promise<StepResult> {
   const { repository, pipeline } = ctx;
-  ctx.log.line(`Resolving branch ${pipeline.branch} of ${repository.url}`);
+  ctx.log.line(`Checking out branch ${pipeline.branch} of ${repository.url}`);
   const workspace = join(ctx.workDir, 'workspace');
   const homeDir = join(ctx.workDir, 'home');
   const tmpDir = join(ctx.workDir, 'tmp');
-  // Nothing of it needs the commit: the work dirs get ready while the branch is resolved.
-  const workDirsReady = freshWorkDirs(workspace, homeDir, tmpDir, ctx.signal);
-  workDirsReady.catch(() => undefined); // handled where it is awaited, never unhandled meanwhile
-  let commitId: string;
-  try {
-    commitId = await resolveBranch(repository.url, pipeline.branch, ctx.signal);
-  } catch (err) {
-    await workDirsReady.catch(() => undefined);
-    if (ctx.signal.aborted) throw new StepCancelledError('build');
-    return { outcome: 'failed', reason: (err as Error).message };
-  }
+  const [, cacheDir] = await Promise.all([freshWorkDirs([workspace, homeDir, tmpDir]), prepareBuildCache(ctx.dataDir, pipeline.id)]);
   const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
-  await ctx.updateDetails({ commitId, artifactsVersion });
-
-  ctx.log.line(`Checking out ${commitId}`);
-  try {
-    await workDirsReady;
-    await fetchCommit(repository.url, commitId, workspace, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) throw new StepCancelledError('build');
-    return { outcome: 'failed', reason: `checkout of ${commitId} failed: ${(err as Error).message}` };
-  }
-  let contract: RepositoryContract;
-  try {
-    contract = await readContract(workspace);
-  } catch (err) {
-    return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
-  }
-  // Both before any repository code runs (the sources as checked out), independent of each other.
-  await Promise.all([
-    ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
-      .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
-    recordImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', workspace, withoutGitAndDependencies),
-  ]);
-
-  const cacheDir = await prepareBuildCache(ctx.dataDir, pipeline.id);
   const env = buildEnvironment({
     branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
     programId: ctx.program.id, programName: ctx.program.name, artifactsVersion,
     homeDir, tmpDir, cacheDir, variables: ctx.variables,
   });
-  ctx.log.line(`$ ${contract.build.command}`);
   // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
-  const result = await runSandboxed({
-    command: contract.build.command,
+  // Started now, so that its own start (pasta, bubblewrap) overlaps the checkout; it runs
+  // nothing until run() sends the command, after the checkout and the sources' image.
+  const sandbox = startSandbox({
     workspace,
     env,
-    timeoutMs: contract.build.timeoutMinutes * 60_000,
     signal: ctx.signal,
     onOutput: (chunk) => masker.write(chunk),
     // Slipway's data dir (other executions' workspaces, the store, the database) and the sibling
@@ -142,6 +122,42 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     network: { outbound: true },
     log: (line) => ctx.log.line(line),
   });
+  try {
+    return await buildIn(ctx, sandbox, masker, { workspace, artifactsVersion });
+  } finally {
+    // Whatever ended the step (a failed checkout, a cancel, an error), nothing of the sandbox stays.
+    await sandbox.stop();
+    masker.end(); // what the sandbox said if it ended before its command (bwrap refusing to start)
+  }
+}
+
+async function buildIn(
+  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker, { workspace, artifactsVersion }: { workspace: string; artifactsVersion: string },
+): Promise<StepResult> {
+  const checkedOut = await checkout(ctx, workspace, artifactsVersion);
+  if ('failure' in checkedOut) return { outcome: 'failed', reason: checkedOut.failure };
+  const { commitId } = checkedOut;
+  // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
+  sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
+  // The sources as checked out, packed before any repository code runs, while the contract is
+  // read; recorded only with a valid contract (a stored but unrecorded blob is harmless).
+  const sources = buildImage(ctx.artifacts, { dir: workspace, exclude: withoutGitAndDependencies });
+  sources.catch(() => undefined); // awaited below, never unhandled meanwhile
+  let contract: RepositoryContract;
+  try {
+    contract = await readContract(workspace);
+  } catch (err) {
+    await sources.catch(() => undefined);
+    return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
+  }
+  await Promise.all([
+    ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
+      .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
+    sources.then((image) => recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', image)),
+  ]);
+
+  ctx.log.line(`$ ${contract.build.command}`);
+  const result = await sandbox.run(contract.build.command, contract.build.timeoutMinutes * 60_000);
   masker.end();
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
   if (result.cancelled) throw new StepCancelledError('build');

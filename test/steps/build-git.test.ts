@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchCommit, initCheckout, resolveBranch } from '../../src/runner/git.ts';
+import { fetchBranch, initCheckout, resolveBranch } from '../../src/runner/git.ts';
 
 let root: string;
 let url: string;
@@ -25,26 +25,33 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('git helpers', () => {
-  it('resolves a branch to its commit and fetches exactly that commit, even after the branch moved', async () => {
+  it('resolves a branch to its commit; a fetch of the branch checks out its tip and names that commit', async () => {
     const first = await resolveBranch(url, 'main');
     expect(first).toBe(git(work, 'rev-parse', 'HEAD'));
+    const dir = join(root, 'checkout');
+    await initCheckout(dir);
+    expect(await fetchBranch(url, 'main', dir)).toBe(first);
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('one\n');
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(first);
+
     writeFileSync(join(work, 'a.txt'), 'two\n');
     git(work, 'commit', '--quiet', '-am', 'two');
     git(work, 'push', '--quiet', 'origin', 'HEAD:main');
-    expect(await resolveBranch(url, 'main')).not.toBe(first);
-
-    const dir = join(root, 'checkout');
-    await initCheckout(dir);
-    await fetchCommit(url, first, dir);
-    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('one\n');
-    expect(git(dir, 'rev-parse', 'HEAD')).toBe(first);
+    const second = await resolveBranch(url, 'main');
+    expect(second).not.toBe(first);
+    const again = join(root, 'checkout-2');
+    await initCheckout(again);
+    expect(await fetchBranch(url, 'refs/heads/main', again)).toBe(second);
+    expect(readFileSync(join(again, 'a.txt'), 'utf8')).toBe('two\n');
+    // Depth 1: the one commit, no history, no tags.
+    expect(git(again, 'rev-list', '--count', 'HEAD')).toBe('1');
   });
 
-  it('fails clearly for a missing branch, a missing repository and a bad commit id', async () => {
+  it('fails clearly for a missing branch and a missing repository', async () => {
     await expect(resolveBranch(url, 'nope')).rejects.toThrow(/branch "nope" not found/);
     await expect(resolveBranch(`file://${join(root, 'missing.git')}`, 'main')).rejects.toThrow(/git ls-remote failed/);
     await initCheckout(join(root, 'x'));
-    await expect(fetchCommit(url, 'not-a-sha', join(root, 'x'))).rejects.toThrow(/not a commit id/);
-    await expect(fetchCommit(url, 'f'.repeat(40), join(root, 'x'))).rejects.toThrow(/git fetch failed/);
+    await expect(fetchBranch(url, 'nope', join(root, 'x'))).rejects.toThrow(/branch "nope" not found/);
+    await expect(fetchBranch(`file://${join(root, 'missing.git')}`, 'main', join(root, 'x'))).rejects.toThrow(/git fetch failed/);
   });
 });
