@@ -8,6 +8,7 @@ import { buildServer } from './api/server.ts';
 import { createSlipway, type Slipway } from './app.ts';
 import type { Config } from './config.ts';
 import { ADMIN_TOKEN_FILE, restrictUmask } from './data-dir.ts';
+import { closeInheritedDescriptors } from './runner/inherited-fds.ts';
 import { startCommitWatcher } from './triggers/commit-watcher.ts';
 
 export interface RunningServer {
@@ -34,6 +35,8 @@ export function adminTokenFor(config: Config): { token: string; fresh: boolean }
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
   // Everything Slipway writes from here on (database, keys, logs, artifacts) is its own user's alone.
   restrictUmask();
+  // Before anything is spawned: nothing Slipway starts, repository code least of all, gets them.
+  closeInheritedDescriptors();
   const slipway = await createSlipway(config, { log: (line) => log(`[slipway] ${line}`) });
   const { token, fresh } = adminTokenFor(config);
   let app: FastifyInstance | undefined;

@@ -110,6 +110,16 @@ describe('escape attempts from repository code', () => {
     expect(out).not.toMatch(/^root:/m);
   });
 
+  it("gets none of the descriptors Slipway's own parent left open (a shell's, a CI runner's)", () => {
+    // The parent leaves descriptor 251 open; the child closes what it inherited, as the server does at start.
+    const out = execFileSync('bash', ['-c', 'exec 251>/dev/null; exec "$1" --import tsx test/support/fd-child.ts', 'bash', process.execPath],
+      { encoding: 'utf8', timeout: 60_000 });
+    const { closed, seen } = JSON.parse(out) as { closed: number[]; seen: number[] };
+    expect(closed).toContain(251);
+    // stdin, stdout, stderr, and the listing's own descriptor.
+    expect(seen.filter((fd) => fd > 3)).toEqual([]);
+  });
+
   it('runs as an unprivileged user without capabilities, and cannot create user namespaces', async () => {
     const { out } = await attempt('echo "uid=$(id -u) gid=$(id -g)"; grep -E "^Cap(Eff|Prm|Bnd|Amb)|^NoNewPrivs" /proc/self/status; unshare -U true && echo USERNS; unshare -Ur true && echo USERNS_ROOT; true');
     const uid = Number(/uid=(\d+)/.exec(out)?.[1]);
