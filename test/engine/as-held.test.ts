@@ -4,6 +4,7 @@
 // all, journal included.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Slipway } from '../../src/app.ts';
+import type { Execution } from '../../src/domain/model.ts';
 import { applyAsHeld } from '../../src/engine/as-held.ts';
 import { readContext } from '../../src/engine/context.ts';
 import { startExecution } from '../../src/engine/commands.ts';
@@ -68,16 +69,27 @@ describe.each(BACKENDS)('completion on %s', (backend) => {
   });
 });
 
+/** An execution started on PostgreSQL with no engine running: the test plays the engine. */
+async function withStartedExecution(fn: (s: Slipway, e: Execution) => Promise<void>): Promise<void> {
+  const store = await testStore('postgres');
+  const s = await store.open({ runEngine: false });
+  try {
+    await fn(s, await startExecution(s.rt, await seedPipeline(s, { options: { approval: false } }), { user: 'ada' }));
+  } finally {
+    await s.close();
+    store.cleanup();
+  }
+}
+
+const journalLength = async (s: Slipway) =>
+  Number((await s.rt.db.kysely.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
 describe('guarded writes (PostgreSQL)', () => {
-  it('write nothing, journal included, when a row they were decided from has changed', async () => {
-    const store = await testStore('postgres');
-    const s = await store.open({ runEngine: false });
-    try {
-      const e = await startExecution(s.rt, await seedPipeline(s, { options: { approval: false } }), { user: 'ada' });
+  it('write nothing, journal included, when a row they were decided from has changed', () => withStartedExecution(async (s, e) => {
       const db = s.rt.db.kysely;
       const held = (await getExecution(db, e.id))!;
       const first = held.steps[0]!;
-      const journal = async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const journal = () => journalLength(s);
       const before = await journal();
       const record = {
         eventId: `test-${Date.now()}`, kind: 'step.updated', programId: e.programId, pipelineId: e.pipelineId,
@@ -95,26 +107,18 @@ describe('guarded writes (PostgreSQL)', () => {
       expect((await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).applied).toBe(true);
       expect((await getExecution(db, e.id))!.steps[0]!.reason).toBe('written');
       expect(await journal()).toBe(before + 1);
-    } finally {
-      await s.close();
-      store.cleanup();
-    }
-  });
+  }));
 });
 
 describe('a claimed step\'s start (PostgreSQL)', () => {
-  it('is written from the state it was claimed in, with its context read by the same statement, or not at all', async () => {
-    const store = await testStore('postgres');
-    const s = await store.open({ runEngine: false });
-    try {
-      const e = await startExecution(s.rt, await seedPipeline(s, { options: { approval: false } }), { user: 'ada' });
+  it('is written from the state it was claimed in, with its context read by the same statement, or not at all', () => withStartedExecution(async (s, e) => {
       const db = s.rt.db.kysely;
       const now = s.rt.clock.now();
       const claim = (await claimStep(s.rt.db, 'w1', now, 30_000, 1))!;
       expect(claim).toMatchObject({ step: { executionId: e.id, index: 0, leaseOwner: 'w1' }, interrupted: false });
       // Fair sharing, counted by the claim itself: the program holds its one slot.
       expect(await claimStep(s.rt.db, 'w2', now, 30_000, 1)).toBeUndefined();
-      const journal = async () => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const journal = () => journalLength(s);
       const before = await journal();
       const held = (await getExecution(db, e.id))!;
       const step = held.steps[0]!;
@@ -125,7 +129,7 @@ describe('a claimed step\'s start (PostgreSQL)', () => {
       expect(await journal()).toBe(before);
       // From the state as it is, the step starts and its context comes with the write.
       await db.updateTable('executions').set({ status: 'RUNNING' }).where('id', '=', toId(e.id)).execute();
-      const deps = { rt: s.rt, logs: s.logs, artifacts: s.artifacts, driver: s.driver, dataDir: store.dataDir };
+      const deps = { rt: s.rt, logs: s.logs, artifacts: s.artifacts, driver: s.driver, dataDir: s.config.dataDir };
       let reads: Promise<Awaited<ReturnType<typeof readContext>>> | undefined;
       const started = await applyAsHeld(s.rt, held, step, 'claim', {}, now, {
         readsFor: async (runs) => {
@@ -139,9 +143,5 @@ describe('a claimed step\'s start (PostgreSQL)', () => {
       expect(await journal()).toBe(before + 1);
       const [program, pipeline] = await reads!;
       expect([program?.id, pipeline?.id]).toEqual([e.programId, e.pipelineId]);
-    } finally {
-      await s.close();
-      store.cleanup();
-    }
-  });
+  }));
 });
