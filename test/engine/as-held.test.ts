@@ -86,62 +86,62 @@ const journalLength = async (s: Slipway) =>
 
 describe('guarded writes (PostgreSQL)', () => {
   it('write nothing, journal included, when a row they were decided from has changed', () => withStartedExecution(async (s, e) => {
-      const db = s.rt.db.kysely;
-      const held = (await getExecution(db, e.id))!;
-      const first = held.steps[0]!;
-      const journal = () => journalLength(s);
-      const before = await journal();
-      const record = {
-        eventId: `test-${Date.now()}`, kind: 'step.updated', programId: e.programId, pipelineId: e.pipelineId,
-        executionId: e.id, published: Date.now(), org: 'test', objectPath: '/', stepId: first.id, status: 'RUNNING',
-      } as never;
-      const writes = { steps: [{ id: first.id, patch: { reason: 'written' } }], events: [record] };
-      // Another writer changed the step's details since it was read.
-      await db.updateTable('steps').set({ details: '{"other":true}' }).where('id', '=', toId(first.id)).execute();
-      const stale = { executionId: held.id, executionStatus: held.status, steps: [first] };
-      expect((await writeIfUnchanged(s.rt.db, stale, writes)).applied).toBe(false);
-      expect((await getExecution(db, e.id))!.steps[0]!.reason).toBeUndefined();
-      expect(await journal()).toBe(before);
-      // From the fresh state, the same writes are made, the journal row with them.
-      const fresh = (await getExecution(db, e.id))!;
-      expect((await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).applied).toBe(true);
-      expect((await getExecution(db, e.id))!.steps[0]!.reason).toBe('written');
-      expect(await journal()).toBe(before + 1);
+    const db = s.rt.db.kysely;
+    const held = (await getExecution(db, e.id))!;
+    const first = held.steps[0]!;
+    const journal = () => journalLength(s);
+    const before = await journal();
+    const record = {
+      eventId: `test-${Date.now()}`, kind: 'step.updated', programId: e.programId, pipelineId: e.pipelineId,
+      executionId: e.id, published: Date.now(), org: 'test', objectPath: '/', stepId: first.id, status: 'RUNNING',
+    } as never;
+    const writes = { steps: [{ id: first.id, patch: { reason: 'written' } }], events: [record] };
+    // Another writer changed the step's details since it was read.
+    await db.updateTable('steps').set({ details: '{"other":true}' }).where('id', '=', toId(first.id)).execute();
+    const stale = { executionId: held.id, executionStatus: held.status, steps: [first] };
+    expect((await writeIfUnchanged(s.rt.db, stale, writes)).applied).toBe(false);
+    expect((await getExecution(db, e.id))!.steps[0]!.reason).toBeUndefined();
+    expect(await journal()).toBe(before);
+    // From the fresh state, the same writes are made, the journal row with them.
+    const fresh = (await getExecution(db, e.id))!;
+    expect((await writeIfUnchanged(s.rt.db, { ...stale, steps: [fresh.steps[0]!] }, writes)).applied).toBe(true);
+    expect((await getExecution(db, e.id))!.steps[0]!.reason).toBe('written');
+    expect(await journal()).toBe(before + 1);
   }));
 });
 
 describe('a claimed step\'s start (PostgreSQL)', () => {
   it('is written from the state it was claimed in, with its context read by the same statement, or not at all', () => withStartedExecution(async (s, e) => {
-      const db = s.rt.db.kysely;
-      const now = s.rt.clock.now();
-      const claim = (await claimStep(s.rt.db, 'w1', now, 30_000, 1))!;
-      expect(claim).toMatchObject({ step: { executionId: e.id, index: 0, leaseOwner: 'w1' }, interrupted: false });
-      // Fair sharing, counted by the claim itself: the program holds its one slot.
-      expect(await claimStep(s.rt.db, 'w2', now, 30_000, 1)).toBeUndefined();
-      const journal = () => journalLength(s);
-      const before = await journal();
-      const held = (await getExecution(db, e.id))!;
-      const step = held.steps[0]!;
-      // A cancel lands between the claim and the start: nothing is written.
-      await db.updateTable('executions').set({ status: 'CANCELLING' }).where('id', '=', toId(e.id)).execute();
-      expect(await applyAsHeld(s.rt, held, step, 'claim', {}, now)).toBeUndefined();
-      expect((await getExecution(db, e.id))!.steps[0]!.status).toBe('NOT_STARTED');
-      expect(await journal()).toBe(before);
-      // From the state as it is, the step starts and its context comes with the write.
-      await db.updateTable('executions').set({ status: 'RUNNING' }).where('id', '=', toId(e.id)).execute();
-      const deps = { rt: s.rt, logs: s.logs, artifacts: s.artifacts, driver: s.driver, dataDir: s.config.dataDir };
-      let reads: Promise<Awaited<ReturnType<typeof readContext>>> | undefined;
-      const started = await applyAsHeld(s.rt, held, step, 'claim', {}, now, {
-        readsFor: async (runs) => {
-          const r = await holdReads(s.rt.db, (k) => readContext(deps, held, runs, k));
-          reads = r.result;
-          return r;
-        },
-      });
-      expect(started?.events.map((x) => x.type)).toEqual(['step.started']);
-      expect((await getExecution(db, e.id))!.steps[0]).toMatchObject({ status: 'RUNNING', leaseOwner: 'w1' });
-      expect(await journal()).toBe(before + 1);
-      const [program, pipeline] = await reads!;
-      expect([program?.id, pipeline?.id]).toEqual([e.programId, e.pipelineId]);
+    const db = s.rt.db.kysely;
+    const now = s.rt.clock.now();
+    const claim = (await claimStep(s.rt.db, 'w1', now, 30_000, 1))!;
+    expect(claim).toMatchObject({ step: { executionId: e.id, index: 0, leaseOwner: 'w1' }, interrupted: false });
+    // Fair sharing, counted by the claim itself: the program holds its one slot.
+    expect(await claimStep(s.rt.db, 'w2', now, 30_000, 1)).toBeUndefined();
+    const journal = () => journalLength(s);
+    const before = await journal();
+    const held = (await getExecution(db, e.id))!;
+    const step = held.steps[0]!;
+    // A cancel lands between the claim and the start: nothing is written.
+    await db.updateTable('executions').set({ status: 'CANCELLING' }).where('id', '=', toId(e.id)).execute();
+    expect(await applyAsHeld(s.rt, held, step, 'claim', {}, now)).toBeUndefined();
+    expect((await getExecution(db, e.id))!.steps[0]!.status).toBe('NOT_STARTED');
+    expect(await journal()).toBe(before);
+    // From the state as it is, the step starts and its context comes with the write.
+    await db.updateTable('executions').set({ status: 'RUNNING' }).where('id', '=', toId(e.id)).execute();
+    const deps = { rt: s.rt, logs: s.logs, artifacts: s.artifacts, driver: s.driver, dataDir: s.config.dataDir };
+    let reads: Promise<Awaited<ReturnType<typeof readContext>>> | undefined;
+    const started = await applyAsHeld(s.rt, held, step, 'claim', {}, now, {
+      readsFor: async (runs) => {
+        const r = await holdReads(s.rt.db, (k) => readContext(deps, held, runs, k));
+        reads = r.result;
+        return r;
+      },
+    });
+    expect(started?.events.map((x) => x.type)).toEqual(['step.started']);
+    expect((await getExecution(db, e.id))!.steps[0]).toMatchObject({ status: 'RUNNING', leaseOwner: 'w1' });
+    expect(await journal()).toBe(before + 1);
+    const [program, pipeline] = await reads!;
+    expect([program?.id, pipeline?.id]).toEqual([e.programId, e.pipelineId]);
   }));
 });
