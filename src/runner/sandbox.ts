@@ -230,6 +230,10 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const launched: Promise<ChildProcess | undefined> = (async () => {
     if (opts.signal?.aborted) return undefined;
     const spec = { ...opts, command: AWAIT_COMMAND };
+    // bwrap enters the workspace as it starts, before the workspace is handed over: the
+    // sandbox account needs to pass through it (not to read it) even where Slipway's umask
+    // (077) made it root's alone. It lies under the 0700 data dir: nobody else gets there.
+    await chmod(workspace, 0o711);
     prepared = await prepareSandbox(spec, log, { ownNow: writableDirs(spec).filter((d) => d !== workspace) });
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;

@@ -19,7 +19,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 function started(name: string): { sandbox: ReturnType<typeof startSandbox>; workspace: string; home: string; out: () => string } {
   const workspace = join(root, name, 'ws');
   const home = join(root, name, 'home');
-  mkdirSync(workspace, { recursive: true });
+  // Root's alone, as the server's umask (077) makes it: the sandbox starts in it all the same.
+  mkdirSync(workspace, { recursive: true, mode: 0o700 });
   mkdirSync(home, { recursive: true });
   const chunks: Buffer[] = [];
   const opts: StartOptions = {
