@@ -1,7 +1,8 @@
 // The build step ("Build & Unit Testing"): fetch the branch's tip and name its commit, read the
-// repository contract, run the build command in the sandbox with a live, secret-masked log, read the unit-test results, and store what the later steps need (sources,
-// contract, build output, dispatcher package, test bundles, reports) as content-addressed
-// artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
+// repository contract, run the build command in the sandbox (started during the checkout) with
+// a live, secret-masked log, read the unit-test results, and store what the later steps need
+// (sources, contract, build output, dispatcher package, test bundles, reports) as
+// content-addressed artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
 // so an attempt cut off by a crash is simply run again from scratch.
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
