@@ -11,9 +11,12 @@ export type ReExecuteRefusal =
   | 'NO_PROD_DEPLOY_STEP'
   | 'WRONG_STEP';
 
-export type ReExecuteDecision =
+/** Whether an execution's release may be deployed again, and from which source; or why not. */
+type Eligibility<Refusal extends string> =
   | { ok: true; sourceExecutionId: string }
-  | { ok: false; reason: ReExecuteRefusal; message: string };
+  | { ok: false; reason: Refusal; message: string };
+
+export type ReExecuteDecision = Eligibility<ReExecuteRefusal>;
 
 export function prodDeployStep(execution: Execution): StepState | undefined {
   return execution.steps.find((s) => s.action === 'deploy' && s.environmentType === 'prod');
@@ -55,9 +58,7 @@ export type RedeployRefusal =
   | 'PUSH_UPGRADE_EXECUTION'
   | 'NO_PROD_DEPLOY_STEP';
 
-export type RedeployDecision =
-  | { ok: true; sourceExecutionId: string }
-  | { ok: false; reason: RedeployRefusal; message: string };
+export type RedeployDecision = Eligibility<RedeployRefusal>;
 
 /**
  * Redeploy ("Redeploy this release", a rollback) is offered for an EARLIER execution whose

@@ -165,8 +165,8 @@ export class Engine {
     const launch = await this.startAsHeld(claim.step, claim.interrupted) ?? await transact(rt, async (trx, changes) => {
       const now = rt.clock.now();
       const execution = await getExecution(trx, claim.step.executionId);
-      const step = execution?.steps.find((s) => s.id === claim.step.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
+      const step = stillHeld(execution, claim.step, this.workerId);
+      if (!execution || !step) return undefined;
       const decision = this.decide(execution, step, claim.interrupted);
       if (decision.run) {
         if (decision.event) changes.add(await applyStepEvent(trx, step, decision.event, {}, now, execution));
@@ -199,8 +199,8 @@ export class Engine {
     const rt = this.options.rt;
     if (rt.db.dialect !== 'postgres') return undefined;
     const execution = await getExecution(rt.db.kysely, claimed.executionId);
-    const step = execution?.steps.find((s) => s.id === claimed.id);
-    if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
+    const step = stillHeld(execution, claimed, this.workerId);
+    if (!execution || !step) return undefined;
     const decision = this.decide(execution, step, interrupted);
     if (!decision.run || !decision.event) return undefined;
     const now = rt.clock.now();
@@ -396,6 +396,12 @@ interface Launch {
   step: StepState;
   execution: Execution;
   reads?: Promise<ContextReads>;
+}
+
+/** The claimed step as its execution was read, if `worker` still holds it. */
+function stillHeld(execution: Execution | undefined, claimed: StepState, worker: string): StepState | undefined {
+  const step = execution?.steps.find((s) => s.id === claimed.id);
+  return step?.leaseOwner === worker ? step : undefined;
 }
 
 /** The claimed step as it runs once its start is written, in its execution. */

@@ -181,7 +181,8 @@ export async function claimStep(
     return row && { step: toStep(row.step), interrupted: row.previous_owner !== null };
   }
   return tx(db, async (trx) => {
-    // The leases each program holds, counted once per claim (steps_leased), not per candidate.
+    // slipway_claim's query (migration 003), less the lock and the row locking SQLite has no
+    // need of: each program's leases counted once per claim (steps_leased), not per candidate.
     const { rows: [candidate] } = await sql<{ id: number; lease_owner: string | null }>`
       WITH held AS (
         SELECT he.program_id, count(*) AS n FROM steps h JOIN executions he ON he.id = h.execution_id
