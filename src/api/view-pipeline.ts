@@ -45,6 +45,8 @@ export function pipelineJson(pipeline: Pipeline, state: PipelineState): Record<s
       [rel('execution/id')]: link(`${self}/execution/{executionId}`, true),
       [rel('variables')]: link(`${self}/variables`),
       [rel('cache')]: link(`${self}/cache`),
+      // Only a pipeline that deploys to production has a release to roll back (the route says when there is none yet).
+      ...(pipeline.environments.prod ? { [rel('rollbackLastSuccessfulExecution')]: link(`${self}/rollbackLastSuccessfulExecution`) } : {}),
       self: link(self),
     },
     id: pipeline.id,

@@ -204,6 +204,14 @@ export class SlipwayClient {
     return (await this.request<ExecutionView>('PUT', href)).body;
   }
 
+  /** Rolls the pipeline's production back to the release before its last live one (its rollbackLastSuccessfulExecution link). */
+  async rollback(programId: string, pipelineId: string): Promise<ExecutionView> {
+    const pipeline = await this.pipeline(programId, pipelineId);
+    const href = linkOf(pipeline, rel.rollback);
+    if (!href) throw new ApiError(409, 'No rollback', `pipeline ${pipelineId} deploys to no production environment`);
+    return (await this.request<ExecutionView>('PUT', href)).body;
+  }
+
   /** The URL of a step's log (served without authentication, with Range support). */
   async logUrl(step: StepStateView, file?: string): Promise<string> {
     const href = linkOf(step, rel.logs);

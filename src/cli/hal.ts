@@ -14,6 +14,7 @@ export const rel = {
   advance: `${REL}pipeline/advance`,
   cancel: `${REL}pipeline/cancel`,
   reExecute: `${REL}pipeline/reExecute`,
+  rollback: `${REL}rollbackLastSuccessfulExecution`,
   logs: `${REL}pipeline/logs`,
   metrics: `${REL}pipeline/metrics`,
   /** Slipway's own: redeploy an earlier execution's release (a rollback). */

@@ -82,3 +82,29 @@ export function redeployEligibility(execution: Execution, lastExecutionId: strin
   }
   return { ok: true, sourceExecutionId: execution.sourceExecutionId ?? execution.id };
 }
+
+/** A production release that went live: the execution that deployed it, and the build it came from. */
+export interface LiveRelease {
+  executionId: string;
+  /** The execution whose build the release is (a re-execution's source, or itself). */
+  buildId: string;
+}
+
+export type RollbackRefusal = 'NOTHING_LIVE' | 'NO_EARLIER_RELEASE';
+export type RollbackDecision = Eligibility<RollbackRefusal>;
+
+/**
+ * Cloud Manager's rollbackLastSuccessfulExecution: the release live before the last one that
+ * went live, deployed again (a redeploy of the execution that last deployed it). `live` is the
+ * pipeline's releases that went live, newest first. A redeploy of the live build itself would
+ * change nothing, so the target is the newest release of another build.
+ */
+export function rollbackSource(live: readonly LiveRelease[]): RollbackDecision {
+  const [current, ...earlier] = live;
+  if (!current) return { ok: false, reason: 'NOTHING_LIVE', message: 'no execution of this pipeline has gone live in production yet' };
+  const target = earlier.find((r) => r.buildId !== current.buildId);
+  if (!target) {
+    return { ok: false, reason: 'NO_EARLIER_RELEASE', message: `no release went live before the one of execution ${current.buildId}` };
+  }
+  return { ok: true, sourceExecutionId: target.executionId };
+}

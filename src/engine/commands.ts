@@ -1,12 +1,12 @@
-// The commands people and triggers give: start, advance, cancel, re-execute, redeploy. Each is one
+// The commands people and triggers give: start, advance, cancel, re-execute, redeploy, roll back. Each is one
 // transaction through the domain rules; the API, the CLI and the UI all come through here.
 import { decideAdvance, decideCancel } from '../domain/advance.ts';
 import { layoutFor, reExecuteLayout } from '../domain/layout.ts';
 import type { Execution, ExecutionMode, Pipeline, Trigger } from '../domain/model.ts';
-import { redeployEligibility, reExecuteEligibility } from '../domain/re-execute.ts';
+import { redeployEligibility, reExecuteEligibility, rollbackSource } from '../domain/re-execute.ts';
 import { copyArtifactReferences } from '../store/artifacts.ts';
 import {
-  getExecution, getStep, insertExecution, lastExecutionId, PipelineBusyError,
+  getExecution, getStep, insertExecution, lastExecutionId, liveReleases, PipelineBusyError,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { transact, type Runtime } from './runtime.ts';
@@ -90,6 +90,16 @@ export async function redeploy(rt: Runtime, pipelineId: string, executionId: str
   const decision = redeployEligibility(execution, await lastExecutionId(rt.db.kysely, pipelineId));
   if (!decision.ok) throw new CommandRefused('CONFLICT', `execution ${executionId} cannot be redeployed (${decision.message})`);
   return deployAgain(rt, pipeline, execution, decision.sourceExecutionId, user);
+}
+
+/**
+ * Rolls the pipeline's production back to the release live before its last one (Cloud Manager's
+ * rollbackLastSuccessfulExecution): a redeploy of the execution that last deployed that release.
+ */
+export async function rollback(rt: Runtime, pipelineId: string, user: string): Promise<Execution> {
+  const decision = rollbackSource(await liveReleases(rt.db.kysely, pipelineId));
+  if (!decision.ok) throw new CommandRefused('CONFLICT', `nothing to roll back to: ${decision.message}`);
+  return redeploy(rt, pipelineId, decision.sourceExecutionId, user);
 }
 
 /** A RE_EXECUTE execution deploying the artifacts of `sourceId` (`execution` itself or its source). */

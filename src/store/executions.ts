@@ -1,6 +1,7 @@
 // Executions and their steps. Only engine/ calls the writing functions, inside transactions.
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { StepSpec } from '../domain/layout.ts';
+import type { LiveRelease } from '../domain/re-execute.ts';
 import type {
   EnvironmentType, Execution, ExecutionMode, ExecutionStatus, Metric, PhaseName, PipelineType,
   StepAction, StepDetails, StepState, StepStatus, Trigger,
@@ -126,6 +127,20 @@ export async function lastExecutionId(db: K, pipelineId: string): Promise<string
   const row = await db.selectFrom('executions').select('id').where('pipeline_id', '=', toId(pipelineId))
     .orderBy('id', 'desc').limit(1).executeTakeFirst();
   return row ? String(row.id) : undefined;
+}
+
+/**
+ * The pipeline's releases that went live in production (its production deploy step finished),
+ * newest first; push updates excluded, they deploy no build of the pipeline's own. Bounded: a
+ * rollback looks back a few releases, not over the whole history.
+ */
+export async function liveReleases(db: K, pipelineId: string, limit = 200): Promise<LiveRelease[]> {
+  const rows = await db.selectFrom('executions as e').innerJoin('steps as s', 's.execution_id', 'e.id')
+    .select(['e.id', 'e.source_execution_id'])
+    .where('e.pipeline_id', '=', toId(pipelineId)).where('e.trigger', '!=', 'PUSH_UPGRADES')
+    .where('s.action', '=', 'deploy').where('s.environment_type', '=', 'prod').where('s.status', '=', 'FINISHED')
+    .orderBy('e.id', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ executionId: String(r.id), buildId: String(r.source_execution_id ?? r.id) }));
 }
 
 /** Newest first. */

@@ -5,15 +5,19 @@
 // a DEVELOPER, for the last execution (Cloud Manager's reExecute covers it) and for an execution
 // whose release never went live; the route then answers 400 with the reason, and 412 while the
 // pipeline runs. Each node of the environment names the execution that deployed its release.
+// Cloud Manager's rollbackLastSuccessfulExecution, on a pipeline that deploys to production,
+// redeploys the release live before the last one that went live; rolled back twice, it returns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REL_BASE, SLIPWAY_REL_BASE } from '../../src/api/hal.ts';
 import { cancelExecution } from '../../src/engine/commands.ts';
 import { listExecutionArtifacts } from '../../src/store/artifacts.ts';
+import { createPipeline } from '../../src/store/pipelines.ts';
 import { addMember, call, makeHarness, stepIs, waitForExecution, type Harness } from './harness.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const REDEPLOY = `${SLIPWAY_REL_BASE}redeploy`;
 const RE_EXECUTE = `${REL_BASE}pipeline/reExecute`;
+const ROLLBACK = `${REL_BASE}rollbackLastSuccessfulExecution`;
 const stepOf = (execution: Json, action: string, env?: string): Json => (execution._embedded.stepStates as Json[])
   .find((s) => s.action === action && (!env || s.environmentType === env)) as Json;
 
@@ -126,4 +130,43 @@ describe('redeploy an earlier release', () => {
     // The earlier live release is still offered once the pipeline is idle again.
     expect((await call(h, 'GET', `${pl}/execution/${live.id as string}`)).json._links[REDEPLOY]).toBeDefined();
   }, 60_000);
+});
+
+describe('roll back the last successful execution', () => {
+  it('redeploys the release live before the last one, and rolled back again returns to it', async () => {
+    const link = (await call(h, 'GET', pl)).json._links[ROLLBACK];
+    expect(link).toEqual({ href: `${pl}/rollbackLastSuccessfulExecution`, templated: false });
+    expect((await call(h, 'GET', `/api/program/${h.programId}/pipeline/${h.codeQuality.id}`)).json._links[ROLLBACK]).toBeUndefined();
+    const before = await deployed();
+    const last = await deployed();
+    expect((await call(h, 'PUT', link.href as string, undefined, developer)).status).toBe(403);
+
+    const back = await call(h, 'PUT', link.href as string);
+    expect(back.status).toBe(201);
+    expect(back.headers.location).toMatch(new RegExp(`${pl}/execution/${back.json.id as string}$`));
+    expect(back.json).toMatchObject({ trigger: 'RE_EXECUTE', sourceExecutionId: before.id, artifactsVersion: before.artifactsVersion });
+    // While it runs, another start is refused as any start is.
+    expect((await call(h, 'PUT', link.href as string)).status).toBe(412);
+    const done = await waitForExecution(h, back.json.id as string, (e) => e.status === 'FINISHED');
+    expect(await digests(done.id)).toEqual(await digests(before.id as string));
+
+    // The rollback is now the live release: rolling back again deploys the last build once more.
+    const forth = await call(h, 'PUT', link.href as string);
+    expect(forth.status).toBe(201);
+    expect(forth.json).toMatchObject({ trigger: 'RE_EXECUTE', sourceExecutionId: last.id });
+    await waitForExecution(h, forth.json.id as string, (e) => e.status === 'FINISHED');
+    expect(await digests(forth.json.id as string)).toEqual(await digests(last.id as string));
+  }, 60_000);
+
+  it('answers 400 with the reason when nothing went live before', async () => {
+    const fresh = await createPipeline(h.slipway.rt.db.kysely, {
+      programId: h.programId, name: 'fresh', type: 'fullStack', trigger: 'MANUAL', repositoryId: h.fullStack.repositoryId,
+      branch: 'main', environments: h.fullStack.environments, options: h.fullStack.options,
+    });
+    const refused = await call(h, 'PUT', `/api/program/${h.programId}/pipeline/${fresh.id}/rollbackLastSuccessfulExecution`);
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json.detail).toMatch(/nothing to roll back to: no execution of this pipeline has gone live/);
+    expect((await call(h, 'PUT', `${pl}x/rollbackLastSuccessfulExecution`)).status).toBe(400);
+  });
 });

@@ -135,6 +135,10 @@ describe('slipway CLI against a running Slipway', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(JSON.parse(back.stdout)).toMatchObject({ trigger: 'RE_EXECUTE', sourceExecutionId: execution.id });
     expect((await cli(['wait-execution', pipelineId, '--interval', '0.3', '--timeout', '50'])).code).toBe(0);
+    // Every release that went live is that one build: there is nothing earlier to roll back to.
+    const rollback = await cli(['rollback-pipeline', pipelineId]);
+    expect(rollback.code).toBe(3);
+    expect(rollback.stderr).toMatch(/nothing to roll back to: no release went live before the one of execution/);
   }, 120_000);
 
   it('cancel-current-execution rejects a waiting approval; wait-execution then exits 5', async () => {

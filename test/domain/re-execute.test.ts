@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StepStatus } from '../../src/domain/model.ts';
-import { redeployEligibility, reExecuteEligibility } from '../../src/domain/re-execute.ts';
+import { redeployEligibility, reExecuteEligibility, rollbackSource } from '../../src/domain/re-execute.ts';
 import { execution, step } from '../support/fixtures.ts';
 
 const withDeploy = (status: StepStatus, overrides = {}) => execution({
@@ -61,5 +61,20 @@ describe('redeploy eligibility (a rollback to an earlier release)', () => {
   it('deploys the original build\'s artifacts when the release was itself a re-execution', () => {
     expect(redeployEligibility(withDeploy('FINISHED', { trigger: 'RE_EXECUTE', sourceExecutionId: '3' }), '9'))
       .toEqual({ ok: true, sourceExecutionId: '3' });
+  });
+});
+
+describe('rollback source', () => {
+  const live = (executionId: string, buildId = executionId) => ({ executionId, buildId });
+  it('is the newest release of another build than the live one', () => {
+    expect(rollbackSource([live('9'), live('7'), live('4')])).toEqual({ ok: true, sourceExecutionId: '7' });
+    // Redeploys of the live build itself would change nothing: they are passed over.
+    expect(rollbackSource([live('9', '4'), live('8', '4'), live('7'), live('4')])).toEqual({ ok: true, sourceExecutionId: '7' });
+    // A release that is itself a redeploy is deployed again through the execution that last deployed it.
+    expect(rollbackSource([live('9'), live('8', '3'), live('3')])).toEqual({ ok: true, sourceExecutionId: '8' });
+  });
+  it('refuses when nothing went live, or nothing before the live build', () => {
+    expect(rollbackSource([])).toMatchObject({ ok: false, reason: 'NOTHING_LIVE' });
+    expect(rollbackSource([live('9', '4'), live('4')])).toMatchObject({ ok: false, reason: 'NO_EARLIER_RELEASE' });
   });
 });

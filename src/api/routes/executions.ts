@@ -1,8 +1,8 @@
 // Executions: start (PUT …/execution, also re-execute with ?stepId= and redeploy an earlier
 // release with ?sourceExecutionId=), current, one, and the paged history (newest first).
-import type { FastifyInstance } from 'fastify';
-import type { ExecutionMode } from '../../domain/model.ts';
-import { CommandRefused, redeploy, reExecute, startExecution } from '../../engine/commands.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Execution, ExecutionMode, Pipeline } from '../../domain/model.ts';
+import { CommandRefused, redeploy, reExecute, rollback, startExecution } from '../../engine/commands.ts';
 import { currentExecutionId, listExecutions } from '../../store/executions.ts';
 import { accessFor, authorize } from '../auth.ts';
 import { baseUrlOf, type ApiDeps } from '../deps.ts';
@@ -22,6 +22,21 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { slipway } = deps;
   const db = slipway.rt.db.kysely;
   const base = '/api/program/:programId/pipeline/:pipelineId';
+
+  /** Answers a start as Cloud Manager does: 201, the new execution's Location and its JSON. */
+  const started = async (req: FastifyRequest, reply: FastifyReply, pipeline: Pipeline, start: () => Promise<Execution>) => {
+    let execution: Execution;
+    try {
+      execution = await start();
+    } catch (e) {
+      // Cloud Manager answers 400 when a start conflicts with the pipeline's state.
+      if (e instanceof CommandRefused && e.code === 'CONFLICT') throw new ApiError(400, 'Bad Request', e.message, [e.message]);
+      throw e;
+    }
+    const view = await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId));
+    return reply.code(201).header('location', `${baseUrlOf(deps, req)}${paths.execution(pipeline.programId, pipeline.id, execution.id)}`)
+      .send(executionJson(execution, view));
+  };
 
   app.put<{ Params: PlParams; Querystring: StartQuery }>(`${base}/execution`, {
     schema: {
@@ -48,20 +63,22 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (sourceExecutionId && (trigger !== 'MANUAL' || req.query.pipelineExecutionMode === 'EMERGENCY')) {
       throw badRequest('a redeploy (sourceExecutionId) is a normal manual execution: no trigger, no EMERGENCY mode');
     }
-    let execution;
-    try {
-      // With both, the step decides (a re-execution), and it must belong to the source execution.
-      if (stepId) execution = await reExecute(slipway.rt, pipeline.id, stepId, user.name, sourceExecutionId);
-      else if (sourceExecutionId) execution = await redeploy(slipway.rt, pipeline.id, sourceExecutionId, user.name);
-      else execution = await startExecution(slipway.rt, pipeline, { user: user.name, trigger, mode: req.query.pipelineExecutionMode ?? 'NORMAL' });
-    } catch (e) {
-      // Cloud Manager answers 400 when a start conflicts with the pipeline's state.
-      if (e instanceof CommandRefused && e.code === 'CONFLICT') throw new ApiError(400, 'Bad Request', e.message, [e.message]);
-      throw e;
-    }
-    const self = paths.execution(pipeline.programId, pipeline.id, execution.id);
-    const view = await executionView(deps, pipeline, await accessFor(req, deps, pipeline.programId));
-    return reply.code(201).header('location', `${baseUrlOf(deps, req)}${self}`).send(executionJson(execution, view));
+    // With both, the step decides (a re-execution), and it must belong to the source execution.
+    return started(req, reply, pipeline, () => stepId ? reExecute(slipway.rt, pipeline.id, stepId, user.name, sourceExecutionId)
+      : sourceExecutionId ? redeploy(slipway.rt, pipeline.id, sourceExecutionId, user.name)
+        : startExecution(slipway.rt, pipeline, { user: user.name, trigger, mode: req.query.pipelineExecutionMode ?? 'NORMAL' }));
+  });
+
+  app.put<{ Params: PlParams }>(`${base}/rollbackLastSuccessfulExecution`, {
+    schema: {
+      params: plParams,
+      summary: 'Roll production back: redeploy the release live before the last one that went live (201 + Location, '
+        + 'trigger RE_EXECUTE; 400 when there is none; 412 when busy)',
+    },
+  }, async (req, reply) => {
+    const user = await authorize(req, deps, req.params.programId, 'operate');
+    const pipeline = await loadPipeline(deps, req.params.programId, req.params.pipelineId);
+    return started(req, reply, pipeline, () => rollback(slipway.rt, pipeline.id, user.name));
   });
 
   app.get<{ Params: PlParams }>(`${base}/execution`, { schema: { params: plParams, summary: 'The running execution (404 when none)' } }, async (req) => {

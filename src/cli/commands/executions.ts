@@ -1,5 +1,5 @@
 // Execution commands, named as in Adobe's Cloud Manager CLI: start, inspect, advance, cancel,
-// quality-gate results, plus Slipway's re-execute, redeploy-execution and wait-execution.
+// quality-gate results, plus Slipway's re-execute, redeploy-execution, rollback-pipeline and wait-execution.
 import type { Command } from 'commander';
 import { advanceCommand, cancelCommand, findStep, overrideBody } from '../current-step.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -164,6 +164,14 @@ export function registerExecutionCommands(program: Command): void {
       const source = await ctx.client.execution(await ctx.programId(), pipelineId, executionId);
       const e = await ctx.client.redeploy(source);
       ctx.print(e, () => `${describeExecution(e)}\nredeploying the release of execution ${source.id} (artifacts ${e.artifactsVersion ?? '?'} of execution ${e.sourceExecutionId ?? source.id})`);
+    }));
+
+  program.command('rollback-pipeline')
+    .description('roll production back to the release live before the last one (the pipeline\'s rollbackLastSuccessfulExecution link; trigger RE_EXECUTE)')
+    .argument('<pipelineId>')
+    .action(action<object, [string]>(async (ctx, _o, pipelineId) => {
+      const e = await ctx.client.rollback(await ctx.programId(), pipelineId);
+      ctx.print(e, () => `${describeExecution(e)}\nrolling back to the release of execution ${e.sourceExecutionId ?? '?'} (artifacts ${e.artifactsVersion ?? '?'})`);
     }));
 
   program.command('wait-execution')
