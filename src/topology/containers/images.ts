@@ -36,7 +36,7 @@ export class ContainerImages {
   }
 
   /**
-   * Removes from podman's storage the slipway-image images that are not in `keep` and that no
+   * Removes from podman's storage the slipway-image images that are not `kept` and that no
    * container uses (running or stopped, whoever made it), and returns their digests. Only images
    * this Slipway's store holds are candidates: podman's storage is the machine's, and another
    * Slipway (another data dir) may keep an image it alone can load again. `podman image rm`
@@ -54,7 +54,7 @@ export class ContainerImages {
     const removed: string[] = [];
     for (const line of listed.stdout.split('\n')) {
       const [repository, hex, id] = line.trim().split(/\s+/);
-      // The filter matches by prefix too (localhost/slipway-image-x): only our repository's tags.
+      // Checked here as well as filtered by podman: never an image of another repository.
       if (repository !== REPOSITORY || !hex || !/^[a-f0-9]{64}$/.test(hex) || !id) continue;
       const digest = `sha256:${hex}`;
       if (keep.has(digest) || inUse.has(bareId(id)) || !await this.store.has(digest)) continue;
