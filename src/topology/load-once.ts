@@ -15,4 +15,9 @@ export class LoadOnce<T> {
     }
     return pending;
   }
+
+  /** What was loaded is gone (an image pruned from podman's storage): the next get loads it again. */
+  forget(key: string): void {
+    this.loads.delete(key);
+  }
 }

@@ -1,15 +1,20 @@
 // The container driver's own lifecycle: a new Slipway adopts the running containers (they kept
 // serving, their records still name them), its supervisor replaces a container that dies, and
-// destroying the environment leaves no container and no network of it.
+// destroying the environment leaves no container and no network of it. Deploys leave in
+// podman's storage only the images of the current and previous release (and any in use).
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putImage } from '../../src/artifacts/oci.ts';
+import { readImageConfig, readManifest } from '../../src/artifacts/oci-format.ts';
 import type { Environment } from '../../src/domain/model.ts';
 import { ContainersDriver } from '../../src/topology/containers/containers-driver.ts';
+import { imageTag } from '../../src/topology/containers/images.ts';
 import { networkName } from '../../src/topology/containers/app-runner.ts';
 import { ENV_LABEL } from '../../src/topology/containers/podman.ts';
 import { httpGet } from '../../src/topology/local/http.ts';
 import { isOurProcess } from '../../src/topology/local/proc.ts';
 import { loadState } from '../../src/topology/local/state.ts';
-import { containersProblem, deployedEnvironment, type DeployedEnvironment } from './support.ts';
+import { containersProblem, deployedEnvironment, deployOptions, release, type DeployedEnvironment } from './support.ts';
 
 const noContainers = await containersProblem();
 
@@ -63,6 +68,74 @@ describe.skipIf(noContainers !== undefined)('the container driver', () => {
     }
     expect(healthy).toBe(true);
   }, 60_000);
+
+  describe('podman\'s storage', () => {
+    // Releases A (v1, deployed by the setup), B and C: the same layers, so loading B or C
+    // into podman costs a manifest and a config, not the node binary again. B and C are new
+    // digests on every run (A is the same on every run), so an earlier run leaves none behind.
+    const images: Record<string, string> = {};
+    const run = randomBytes(6).toString('hex');
+    const variant = async (name: string): Promise<string> => {
+      const a = de.fx.appImage;
+      const [manifest, { config }] = await Promise.all([readManifest(de.fx.store, a), readImageConfig(de.fx.store, a)]);
+      return (await putImage(de.fx.store, manifest.layers, {
+        ...(config.Cmd ? { cmd: config.Cmd } : {}), ...(config.WorkingDir ? { workingDir: config.WorkingDir } : {}),
+        labels: { 'io.slipway.test.variant': `${name}-${run}` },
+      })).digest;
+    };
+    /** Which of A, B, C podman's storage holds (other Slipways' images are not ours to count). */
+    const adopted = (): ContainersDriver => {
+      if (!second) throw new Error('not adopted');
+      return second;
+    };
+    const stored = async (): Promise<string[]> => {
+      const { stdout } = await adopted().podman.run(['images', '--filter', 'reference=localhost/slipway-image', '--format', '{{.Repository}}:{{.Tag}}']);
+      const tags = new Set(stdout.split('\n').map((l) => l.trim()));
+      return Object.keys(images).filter((k) => tags.has(imageTag(images[k] ?? ''))).sort();
+    };
+    const deploy = async (name: string, version: string): Promise<string[]> => {
+      const lines: string[] = [];
+      const outcome = await adopted().deploy(env, { ...release(de.fx, version), appImage: images[name] ?? '' }, deployOptions([], { log: (l) => lines.push(l) }));
+      expect(outcome).toEqual({ outcome: 'deployed' });
+      const answer = await httpGet((await loadState(adopted().envDir(env)))?.loadBalancer.port ?? 0, '/page');
+      expect(answer.headers['x-app-version']).toBe(version);
+      return lines;
+    };
+
+    beforeAll(async () => {
+      images.A = de.fx.appImage;
+      images.B = await variant('B');
+      images.C = await variant('C');
+    });
+
+    afterAll(async () => {
+      for (const name of ['B', 'C']) await second?.podman.run(['image', 'rm', imageTag(images[name] ?? '')]).catch(() => undefined);
+    });
+
+    it('keeps only the images of the current and the previous release', async () => {
+      expect(await stored()).toEqual(['A']);
+      await deploy('B', 'v2');
+      expect(await stored()).toEqual(['A', 'B']);
+      const lines = await deploy('C', 'v3');
+      expect(await stored()).toEqual(['B', 'C']);
+      expect(lines.some((l) => l.includes(`removed the image ${images.A ?? ''}`))).toBe(true);
+    }, 180_000);
+
+    it('loads a pruned release\'s image again when it is redeployed, and never removes an image in use', async () => {
+      const driver = adopted();
+      // A container of B that is not Slipway's (stopped, never started): B stays while it exists.
+      const holder = `slipway-prune-holder-${randomBytes(4).toString('hex')}`;
+      await driver.podman.run(['create', '--pull', 'never', '--name', holder, imageTag(images.B ?? '')]);
+      try {
+        await deploy('A', 'v4');
+        expect(await stored()).toEqual(['A', 'B', 'C']);
+      } finally {
+        await driver.podman.remove(holder, 1000);
+      }
+      await driver.pruneImages(() => undefined);
+      expect(await stored()).toEqual(['A', 'C']);
+    }, 180_000);
+  });
 
   it('leaves no container and no network once destroyed', async () => {
     if (!second) throw new Error('not adopted');

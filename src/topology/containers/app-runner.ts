@@ -28,7 +28,7 @@ export function containerName(environmentId: string, node: string, port: number)
 }
 
 export class ContainerAppRunner implements AppRunner {
-  private readonly images: ContainerImages;
+  readonly images: ContainerImages;
   private readonly networks = new Map<string, Promise<void>>();
 
   constructor(private readonly podman: Podman, private readonly store: ArtifactStore) {
@@ -78,7 +78,8 @@ export class ContainerAppRunner implements AppRunner {
     const pidFile = join(input.runDir, `${port}.pid`);
     await rm(pidFile, { force: true });
     const create = (): Promise<unknown> => this.podman.run([
-      'create', '--name', name, '--pidfile', pidFile,
+      // Never pulled: an image missing here is loaded from the store (below), not fetched.
+      'create', '--pull', 'never', '--name', name, '--pidfile', pidFile,
       '--label', `${ENV_LABEL}=${environmentId}`, '--label', `${NODE_LABEL}=${node.name}`,
       '--network', networkName(environmentId), '-p', `127.0.0.1:${port}:${CONTAINER_PORT}`,
       '--memory', String(APP_NODE_LIMITS.memoryBytes), '--cpu-shares', String(APP_NODE_LIMITS.cpuShares),
@@ -93,8 +94,15 @@ export class ContainerAppRunner implements AppRunner {
     // A dead node's container on this port (a restart) holds the name: removed, then created
     // again. Not removed ahead: on a deploy the slot is free, and a podman run costs ~100 ms.
     await create().catch(async (err: unknown) => {
-      if (!/already in use/.test(String(err))) throw err;
-      await this.podman.remove(name, 1000);
+      if (/image not known/.test(String(err))) {
+        // Another Slipway process sharing the data dir pruned it after this one loaded it.
+        this.images.forget(release.appImage);
+        await this.images.ensure(release.appImage);
+      } else if (/already in use/.test(String(err))) {
+        await this.podman.remove(name, 1000);
+      } else {
+        throw err;
+      }
       await create();
     });
     await this.startAttachedToLog(name, input.logDir, node.name);

@@ -3,12 +3,15 @@
 // app nodes, author and publish, run as podman containers from the release's image by digest
 // (app-runner.ts). Containers are detached from Slipway (conmon keeps them), so they serve on
 // while Slipway is stopped or killed; adopt finds them by their recorded pid and removes any
-// container labelled with the environment that no record names.
+// container labelled with the environment that no record names. Once a deploy has settled,
+// the images no environment runs or keeps for a rollback leave podman's storage (kept-images.ts).
 import { join } from 'node:path';
 import type { Environment } from '../../domain/model.ts';
+import type { DeployOptions, DeployOutcome, Release } from '../driver.ts';
 import { LocalDriver, type LocalDriverOptions } from '../local/local-driver.ts';
 import type { AppRunner } from '../local/app-runner.ts';
 import { ContainerAppRunner } from './app-runner.ts';
+import { keptImages, recordDeploying, recordSettled } from './kept-images.ts';
 import { Podman } from './podman.ts';
 
 /** Where Slipway keeps its podman configuration (containers.conf). */
@@ -17,9 +20,13 @@ export const podmanDir = (dataDir: string): string => join(dataDir, 'podman');
 export class ContainersDriver extends LocalDriver {
   readonly podman: Podman;
   private readonly runner: ContainerAppRunner;
+  private readonly environmentsDir: string;
+  /** One prune at a time in this process (two would race for the same images). */
+  private pruning: Promise<unknown> = Promise.resolve();
 
   constructor(options: LocalDriverOptions) {
     super(options);
+    this.environmentsDir = join(options.dataDir, 'environments');
     this.podman = new Podman(podmanDir(options.dataDir));
     this.runner = new ContainerAppRunner(this.podman, options.store);
   }
@@ -33,6 +40,33 @@ export class ContainersDriver extends LocalDriver {
   override async provision(env: Environment): Promise<unknown> {
     await this.runner.ensureNetwork(env.id);
     return super.provision(env);
+  }
+
+  override async deploy(env: Environment, release: Release, options: DeployOptions): Promise<DeployOutcome> {
+    if (options.dispatcherOnly) return super.deploy(env, release, options);
+    const dir = this.envDir(env);
+    await recordDeploying(dir, release.appImage);
+    let outcome: DeployOutcome | undefined;
+    try {
+      outcome = await super.deploy(env, release, options);
+    } finally {
+      await recordSettled(dir, outcome?.outcome === 'deployed' ? release.appImage : undefined)
+        .catch((err: unknown) => options.log(`podman storage: the kept images of ${env.id} not recorded: ${String(err)}`));
+    }
+    if (outcome.outcome === 'deployed') await this.pruneImages(options.log);
+    return outcome;
+  }
+
+  /**
+   * Removes from podman's storage the images no environment of this data dir runs or keeps;
+   * never fails (a deploy that settled is not undone by a podman refusing to remove an image).
+   */
+  pruneImages(log: (line: string) => void): Promise<unknown> {
+    const run = (): Promise<unknown> => this.runner.images.prune(() => keptImages(this.environmentsDir), log);
+    this.pruning = this.pruning.then(run).catch((err: unknown) => {
+      log(`podman storage: no image removed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    return this.pruning;
   }
 
   /** Also removes whatever carries the environment's label, and its network. */
