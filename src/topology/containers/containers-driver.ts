@@ -53,18 +53,20 @@ export class ContainersDriver extends LocalDriver {
       await recordSettled(dir, outcome?.outcome === 'deployed' ? release.appImage : undefined)
         .catch((err: unknown) => options.log(`podman storage: the kept images of ${env.id} not recorded: ${String(err)}`));
     }
-    if (outcome.outcome === 'deployed') await this.pruneImages(options.log);
+    // Housekeeping, after the deploy has answered: the step does not wait for podman's lists.
+    if (outcome.outcome === 'deployed') void this.pruneImages();
     return outcome;
   }
 
   /**
-   * Removes from podman's storage the images no environment of this data dir runs or keeps;
-   * never fails (a deploy that settled is not undone by a podman refusing to remove an image).
+   * Removes from podman's storage the images no environment of this data dir runs or keeps,
+   * telling the driver's log; never fails (a deploy that settled is not undone by a podman
+   * refusing to remove an image). Resolves once this prune and any before it are done.
    */
-  pruneImages(log: (line: string) => void): Promise<unknown> {
-    const run = (): Promise<unknown> => this.runner.images.prune(() => keptImages(this.environmentsDir), log);
+  pruneImages(): Promise<unknown> {
+    const run = (): Promise<unknown> => this.runner.images.prune(() => keptImages(this.environmentsDir), this.log);
     this.pruning = this.pruning.then(run).catch((err: unknown) => {
-      log(`podman storage: no image removed: ${err instanceof Error ? err.message : String(err)}`);
+      this.log(`podman storage: no image removed: ${err instanceof Error ? err.message : String(err)}`);
     });
     return this.pruning;
   }

@@ -58,7 +58,7 @@ function socketPathFor(envDir: string): string {
 const nodeUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
 export class LocalDriver implements TopologyDriver {
-  private readonly log: (line: string) => void;
+  protected readonly log: (line: string) => void;
   private readonly supervisor?: Supervisor;
   private readonly runtimes = new Map<string, EnvRuntime>();
   readonly logs: LocalEnvironmentLogs;
