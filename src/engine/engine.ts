@@ -8,10 +8,9 @@ import type { Execution, StepState } from '../domain/model.ts';
 import { programSlots } from '../domain/fair-share.ts';
 import type { StepEvent } from '../domain/transitions.ts';
 import { claimDecision, waitDeadline, type ClaimDecision } from '../domain/claim-decision.ts';
-import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
+  claimStep, getExecution, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
@@ -22,6 +21,7 @@ import { applyStepEvent, TransitionRefused, type Announcement, type StepChange }
 import { addCompletion, applyAsHeld } from './as-held.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
+import { engineTimers, type Timers } from './timers.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -47,25 +47,22 @@ export class Engine {
   private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
-  /** Set at start and when the timer fires: only then can waiting steps be due. */
-  private timersDue = true;
   private draining = false;
   /** The drain under way (a claim may be in flight): for idle(), and stop() waits for it before letting leases go. */
   private drainRun?: Promise<void>;
   private again = false;
   /** The last drain stopped with every slot taken (see drain). */
   private full = false;
-  private cancelTimer?: () => void;
-  private timerAt?: number;
   private unsubscribe?: () => void;
   private keepAlive?: NodeJS.Timeout;
-  private retryDrain?: NodeJS.Timeout;
+  private readonly timers: Timers;
 
   constructor(private readonly options: EngineOptions) {
     this.workerId = options.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
     this.programQuota = programSlots(this.concurrency, options.programConcurrency);
+    this.timers = engineTimers({ rt: options.rt, poke: () => this.poke(), stopped: () => this.stopped });
   }
 
   async start(): Promise<void> {
@@ -84,9 +81,8 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.keepAlive);
-    clearTimeout(this.retryDrain);
+    this.timers.stop();
     this.unsubscribe?.();
-    this.cancelTimer?.();
     // A claim committed after the leases were let go would keep its step leased by nobody.
     await this.drainRun;
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
@@ -111,11 +107,7 @@ export class Engine {
       // Typically the database is unreachable (restarting): look again soon, due timers
       // included, rather than wait for a wake-up that may never come (the one that brought
       // this drain is spent).
-      clearTimeout(this.retryDrain);
-      this.retryDrain = setTimeout(() => {
-        this.timersDue = true;
-        this.poke();
-      }, 1000);
+      this.timers.retrySoon();
     }).finally(() => {
       this.draining = false;
       if (this.again) {
@@ -139,10 +131,7 @@ export class Engine {
   }
 
   private async drain(): Promise<void> {
-    if (this.timersDue) {
-      this.timersDue = false;
-      await this.fireDueTimers();
-    }
+    await this.timers.fireIfDue();
     // Whether work may be left unclaimed because every slot was taken: only then does a
     // finishing step need to look for more (a claim round trip and the claim lock per step
     // otherwise; its successor is handed off, and new work announces itself with a wake-up).
@@ -155,7 +144,7 @@ export class Engine {
       const claimed = await this.claimOne();
       if (!claimed) break;
     }
-    await this.armTimer();
+    await this.timers.arm();
   }
 
   private async claimOne(): Promise<boolean> {
@@ -355,39 +344,6 @@ export class Engine {
         r.abort.abort(new Error('cancelled'));
       }
     }
-  }
-
-  /** Waiting steps whose time has come: scheduled deployments start, other waits time out. */
-  private async fireDueTimers(): Promise<void> {
-    const rt = this.options.rt;
-    const due = await dueWaitingSteps(rt.db.kysely, rt.clock.now());
-    for (const candidate of due) {
-      await transact(rt, async (trx, changes) => {
-        const step = await getStep(trx, candidate.id);
-        const now = rt.clock.now();
-        if (!step || step.status !== 'WAITING' || !step.wakeAt || step.wakeAt.getTime() > now) return;
-        const execution = await getExecution(trx, step.executionId);
-        const pipeline = execution && await getPipeline(trx, execution.pipelineId);
-        const { event, reason } = dueWaitTransition(step.action, Boolean(step.details.scheduledAt), pipeline?.options);
-        changes.add(await applyStepEvent(trx, step, event, { reason }, now, execution));
-      });
-    }
-  }
-
-  private async armTimer(): Promise<void> {
-    const rt = this.options.rt;
-    const at = await nextDueAt(rt.db.kysely);
-    if (at === this.timerAt) return;
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    this.timerAt = at;
-    if (at === undefined || this.stopped) return;
-    // +1 ms: a lease is claimable only once strictly past its expiry.
-    this.cancelTimer = rt.clock.setTimer(() => {
-      this.timerAt = undefined;
-      this.timersDue = true;
-      this.poke();
-    }, at - rt.clock.now() + 1);
   }
 }
 
