@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import { programSlots } from '../domain/fair-share.ts';
 import type { StepEvent } from '../domain/transitions.ts';
-import { claimDecision, waitDeadline, type ClaimDecision } from '../domain/claim-decision.ts';
+import { waitDeadline } from '../domain/claim-decision.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
 import {
-  claimStep, getExecution, releaseLeases, renewLease,
+  getExecution, releaseLeases, renewLease,
 } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
 import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
@@ -19,6 +19,7 @@ import { holdReads } from '../store/read-together.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
 import { addCompletion, applyAsHeld } from './as-held.ts';
+import { claimOne, launchOf, type ClaimDeps, type Launch } from './claim.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
 import { engineTimers, type Timers } from './timers.ts';
@@ -43,7 +44,7 @@ export class Engine {
   readonly workerId: string;
   private readonly leaseMs: number;
   private readonly concurrency: number;
-  private readonly programQuota: number;
+  private readonly claims: ClaimDeps;
   private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
@@ -61,7 +62,10 @@ export class Engine {
     this.workerId = options.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
-    this.programQuota = programSlots(this.concurrency, options.programConcurrency);
+    this.claims = {
+      ...options, workerId: this.workerId, leaseMs: this.leaseMs,
+      programQuota: programSlots(this.concurrency, options.programConcurrency),
+    };
     this.timers = engineTimers({ rt: options.rt, poke: () => this.poke(), stopped: () => this.stopped });
   }
 
@@ -141,70 +145,15 @@ export class Engine {
         this.full = true;
         break;
       }
-      const claimed = await this.claimOne();
+      const claimed = await claimOne(this.claims);
       if (!claimed) break;
+      // Started only once the claim has committed.
+      if (claimed.launch) this.launch(claimed.launch);
     }
     await this.timers.arm();
   }
 
-  private async claimOne(): Promise<boolean> {
-    const rt = this.options.rt;
-    const claim = await claimStep(rt.db, this.workerId, rt.clock.now(), this.leaseMs, this.programQuota);
-    if (!claim) return false;
-    const launch = await this.startAsHeld(claim.step, claim.interrupted) ?? await transact(rt, async (trx, changes) => {
-      const now = rt.clock.now();
-      const execution = await getExecution(trx, claim.step.executionId);
-      const step = stillHeld(execution, claim.step, this.workerId);
-      if (!execution || !step) return undefined;
-      const decision = this.decide(execution, step, claim.interrupted);
-      if (decision.run) {
-        if (decision.event) changes.add(await applyStepEvent(trx, step, decision.event, {}, now, execution));
-        return running(execution, step, now);
-      }
-      const change: StepChange = { reason: decision.reason };
-      if (decision.event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
-      changes.add(await applyStepEvent(trx, step, decision.event, change, now, execution));
-      return undefined;
-    });
-    // Started only once the claim has committed.
-    if (launch) this.launch(launch.step, launch.execution, launch.reads);
-    return true;
-  }
-
-  private decide(execution: Execution, step: StepState, interrupted: boolean): ClaimDecision {
-    return claimDecision({
-      execution: execution.status, step: step.status, action: step.action, interrupted,
-      idempotent: this.options.handlers[step.action]?.idempotent ?? false,
-      pauseBeforeRun: step.pauseBeforeRun, resumed: Boolean(step.details.resumed),
-    });
-  }
-
-  /**
-   * PostgreSQL: the usual start of a claimed step (NOT_STARTED → RUNNING) in one guarded
-   * statement that also reads the step's context (as-held.ts), instead of a transaction and a
-   * read. Undefined when it did not apply: the locked transaction decides instead.
-   */
-  private async startAsHeld(claimed: StepState, interrupted: boolean): Promise<Launch | undefined> {
-    const rt = this.options.rt;
-    if (rt.db.dialect !== 'postgres') return undefined;
-    const execution = await getExecution(rt.db.kysely, claimed.executionId);
-    const step = stillHeld(execution, claimed, this.workerId);
-    if (!execution || !step) return undefined;
-    const decision = this.decide(execution, step, interrupted);
-    if (!decision.run || !decision.event) return undefined;
-    const now = rt.clock.now();
-    let reads: Promise<ContextReads> | undefined;
-    const started = await applyAsHeld(rt, execution, step, decision.event, {}, now, {
-      readsFor: async (runs) => {
-        const held = await holdReads(rt.db, (k) => readContext(this.options, execution, runs, k));
-        reads = held.result;
-        return held;
-      },
-    });
-    return started && { ...running(execution, step, now), reads };
-  }
-
-  private launch(step: StepState, execution: Execution, reads?: Promise<ContextReads>): void {
+  private launch({ step, execution, reads }: Launch): void {
     // Claimed while stopping: stop() lets the lease go, for the next engine to take at once.
     if (this.stopped) return;
     const abort = new AbortController();
@@ -327,9 +276,8 @@ export class Engine {
       // The finished step's slot passes to its successor now, not when its promise settles: a
       // successor that finishes at once must still find a slot for its own hand-off.
       this.running.delete(ran.id);
-      const execution = { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) };
       // Read by the completion's statement only if it wrote the completion.
-      this.launch(next, execution, fast && prefetched?.stepId === next.id ? prefetched.reads : undefined);
+      this.launch(launchOf(done.execution, next, fast && prefetched?.stepId === next.id ? prefetched.reads : undefined));
     }
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
@@ -345,25 +293,6 @@ export class Engine {
       }
     }
   }
-}
-
-/** A claimed step to run, in its execution, with its context's reads when they were made already. */
-interface Launch {
-  step: StepState;
-  execution: Execution;
-  reads?: Promise<ContextReads>;
-}
-
-/** The claimed step as its execution was read, if `worker` still holds it. */
-function stillHeld(execution: Execution | undefined, claimed: StepState, worker: string): StepState | undefined {
-  const step = execution?.steps.find((s) => s.id === claimed.id);
-  return step?.leaseOwner === worker ? step : undefined;
-}
-
-/** The claimed step as it runs once its start is written, in its execution. */
-function running(execution: Execution, step: StepState, now: number): Launch {
-  const started: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
-  return { step: started, execution: { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? started : s)) } };
 }
 
 /** The transition a handler's result asks for (null: the step was cancelled). */
