@@ -6,20 +6,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import { programSlots } from '../domain/fair-share.ts';
-import type { StepEvent } from '../domain/transitions.ts';
-import { waitDeadline } from '../domain/claim-decision.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
-import {
-  getExecution, releaseLeases, renewLease,
-} from '../store/executions.ts';
-import { getPipeline } from '../store/pipelines.ts';
-import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
+import { releaseLeases, renewLease } from '../store/executions.ts';
 import { isConnectionLost } from '../store/db.ts';
-import { holdReads } from '../store/read-together.ts';
-import { transact } from './runtime.ts';
-import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
-import { addCompletion, applyAsHeld } from './as-held.ts';
-import { claimOne, launchOf, type ClaimDeps, type Launch } from './claim.ts';
+import { buildContext, type ContextDeps, type ContextReads } from './context.ts';
+import { claimOne, type ClaimDeps, type Launch } from './claim.ts';
+import { writeCompletion } from './completion.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
 import { engineTimers, type Timers } from './timers.ts';
@@ -36,15 +28,12 @@ export interface EngineOptions extends ContextDeps {
   onError?(error: unknown): void;
 }
 
-const RESULT_EVENT: Record<StepResult['outcome'], StepEvent> = {
-  finished: 'finish', failed: 'fail', waiting: 'wait', incomplete: 'incomplete', rolledBack: 'rolledBack',
-};
-
 export class Engine {
   readonly workerId: string;
   private readonly leaseMs: number;
   private readonly concurrency: number;
-  private readonly claims: ClaimDeps;
+  /** The options with this engine's worker and settings: what its claims and completions need. */
+  private readonly deps: ClaimDeps;
   private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
@@ -62,7 +51,7 @@ export class Engine {
     this.workerId = options.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
-    this.claims = {
+    this.deps = {
       ...options, workerId: this.workerId, leaseMs: this.leaseMs,
       programQuota: programSlots(this.concurrency, options.programConcurrency),
     };
@@ -145,7 +134,7 @@ export class Engine {
         this.full = true;
         break;
       }
-      const claimed = await claimOne(this.claims);
+      const claimed = await claimOne(this.deps);
       if (!claimed) break;
       // Started only once the claim has committed.
       if (claimed.launch) this.launch(claimed.launch);
@@ -228,56 +217,20 @@ export class Engine {
     }
   }
 
-  /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
+  /** Writes a handler's result, if this worker still holds the lease (completion.ts). null = cancelled. */
   private async complete(ran: StepState, held: Execution, result: StepResult | null, crashed: boolean): Promise<void> {
-    const rt = this.options.rt;
     // Hot hand-off: this worker starts the next step itself, claimed in the same write, instead
     // of a claim round trip (and a wake-up of every engine). `running` still counts the
     // finishing step, so with it this engine is at most full.
     const handOff = (now: number) => (!this.stopped && this.running.size <= this.concurrency
       ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined);
-    const { event, change } = outcomeOf(result, crashed);
-    const now = rt.clock.now();
-    // A wait's deadline needs the pipeline's options, read in the transaction below.
-    type Completion = { outcome: Announcement; execution: Execution } | undefined;
-    // The next step's context is read by the completion's own statement (it depends on neither).
-    let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
-    const readsFor = async (next: StepState) => {
-      const reads = await holdReads(rt.db, (k) => readContext(this.options, held, next, k));
-      prefetched = { stepId: next.id, reads: reads.result };
-      return reads;
-    };
-    const fast = event === 'wait' ? undefined : await applyAsHeld(rt, held, ran, event, change, now, { handOff: handOff(now), readsFor });
-    const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
-      // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
-      // result after another worker took the step over and finished it (the lock orders the two
-      // transactions, and the lease check below then sees the other's claim).
-      const execution = await getExecution(trx, ran.executionId, undefined, rt.db.dialect);
-      const step = execution?.steps.find((s) => s.id === ran.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
-      const now = rt.clock.now();
-      const settle = async (event: StepEvent, change: StepChange): Promise<Completion> => {
-        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff(now));
-        addCompletion(changes, outcome);
-        return { outcome, execution };
-      };
-      if (event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
-      try {
-        return await settle(event, change);
-      } catch (error) {
-        // A result the step's state cannot take (a bug in a handler) must not leave it leased forever.
-        if (!(error instanceof TransitionRefused) || result === null) throw error;
-        return settle('error', { reason: `${step.action} returned ${result.outcome} while ${step.status}: ${error.message}` });
-      }
-    });
+    const done = await writeCompletion(this.deps, ran, held, result, crashed, handOff);
     if (!done) return;
-    const next = done.outcome.handedOff;
-    if (next) {
+    if (done.handedOff) {
       // The finished step's slot passes to its successor now, not when its promise settles: a
       // successor that finishes at once must still find a slot for its own hand-off.
       this.running.delete(ran.id);
-      // Read by the completion's statement only if it wrote the completion.
-      this.launch(launchOf(done.execution, next, fast && prefetched?.stepId === next.id ? prefetched.reads : undefined));
+      this.launch(done.handedOff);
     }
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
@@ -293,17 +246,4 @@ export class Engine {
       }
     }
   }
-}
-
-/** The transition a handler's result asks for (null: the step was cancelled). */
-function outcomeOf(result: StepResult | null, crashed: boolean): { event: StepEvent; change: StepChange } {
-  if (result === null) return { event: 'cancel', change: { reason: 'cancelled' } };
-  return {
-    event: crashed ? 'error' : RESULT_EVENT[result.outcome],
-    change: {
-      ...('reason' in result ? { reason: result.reason } : {}),
-      ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
-      ...(result.details ? { details: result.details } : {}),
-    },
-  };
 }
