@@ -12,11 +12,12 @@ export interface TimerDeps {
   rt: Runtime;
   /** Asks for a claim pass (Engine.poke). */
   poke(): void;
+  /** The engine is stopped: nothing is armed. */
   stopped(): boolean;
 }
 
 export interface Timers {
-  /** Fires the due waits, if the timer fired since the last time (or this is the first pass). */
+  /** Fires the due waits, if any can be due: at the first claim pass, and after the timer or a retry fired. */
   fireIfDue(): Promise<void>;
   /** Arms the timer for the next due moment: a waiting step's deadline or an expiring lease. */
   arm(): Promise<void>;
