@@ -6,22 +6,15 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Execution, StepState } from '../domain/model.ts';
 import { programSlots } from '../domain/fair-share.ts';
-import type { StepEvent } from '../domain/transitions.ts';
-import { claimDecision, waitDeadline, type ClaimDecision } from '../domain/claim-decision.ts';
-import { dueWaitTransition } from '../domain/wait-timeout.ts';
 import type { HandlerRegistry, StepResult } from '../steps/handler.ts';
-import {
-  claimStep, dueWaitingSteps, getExecution, getStep, nextDueAt, releaseLeases, renewLease,
-} from '../store/executions.ts';
-import { getPipeline } from '../store/pipelines.ts';
-import { buildContext, readContext, type ContextDeps, type ContextReads } from './context.ts';
+import { releaseLeases, renewLease } from '../store/executions.ts';
 import { isConnectionLost } from '../store/db.ts';
-import { holdReads } from '../store/read-together.ts';
-import { transact } from './runtime.ts';
-import { applyStepEvent, TransitionRefused, type Announcement, type StepChange } from './state.ts';
-import { addCompletion, applyAsHeld } from './as-held.ts';
+import { buildContext, type ContextDeps, type ContextReads } from './context.ts';
+import { claimOne, type ClaimDeps, type Launch } from './claim.ts';
+import { writeCompletion } from './completion.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
+import { engineTimers, type Timers } from './timers.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -35,37 +28,34 @@ export interface EngineOptions extends ContextDeps {
   onError?(error: unknown): void;
 }
 
-const RESULT_EVENT: Record<StepResult['outcome'], StepEvent> = {
-  finished: 'finish', failed: 'fail', waiting: 'wait', incomplete: 'incomplete', rolledBack: 'rolledBack',
-};
-
 export class Engine {
   readonly workerId: string;
   private readonly leaseMs: number;
   private readonly concurrency: number;
-  private readonly programQuota: number;
+  /** The options with this engine's worker and settings: what its claims and completions need. */
+  private readonly deps: ClaimDeps;
   private readonly running = new Map<string, { executionId: string; abort: AbortController; cancelled: boolean }>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = true;
-  /** Set at start and when the timer fires: only then can waiting steps be due. */
-  private timersDue = true;
   private draining = false;
   /** The drain under way (a claim may be in flight): for idle(), and stop() waits for it before letting leases go. */
   private drainRun?: Promise<void>;
   private again = false;
   /** The last drain stopped with every slot taken (see drain). */
   private full = false;
-  private cancelTimer?: () => void;
-  private timerAt?: number;
   private unsubscribe?: () => void;
   private keepAlive?: NodeJS.Timeout;
-  private retryDrain?: NodeJS.Timeout;
+  private readonly timers: Timers;
 
   constructor(private readonly options: EngineOptions) {
     this.workerId = options.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
-    this.programQuota = programSlots(this.concurrency, options.programConcurrency);
+    this.deps = {
+      ...options, workerId: this.workerId, leaseMs: this.leaseMs,
+      programQuota: programSlots(this.concurrency, options.programConcurrency),
+    };
+    this.timers = engineTimers({ rt: options.rt, poke: () => this.poke(), stopped: () => this.stopped });
   }
 
   async start(): Promise<void> {
@@ -84,9 +74,8 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.keepAlive);
-    clearTimeout(this.retryDrain);
+    this.timers.stop();
     this.unsubscribe?.();
-    this.cancelTimer?.();
     // A claim committed after the leases were let go would keep its step leased by nobody.
     await this.drainRun;
     for (const r of this.running.values()) r.abort.abort(new Error('engine stopping'));
@@ -111,11 +100,7 @@ export class Engine {
       // Typically the database is unreachable (restarting): look again soon, due timers
       // included, rather than wait for a wake-up that may never come (the one that brought
       // this drain is spent).
-      clearTimeout(this.retryDrain);
-      this.retryDrain = setTimeout(() => {
-        this.timersDue = true;
-        this.poke();
-      }, 1000);
+      this.timers.retrySoon();
     }).finally(() => {
       this.draining = false;
       if (this.again) {
@@ -139,10 +124,7 @@ export class Engine {
   }
 
   private async drain(): Promise<void> {
-    if (this.timersDue) {
-      this.timersDue = false;
-      await this.fireDueTimers();
-    }
+    await this.timers.fireIfDue();
     // Whether work may be left unclaimed because every slot was taken: only then does a
     // finishing step need to look for more (a claim round trip and the claim lock per step
     // otherwise; its successor is handed off, and new work announces itself with a wake-up).
@@ -152,70 +134,15 @@ export class Engine {
         this.full = true;
         break;
       }
-      const claimed = await this.claimOne();
+      const claimed = await claimOne(this.deps);
       if (!claimed) break;
+      // Started only once the claim has committed.
+      if (claimed.launch) this.launch(claimed.launch);
     }
-    await this.armTimer();
+    await this.timers.arm();
   }
 
-  private async claimOne(): Promise<boolean> {
-    const rt = this.options.rt;
-    const claim = await claimStep(rt.db, this.workerId, rt.clock.now(), this.leaseMs, this.programQuota);
-    if (!claim) return false;
-    const launch = await this.startAsHeld(claim.step, claim.interrupted) ?? await transact(rt, async (trx, changes) => {
-      const now = rt.clock.now();
-      const execution = await getExecution(trx, claim.step.executionId);
-      const step = stillHeld(execution, claim.step, this.workerId);
-      if (!execution || !step) return undefined;
-      const decision = this.decide(execution, step, claim.interrupted);
-      if (decision.run) {
-        if (decision.event) changes.add(await applyStepEvent(trx, step, decision.event, {}, now, execution));
-        return running(execution, step, now);
-      }
-      const change: StepChange = { reason: decision.reason };
-      if (decision.event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
-      changes.add(await applyStepEvent(trx, step, decision.event, change, now, execution));
-      return undefined;
-    });
-    // Started only once the claim has committed.
-    if (launch) this.launch(launch.step, launch.execution, launch.reads);
-    return true;
-  }
-
-  private decide(execution: Execution, step: StepState, interrupted: boolean): ClaimDecision {
-    return claimDecision({
-      execution: execution.status, step: step.status, action: step.action, interrupted,
-      idempotent: this.options.handlers[step.action]?.idempotent ?? false,
-      pauseBeforeRun: step.pauseBeforeRun, resumed: Boolean(step.details.resumed),
-    });
-  }
-
-  /**
-   * PostgreSQL: the usual start of a claimed step (NOT_STARTED → RUNNING) in one guarded
-   * statement that also reads the step's context (as-held.ts), instead of a transaction and a
-   * read. Undefined when it did not apply: the locked transaction decides instead.
-   */
-  private async startAsHeld(claimed: StepState, interrupted: boolean): Promise<Launch | undefined> {
-    const rt = this.options.rt;
-    if (rt.db.dialect !== 'postgres') return undefined;
-    const execution = await getExecution(rt.db.kysely, claimed.executionId);
-    const step = stillHeld(execution, claimed, this.workerId);
-    if (!execution || !step) return undefined;
-    const decision = this.decide(execution, step, interrupted);
-    if (!decision.run || !decision.event) return undefined;
-    const now = rt.clock.now();
-    let reads: Promise<ContextReads> | undefined;
-    const started = await applyAsHeld(rt, execution, step, decision.event, {}, now, {
-      readsFor: async (runs) => {
-        const held = await holdReads(rt.db, (k) => readContext(this.options, execution, runs, k));
-        reads = held.result;
-        return held;
-      },
-    });
-    return started && { ...running(execution, step, now), reads };
-  }
-
-  private launch(step: StepState, execution: Execution, reads?: Promise<ContextReads>): void {
+  private launch({ step, execution, reads }: Launch): void {
     // Claimed while stopping: stop() lets the lease go, for the next engine to take at once.
     if (this.stopped) return;
     const abort = new AbortController();
@@ -290,57 +217,20 @@ export class Engine {
     }
   }
 
-  /** Writes a handler's result, if this worker still holds the lease. null = cancelled. */
+  /** Writes a handler's result, if this worker still holds the lease (completion.ts). null = cancelled. */
   private async complete(ran: StepState, held: Execution, result: StepResult | null, crashed: boolean): Promise<void> {
-    const rt = this.options.rt;
     // Hot hand-off: this worker starts the next step itself, claimed in the same write, instead
     // of a claim round trip (and a wake-up of every engine). `running` still counts the
     // finishing step, so with it this engine is at most full.
     const handOff = (now: number) => (!this.stopped && this.running.size <= this.concurrency
       ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined);
-    const { event, change } = outcomeOf(result, crashed);
-    const now = rt.clock.now();
-    // A wait's deadline needs the pipeline's options, read in the transaction below.
-    type Completion = { outcome: Announcement; execution: Execution } | undefined;
-    // The next step's context is read by the completion's own statement (it depends on neither).
-    let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
-    const readsFor = async (next: StepState) => {
-      const reads = await holdReads(rt.db, (k) => readContext(this.options, held, next, k));
-      prefetched = { stepId: next.id, reads: reads.result };
-      return reads;
-    };
-    const fast = event === 'wait' ? undefined : await applyAsHeld(rt, held, ran, event, change, now, { handOff: handOff(now), readsFor });
-    const done: Completion = fast ? { outcome: fast, execution: held } : await transact<Completion>(rt, async (trx, changes) => {
-      // Locked (PostgreSQL): a worker whose lease lapsed while its handler ran cannot write its
-      // result after another worker took the step over and finished it (the lock orders the two
-      // transactions, and the lease check below then sees the other's claim).
-      const execution = await getExecution(trx, ran.executionId, undefined, rt.db.dialect);
-      const step = execution?.steps.find((s) => s.id === ran.id);
-      if (!execution || !step || step.leaseOwner !== this.workerId) return undefined;
-      const now = rt.clock.now();
-      const settle = async (event: StepEvent, change: StepChange): Promise<Completion> => {
-        const outcome = await applyStepEvent(trx, step, event, change, now, execution, handOff(now));
-        addCompletion(changes, outcome);
-        return { outcome, execution };
-      };
-      if (event === 'wait') change.wakeAt = waitDeadline(now, (await getPipeline(trx, execution.pipelineId))?.options);
-      try {
-        return await settle(event, change);
-      } catch (error) {
-        // A result the step's state cannot take (a bug in a handler) must not leave it leased forever.
-        if (!(error instanceof TransitionRefused) || result === null) throw error;
-        return settle('error', { reason: `${step.action} returned ${result.outcome} while ${step.status}: ${error.message}` });
-      }
-    });
+    const done = await writeCompletion(this.deps, ran, held, result, crashed, handOff);
     if (!done) return;
-    const next = done.outcome.handedOff;
-    if (next) {
+    if (done.handedOff) {
       // The finished step's slot passes to its successor now, not when its promise settles: a
       // successor that finishes at once must still find a slot for its own hand-off.
       this.running.delete(ran.id);
-      const execution = { ...done.execution, steps: done.execution.steps.map((s) => (s.id === next.id ? next : s)) };
-      // Read by the completion's statement only if it wrote the completion.
-      this.launch(next, execution, fast && prefetched?.stepId === next.id ? prefetched.reads : undefined);
+      this.launch(done.handedOff);
     }
     // An ended execution's scratch space goes; its artifacts and logs stay.
     if (done.outcome.events.some((e) => e.type === 'execution.ended')) {
@@ -356,69 +246,4 @@ export class Engine {
       }
     }
   }
-
-  /** Waiting steps whose time has come: scheduled deployments start, other waits time out. */
-  private async fireDueTimers(): Promise<void> {
-    const rt = this.options.rt;
-    const due = await dueWaitingSteps(rt.db.kysely, rt.clock.now());
-    for (const candidate of due) {
-      await transact(rt, async (trx, changes) => {
-        const step = await getStep(trx, candidate.id);
-        const now = rt.clock.now();
-        if (!step || step.status !== 'WAITING' || !step.wakeAt || step.wakeAt.getTime() > now) return;
-        const execution = await getExecution(trx, step.executionId);
-        const pipeline = execution && await getPipeline(trx, execution.pipelineId);
-        const { event, reason } = dueWaitTransition(step.action, Boolean(step.details.scheduledAt), pipeline?.options);
-        changes.add(await applyStepEvent(trx, step, event, { reason }, now, execution));
-      });
-    }
-  }
-
-  private async armTimer(): Promise<void> {
-    const rt = this.options.rt;
-    const at = await nextDueAt(rt.db.kysely);
-    if (at === this.timerAt) return;
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    this.timerAt = at;
-    if (at === undefined || this.stopped) return;
-    // +1 ms: a lease is claimable only once strictly past its expiry.
-    this.cancelTimer = rt.clock.setTimer(() => {
-      this.timerAt = undefined;
-      this.timersDue = true;
-      this.poke();
-    }, at - rt.clock.now() + 1);
-  }
-}
-
-/** A claimed step to run, in its execution, with its context's reads when they were made already. */
-interface Launch {
-  step: StepState;
-  execution: Execution;
-  reads?: Promise<ContextReads>;
-}
-
-/** The claimed step as its execution was read, if `worker` still holds it. */
-function stillHeld(execution: Execution | undefined, claimed: StepState, worker: string): StepState | undefined {
-  const step = execution?.steps.find((s) => s.id === claimed.id);
-  return step?.leaseOwner === worker ? step : undefined;
-}
-
-/** The claimed step as it runs once its start is written, in its execution. */
-function running(execution: Execution, step: StepState, now: number): Launch {
-  const started: StepState = { ...step, status: 'RUNNING', startedAt: step.startedAt ?? new Date(now) };
-  return { step: started, execution: { ...execution, steps: execution.steps.map((s) => (s.id === step.id ? started : s)) } };
-}
-
-/** The transition a handler's result asks for (null: the step was cancelled). */
-function outcomeOf(result: StepResult | null, crashed: boolean): { event: StepEvent; change: StepChange } {
-  if (result === null) return { event: 'cancel', change: { reason: 'cancelled' } };
-  return {
-    event: crashed ? 'error' : RESULT_EVENT[result.outcome],
-    change: {
-      ...('reason' in result ? { reason: result.reason } : {}),
-      ...('metrics' in result && result.metrics ? { metrics: result.metrics } : {}),
-      ...(result.details ? { details: result.details } : {}),
-    },
-  };
 }
