@@ -3,7 +3,8 @@
 import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES, type ArtifactType } from '../artifacts/artifact-types.ts';
-import { buildImage } from '../artifacts/oci.ts';
+import { buildImage, buildSnapshotImage, snapshotDirectory } from '../artifacts/oci.ts';
+import type { ArtifactStore } from '../artifacts/store.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
 import { globFiles } from '../runner/reports/glob.ts';
 import { readWorkspaceFile, resolveInWorkspace, WorkspacePathError } from '../runner/workspace-path.ts';
@@ -32,6 +33,24 @@ export async function recordBuiltImage(
   await ctx.recordArtifact({ ...image, type, name });
   ctx.log.line(`artifact ${type} ${name}: ${image.digest}`);
   return image.digest;
+}
+
+/** Sources up to this size are read into memory and packed while the build runs. */
+const SOURCES_IN_MEMORY = 64 * 1024 ** 2;
+
+/**
+ * The sources' image, of the workspace as it is now (checked out, before any repository code
+ * runs). Resolves once nothing more is read from the workspace, with the image being packed
+ * from what was read: sources up to SOURCES_IN_MEMORY are read into memory and packed
+ * meanwhile, bigger ones are packed before it resolves (a build cannot change what is packed).
+ */
+export async function readSources(store: ArtifactStore, workspace: string): Promise<{ image: Promise<{ digest: string; size: number }> }> {
+  const input = { dir: workspace, exclude: withoutGitAndDependencies };
+  const snapshot = await snapshotDirectory(input, SOURCES_IN_MEMORY);
+  if (!snapshot) return { image: Promise.resolve(await buildImage(store, input)) };
+  const image = buildSnapshotImage(store, snapshot);
+  image.catch(() => undefined); // awaited by the caller, never unhandled meanwhile
+  return { image };
 }
 
 export interface ReportFile { type: ArtifactType; rel: string; path: string }

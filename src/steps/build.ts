@@ -8,7 +8,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
-import { buildImage } from '../artifacts/oci.ts';
 import { readImageConfig } from '../artifacts/oci-format.ts';
 import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { SecretMasker } from '../runner/mask.ts';
@@ -18,7 +17,7 @@ import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner
 import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { findReports, recordBuildOutputs, recordBuiltImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
+import { findReports, readSources, recordBuildOutputs, recordBuiltImage, recordReports, type ReportFile } from './build-outputs.ts';
 import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
@@ -107,7 +106,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
   // Started now, so that its own start (pasta, bubblewrap) overlaps the checkout; it runs
-  // nothing until run() sends the command, after the checkout and the sources' image.
+  // nothing until run() sends the command, after the checkout and the reading of the sources.
   const sandbox = startSandbox({
     workspace,
     env,
@@ -140,27 +139,43 @@ async function buildIn(
   const { commitId } = checkedOut;
   // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
   sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
-  // The sources as checked out, packed before any repository code runs, while the contract is
-  // read; recorded only with a valid contract (a stored but unrecorded blob is harmless).
-  const sources = buildImage(ctx.artifacts, { dir: workspace, exclude: withoutGitAndDependencies });
+  // The sources as checked out, read before any repository code runs, while the contract is read.
+  const sources = readSources(ctx.artifacts, workspace);
   sources.catch(() => undefined); // awaited below, never unhandled meanwhile
   let contract: RepositoryContract;
   try {
     contract = await readContract(workspace);
   } catch (err) {
-    await sources.catch(() => undefined);
+    await sources.then((read) => read.image).catch(() => undefined);
     return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
   }
-  await Promise.all([
+  const { image } = await sources;
+  // Packed and stored while the build runs, recorded (only with a valid contract) once it ended:
+  // whatever happens, both are done before the step is.
+  const recorded = Promise.all([
     ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
       .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
-    sources.then((image) => recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', image)),
+    image,
   ]);
+  recorded.catch(() => undefined); // awaited below, never unhandled meanwhile
+  try {
+    return await runBuildCommand(ctx, sandbox, masker, { workspace, commitId, artifactsVersion, contract }, recorded);
+  } finally {
+    await recorded.catch(() => undefined);
+  }
+}
 
+async function runBuildCommand(
+  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker,
+  { workspace, commitId, artifactsVersion, contract }: { workspace: string; commitId: string; artifactsVersion: string; contract: RepositoryContract },
+  recorded: Promise<[void, { digest: string; size: number }]>,
+): Promise<StepResult> {
   ctx.log.line(`$ ${contract.build.command}`);
   const result = await sandbox.run(contract.build.command, contract.build.timeoutMinutes * 60_000);
   masker.end();
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
+  const [, sources] = await recorded;
+  await recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', sources);
   if (result.cancelled) throw new StepCancelledError('build');
 
   let reports: ReportFile[];
