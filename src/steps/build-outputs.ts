@@ -20,12 +20,6 @@ export const withoutGit = (rel: string): boolean => rel === '.git' || rel.endsWi
 export const withoutGitAndDependencies = (rel: string): boolean =>
   withoutGit(rel) || rel === 'node_modules' || rel.endsWith('/node_modules');
 
-export async function recordImage(
-  ctx: StepContext, type: ArtifactType, name: string, dir: string, exclude = withoutGit,
-): Promise<string> {
-  return recordBuiltImage(ctx, type, name, await buildImage(ctx.artifacts, { dir, exclude }));
-}
-
 /** Records an image already in the store as this step's artifact. */
 export async function recordBuiltImage(
   ctx: StepContext, type: ArtifactType, name: string, image: { digest: string; size: number },
@@ -79,15 +73,20 @@ export async function recordReports(ctx: StepContext, files: ReportFile[]): Prom
   }));
 }
 
+/** A build's outputs packed into the store, recorded once the build passed; or why they are refused. */
+export type PackedOutputs = { failure: string } | { record(): Promise<void> };
+
 /**
- * The deployable outputs of a successful build. Returns a failure reason when a configured
- * output is missing or invalid (a build that "succeeds" without its output must not pass).
+ * Packs the deployable outputs of a build (read once nothing of the build runs), to be recorded
+ * if it passes: a failure when a configured output is missing or invalid (a build that
+ * "succeeds" without its output must not pass). Packing only stores: the images of a build
+ * that fails after all are unrecorded blobs, harmless.
  */
-export async function recordBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
+export async function packBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {
   try {
-    return await recordOutputs(ctx, workspace, contract);
+    return await packOutputs(ctx, workspace, contract);
   } catch (err) {
-    if (err instanceof WorkspacePathError) return `refused: ${err.message}`;
+    if (err instanceof WorkspacePathError) return { failure: `refused: ${err.message}` };
     throw err;
   }
 }
@@ -98,9 +97,9 @@ async function workspaceDirectory(workspace: string, repoPath: string): Promise<
   return path !== undefined && await isDirectory(path) ? path : undefined;
 }
 
-async function recordOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
+async function packOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {
   const output = await workspaceDirectory(workspace, contract.app.output);
-  if (!output) return `app.output "${contract.app.output}" does not exist after the build`;
+  if (!output) return { failure: `app.output "${contract.app.output}" does not exist after the build` };
   // Every output is checked first, then all images are packed at once (they are independent).
   const images: [ArtifactType, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
 
@@ -108,11 +107,11 @@ async function recordOutputs(ctx: StepContext, workspace: string, contract: Repo
     const file = `${contract.dispatcher.path}/${DISPATCHER_FILE}`;
     const dir = await workspaceDirectory(workspace, contract.dispatcher.path);
     const text = dir === undefined ? undefined : await readWorkspaceFile(workspace, file);
-    if (dir === undefined || text === undefined) return `dispatcher package "${file}" does not exist`;
+    if (dir === undefined || text === undefined) return { failure: `dispatcher package "${file}" does not exist` };
     try {
       parseDispatcherPackage(parseYaml(text), `${contract.dispatcher.path}/${DISPATCHER_FILE}`);
     } catch (err) {
-      return `invalid dispatcher package: ${(err as Error).message}`;
+      return { failure: `invalid dispatcher package: ${(err as Error).message}` };
     }
     images.push([ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir]);
   }
@@ -121,12 +120,19 @@ async function recordOutputs(ctx: StepContext, workspace: string, contract: Repo
     [ARTIFACT_TYPES.FUNCTIONAL_TESTS, 'functional-tests', contract.tests.functional],
     [ARTIFACT_TYPES.UI_TESTS, 'ui-tests', contract.tests.ui],
   ];
+  const notes: string[] = [];
   for (const [type, name, bundle] of bundles) {
     if (!bundle) continue;
     const dir = await workspaceDirectory(workspace, bundle.path);
     if (dir) images.push([type, name, dir]);
-    else ctx.log.line(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
+    else notes.push(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
   }
-  await Promise.all(images.map(([type, name, dir]) => recordImage(ctx, type, name, dir)));
-  return undefined;
+  const packed = await Promise.all(images.map(async ([type, name, dir]) =>
+    [type, name, await buildImage(ctx.artifacts, { dir, exclude: withoutGit })] as const));
+  return {
+    async record() {
+      for (const note of notes) ctx.log.line(note);
+      await Promise.all(packed.map(([type, name, image]) => recordBuiltImage(ctx, type, name, image)));
+    },
+  };
 }

@@ -17,7 +17,7 @@ import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner
 import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { findReports, readSources, recordBuildOutputs, recordBuiltImage, recordReports, type ReportFile } from './build-outputs.ts';
+import { findReports, packBuildOutputs, readSources, recordBuiltImage, recordReports, type PackedOutputs, type ReportFile } from './build-outputs.ts';
 import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
@@ -106,7 +106,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
   // Started now, so that its own start (pasta, bubblewrap) overlaps the checkout; it runs
-  // nothing until run() sends the command, after the checkout and the reading of the sources.
+  // nothing until run() sends the command, after the checkout and the sources' image.
   const sandbox = startSandbox({
     workspace,
     env,
@@ -172,12 +172,31 @@ async function runBuildCommand(
 ): Promise<StepResult> {
   ctx.log.line(`$ ${contract.build.command}`);
   const result = await sandbox.run(contract.build.command, contract.build.timeoutMinutes * 60_000);
+  // Nothing inside the sandbox runs any more: the rest of it (pasta, bubblewrap, cgroups, run
+  // dir) ends while the outputs are read; runBuild's stop() waits for it.
+  sandbox.stop().catch(() => undefined);
   masker.end();
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
   const [, sources] = await recorded;
   await recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', sources);
   if (result.cancelled) throw new StepCancelledError('build');
+  // Unless it already failed, the outputs are packed at once, meanwhile the reports are read:
+  // recorded only if it passes, and done before the step is.
+  const outputs = buildFailure(result, contract, undefined, undefined) ? undefined : packBuildOutputs(ctx, workspace, contract);
+  outputs?.catch(() => undefined); // awaited below, never unhandled meanwhile
+  try {
+    return await judge(ctx, { workspace, commitId, artifactsVersion, contract, result }, outputs);
+  } finally {
+    await outputs?.catch(() => undefined);
+  }
+}
 
+/** The verdict of a build that ran: its reports stored and read, its outputs recorded if it passed. */
+async function judge(
+  ctx: StepContext,
+  { workspace, commitId, artifactsVersion, contract, result }: { workspace: string; commitId: string; artifactsVersion: string; contract: RepositoryContract; result: SandboxResult },
+  outputs: Promise<PackedOutputs> | undefined,
+): Promise<StepResult> {
   let reports: ReportFile[];
   try {
     reports = await findReports(workspace, contract);
@@ -186,7 +205,7 @@ async function runBuildCommand(
     throw err;
   }
   // Stored whatever the verdict (the results of failed tests are worth reading), meanwhile the
-  // verdict is made and the outputs of a successful build are packed.
+  // verdict is made.
   const storing = recordReports(ctx, reports);
   storing.catch(() => undefined); // awaited below, never unhandled meanwhile
   const junit = reports.filter((f) => f.type === ARTIFACT_TYPES.TEST_RESULTS).map((f) => f.path);
@@ -208,11 +227,20 @@ async function runBuildCommand(
   const failure = buildFailure(result, contract, tests, reportError);
   if (!failure && junit.length === 0) ctx.log.line(`note: no unit test results found (${contract.reports.junit.join(', ')})`);
   // Both run to their end before the step does: nothing is recorded after the step ended.
-  const [stored, output] = await Promise.allSettled([storing, failure ? undefined : recordBuildOutputs(ctx, workspace, contract)]);
+  const [stored, output] = await Promise.allSettled([storing, recordPassed(failure, outputs)]);
   if (stored.status === 'rejected') throw stored.reason;
   if (output.status === 'rejected') throw output.reason;
   const reason = failure ?? output.value;
   return reason ? { outcome: 'failed', reason, details } : { outcome: 'finished', details };
+}
+
+/** Records the packed outputs of a build that passed; why they are refused, if they are. */
+async function recordPassed(failure: string | undefined, outputs: Promise<PackedOutputs> | undefined): Promise<string | undefined> {
+  if (failure || !outputs) return undefined;
+  const packed = await outputs;
+  if ('failure' in packed) return packed.failure;
+  await packed.record();
+  return undefined;
 }
 
 /** Why a build that ran failed, first reason first; undefined for a successful one. */
