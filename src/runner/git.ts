@@ -3,7 +3,7 @@
 // commit checked out, so the build records exactly the commit it built. Never prompts for
 // credentials.
 import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from './repository-url.ts';
 
@@ -117,11 +117,11 @@ export async function resolveBranch(url: string, branch: string, signal?: AbortS
 }
 
 /**
- * A fresh, empty repository at `dir` to fetch into. Needs no commit, so the build starts it while
- * the branch is being resolved. No template: hooks samples and the like are never used here.
+ * A fresh, empty repository at `dir` (made if missing) to fetch into. Needs no commit, so the
+ * build starts it while the branch is being resolved. No template: hooks samples and the like
+ * are never used here.
  */
 export async function initCheckout(dir: string, signal?: AbortSignal): Promise<void> {
-  await mkdir(dir, { recursive: true });
   await git(['init', '--quiet', '--template=', dir], { signal });
 }
 

@@ -1,7 +1,7 @@
 // Runs one shell command of repository code in the sandbox (sandbox-command.ts says what the
-// command line isolates and how). This module owns the run's lifecycle on the host: the cgroups,
-// the ownership of the writable dirs (the unprivileged account must write them), the run dir
-// (seccomp filter, staging mount points), the disk quota watch, the memory-limit verdict, and
+// command line isolates and how). This module owns the run's lifecycle on the host: preparing
+// it (sandbox-prepare.ts: the cgroups, the ownership of the writable dirs, the run dir), the
+// disk quota watch, the memory-limit verdict, the command's end (sandbox-status.ts), and
 // killing everything when the command ends, is cancelled or times out: the run has its own
 // process group (detached), bwrap's PID namespace dies with its init, and whatever is left in
 // the run's cgroups is killed by pid.

@@ -105,8 +105,11 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
-  // Started now, so that its own start (pasta, bubblewrap) overlaps the checkout; it runs
-  // nothing until run() sends the command, after the checkout and the sources' image.
+  // The checkout first (the longer way to the command), then the sandbox, so that its own start
+  // (pasta, bubblewrap) overlaps the checkout; it runs nothing until run() sends the command,
+  // after the checkout and the reading of the sources.
+  const checkedOut = checkout(ctx, workspace, artifactsVersion);
+  checkedOut.catch(() => undefined); // awaited in buildIn, never unhandled meanwhile
   const sandbox = startSandbox({
     workspace,
     env,
@@ -123,7 +126,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     log: (line) => ctx.log.line(line),
   });
   try {
-    return await buildIn(ctx, sandbox, masker, { workspace, artifactsVersion });
+    return await buildIn(ctx, sandbox, masker, checkedOut, { workspace, artifactsVersion });
   } finally {
     // Whatever ended the step (a failed checkout, a cancel, an error), nothing of the sandbox stays.
     await sandbox.stop();
@@ -132,9 +135,10 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
 }
 
 async function buildIn(
-  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker, { workspace, artifactsVersion }: { workspace: string; artifactsVersion: string },
+  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker, checkingOut: Promise<{ commitId: string } | { failure: string }>,
+  { workspace, artifactsVersion }: { workspace: string; artifactsVersion: string },
 ): Promise<StepResult> {
-  const checkedOut = await checkout(ctx, workspace, artifactsVersion);
+  const checkedOut = await checkingOut;
   if ('failure' in checkedOut) return { outcome: 'failed', reason: checkedOut.failure };
   const { commitId } = checkedOut;
   // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
