@@ -32,19 +32,33 @@ export async function recordBuiltImage(
 /** Sources up to this size are read into memory and packed while the build runs. */
 const SOURCES_IN_MEMORY = 64 * 1024 ** 2;
 
+/** The sources as read before any repository code ran (readSources). */
+export interface Sources {
+  /** Their image, being packed from what was read. */
+  image: Promise<{ digest: string; size: number }>;
+  /**
+   * A file of the repository as it was read: from memory where it was read as a regular file;
+   * otherwise (a symlink, sources too big for memory) resolved inside the workspace, so only
+   * before repository code runs. Undefined when there is none.
+   */
+  read(rel: string): Promise<string | undefined>;
+}
+
 /**
  * The sources' image, of the workspace as it is now (checked out, before any repository code
- * runs). Resolves once nothing more is read from the workspace, with the image being packed
- * from what was read: sources up to SOURCES_IN_MEMORY are read into memory and packed
- * meanwhile, bigger ones are packed before it resolves (a build cannot change what is packed).
+ * runs). Resolves once nothing more is read from the workspace for the image: sources up to
+ * SOURCES_IN_MEMORY are read into memory and packed meanwhile, bigger ones are packed before it
+ * resolves (a build cannot change what is packed).
  */
-export async function readSources(store: ArtifactStore, workspace: string): Promise<{ image: Promise<{ digest: string; size: number }> }> {
+export async function readSources(store: ArtifactStore, workspace: string): Promise<Sources> {
   const input = { dir: workspace, exclude: withoutGitAndDependencies };
   const snapshot = await snapshotDirectory(input, SOURCES_IN_MEMORY);
-  if (!snapshot) return { image: Promise.resolve(await buildImage(store, input)) };
+  const fromWorkspace = (rel: string): Promise<string | undefined> => readWorkspaceFile(workspace, rel);
+  if (!snapshot) return { image: Promise.resolve(await buildImage(store, input)), read: fromWorkspace };
   const image = buildSnapshotImage(store, snapshot);
   image.catch(() => undefined); // awaited by the caller, never unhandled meanwhile
-  return { image };
+  const files = new Map(snapshot.entries.flatMap(({ header, body }) => (header.type === 'file' && body ? [[header.name, body] as const] : [])));
+  return { image, read: async (rel) => files.get(rel)?.toString('utf8') ?? fromWorkspace(rel) };
 }
 
 export interface ReportFile { type: ArtifactType; rel: string; path: string }

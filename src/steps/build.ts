@@ -14,10 +14,12 @@ import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { prepareBuildCache } from '../runner/build-cache.ts';
 import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner/sandbox.ts';
-import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
+import { WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { findReports, packBuildOutputs, readSources, recordBuiltImage, recordReports, type PackedOutputs, type ReportFile } from './build-outputs.ts';
+import {
+  findReports, packBuildOutputs, readSources, recordBuiltImage, recordReports, type PackedOutputs, type ReportFile, type Sources,
+} from './build-outputs.ts';
 import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
@@ -32,8 +34,8 @@ export class StepCancelledError extends Error {
   }
 }
 
-async function readContract(workspace: string): Promise<RepositoryContract> {
-  const text = await readWorkspaceFile(workspace, CONTRACT_FILE);
+async function readContract(sources: Sources): Promise<RepositoryContract> {
+  const text = await sources.read(CONTRACT_FILE);
   // A missing file means "all defaults" (a plain Node project needs no contract).
   return parseContract(text === undefined ? {} : parseYaml(text));
 }
@@ -143,17 +145,16 @@ async function buildIn(
   const { commitId } = checkedOut;
   // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
   sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
-  // The sources as checked out, read before any repository code runs, while the contract is read.
-  const sources = readSources(ctx.artifacts, workspace);
-  sources.catch(() => undefined); // awaited below, never unhandled meanwhile
+  // The sources as checked out, read before any repository code runs; the contract among them.
+  const sources = await readSources(ctx.artifacts, workspace);
   let contract: RepositoryContract;
   try {
-    contract = await readContract(workspace);
+    contract = await readContract(sources);
   } catch (err) {
-    await sources.then((read) => read.image).catch(() => undefined);
+    await sources.image.catch(() => undefined);
     return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
   }
-  const { image } = await sources;
+  const { image } = sources;
   // Packed and stored while the build runs, recorded (only with a valid contract) once it ended:
   // whatever happens, both are done before the step is.
   const recorded = Promise.all([
