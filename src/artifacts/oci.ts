@@ -3,6 +3,7 @@
 // directory content always gives the same bytes: entries sorted, mtime 0, uid/gid 0, no user
 // names, modes normalised to 0755/0644; a config without a creation time; and a manifest. The
 // image's identity is the manifest digest.
+import { createHash } from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -204,14 +205,17 @@ export async function putImage(store: ArtifactStore, layers: Descriptor[], confi
     // No `created` times: the same layers give the same config.
     history: layers.map((l) => ({ created_by: isBaseLayer(l) ? 'slipway: base image from Debian packages' : 'slipway: layer' })),
   };
-  const configBlob = await store.putBytes(JSON.stringify(imageConfig));
+  const configBytes = Buffer.from(JSON.stringify(imageConfig), 'utf8');
   const manifest: OciManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.manifest,
-    config: { mediaType: MEDIA_TYPES.config, ...configBlob },
+    config: { mediaType: MEDIA_TYPES.config, digest: `sha256:${createHash('sha256').update(configBytes).digest('hex')}`, size: configBytes.length },
     layers,
   };
-  return store.putBytes(JSON.stringify(manifest));
+  // Both stored at once: the image exists for the caller (who records it) once both are; a
+  // crash in between leaves only blobs no record names.
+  const [, image] = await Promise.all([store.putBytes(configBytes), store.putBytes(JSON.stringify(manifest))]);
+  return image;
 }
 
 /** Builds the image of a directory (over the base layers, if any); returns the manifest's digest and size. */
