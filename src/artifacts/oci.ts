@@ -57,6 +57,16 @@ function readSmallFile(path: string, size: number): Buffer {
   return body;
 }
 
+/** A file's content; a big one read without blocking the event loop (as readSmallFile otherwise). */
+async function readFileEntry(path: string, size: number): Promise<Buffer> {
+  if (size <= SMALL_FILE) return readSmallFile(path, size);
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let body: Buffer;
+  try { body = await handle.readFile(); } finally { await handle.close(); }
+  if (body.length !== size) throw new Error(`${path} changed while it was being packed`);
+  return body;
+}
+
 async function streamFileEntry(pack: Pack, header: TarHeader, path: string): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   let sink: ReturnType<Pack['entry']> | undefined;
@@ -154,7 +164,7 @@ export async function snapshotDirectory(input: BuildImageInput, maxBytes: number
       if (path === undefined) return void entries.push({ header });
       bytes += header.size ?? 0;
       if (bytes > maxBytes) throw tooBig;
-      entries.push({ header, body: readSmallFile(path, header.size ?? 0) });
+      entries.push({ header, body: await readFileEntry(path, header.size ?? 0) });
     });
   } catch (err) {
     if (err === tooBig) return undefined;
