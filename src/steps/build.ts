@@ -80,7 +80,7 @@ async function checkout(ctx: StepContext, workspace: string, artifactsVersion: s
   const { repository, pipeline } = ctx;
   let commitId: string;
   try {
-    await initCheckout(workspace, ctx.signal);
+    await initCheckout(workspace);
     commitId = await fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) throw new StepCancelledError('build');
