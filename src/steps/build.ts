@@ -75,12 +75,11 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-/** Checks out the branch's tip into the (empty) workspace: its commit, or why not. */
+/** Checks out the branch's tip into the workspace (an empty repository): its commit, or why not. */
 async function checkout(ctx: StepContext, workspace: string, artifactsVersion: string): Promise<{ commitId: string } | { failure: string }> {
   const { repository, pipeline } = ctx;
   let commitId: string;
   try {
-    await initCheckout(workspace);
     commitId = await fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) throw new StepCancelledError('build');
@@ -98,6 +97,8 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   const homeDir = join(ctx.workDir, 'home');
   const tmpDir = join(ctx.workDir, 'tmp');
   const [, cacheDir] = await Promise.all([freshWorkDirs([workspace, homeDir, tmpDir]), prepareBuildCache(ctx.dataDir, pipeline.id)]);
+  // Made now, so that git fetch is spawned before the sandbox's own start takes this thread.
+  await initCheckout(workspace);
   const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
   const env = buildEnvironment({
     branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
