@@ -95,6 +95,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   let exitedAlready = false;
   let killTimer: NodeJS.Timeout | undefined;
   let reported: Promise<number | undefined> = Promise.resolve(undefined);
+  let owning: Promise<void> = Promise.resolve();
   /** Output chunks delivered so far. */
   let chunks = 0;
 
@@ -151,7 +152,12 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // sandbox account needs to pass through it (not to read it) even where Slipway's umask
     // (077) made it root's alone. It lies under the 0700 data dir: nobody else gets there.
     await chmod(workspace, 0o711);
-    prepared = await prepareSandbox(spec, log, { ownNow: writableDirs(spec).filter((d) => d !== workspace), statusFd: STATUS_FD });
+    if (stopped || opts.signal?.aborted) return undefined;
+    // The other writable dirs (HOME, TMPDIR, a build cache, maybe large) become the sandbox
+    // account's while it starts: only the command writes them, sent once they are (run()).
+    owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace));
+    owning.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+    prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;
     const { argv, env } = prepared;
@@ -182,7 +188,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   let handedOver: Promise<void> | undefined;
   const handOver = (): Promise<void> => {
     if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
-    handedOver ??= own(sandboxHost(), [workspace]);
+    handedOver ??= Promise.all([own(sandboxHost(), [workspace]), launched.then(() => owning)]).then(() => undefined);
     handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
     return handedOver;
   };
@@ -191,7 +197,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const stop = async (): Promise<void> => {
     stopped = true;
     killTree();
-    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined)]);
+    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined), launched.then(() => owning).catch(() => undefined)]);
     opts.signal?.removeEventListener('abort', onAbort);
     released ??= prepared?.release() ?? Promise.resolve();
     await released;
