@@ -3,8 +3,9 @@
 // directory content always gives the same bytes: entries sorted, mtime 0, uid/gid 0, no user
 // names, modes normalised to 0755/0644; a config without a creation time; and a manifest. The
 // image's identity is the manifest digest.
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
@@ -38,22 +39,35 @@ function writeEntry(pack: Pack, header: Parameters<Pack['entry']>[0], body?: str
 /** Files up to this size are read in one go (most of a site's files); bigger ones are streamed. */
 const SMALL_FILE = 256 * 1024;
 
-/** How many small files of a directory are read ahead of their turn (the tar is written in order). */
-const READ_AHEAD = 16;
+/**
+ * The walk (listings, lstat, small files) uses the synchronous calls: each async one is a trip
+ * through libuv's thread pool, which for a tree in the page cache (a fresh checkout) costs
+ * several times the call itself (bench: build-overhead). To keep the server responsive on a
+ * large tree, the walk yields to the event loop after this much of it.
+ */
+const SLICE_MS = 10;
 
 /** A small file's content. Never follows a symlink on the host: one swapped in after the lstat is refused (ELOOP). */
-async function readSmallFile(path: string, size: number): Promise<Buffer> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+function readSmallFile(path: string, size: number): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   let body: Buffer;
-  try { body = await handle.readFile(); } finally { await handle.close(); }
+  try { body = readFileSync(fd); } finally { closeSync(fd); }
   // The same check tar-stream makes of a streamed entry: the size in the header is the truth.
   if (body.length !== size) throw new Error(`${path} changed while it was being packed`);
   return body;
 }
 
-async function writeFileEntry(pack: Pack, name: string, path: string, size: number, mode: number, body?: Promise<Buffer>): Promise<void> {
-  const header = { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, type: 'file' as const };
-  if (size <= SMALL_FILE) return writeEntry(pack, header, await (body ?? readSmallFile(path, size)));
+/** A file's content; a big one read without blocking the event loop (as readSmallFile otherwise). */
+async function readFileEntry(path: string, size: number): Promise<Buffer> {
+  if (size <= SMALL_FILE) return readSmallFile(path, size);
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let body: Buffer;
+  try { body = await handle.readFile(); } finally { await handle.close(); }
+  if (body.length !== size) throw new Error(`${path} changed while it was being packed`);
+  return body;
+}
+
+async function streamFileEntry(pack: Pack, header: TarHeader, path: string): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   let sink: ReturnType<Pack['entry']> | undefined;
   const entryDone = new Promise<void>((resolve, reject) => {
@@ -64,67 +78,54 @@ async function writeFileEntry(pack: Pack, name: string, path: string, size: numb
   await entryDone;
 }
 
+type TarHeader = Parameters<Pack['entry']>[0];
+/** One entry of a layer, in tar order: a file's header comes with its path on the host. */
+interface WalkedEntry { header: TarHeader; path?: string }
+
 const FIXED = { mtime: new Date(0), uid: 0, gid: 0 };
 
 /** `at` ('app/x') as its directory entries, parents first: the layer holds the path itself. */
-async function packParents(pack: Pack, at: string): Promise<void> {
-  const segments = at.split('/').filter(Boolean);
-  for (let i = 1; i <= segments.length; i++) {
-    await writeEntry(pack, { ...FIXED, name: `${segments.slice(0, i).join('/')}/`, mode: 0o755, type: 'directory' });
-  }
+function parentEntries(at: string | undefined): WalkedEntry[] {
+  const segments = (at ?? '').split('/').filter(Boolean);
+  return segments.map((_, i) => ({ header: { ...FIXED, name: `${segments.slice(0, i + 1).join('/')}/`, mode: 0o755, type: 'directory' } }));
 }
 
-async function packDirectory(pack: Pack, root: string, rel: string, input: BuildImageInput): Promise<void> {
-  const dir = rel ? join(root, rel) : root;
+/** The entries of the layer of `input.dir`, in the order the tar holds them, each handed to `visit`. */
+async function walkDirectory(input: BuildImageInput, visit: (entry: WalkedEntry) => Promise<void>): Promise<void> {
   const prefix = input.at ? `${input.at.replace(/^\/+|\/+$/g, '')}/` : '';
-  const names = sortedByName(await readdir(dir));
-  // One round of lstat for the whole directory (in parallel), then the entries in order.
-  const infos = await Promise.all(names.map((name) => lstat(join(dir, name))));
-  const entries = names.flatMap((name, i) => {
-    const relPath = rel ? `${rel}/${name}` : name;
-    const info = infos[i];
-    return info && !input.exclude?.(relPath, info.isDirectory()) ? [{ relPath, path: join(root, relPath), info }] : [];
-  });
-  // Small files are read a few ahead of their turn: the reads wait on the disk together, not one by one.
-  const reads = new Map<number, Promise<Buffer>>();
-  let next = 0;
-  const readAhead = (upTo: number): void => {
-    for (; next < Math.min(upTo, entries.length); next++) {
-      const j = next;
-      const entry = entries[j];
-      if (!entry?.info.isFile() || entry.info.size > SMALL_FILE) continue;
-      const read = readSmallFile(entry.path, entry.info.size);
-      read.catch(() => undefined); // awaited in its turn; one left behind by an earlier failure is moot
-      reads.set(j, read);
+  let sliceStart = performance.now();
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of sortedByName(readdirSync(rel ? join(input.dir, rel) : input.dir))) {
+      const relPath = rel ? `${rel}/${name}` : name;
+      const path = join(input.dir, relPath);
+      const info = lstatSync(path);
+      if (input.exclude?.(relPath, info.isDirectory())) continue;
+      const entryName = `${prefix}${relPath}`;
+      if (info.isDirectory()) {
+        await visit({ header: { ...FIXED, name: `${entryName}/`, mode: 0o755, type: 'directory' } });
+        await walk(relPath);
+      } else if (info.isSymbolicLink()) {
+        await visit({ header: { ...FIXED, name: entryName, mode: 0o777, type: 'symlink', linkname: readlinkSync(path) } });
+      } else if (info.isFile()) {
+        await visit({ header: { ...FIXED, name: entryName, size: info.size, mode: normalisedMode(info.mode, false), type: 'file' }, path });
+      }
+      // Sockets, fifos and devices have no place in an image: left out.
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
   };
-  for (const [i, { relPath, path, info }] of entries.entries()) {
-    readAhead(i + READ_AHEAD);
-    const entryName = `${prefix}${relPath}`;
-    if (info.isDirectory()) {
-      await writeEntry(pack, { ...FIXED, name: `${entryName}/`, mode: 0o755, type: 'directory' });
-      await packDirectory(pack, root, relPath, input);
-    } else if (info.isSymbolicLink()) {
-      await writeEntry(pack, { ...FIXED, name: entryName, mode: 0o777, type: 'symlink', linkname: await readlink(path) });
-    } else if (info.isFile()) {
-      await writeFileEntry(pack, entryName, path, info.size, normalisedMode(info.mode, false), reads.get(i));
-      reads.delete(i);
-    }
-    // Sockets, fifos and devices have no place in an image: left out.
-  }
+  await walk('');
 }
 
-/**
- * Writes the reproducible tar of `dir` into the store and returns its descriptor: streamed
- * straight into the store, hashed on the way (no temp tar, no second read).
- */
-export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageInput): Promise<Descriptor> {
+/** Writes a tar made by `fill` into the store, streamed and hashed on the way (no temp tar, no second read). */
+async function putLayer(store: ArtifactStore, fill: (pack: Pack) => Promise<void>): Promise<Descriptor> {
   const pack = tarPack();
   // tar-stream's pack is a streamx Readable of Buffers (typed as yielding unknown).
   const stored = store.putStream(pack as AsyncIterable<Buffer>);
   try {
-    if (input.at) await packParents(pack, input.at);
-    await packDirectory(pack, input.dir, '', input);
+    await fill(pack);
     pack.finalize();
   } catch (err) {
     pack.destroy(err as Error);
@@ -132,6 +133,52 @@ export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageI
     throw err;
   }
   return { mediaType: MEDIA_TYPES.layer, ...await stored };
+}
+
+/** Writes the reproducible tar of `dir` into the store and returns its descriptor. */
+export async function putDirectoryLayer(store: ArtifactStore, input: BuildImageInput): Promise<Descriptor> {
+  return putLayer(store, async (pack) => {
+    for (const entry of parentEntries(input.at)) await writeEntry(pack, entry.header);
+    await walkDirectory(input, async ({ header, path }) => {
+      if (path === undefined) return writeEntry(pack, header);
+      if ((header.size ?? 0) <= SMALL_FILE) return writeEntry(pack, header, readSmallFile(path, header.size ?? 0));
+      return streamFileEntry(pack, header, path);
+    });
+  });
+}
+
+/**
+ * A directory's layer read into memory (every entry and content), to be packed and stored
+ * later: what is packed is what was there when it was read, whatever happens to the directory
+ * since (the build's sources, read before repository code may change them).
+ */
+export interface DirectorySnapshot { entries: { header: TarHeader; body?: Buffer }[] }
+
+/** Reads the layer of `input.dir` into memory; undefined when its files outgrow `maxBytes`. */
+export async function snapshotDirectory(input: BuildImageInput, maxBytes: number): Promise<DirectorySnapshot | undefined> {
+  const entries: DirectorySnapshot['entries'] = parentEntries(input.at);
+  let bytes = 0;
+  const tooBig = new Error('too big');
+  try {
+    await walkDirectory(input, async ({ header, path }) => {
+      if (path === undefined) return void entries.push({ header });
+      bytes += header.size ?? 0;
+      if (bytes > maxBytes) throw tooBig;
+      entries.push({ header, body: await readFileEntry(path, header.size ?? 0) });
+    });
+  } catch (err) {
+    if (err === tooBig) return undefined;
+    throw err;
+  }
+  return { entries };
+}
+
+/** Builds the image of a snapshot: the same image buildImage makes of the directory as it was read. */
+export async function buildSnapshotImage(store: ArtifactStore, snapshot: DirectorySnapshot, input: Pick<BuildImageInput, 'baseLayers' | 'config'> = {}): Promise<{ digest: string; size: number }> {
+  const layer = await putLayer(store, async (pack) => {
+    for (const { header, body } of snapshot.entries) await writeEntry(pack, header, body);
+  });
+  return putImage(store, [...(input.baseLayers ?? []), layer], input.config);
 }
 
 function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
@@ -168,14 +215,17 @@ export async function putImage(store: ArtifactStore, layers: Descriptor[], confi
     // No `created` times: the same layers give the same config.
     history: layers.map((l) => ({ created_by: isBaseLayer(l) ? 'slipway: base image from Debian packages' : 'slipway: layer' })),
   };
-  const configBlob = await store.putBytes(JSON.stringify(imageConfig));
+  const configBytes = Buffer.from(JSON.stringify(imageConfig), 'utf8');
   const manifest: OciManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.manifest,
-    config: { mediaType: MEDIA_TYPES.config, ...configBlob },
+    config: { mediaType: MEDIA_TYPES.config, digest: `sha256:${createHash('sha256').update(configBytes).digest('hex')}`, size: configBytes.length },
     layers,
   };
-  return store.putBytes(JSON.stringify(manifest));
+  // Both stored at once: the image exists for the caller (who records it) once both are; a
+  // crash in between leaves only blobs no record names.
+  const [, image] = await Promise.all([store.putBytes(configBytes), store.putBytes(JSON.stringify(manifest))]);
+  return image;
 }
 
 /** Builds the image of a directory (over the base layers, if any); returns the manifest's digest and size. */

@@ -15,7 +15,8 @@
 //                   namespaces, read-only system, tmpfs over /tmp, /run and the hidden paths,
 //                   workspace + writable paths bound read-write, --cap-drop ALL,
 //                   --disable-userns, --new-session, --die-with-parent, the seccomp filter,
-//                   exactly the given env
+//                   exactly the given env; for a started sandbox, its status lines on a pipe
+//                   of the host's that the sandbox never holds (sandbox-status.ts)
 //   /bin/sh -c      the command; for a sandbox started before its command (sandbox.ts
 //                   startSandbox) AWAIT_COMMAND, which reads it from a pipe, then execs it
 //
@@ -74,6 +75,8 @@ export interface SandboxPlacement {
    * that receive the writable dirs (see header).
    */
   runDir: string;
+  /** An fd of the run for bubblewrap's status lines (--json-status-fd; sandbox-status.ts). */
+  statusFd?: number;
 }
 
 export const SECCOMP_FILE = 'seccomp.bpf';
@@ -205,7 +208,8 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
     host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,
     ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),
     ...(usesPasta(spec.network) && spec.network ? pastaArgs(spec.network) : []),
-    BWRAP, ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),
+    BWRAP, ...(placement.statusFd === undefined ? [] : ['--json-status-fd', String(placement.statusFd)]),
+    ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),
   ];
   return { argv, env: { PATH: DEFAULT_PATH } };
 }

@@ -1,7 +1,7 @@
 // Runs one shell command of repository code in the sandbox (sandbox-command.ts says what the
-// command line isolates and how). This module owns the run's lifecycle on the host: the cgroups,
-// the ownership of the writable dirs (the unprivileged account must write them), the run dir
-// (seccomp filter, staging mount points), the disk quota watch, the memory-limit verdict, and
+// command line isolates and how). This module owns the run's lifecycle on the host: preparing
+// it (sandbox-prepare.ts: the cgroups, the ownership of the writable dirs, the run dir), the
+// disk quota watch, the memory-limit verdict, the command's end (sandbox-status.ts), and
 // killing everything when the command ends, is cancelled or times out: the run has its own
 // process group (detached), bwrap's PID namespace dies with its init, and whatever is left in
 // the run's cgroups is killed by pid.
@@ -12,26 +12,19 @@
 // waits for the command on a pipe; run() hands the finished workspace to the sandbox account
 // and only then sends the command. The namespaces, mounts, network, limits, seccomp filter and
 // uid are those of any run: the command line differs in the command string alone.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
-import { promisify } from 'node:util';
-import { createRunCgroup, type RunCgroup } from './cgroup.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { watchDiskQuota } from './disk-quota.ts';
-import {
-  AWAIT_COMMAND, COMMAND_FD, SECCOMP_FILE, STAGING_FSTAB, boundDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand,
-  type SandboxSpec,
-} from './sandbox-command.ts';
-import { seccompFilter } from './seccomp.ts';
-import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
+import { AWAIT_COMMAND, COMMAND_FD, writableDirs, type SandboxSpec } from './sandbox-command.ts';
+import { own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
+import { sandboxHost } from './sandbox-host.ts';
+import { outputDelivered, reportedExit, STATUS_FD } from './sandbox-status.ts';
 
 export { bwrapArgs, sandboxCommand, stagingFstab, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 export { BWRAP } from './sandbox-host.ts';
-
-const run = promisify(execFile);
+export { prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
 
 /** A sandbox started ahead of its command (see the header); without a command it runs nothing. */
 export interface StartOptions extends Omit<SandboxSpec, 'command'> {
@@ -67,9 +60,10 @@ export interface StartedSandbox {
    */
   handOver(): Promise<void>;
   /**
-   * Runs `command` once the workspace is handed over. Resolves when the command has ended and
-   * no process of the run is left; stop() releases the rest (cgroups, run dir) meanwhile the
-   * caller goes on: always call it.
+   * Runs `command` once the workspace is handed over. Resolves when the command has ended, no
+   * process inside the sandbox is left and its output has been delivered (sandbox-status.ts);
+   * the sandbox's own processes (pasta, bubblewrap's monitor) may still be ending, and stop()
+   * waits for them and releases the rest (cgroups, run dir): always call it.
    */
   run(command: string, timeoutMs: number): Promise<SandboxResult>;
   /** Kills whatever of the run is left and releases it; for a sandbox whose command never ran. Idempotent. */
@@ -80,86 +74,6 @@ export interface StartedSandbox {
 const TERM_GRACE_MS = 400;
 /** After the process exits, how long its output pipe may stay open (held by an escaped child). */
 const DRAIN_MS = 1500;
-
-/** rmdir, retried while the run's mount namespace (holding the staged binds) winds down. */
-async function removeDir(dir: string): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-/**
- * Makes dirs the sandbox account's (when it is not Slipway's own): -R without -L never follows a
- * symlink in the (hostile) tree, -h changes links themselves.
- */
-async function own(host: SandboxHost, dirs: string[]): Promise<void> {
-  if (host.runAs && dirs.length > 0) await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
-}
-
-export interface PreparedSandbox extends SandboxCommand {
-  cgroup?: RunCgroup;
-  /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
-  runDir: string;
-  /** Kills whatever is left in the run's cgroups and removes them and the run dir. */
-  release(): Promise<void>;
-}
-
-/** How startSandbox prepares: the writable dirs handed over now (default: all). */
-interface PrepareOptions { ownNow?: string[] }
-
-/**
- * Everything a run needs on the host, and its command line. For a long-lived process (an app
- * node) spawn `argv` with `env` detached, and call release() once it has been stopped.
- */
-export async function prepareSandbox(
-  spec: SandboxSpec, log: (line: string) => void = (l) => console.warn(l), options: PrepareOptions = {},
-): Promise<PreparedSandbox> {
-  const { ownNow = writableDirs(spec) } = options;
-  const host = sandboxHost();
-  for (const notice of host.notices) log(notice);
-  let cgroup: RunCgroup | undefined;
-  let runDir: string | undefined;
-  const release = async (): Promise<void> => {
-    await cgroup?.remove();
-    const dir = runDir;
-    if (!dir) return;
-    // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    await Promise.all([SECCOMP_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
-    const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
-    for (const d of [...staged, dir]) await removeDir(d);
-  };
-  // Started first: it needs nothing below.
-  const owned = own(host, ownNow);
-  owned.catch(() => undefined); // awaited below, never unhandled meanwhile
-  try {
-    const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
-    if (Object.keys(cgroupLimits).length > 0) {
-      cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
-      if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
-    }
-    runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
-    await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
-    if (host.runAs) {
-      const dir = runDir;
-      // Traversable for the sandbox account, which resolves the staged binds from here.
-      await chmod(dir, 0o711);
-      await Promise.all(boundDirs(spec).map((_, i) => mkdir(join(dir, String(i)))));
-      await writeFile(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
-    }
-    await owned;
-    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir });
-    return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
-  } catch (err) {
-    await release();
-    throw err;
-  }
-}
 
 interface Exit { exitCode: number | null; signal: NodeJS.Signals | null }
 
@@ -180,6 +94,10 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   let child: ChildProcess | undefined;
   let exitedAlready = false;
   let killTimer: NodeJS.Timeout | undefined;
+  let reported: Promise<number | undefined> = Promise.resolve(undefined);
+  let owning: Promise<void> = Promise.resolve();
+  /** Output chunks delivered so far. */
+  let chunks = 0;
 
   const killTree = (): void => {
     if (killTimer || exitedAlready || child?.pid === undefined) return;
@@ -234,29 +152,43 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // sandbox account needs to pass through it (not to read it) even where Slipway's umask
     // (077) made it root's alone. It lies under the 0700 data dir: nobody else gets there.
     await chmod(workspace, 0o711);
-    prepared = await prepareSandbox(spec, log, { ownNow: writableDirs(spec).filter((d) => d !== workspace) });
+    if (stopped || opts.signal?.aborted) return undefined;
+    // The other writable dirs (HOME, TMPDIR, a build cache, maybe large) become the sandbox
+    // account's while it starts: only the command writes them, sent once they are (run()).
+    owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace));
+    owning.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+    prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;
     const { argv, env } = prepared;
     child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
-      // [COMMAND_FD]: the command, sent in run().
-      cwd: '/', env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'],
+      // [COMMAND_FD]: the command, sent in run(); [STATUS_FD]: bubblewrap's status lines.
+      cwd: '/', env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
     });
+    reported = reportedExit(child.stdio.at(STATUS_FD) as Readable);
     // Written once, in run(); a sandbox that ended before (bwrap refused to start) is no error here.
     child.stdio[COMMAND_FD]?.on('error', () => undefined);
-    child.stdout?.on('data', (chunk: Buffer) => opts.onOutput(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => { chunks++; opts.onOutput(chunk); });
     // Only the wrapper's own errors arrive here (the command's stderr is merged into stdout).
-    child.stderr?.on('data', (chunk: Buffer) => opts.onOutput(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => { chunks++; opts.onOutput(chunk); });
     return child;
   })();
   const exited: Promise<Exit> = launched.then((proc) => (proc ? exitOf(proc) : { exitCode: null, signal: null }));
   exited.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+  /** The command's end as bubblewrap reports it, its output delivered; never without a report. */
+  const commandEnded: Promise<Exit> = launched.then(async () => {
+    const exitCode = await reported;
+    if (exitCode === undefined) return new Promise<never>(() => undefined);
+    await outputDelivered(() => chunks);
+    return { exitCode, signal: null };
+  });
+  commandEnded.catch(() => undefined); // raced in run(), never unhandled meanwhile
 
   // Only once the workspace is complete does it become the sandbox account's (see above).
   let handedOver: Promise<void> | undefined;
   const handOver = (): Promise<void> => {
     if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
-    handedOver ??= own(sandboxHost(), [workspace]);
+    handedOver ??= Promise.all([own(sandboxHost(), [workspace]), launched.then(() => owning)]).then(() => undefined);
     handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
     return handedOver;
   };
@@ -265,7 +197,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const stop = async (): Promise<void> => {
     stopped = true;
     killTree();
-    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined)]);
+    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined), launched.then(() => owning).catch(() => undefined)]);
     opts.signal?.removeEventListener('abort', onAbort);
     released ??= prepared?.release() ?? Promise.resolve();
     await released;
@@ -290,7 +222,8 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
           : undefined;
         (proc.stdio[COMMAND_FD] as Writable | null)?.end(`${command}\n`);
       }
-      const { exitCode, signal } = await exited;
+      // Whichever is first: the report, or the run's own end (killed, or bwrap never started).
+      const { exitCode, signal } = await Promise.race([commandEnded, exited]);
       const outOfMemory = (await prepared?.cgroup?.oomKills() ?? 0) > 0;
       return { exitCode, signal, timedOut, cancelled, diskQuotaExceeded, outOfMemory, durationMs: Date.now() - started };
     } catch (err) {

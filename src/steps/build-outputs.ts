@@ -3,9 +3,10 @@
 import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES, type ArtifactType } from '../artifacts/artifact-types.ts';
-import { buildImage } from '../artifacts/oci.ts';
+import { buildImage, buildSnapshotImage, snapshotDirectory } from '../artifacts/oci.ts';
+import type { ArtifactStore } from '../artifacts/store.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
-import { globFiles } from '../runner/reports/glob.ts';
+import { listFiles, matchFiles } from '../runner/reports/glob.ts';
 import { readWorkspaceFile, resolveInWorkspace, WorkspacePathError } from '../runner/workspace-path.ts';
 import type { StepContext } from './handler.ts';
 
@@ -19,12 +20,6 @@ export const withoutGit = (rel: string): boolean => rel === '.git' || rel.endsWi
 export const withoutGitAndDependencies = (rel: string): boolean =>
   withoutGit(rel) || rel === 'node_modules' || rel.endsWith('/node_modules');
 
-export async function recordImage(
-  ctx: StepContext, type: ArtifactType, name: string, dir: string, exclude = withoutGit,
-): Promise<string> {
-  return recordBuiltImage(ctx, type, name, await buildImage(ctx.artifacts, { dir, exclude }));
-}
-
 /** Records an image already in the store as this step's artifact. */
 export async function recordBuiltImage(
   ctx: StepContext, type: ArtifactType, name: string, image: { digest: string; size: number },
@@ -32,6 +27,38 @@ export async function recordBuiltImage(
   await ctx.recordArtifact({ ...image, type, name });
   ctx.log.line(`artifact ${type} ${name}: ${image.digest}`);
   return image.digest;
+}
+
+/** Sources up to this size are read into memory and packed while the build runs. */
+const SOURCES_IN_MEMORY = 64 * 1024 ** 2;
+
+/** The sources as read before any repository code ran (readSources). */
+export interface Sources {
+  /** Their image, being packed from what was read. */
+  image: Promise<{ digest: string; size: number }>;
+  /**
+   * A file of the repository as it was read: from memory where it was read as a regular file;
+   * otherwise (a symlink, sources too big for memory) resolved inside the workspace, so only
+   * before repository code runs. Undefined when there is none.
+   */
+  read(rel: string): Promise<string | undefined>;
+}
+
+/**
+ * The sources' image, of the workspace as it is now (checked out, before any repository code
+ * runs). Resolves once nothing more is read from the workspace for the image: sources up to
+ * SOURCES_IN_MEMORY are read into memory and packed meanwhile, bigger ones are packed before it
+ * resolves (a build cannot change what is packed).
+ */
+export async function readSources(store: ArtifactStore, workspace: string): Promise<Sources> {
+  const input = { dir: workspace, exclude: withoutGitAndDependencies };
+  const snapshot = await snapshotDirectory(input, SOURCES_IN_MEMORY);
+  const fromWorkspace = (rel: string): Promise<string | undefined> => readWorkspaceFile(workspace, rel);
+  if (!snapshot) return { image: Promise.resolve(await buildImage(store, input)), read: fromWorkspace };
+  const image = buildSnapshotImage(store, snapshot);
+  image.catch(() => undefined); // awaited by the caller, never unhandled meanwhile
+  const files = new Map(snapshot.entries.flatMap(({ header, body }) => (header.type === 'file' && body ? [[header.name, body] as const] : [])));
+  return { image, read: async (rel) => files.get(rel)?.toString('utf8') ?? fromWorkspace(rel) };
 }
 
 export interface ReportFile { type: ArtifactType; rel: string; path: string }
@@ -43,8 +70,9 @@ export async function findReports(workspace: string, contract: RepositoryContrac
     [ARTIFACT_TYPES.COVERAGE, contract.reports.coverage],
     [ARTIFACT_TYPES.SARIF, contract.reports.sarif],
   ];
-  const matched = (await Promise.all(groups.map(async ([type, patterns]) =>
-    (await globFiles(workspace, patterns)).map((rel) => ({ type, rel }))))).flat();
+  // One walk of the workspace for all of them.
+  const files = groups.some(([, patterns]) => patterns.length > 0) ? await listFiles(workspace) : [];
+  const matched = groups.flatMap(([type, patterns]) => matchFiles(files, patterns).map((rel) => ({ type, rel })));
   return Promise.all(matched.map(async ({ type, rel }) => {
     const path = await resolveInWorkspace(workspace, rel);
     if (path === undefined) throw new WorkspacePathError(rel, 'vanished');
@@ -60,15 +88,20 @@ export async function recordReports(ctx: StepContext, files: ReportFile[]): Prom
   }));
 }
 
+/** A build's outputs packed into the store, recorded once the build passed; or why they are refused. */
+export type PackedOutputs = { failure: string } | { record(): Promise<void> };
+
 /**
- * The deployable outputs of a successful build. Returns a failure reason when a configured
- * output is missing or invalid (a build that "succeeds" without its output must not pass).
+ * Packs the deployable outputs of a build (read once nothing of the build runs), to be recorded
+ * if it passes: a failure when a configured output is missing or invalid (a build that
+ * "succeeds" without its output must not pass). Packing only stores: the images of a build
+ * that fails after all are unrecorded blobs, harmless.
  */
-export async function recordBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
+export async function packBuildOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {
   try {
-    return await recordOutputs(ctx, workspace, contract);
+    return await packOutputs(ctx, workspace, contract);
   } catch (err) {
-    if (err instanceof WorkspacePathError) return `refused: ${err.message}`;
+    if (err instanceof WorkspacePathError) return { failure: `refused: ${err.message}` };
     throw err;
   }
 }
@@ -79,9 +112,9 @@ async function workspaceDirectory(workspace: string, repoPath: string): Promise<
   return path !== undefined && await isDirectory(path) ? path : undefined;
 }
 
-async function recordOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<string | undefined> {
+async function packOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {
   const output = await workspaceDirectory(workspace, contract.app.output);
-  if (!output) return `app.output "${contract.app.output}" does not exist after the build`;
+  if (!output) return { failure: `app.output "${contract.app.output}" does not exist after the build` };
   // Every output is checked first, then all images are packed at once (they are independent).
   const images: [ArtifactType, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
 
@@ -89,11 +122,11 @@ async function recordOutputs(ctx: StepContext, workspace: string, contract: Repo
     const file = `${contract.dispatcher.path}/${DISPATCHER_FILE}`;
     const dir = await workspaceDirectory(workspace, contract.dispatcher.path);
     const text = dir === undefined ? undefined : await readWorkspaceFile(workspace, file);
-    if (dir === undefined || text === undefined) return `dispatcher package "${file}" does not exist`;
+    if (dir === undefined || text === undefined) return { failure: `dispatcher package "${file}" does not exist` };
     try {
       parseDispatcherPackage(parseYaml(text), `${contract.dispatcher.path}/${DISPATCHER_FILE}`);
     } catch (err) {
-      return `invalid dispatcher package: ${(err as Error).message}`;
+      return { failure: `invalid dispatcher package: ${(err as Error).message}` };
     }
     images.push([ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir]);
   }
@@ -102,12 +135,19 @@ async function recordOutputs(ctx: StepContext, workspace: string, contract: Repo
     [ARTIFACT_TYPES.FUNCTIONAL_TESTS, 'functional-tests', contract.tests.functional],
     [ARTIFACT_TYPES.UI_TESTS, 'ui-tests', contract.tests.ui],
   ];
+  const notes: string[] = [];
   for (const [type, name, bundle] of bundles) {
     if (!bundle) continue;
     const dir = await workspaceDirectory(workspace, bundle.path);
     if (dir) images.push([type, name, dir]);
-    else ctx.log.line(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
+    else notes.push(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
   }
-  await Promise.all(images.map(([type, name, dir]) => recordImage(ctx, type, name, dir)));
-  return undefined;
+  const packed = await Promise.all(images.map(async ([type, name, dir]) =>
+    [type, name, await buildImage(ctx.artifacts, { dir, exclude: withoutGit })] as const));
+  return {
+    async record() {
+      for (const note of notes) ctx.log.line(note);
+      await Promise.all(packed.map(([type, name, image]) => recordBuiltImage(ctx, type, name, image)));
+    },
+  };
 }

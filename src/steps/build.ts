@@ -8,17 +8,18 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
-import { buildImage } from '../artifacts/oci.ts';
 import { readImageConfig } from '../artifacts/oci-format.ts';
 import { CONTRACT_FILE, parseContract, type RepositoryContract } from '../domain/contract.ts';
 import { SecretMasker } from '../runner/mask.ts';
 import { parseJUnitFiles, type JUnitSummary } from '../runner/reports/junit.ts';
 import { prepareBuildCache } from '../runner/build-cache.ts';
 import { startSandbox, type SandboxResult, type StartedSandbox } from '../runner/sandbox.ts';
-import { readWorkspaceFile, WorkspacePathError } from '../runner/workspace-path.ts';
+import { WorkspacePathError } from '../runner/workspace-path.ts';
 import { computeArtifactsVersion } from '../domain/artifacts-version.ts';
 import { buildEnvironment, failedTestsReason } from './build-env.ts';
-import { findReports, recordBuildOutputs, recordBuiltImage, recordReports, withoutGitAndDependencies, type ReportFile } from './build-outputs.ts';
+import {
+  findReports, packBuildOutputs, readSources, recordBuiltImage, recordReports, type PackedOutputs, type ReportFile, type Sources,
+} from './build-outputs.ts';
 import { fetchBranch, initCheckout } from '../runner/git.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
@@ -33,8 +34,8 @@ export class StepCancelledError extends Error {
   }
 }
 
-async function readContract(workspace: string): Promise<RepositoryContract> {
-  const text = await readWorkspaceFile(workspace, CONTRACT_FILE);
+async function readContract(sources: Sources): Promise<RepositoryContract> {
+  const text = await sources.read(CONTRACT_FILE);
   // A missing file means "all defaults" (a plain Node project needs no contract).
   return parseContract(text === undefined ? {} : parseYaml(text));
 }
@@ -74,12 +75,11 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-/** Checks out the branch's tip into the (empty) workspace: its commit, or why not. */
+/** Checks out the branch's tip into the workspace (an empty repository): its commit, or why not. */
 async function checkout(ctx: StepContext, workspace: string, artifactsVersion: string): Promise<{ commitId: string } | { failure: string }> {
   const { repository, pipeline } = ctx;
   let commitId: string;
   try {
-    await initCheckout(workspace, ctx.signal);
     commitId = await fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) throw new StepCancelledError('build');
@@ -97,6 +97,8 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   const homeDir = join(ctx.workDir, 'home');
   const tmpDir = join(ctx.workDir, 'tmp');
   const [, cacheDir] = await Promise.all([freshWorkDirs([workspace, homeDir, tmpDir]), prepareBuildCache(ctx.dataDir, pipeline.id)]);
+  // Made now, so that git fetch is spawned before the sandbox's own start takes this thread.
+  await initCheckout(workspace);
   const artifactsVersion = ctx.execution.artifactsVersion ?? computeArtifactsVersion(ctx.now(), ctx.execution.id);
   const env = buildEnvironment({
     branch: pipeline.branch, pipelineId: pipeline.id, pipelineName: pipeline.name,
@@ -106,8 +108,11 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
-  // Started now, so that its own start (pasta, bubblewrap) overlaps the checkout; it runs
-  // nothing until run() sends the command, after the checkout and the sources' image.
+  // The checkout first (the longer way to the command), then the sandbox, so that its own start
+  // (pasta, bubblewrap) overlaps the checkout; it runs nothing until run() sends the command,
+  // after the checkout and the reading of the sources.
+  const checkedOut = checkout(ctx, workspace, artifactsVersion);
+  checkedOut.catch(() => undefined); // awaited in buildIn, never unhandled meanwhile
   const sandbox = startSandbox({
     workspace,
     env,
@@ -124,7 +129,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     log: (line) => ctx.log.line(line),
   });
   try {
-    return await buildIn(ctx, sandbox, masker, { workspace, artifactsVersion });
+    return await buildIn(ctx, sandbox, masker, checkedOut, { workspace, artifactsVersion });
   } finally {
     // Whatever ended the step (a failed checkout, a cancel, an error), nothing of the sandbox stays.
     await sandbox.stop();
@@ -133,36 +138,71 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
 }
 
 async function buildIn(
-  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker, { workspace, artifactsVersion }: { workspace: string; artifactsVersion: string },
+  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker, checkingOut: Promise<{ commitId: string } | { failure: string }>,
+  { workspace, artifactsVersion }: { workspace: string; artifactsVersion: string },
 ): Promise<StepResult> {
-  const checkedOut = await checkout(ctx, workspace, artifactsVersion);
+  const checkedOut = await checkingOut;
   if ('failure' in checkedOut) return { outcome: 'failed', reason: checkedOut.failure };
   const { commitId } = checkedOut;
   // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
   sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
-  // The sources as checked out, packed before any repository code runs, while the contract is
-  // read; recorded only with a valid contract (a stored but unrecorded blob is harmless).
-  const sources = buildImage(ctx.artifacts, { dir: workspace, exclude: withoutGitAndDependencies });
-  sources.catch(() => undefined); // awaited below, never unhandled meanwhile
+  // The sources as checked out, read before any repository code runs; the contract among them.
+  const sources = await readSources(ctx.artifacts, workspace);
   let contract: RepositoryContract;
   try {
-    contract = await readContract(workspace);
+    contract = await readContract(sources);
   } catch (err) {
-    await sources.catch(() => undefined);
+    await sources.image.catch(() => undefined);
     return { outcome: 'failed', reason: `invalid ${CONTRACT_FILE}: ${(err as Error).message}` };
   }
-  await Promise.all([
+  const { image } = sources;
+  // Packed and stored while the build runs, recorded (only with a valid contract) once it ended:
+  // whatever happens, both are done before the step is.
+  const recorded = Promise.all([
     ctx.artifacts.putBytes(JSON.stringify(contract, null, 2))
       .then((blob) => ctx.recordArtifact({ ...blob, type: ARTIFACT_TYPES.CONTRACT, name: 'slipway.json' })),
-    sources.then((image) => recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', image)),
+    image,
   ]);
+  recorded.catch(() => undefined); // awaited below, never unhandled meanwhile
+  try {
+    return await runBuildCommand(ctx, sandbox, masker, { workspace, commitId, artifactsVersion, contract }, recorded);
+  } finally {
+    await recorded.catch(() => undefined);
+  }
+}
 
+async function runBuildCommand(
+  ctx: StepContext, sandbox: StartedSandbox, masker: SecretMasker,
+  { workspace, commitId, artifactsVersion, contract }: { workspace: string; commitId: string; artifactsVersion: string; contract: RepositoryContract },
+  recorded: Promise<[void, { digest: string; size: number }]>,
+): Promise<StepResult> {
   ctx.log.line(`$ ${contract.build.command}`);
   const result = await sandbox.run(contract.build.command, contract.build.timeoutMinutes * 60_000);
+  // Nothing inside the sandbox runs any more: the rest of it (pasta, bubblewrap, cgroups, run
+  // dir) ends while the outputs are read; runBuild's stop() waits for it.
+  sandbox.stop().catch(() => undefined);
   masker.end();
   ctx.log.line(`Build command ended: exit code ${result.exitCode ?? '-'}${result.signal ? `, signal ${result.signal}` : ''} after ${(result.durationMs / 1000).toFixed(1)} s`);
+  const [, sources] = await recorded;
+  await recordBuiltImage(ctx, ARTIFACT_TYPES.SOURCE, 'source', sources);
   if (result.cancelled) throw new StepCancelledError('build');
+  // Unless it already failed, the outputs are packed at once, meanwhile the reports are read:
+  // recorded only if it passes, and done before the step is.
+  const outputs = buildFailure(result, contract, undefined, undefined) ? undefined : packBuildOutputs(ctx, workspace, contract);
+  outputs?.catch(() => undefined); // awaited below, never unhandled meanwhile
+  try {
+    return await judge(ctx, { workspace, commitId, artifactsVersion, contract, result }, outputs);
+  } finally {
+    await outputs?.catch(() => undefined);
+  }
+}
 
+/** The verdict of a build that ran: its reports stored and read, its outputs recorded if it passed. */
+async function judge(
+  ctx: StepContext,
+  { workspace, commitId, artifactsVersion, contract, result }: { workspace: string; commitId: string; artifactsVersion: string; contract: RepositoryContract; result: SandboxResult },
+  outputs: Promise<PackedOutputs> | undefined,
+): Promise<StepResult> {
   let reports: ReportFile[];
   try {
     reports = await findReports(workspace, contract);
@@ -171,7 +211,7 @@ async function buildIn(
     throw err;
   }
   // Stored whatever the verdict (the results of failed tests are worth reading), meanwhile the
-  // verdict is made and the outputs of a successful build are packed.
+  // verdict is made.
   const storing = recordReports(ctx, reports);
   storing.catch(() => undefined); // awaited below, never unhandled meanwhile
   const junit = reports.filter((f) => f.type === ARTIFACT_TYPES.TEST_RESULTS).map((f) => f.path);
@@ -193,11 +233,20 @@ async function buildIn(
   const failure = buildFailure(result, contract, tests, reportError);
   if (!failure && junit.length === 0) ctx.log.line(`note: no unit test results found (${contract.reports.junit.join(', ')})`);
   // Both run to their end before the step does: nothing is recorded after the step ended.
-  const [stored, output] = await Promise.allSettled([storing, failure ? undefined : recordBuildOutputs(ctx, workspace, contract)]);
+  const [stored, output] = await Promise.allSettled([storing, recordPassed(failure, outputs)]);
   if (stored.status === 'rejected') throw stored.reason;
   if (output.status === 'rejected') throw output.reason;
   const reason = failure ?? output.value;
   return reason ? { outcome: 'failed', reason, details } : { outcome: 'finished', details };
+}
+
+/** Records the packed outputs of a build that passed; why they are refused, if they are. */
+async function recordPassed(failure: string | undefined, outputs: Promise<PackedOutputs> | undefined): Promise<string | undefined> {
+  if (failure || !outputs) return undefined;
+  const packed = await outputs;
+  if ('failure' in packed) return packed.failure;
+  await packed.record();
+  return undefined;
 }
 
 /** Why a build that ran failed, first reason first; undefined for a successful one. */

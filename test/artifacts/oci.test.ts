@@ -6,7 +6,7 @@ import { pack as tarPack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
 import {
-  buildImage, exportOciLayout, imageBlobs, MEDIA_TYPES, readManifest, unpackImage,
+  buildImage, buildSnapshotImage, exportOciLayout, imageBlobs, MEDIA_TYPES, readManifest, snapshotDirectory, unpackImage,
 } from '../../src/artifacts/oci.ts';
 import { safeEntrySegments } from '../../src/artifacts/oci-layout.ts';
 
@@ -70,6 +70,22 @@ describe('OCI images', () => {
     writeFileSync(join(b, 'src', 'server.js'), 'console.log("changed")\n');
     const imageC = await buildImage(store, { dir: b, config });
     expect(imageC.digest).not.toBe(imageA.digest);
+  });
+
+  it('a snapshot gives the image of the directory as it was read, whatever changes in it since', async () => {
+    const dir = join(root, 's');
+    makeTree(dir);
+    const input = { dir, exclude: (rel: string) => rel === '.git' };
+    const expected = await buildImage(store, input);
+    // Files beyond the limit (big.bin alone is 300 kB) are not read into memory: no snapshot.
+    expect(await snapshotDirectory(input, 200_000)).toBeUndefined();
+    const snapshot = await snapshotDirectory(input, 1024 ** 2);
+    if (!snapshot) throw new Error('no snapshot');
+    writeFileSync(join(dir, 'src', 'server.js'), 'console.log("changed")\n');
+    rmSync(join(dir, 'big.bin'));
+    symlinkSync('/etc/passwd', join(dir, 'big.bin'));
+    expect((await buildSnapshotImage(store, snapshot)).digest).toBe(expected.digest);
+    expect((await buildImage(store, input)).digest).not.toBe(expected.digest);
   });
 
   it('writes a valid manifest, config and uncompressed layer, listed by imageBlobs', async () => {

@@ -2,7 +2,7 @@
 // run through the real sandbox (real bwrap, pasta, cgroups). Each attempt must be refused or
 // contained, and the test process (standing in for Slipway) must keep answering meanwhile.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 import { diskUsage } from '../../src/runner/disk-quota.ts';
+import { STATUS_FD } from '../../src/runner/sandbox-status.ts';
+import { eventually } from '../support/eventually.ts';
 
 const isRoot = process.getuid?.() === 0;
 const SECRET = `planted-secret-${process.pid}`;
@@ -226,6 +228,20 @@ describe('escape attempts from repository code', () => {
     const deadline = Date.now() + 3_000;
     while (processesWith(marker).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(processesWith(marker)).toEqual([]);
+  });
+
+  it("cannot reach the pipe bubblewrap reports the command's end on, so it cannot end its run early", async () => {
+    const running = attempt('sleep 1; for f in /proc/[0-9]*/fd/*; do readlink "$f"; done 2>/dev/null | sort -u; echo listed');
+    // bubblewrap's monitor, outside the sandbox, holds the status pipe (sandbox-status.ts).
+    const monitor = await eventually(() => processesWith(workspace).find((pid) => processesWith('--json-status-fd').includes(pid)), 15_000, 'the run');
+    const statusPipe = readlinkSync(`/proc/${monitor}/fd/${STATUS_FD}`);
+    const { out, result } = await running;
+    expect(result.exitCode).toBe(0);
+    expect(statusPipe).toMatch(/^(pipe|socket):\[\d+\]$/); // Node's pipes are socket pairs
+    expect(out).toContain('listed');
+    // Control: the command's own output pipe is in the listing; the status pipe is not.
+    expect(out).toMatch(/^(pipe|socket):\[\d+\]$/m);
+    expect(out).not.toContain(statusPipe);
   });
 
   it('works in a workspace under a root-owned 0700 data dir, owned by the sandbox user afterwards', async () => {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type StartOptions } from '../../src/runner/sandbox.ts';
+import { BWRAP, startSandbox, type StartOptions } from '../../src/runner/sandbox.ts';
 import { AWAIT_COMMAND, COMMAND_FD } from '../../src/runner/sandbox-command.ts';
 import { eventually } from '../support/eventually.ts';
 import { ownRunCgroups, processesMentioning } from '../support/run-processes.ts';
@@ -52,14 +52,32 @@ describe('startSandbox', () => {
       ].join('\n');
       const result = await sandbox.run(command, 20_000);
       expect(result.exitCode, out()).toBe(0);
-      // Ended: no process of the run is left (its cgroups and run dir go with stop()).
-      expect(processesMentioning(home)).toEqual([]);
+      // Ended: no process inside the sandbox is left (the command's have the run's HOME); the
+      // sandbox's own, pasta and bubblewrap, may be ending still: stop() waits for them.
+      expect(processesMentioning(home).filter((p) => !p.includes(`${BWRAP} `))).toEqual([]);
       const lines = out().split('\n');
       expect(lines[0]).toBe(`it's|back\\slash|${home}|`);
       expect(lines[1]).toBe('checked out after the start');
       expect(lines[2]).toBe('channel closed');
       // run() handed the workspace over: what the command wrote is the sandbox account's.
       expect(readFileSync(join(workspace, 'owner.txt'), 'utf8').trim()).not.toBe('0');
+    } finally {
+      await sandbox.stop();
+    }
+    expect(processesMentioning(home)).toEqual([]);
+    expect(ownRunCgroups()).toEqual([]);
+  });
+
+  it("resolves with the command's exit code once all its output has been delivered", async () => {
+    const { sandbox, home, out } = started('output');
+    try {
+      await waiting(home);
+      // More than a pipe holds (64 kB), then an exit code of its own.
+      const result = await sandbox.run('seq 1 50000; exit 3', 20_000);
+      expect(result.exitCode).toBe(3);
+      const lines = out().trimEnd().split('\n');
+      expect(lines.length).toBe(50_000);
+      expect(lines.at(-1)).toBe('50000');
     } finally {
       await sandbox.stop();
     }

@@ -47,6 +47,19 @@ describe('git helpers', () => {
     expect(git(again, 'rev-list', '--count', 'HEAD')).toBe('1');
   });
 
+  it('makes the same empty repository as git init --template= (without a git process)', async () => {
+    const ours = join(root, 'init-ours');
+    const theirs = join(root, 'init-git');
+    await initCheckout(ours);
+    // (HEAD names a branch that never gets a commit: the fetched one is checked out detached.)
+    git(root, '-c', 'init.defaultBranch=master', 'init', '--quiet', '--template=', theirs);
+    const tree = (dir: string): string[] => execFileSync('find', ['.', '-printf', '%y %m %p\\n'], { cwd: join(dir, '.git'), encoding: 'utf8' }).split('\n').sort();
+    expect(tree(ours)).toEqual(tree(theirs));
+    for (const file of ['HEAD', 'config']) expect(readFileSync(join(ours, '.git', file), 'utf8')).toBe(readFileSync(join(theirs, '.git', file), 'utf8'));
+    // It never overwrites a repository.
+    await expect(initCheckout(ours)).rejects.toThrow(/EEXIST/);
+  });
+
   it('fails clearly for a missing branch and a missing repository', async () => {
     await expect(resolveBranch(url, 'nope')).rejects.toThrow(/branch "nope" not found/);
     await expect(resolveBranch(`file://${join(root, 'missing.git')}`, 'main')).rejects.toThrow(/git ls-remote failed/);

@@ -81,11 +81,21 @@ async function walk(baseDir: string, relative: string, out: string[]): Promise<v
   }
 }
 
+/** Every file under `baseDir` (but in .git and node_modules), as relative paths: for several globs at once. */
+export async function listFiles(baseDir: string): Promise<string[]> {
+  const all: string[] = [];
+  await walk(baseDir, '', all);
+  return all;
+}
+
+/** The files of `files` (relative paths) matching any of `patterns`, sorted. */
+export function matchFiles(files: string[], patterns: string[]): string[] {
+  if (patterns.length === 0) return [];
+  return files.filter(globMatcher(patterns)).sort();
+}
+
 /** Files under `baseDir` matching any of `patterns`, as sorted relative paths. */
 export async function globFiles(baseDir: string, patterns: string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
-  const matches = globMatcher(patterns);
-  const all: string[] = [];
-  await walk(baseDir, '', all);
-  return all.filter(matches).sort();
+  return matchFiles(await listFiles(baseDir), patterns);
 }

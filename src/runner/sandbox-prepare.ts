@@ -1,0 +1,98 @@
+// Everything a run needs on the host before its command line runs (sandbox.ts says how a run
+// goes): the run's cgroups, its own run dir (seccomp filter, the staging mount points and their
+// fstab), and the writable dirs made the sandbox account's; and their release afterwards.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createRunCgroup, type RunCgroup } from './cgroup.ts';
+import { SECCOMP_FILE, STAGING_FSTAB, boundDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { seccompFilter } from './seccomp.ts';
+import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
+
+const run = promisify(execFile);
+
+/** rmdir, retried while the run's mount namespace (holding the staged binds) winds down. */
+async function removeDir(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
+ * Makes dirs the sandbox account's (when it is not Slipway's own): -R without -L never follows a
+ * symlink in the (hostile) tree, -h changes links themselves.
+ */
+export async function own(host: SandboxHost, dirs: string[]): Promise<void> {
+  if (host.runAs && dirs.length > 0) await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
+}
+
+export interface PreparedSandbox extends SandboxCommand {
+  cgroup?: RunCgroup;
+  /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
+  runDir: string;
+  /** Kills whatever is left in the run's cgroups and removes them and the run dir. */
+  release(): Promise<void>;
+}
+
+/**
+ * How startSandbox prepares: the writable dirs handed over now (default: all), and the fd
+ * bubblewrap reports the command's end on (sandbox-status.ts; default: none).
+ */
+interface PrepareOptions { ownNow?: string[]; statusFd?: number }
+
+/**
+ * Everything a run needs on the host, and its command line. For a long-lived process (an app
+ * node) spawn `argv` with `env` detached, and call release() once it has been stopped.
+ */
+export async function prepareSandbox(
+  spec: SandboxSpec, log: (line: string) => void = (l) => console.warn(l), options: PrepareOptions = {},
+): Promise<PreparedSandbox> {
+  const { ownNow = writableDirs(spec), statusFd } = options;
+  const host = sandboxHost();
+  for (const notice of host.notices) log(notice);
+  let cgroup: RunCgroup | undefined;
+  let runDir: string | undefined;
+  const release = async (): Promise<void> => {
+    await cgroup?.remove();
+    const dir = runDir;
+    if (!dir) return;
+    // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
+    await Promise.all([SECCOMP_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
+    const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
+    for (const d of [...staged, dir]) await removeDir(d);
+  };
+  // Started first: it needs nothing below.
+  const owned = own(host, ownNow);
+  owned.catch(() => undefined); // awaited below, never unhandled meanwhile
+  try {
+    const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
+    if (Object.keys(cgroupLimits).length > 0) {
+      cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
+      if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
+    }
+    runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
+    await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
+    if (host.runAs) {
+      const dir = runDir;
+      // Traversable for the sandbox account, which resolves the staged binds from here.
+      await chmod(dir, 0o711);
+      await Promise.all(boundDirs(spec).map((_, i) => mkdir(join(dir, String(i)))));
+      await writeFile(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
+    }
+    await owned;
+    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }) });
+    return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
