@@ -156,7 +156,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // The other writable dirs (HOME, TMPDIR, a build cache, maybe large) become the sandbox
     // account's while it starts: only the command writes them, sent once they are (run()).
     owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace));
-    owning.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
+    owning.catch(() => undefined); // awaited through othersOwned
     prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;
@@ -174,6 +174,9 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     return child;
   })();
   const exited: Promise<Exit> = launched.then((proc) => (proc ? exitOf(proc) : { exitCode: null, signal: null }));
+  /** The other writable dirs made the sandbox account's, once the launch has started doing so. */
+  const othersOwned = launched.then(() => owning);
+  othersOwned.catch(() => undefined); // awaited by handOver() and stop(), never unhandled meanwhile
   exited.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
   /** The command's end as bubblewrap reports it, its output delivered; never without a report. */
   const commandEnded: Promise<Exit> = launched.then(async () => {
@@ -188,7 +191,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   let handedOver: Promise<void> | undefined;
   const handOver = (): Promise<void> => {
     if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
-    handedOver ??= Promise.all([own(sandboxHost(), [workspace]), launched.then(() => owning)]).then(() => undefined);
+    handedOver ??= Promise.all([own(sandboxHost(), [workspace]), othersOwned]).then(() => undefined);
     handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
     return handedOver;
   };
@@ -197,7 +200,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   const stop = async (): Promise<void> => {
     stopped = true;
     killTree();
-    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined), launched.then(() => owning).catch(() => undefined)]);
+    await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined), othersOwned.catch(() => undefined)]);
     opts.signal?.removeEventListener('abort', onAbort);
     released ??= prepared?.release() ?? Promise.resolve();
     await released;
