@@ -11,7 +11,8 @@ const slipway = await createSlipway(
   { dataDir: process.env.SLIPWAY_DATA!, databaseUrl: process.env.SLIPWAY_DATABASE_URL },
   { handlers, concurrency: Number(process.env.CONCURRENCY ?? '8'), log: (line) => process.stderr.write(`${line}\n`) },
 );
-process.stdout.write('ready\n');
+// Whether it claims work or stands by (src/engine/host-slot.ts): the bench says how many claim.
+process.stdout.write(`ready ${slipway.engine.active ? 'active' : 'standby'}\n`);
 // The peak RSS (sampled) goes out on stop: the 1,000-executions bench reports it.
 let peakRss = process.memoryUsage().rss;
 const sample = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);

@@ -23,7 +23,7 @@ import { opened } from './live-instances.ts';
 
 /** What createSlipway reads from the configuration; the rest has defaults. */
 export type SlipwayConfig = Pick<Config, 'dataDir' | 'databaseUrl'>
-  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'maxLogBytes' | 'publicUrl' | 'registry'>>;
+  & Partial<Pick<Config, 'secretsKey' | 'secretsKeyFile' | 'programConcurrency' | 'activeEngines' | 'maxLogBytes' | 'publicUrl' | 'registry'>>;
 
 export interface Slipway {
   config: SlipwayConfig;
@@ -62,6 +62,8 @@ export interface SlipwayOptions {
   concurrency?: number;
   /** Slots one program may hold (overrides the configuration; default half of `concurrency`). */
   programConcurrency?: number;
+  /** Engine processes of this host that claim at once (overrides the configuration; engine.ts). */
+  activeEngines?: number;
   /** false: store and commands only, no engine claiming work (API-only processes, tests). */
   runEngine?: boolean;
   log?: (line: string) => void;
@@ -92,6 +94,7 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     rt, logs, artifacts, driver, dataDir: config.dataDir, handlers,
     workerId: options.workerId, leaseMs: options.leaseMs, concurrency: options.concurrency,
     programConcurrency: options.programConcurrency ?? config.programConcurrency,
+    activeEngines: options.activeEngines ?? config.activeEngines,
     onError: (e) => options.log?.(`engine: ${inspect(e)}`),
   });
   if (options.runEngine !== false) await engine.start();

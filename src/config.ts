@@ -24,6 +24,8 @@ export interface Config {
   secretsKeyFile: string;
   /** Engine slots one program's steps may hold at once; unset = half the engine's slots. */
   programConcurrency?: number;
+  /** PostgreSQL: engine processes of one host that claim at once, the others standing by; unset = cores less one. */
+  activeEngines?: number;
   /** Bytes a step log may reach; what is written past it is dropped (the log says so). */
   maxLogBytes: number;
   /** SLIPWAY_REGISTRY…: a registry that buildImage pushes every image to; unset = Slipway's own only. */
@@ -115,11 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const secretsKey = keyText ? parseSecretsKey(keyText, 'SLIPWAY_SECRETS_KEY') : undefined;
   const secretsKeyFile = resolve(dataDir, env.SLIPWAY_SECRETS_KEY_FILE?.trim() || 'secrets.key');
   const programConcurrency = positiveInteger(env, 'SLIPWAY_PROGRAM_CONCURRENCY');
+  const activeEngines = positiveInteger(env, 'SLIPWAY_ACTIVE_ENGINES');
   const maxLogBytes = positiveInteger(env, 'SLIPWAY_MAX_LOG_BYTES') ?? DEFAULT_MAX_LOG_BYTES;
   const registry = pushRegistry(env, dataDir);
   return {
     dataDir, databaseUrl, port, host, ...(publicUrl ? { publicUrl } : {}), allowedGitHosts, adminToken, adminTokenGenerated: !given,
     ...(secretsKey ? { secretsKey } : {}), secretsKeyFile,
-    ...(programConcurrency ? { programConcurrency } : {}), maxLogBytes, ...(registry ? { registry } : {}),
+    ...(programConcurrency ? { programConcurrency } : {}), ...(activeEngines ? { activeEngines } : {}), maxLogBytes, ...(registry ? { registry } : {}),
   };
 }

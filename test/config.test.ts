@@ -26,6 +26,7 @@ describe('configuration', () => {
   it.each([
     ['SLIPWAY_PORT', 'eighty'], ['SLIPWAY_PORT', '70000'], ['SLIPWAY_DATABASE_URL', 'mysql://x'], ['SLIPWAY_ADMIN_TOKEN', 'short'],
     ['SLIPWAY_SECRETS_KEY', 'not-a-key'], ['SLIPWAY_SECRETS_KEY', 'ab'.repeat(16)], ['SLIPWAY_PROGRAM_CONCURRENCY', '0'],
+    ['SLIPWAY_ACTIVE_ENGINES', '0'], ['SLIPWAY_ACTIVE_ENGINES', 'all'],
     ['SLIPWAY_MAX_LOG_BYTES', '1e6'],
     ['SLIPWAY_TEST_ISOLATION', 'docker'],
     ['SLIPWAY_PUBLIC_URL', 'deploy.example.com'], ['SLIPWAY_PUBLIC_URL', 'ftp://x'], ['SLIPWAY_PUBLIC_URL', 'https://x/?a=1'],
@@ -38,10 +39,10 @@ describe('configuration', () => {
   it('takes the secrets key, fair-share quota and log cap settings', () => {
     const hex = 'ab'.repeat(32);
     const c = loadConfig({
-      SLIPWAY_DATA: '/tmp/x', SLIPWAY_SECRETS_KEY: hex, SLIPWAY_PROGRAM_CONCURRENCY: '3', SLIPWAY_MAX_LOG_BYTES: '1048576',
+      SLIPWAY_DATA: '/tmp/x', SLIPWAY_SECRETS_KEY: hex, SLIPWAY_PROGRAM_CONCURRENCY: '3', SLIPWAY_ACTIVE_ENGINES: '2', SLIPWAY_MAX_LOG_BYTES: '1048576',
     });
     expect(c.secretsKey?.toString('hex')).toBe(hex);
-    expect(c).toMatchObject({ secretsKeyFile: '/tmp/x/secrets.key', programConcurrency: 3, maxLogBytes: 1048576 });
+    expect(c).toMatchObject({ secretsKeyFile: '/tmp/x/secrets.key', programConcurrency: 3, activeEngines: 2, maxLogBytes: 1048576 });
     expect(loadConfig({ SLIPWAY_SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') }).secretsKey).toEqual(Buffer.alloc(32, 1));
     expect(loadConfig({ SLIPWAY_DATA: '/tmp/x', SLIPWAY_SECRETS_KEY_FILE: '/etc/slipway/key' }).secretsKeyFile).toBe('/etc/slipway/key');
     expect(loadConfig({}).maxLogBytes).toBe(50 * 1024 * 1024);

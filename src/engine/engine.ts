@@ -15,6 +15,7 @@ import { writeCompletion } from './completion.ts';
 import { failureReason, quietly } from './failure.ts';
 import { outsideStepScope, runInStepScope } from './step-scope.ts';
 import { engineTimers, type Timers } from './timers.ts';
+import { defaultActiveEngines, HostSlot } from './host-slot.ts';
 
 export interface EngineOptions extends ContextDeps {
   handlers: HandlerRegistry;
@@ -25,6 +26,11 @@ export interface EngineOptions extends ContextDeps {
   concurrency?: number;
   /** Steps one program may run at once (all engines together); default half of `concurrency`. */
   programConcurrency?: number;
+  /**
+   * PostgreSQL: engine processes of this host that claim work at once; the others stand by
+   * (host-slot.ts). Default: the host's cores less one, at least 1.
+   */
+  activeEngines?: number;
   onError?(error: unknown): void;
 }
 
@@ -46,6 +52,8 @@ export class Engine {
   private unsubscribe?: () => void;
   private keepAlive?: NodeJS.Timeout;
   private readonly timers: Timers;
+  /** On PostgreSQL: whether this engine may claim (one of its host's active engines). */
+  private readonly slot?: HostSlot;
 
   constructor(private readonly options: EngineOptions) {
     this.workerId = options.workerId ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -56,6 +64,19 @@ export class Engine {
       programQuota: programSlots(this.concurrency, options.programConcurrency),
     };
     this.timers = engineTimers({ rt: options.rt, poke: () => this.poke(), stopped: () => this.stopped });
+    const { db } = options.rt;
+    if (db.dialect === 'postgres' && db.postgresUrl) {
+      this.slot = new HostSlot(db.postgresUrl, options.activeEngines ?? defaultActiveEngines(), (active) => {
+        // Heard first, then a claim pass: work committed in between is found by one or the other.
+        // Steps still running keep hearing (a cancel comes as a wake-up); see launch().
+        void options.rt.wakeup.wantWakes(active || this.running.size > 0).then(() => this.poke());
+      });
+    }
+  }
+
+  /** Claims work: not stopped, and on PostgreSQL one of its host's active engines. */
+  get active(): boolean {
+    return !this.stopped && (this.slot?.active ?? true);
   }
 
   async start(): Promise<void> {
@@ -67,6 +88,7 @@ export class Engine {
       if (reason.kind === 'cancel') this.abortExecution(reason.executionId);
       this.poke();
     });
+    await this.slot?.start();
     this.poke();
   }
 
@@ -83,11 +105,13 @@ export class Engine {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     // The interrupted steps are taken over at once by the next engine, not after their leases run out.
     await releaseLeases(this.options.rt.db.kysely, this.workerId).catch((e: unknown) => this.options.onError?.(e));
+    // Then an engine standing by takes this one's place.
+    await this.slot?.stop();
   }
 
   /** Claim and start everything runnable, then arm the timer for the next due moment. */
   poke(): void {
-    if (this.stopped) return;
+    if (!this.active) return;
     if (this.draining) {
       this.again = true;
       return;
@@ -129,7 +153,7 @@ export class Engine {
     // finishing step need to look for more (a claim round trip and the claim lock per step
     // otherwise; its successor is handed off, and new work announces itself with a wake-up).
     this.full = false;
-    while (!this.stopped) {
+    while (this.active) {
       if (this.running.size >= this.concurrency) {
         this.full = true;
         break;
@@ -155,6 +179,8 @@ export class Engine {
         this.running.delete(step.id);
         this.inFlight.delete(p);
         if (this.full && this.running.size < this.concurrency) this.poke();
+        // The last step of an engine that stood by meanwhile: it needs wake-ups no more.
+        if (this.slot && !this.slot.active && this.running.size === 0) void this.options.rt.wakeup.wantWakes(false);
       });
     this.inFlight.add(p);
   }
@@ -222,7 +248,7 @@ export class Engine {
     // Hot hand-off: this worker starts the next step itself, claimed in the same write, instead
     // of a claim round trip (and a wake-up of every engine). `running` still counts the
     // finishing step, so with it this engine is at most full.
-    const handOff = (now: number) => (!this.stopped && this.running.size <= this.concurrency
+    const handOff = (now: number) => (this.active && this.running.size <= this.concurrency
       ? { worker: this.workerId, leaseUntil: now + this.leaseMs } : undefined);
     const done = await writeCompletion(this.deps, ran, held, result, crashed, handOff);
     if (!done) return;

@@ -42,6 +42,8 @@ export class Wakeup {
   private sendTimer?: NodeJS.Timeout;
   /** This process has views (bus subscribers) that want other processes' events. */
   private eventsWanted = false;
+  /** Wake-ups are wanted: false only for an engine standing by (host-slot.ts). */
+  private wakesWanted = true;
 
   constructor(private readonly db: Db) {
     this.local.setMaxListeners(0);
@@ -61,7 +63,19 @@ export class Wakeup {
   async wantEvents(): Promise<void> {
     if (this.eventsWanted) return;
     this.eventsWanted = true;
-    await this.listener?.query(`LISTEN ${EVENTS_CHANNEL}`).catch(() => undefined);
+    await this.listener?.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${CHANNEL}`).catch(() => undefined);
+  }
+
+  /**
+   * Whether this process's engine wants wake-ups: an engine standing by does not, and without
+   * views its process then hears nothing (each notification would wake it, for nothing). Its
+   * engine looks for work itself once active again, after this has resolved.
+   */
+  async wantWakes(wanted: boolean): Promise<void> {
+    if (this.wakesWanted === wanted) return;
+    this.wakesWanted = wanted;
+    if (this.eventsWanted) return; // the views hear CHANNEL's events anyway
+    await this.listener?.query(`${wanted ? 'LISTEN' : 'UNLISTEN'} ${CHANNEL}`).catch(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -87,7 +101,7 @@ export class Wakeup {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      if (this.wakesWanted || this.eventsWanted) await client.query(`LISTEN ${CHANNEL}`);
       if (this.eventsWanted) await client.query(`LISTEN ${EVENTS_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => undefined);

@@ -73,8 +73,9 @@ describe('crash recovery', () => {
   it.each<Backend>(['postgres'])('two engines on %s: one killed mid-step, the other finishes after the lease expires', async (backend) => {
     const store = await testStore(backend);
     // Two slots each for four executions: neither engine can take them all (a hand-off keeps an
-    // execution on the engine that claimed it), so both share the work.
-    const env = { EFFECTS_FILE: join(store.dataDir, 'effects.log'), LEASE_MS: '1500', STEP_MS: '150', CONCURRENCY: '2' };
+    // execution on the engine that claimed it), so both share the work; both active, whatever
+    // the host's cores (host-slot.ts).
+    const env = { EFFECTS_FILE: join(store.dataDir, 'effects.log'), LEASE_MS: '1500', STEP_MS: '150', CONCURRENCY: '2', ACTIVE_ENGINES: '2' };
     // Both engines run before the work arrives (through LISTEN/NOTIFY).
     const [a, b] = await Promise.all([
       startEngine(store, { ...env, WORKER_ID: 'engine-a' }), startEngine(store, { ...env, WORKER_ID: 'engine-b' }),

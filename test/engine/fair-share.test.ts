@@ -71,8 +71,10 @@ describe.each(BACKENDS)('fair sharing on %s', (backend) => {
   // Several engines share one database on PostgreSQL only (SQLite runs one Slipway).
   it.runIf(backend === 'postgres')('two engines on one database together respect the quota', async () => {
     const store = await testStore(backend);
-    const a = await store.open({ handlers: blockingBuild(), concurrency: 4, programConcurrency: 2, workerId: 'engine-a' });
-    const b = await store.open({ handlers: blockingBuild(), concurrency: 4, programConcurrency: 2, workerId: 'engine-b' });
+    // Both active, whatever the host's cores (host-slot.ts).
+    const options = { handlers: blockingBuild(), concurrency: 4, programConcurrency: 2, activeEngines: 2 };
+    const a = await store.open({ ...options, workerId: 'engine-a' });
+    const b = await store.open({ ...options, workerId: 'engine-b' });
     try {
       const pipelines = await pipelinesOfOneProgram(a, 5);
       const ids: string[] = [];

@@ -28,7 +28,8 @@ for (const action of STEP_ACTIONS) {
 
 const slipway = await createSlipway(
   { dataDir: process.env.SLIPWAY_DATA!, databaseUrl: process.env.SLIPWAY_DATABASE_URL || undefined },
-  { handlers, leaseMs: Number(process.env.LEASE_MS ?? '1000'), workerId: process.env.WORKER_ID, concurrency: Number(process.env.CONCURRENCY ?? '4') },
+  { handlers, leaseMs: Number(process.env.LEASE_MS ?? '1000'), workerId: process.env.WORKER_ID, concurrency: Number(process.env.CONCURRENCY ?? '4'),
+    ...(process.env.ACTIVE_ENGINES ? { activeEngines: Number(process.env.ACTIVE_ENGINES) } : {}) },
 );
 // Webhook crash tests: this process delivers too, so a kill -9 also cuts deliveries off mid-POST.
 if (process.env.WEBHOOK_BASE) slipway.startWebhooks({ baseUrl: process.env.WEBHOOK_BASE, timeoutMs: 1000, retryBaseMs: 50, retryCapMs: 200, pollMs: 100 });
