@@ -55,7 +55,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const address = running.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log(`Slipway listening on ${url} (data: ${config.dataDir}, database: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
+  log(`Slipway listening on ${url} (data: ${config.dataDir}, database: ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'}, engine ${slipway.engine.status})`);
   if (fresh) log(`Admin token (shown once, kept in ${join(config.dataDir, ADMIN_TOKEN_FILE)}): ${token}`);
   // Webhook events name absolute URLs: the public one when configured, else this server's own.
   slipway.startWebhooks({ baseUrl: config.publicUrl ?? url });

@@ -122,7 +122,8 @@ export async function buildServer(slipway: Slipway, opts: ServerOptions): Promis
   installAuth(app, deps);
   const routes = collectRoutes(app);
 
-  app.get('/api/health', { schema: { summary: 'Liveness (no auth)' } }, async () => ({ status: 'ok' }));
+  app.get('/api/health', { schema: { summary: 'Liveness (no auth); what this process\'s engine does' } },
+    async () => ({ status: 'ok', engine: slipway.engine.status }));
   programRoutes(app, deps);
   repositoryRoutes(app, deps);
   environmentRoutes(app, deps);

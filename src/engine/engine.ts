@@ -79,6 +79,11 @@ export class Engine {
     return !this.stopped && (this.slot?.active ?? true);
   }
 
+  /** For operators (the health answer, the start-up line): what this process's engine does. */
+  get status(): 'active' | 'standing by' | 'stopped' {
+    return this.stopped ? 'stopped' : this.active ? 'active' : 'standing by';
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     // A started engine keeps its process alive, even with nothing to do yet (an engine-only

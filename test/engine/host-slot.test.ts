@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Slipway } from '../../src/app.ts';
+import { buildServer } from '../../src/api/server.ts';
 import { startExecution } from '../../src/engine/commands.ts';
 import { defaultActiveEngines, slotKey } from '../../src/engine/host-slot.ts';
 import { isExecutionTerminal } from '../../src/domain/transitions.ts';
@@ -61,6 +62,10 @@ describe('engines standing by on postgres', () => {
       for (let i = 0; i < 3; i++) await runOne(admin);
       expect(ran).toEqual(['a', 'a', 'a']);
       expect(heard.map((h) => h.n > 0)).toEqual([true, false, false]);
+      // Operators see it in the health answer.
+      const api = await buildServer(b!, { adminToken: 'slw_host-slot-test-token' });
+      expect((await api.inject({ url: '/api/health' })).json()).toEqual({ status: 'ok', engine: 'standing by' });
+      await api.close();
 
       await a!.close();
       aClosed = true;
