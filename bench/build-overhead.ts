@@ -1,6 +1,11 @@
 // What the build step costs on top of the build itself: the step's wall time (fetch, contract,
 // sandbox, reports, images of sources and outputs) minus the same build command run in a plain
 // shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo.
+// The machine drifts (another process, the page cache, CPU frequency: a plain run varies by
+// +-100 ms over a bench), so each step run is paired with the plain run next to it (which of the
+// two goes first alternates), and the overhead is the median of the paired differences (its
+// percentage: of the plain runs' median). The difference of the two medians, the figure of
+// earlier versions, is printed beside it.
 // Also shown, not subtracted: the step's time around its sandboxed run (per run: the step's
 // wall time minus its command's, from the command being sent to the sandbox started during the
 // checkout to its end, both from the same run, so a busy machine's drift between the two sides
@@ -20,7 +25,7 @@ import { makeStepContext } from '../test/support/step-context.ts';
 import { round, type Figures } from './figures.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', 'examples', 'sample-site');
-const RUNS = 5;
+const RUNS = 9;
 const GENERATED = new Set(['node_modules', 'dist', 'reports', 'coverage']);
 
 const git = (cwd: string, ...args: string[]): string =>
@@ -51,7 +56,7 @@ export async function run(): Promise<Figures | void> {
     const stepMs: number[] = [];
     const sandboxMs: number[] = [];
     const plainMs: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    const step = async (): Promise<void> => {
       const ctx = makeStepContext();
       ctx.repository.url = url;
       try {
@@ -63,7 +68,8 @@ export async function run(): Promise<Figures | void> {
       } finally {
         ctx.cleanup();
       }
-
+    };
+    const plainRun = (i: number): void => {
       const plainDir = join(root, `plain-${i}`);
       git(root, 'clone', '--quiet', url, plainDir);
       // The same environment as in the sandbox (fresh HOME, no inherited npm_* settings).
@@ -79,6 +85,10 @@ export async function run(): Promise<Figures | void> {
       const plain = spawnSync('/bin/sh', ['-c', command], { cwd: plainDir, stdio: 'ignore', env });
       plainMs.push(performance.now() - started);
       if (plain.status !== 0) throw new Error(`plain build failed: ${plain.status}`);
+    };
+    for (let i = 0; i < RUNS; i++) {
+      // A pair: the step and the plain run next to it, in alternating order.
+      if (i % 2 === 0) { await step(); plainRun(i); } else { plainRun(i); await step(); }
     }
     // The sandbox's own start and end, as the build uses it (what `true` costs in it).
     const startMs: number[] = [];
@@ -93,18 +103,22 @@ export async function run(): Promise<Figures | void> {
       startMs.push(performance.now() - started);
       if (floor.exitCode !== 0) throw new Error(`sandboxed true failed: ${floor.exitCode}`);
     }
-    const step = median(stepMs);
+    const stepMedian = median(stepMs);
     const aroundMs = stepMs.map((ms, i) => ms - (sandboxMs[i] ?? Number.NaN));
     const plain = median(plainMs);
+    const pairedMs = stepMs.map((ms, i) => ms - (plainMs[i] ?? Number.NaN));
+    const overheadMs = median(pairedMs);
+    const overheadPercent = (overheadMs / plain) * 100;
+    const mediansMs = stepMedian - plain;
     console.log(`build-overhead: examples/sample-site, "${command}", median of ${RUNS}`);
-    console.log(`  build step:  ${step.toFixed(0)} ms  (runs: ${stepMs.map((m) => m.toFixed(0)).join(', ')})`);
+    console.log(`  build step:  ${stepMedian.toFixed(0)} ms  (runs: ${stepMs.map((m) => m.toFixed(0)).join(', ')})`);
     console.log(`    of which the command in the sandbox: ${median(sandboxMs).toFixed(0)} ms`);
     console.log(`  plain shell: ${plain.toFixed(0)} ms  (runs: ${plainMs.map((m) => m.toFixed(0)).join(', ')})`);
-    console.log(`  overhead:    ${(step - plain).toFixed(0)} ms (${(((step - plain) / plain) * 100).toFixed(0)} %)`);
+    console.log(`  overhead:    ${overheadMs.toFixed(0)} ms (${overheadPercent.toFixed(1)} %), the median of the paired differences (step - plain run next to it: ${pairedMs.map((m) => m.toFixed(0)).join(', ')}); median(step) - median(plain): ${mediansMs.toFixed(0)} ms (${((mediansMs / plain) * 100).toFixed(1)} %)`);
     console.log(`    the step around its sandboxed run (per run): ${median(aroundMs).toFixed(0)} ms  (runs: ${aroundMs.map((m) => m.toFixed(0)).join(', ')})`);
     console.log(`    the sandbox's own start and end (\`true\` with the build's limits and network): ${median(startMs).toFixed(0)} ms  (runs: ${startMs.map((m) => m.toFixed(0)).join(', ')})`);
     return {
-      percent: round(((step - plain) / plain) * 100), ms: Math.round(step - plain), stepMs: Math.round(step), plainMs: Math.round(plain),
+      percent: round(overheadPercent), ms: Math.round(overheadMs), stepMs: Math.round(stepMedian), plainMs: Math.round(plain),
       aroundMs: Math.round(median(aroundMs)), sandboxStartMs: Math.round(median(startMs)),
     };
   } finally {

@@ -6,7 +6,7 @@ import { ARTIFACT_TYPES, type ArtifactType } from '../artifacts/artifact-types.t
 import { buildImage, buildSnapshotImage, snapshotDirectory } from '../artifacts/oci.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type RepositoryContract } from '../domain/contract.ts';
-import { listFiles, matchFiles } from '../runner/reports/glob.ts';
+import { listFilesFor, matchFiles } from '../runner/reports/glob.ts';
 import { readWorkspaceFile, resolveInWorkspace, WorkspacePathError } from '../runner/workspace-path.ts';
 import type { StepContext } from './handler.ts';
 
@@ -70,8 +70,8 @@ export async function findReports(workspace: string, contract: RepositoryContrac
     [ARTIFACT_TYPES.COVERAGE, contract.reports.coverage],
     [ARTIFACT_TYPES.SARIF, contract.reports.sarif],
   ];
-  // One walk of the workspace for all of them.
-  const files = groups.some(([, patterns]) => patterns.length > 0) ? await listFiles(workspace) : [];
+  // One walk for all of them, of the directories they lie in.
+  const files = await listFilesFor(workspace, groups.flatMap(([, patterns]) => patterns));
   const matched = groups.flatMap(([type, patterns]) => matchFiles(files, patterns).map((rel) => ({ type, rel })));
   return Promise.all(matched.map(async ({ type, rel }) => {
     const path = await resolveInWorkspace(workspace, rel);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandBraces, globFiles, globMatcher } from '../../src/runner/reports/glob.ts';
+import { expandBraces, globFiles, globMatcher, listFiles, listFilesFor, matchFiles } from '../../src/runner/reports/glob.ts';
 
 describe('glob', () => {
   let dir: string;
@@ -39,6 +39,31 @@ describe('glob', () => {
     expect(await globFiles(dir, ['reports/junit/*.xml', 'coverage/lcov.info'])).toEqual(['coverage/lcov.info', 'reports/junit/t.xml']);
     expect(await globFiles(join(dir, 'missing'), ['**'])).toEqual([]);
     expect(await globFiles(dir, [])).toEqual([]);
+  });
+
+  it('walks only the directories the globs start in, finding what a walk of the whole tree finds', async () => {
+    const globs = [['reports/junit/*.xml', 'coverage/lcov.info'], ['src/deep/**'], ['**/*.xml'], ['*.txt', 'src/{deep,x}/*.js'],
+      ['node_modules/m/*.js', 'src/node_modules/*.js', '.git/*'], ['../*/src/a.js', 'src/../src/a.js', './src/*.js', 'src//a.js']];
+    const all = await listFiles(dir);
+    for (const patterns of globs) {
+      expect(matchFiles(await listFilesFor(dir, patterns), patterns)).toEqual(matchFiles(all, patterns));
+    }
+    // Only under the bases: src/ is not listed for reports and coverage.
+    expect((await listFilesFor(dir, ['reports/junit/*.xml', 'coverage/lcov.info'])).sort()).toEqual(['coverage/lcov.info', 'reports/junit/t.json', 'reports/junit/t.xml']);
+  });
+
+  it('never walks a base through a symlink (a walk of the whole tree does not follow one either)', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'slipway-glob-outside-'));
+    try {
+      mkdirSync(join(outside, 'junit'));
+      writeFileSync(join(outside, 'junit', 'secret.xml'), 'x');
+      symlinkSync(outside, join(dir, 'linked'));
+      expect(await listFilesFor(dir, ['linked/junit/*.xml'])).toEqual([]);
+      expect(await globFiles(dir, ['linked/**'])).toEqual([]);
+    } finally {
+      rmSync(join(dir, 'linked'), { force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('a hostile glob from a repository cannot stall the matcher or exhaust memory', () => {

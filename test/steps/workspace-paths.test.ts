@@ -117,6 +117,23 @@ describe('build step on a repository full of symlinks', () => {
     for (const ctx of [viaContract, viaDispatcher]) expect(ctx.log.text()).not.toContain(HOST_SECRET);
   });
 
+  it('reads no report through a report directory that links out of the workspace', async () => {
+    mkdirSync(join(outside, 'junit'), { recursive: true });
+    writeFileSync(join(outside, 'junit', 'host.xml'), `<testsuite name="${HOST_SECRET}" tests="1" failures="1"><testcase name="${HOST_SECRET}"><failure/></testcase></testsuite>`);
+    const ctx = await build(repository('escape-reports', (work) => {
+      dispatcher(work);
+      mkdirSync(join(work, 'dist'));
+      writeFileSync(join(work, 'dist', 'index.html'), 'hi');
+      // The globs' directories themselves are the links: a walk from them would read the host's files.
+      symlinkSync(outside, join(work, 'reports'));
+      writeFileSync(join(work, 'slipway.yaml'), contract('dist', "reports:\n  junit: ['reports/junit/*.xml']\n  coverage: ['reports/*.key']\n"));
+    }));
+    expect(ctx.details.result, ctx.log.text()).toMatchObject({ outcome: 'finished' });
+    expect(ctx.recorded.map((a) => a.type)).not.toContain('TEST_RESULTS');
+    expect(ctx.recorded.map((a) => a.type)).not.toContain('COVERAGE');
+    expect(ctx.log.text()).not.toContain(HOST_SECRET);
+  });
+
   it('packs symlinks inside outputs and test bundles as symlinks, never their targets', async () => {
     const ctx = await build(repository('links-packed', (work) => {
       dispatcher(work);

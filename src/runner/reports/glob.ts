@@ -4,7 +4,7 @@
 // never descended into, since reports and sources never live there.
 // Globs come from the repository, so they become linear-time patterns (domain/patterns.ts):
 // `**/**/**/…/x` against a long path cannot make the matcher backtrack for ever.
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compilePattern, type RepositoryPattern } from '../../domain/patterns.ts';
 
@@ -88,6 +88,52 @@ export async function listFiles(baseDir: string): Promise<string[]> {
   return all;
 }
 
+/**
+ * The directory a brace-free glob's matches all lie in: its leading segments without wildcards
+ * ('reports/junit' of 'reports/junit/*.xml'; '' for '**' or '*.xml'). Undefined for a glob
+ * nothing listed can match: a '.', '..' or empty segment (listed paths have none).
+ */
+function literalBase(pattern: string): string | undefined {
+  const segments = pattern.replace(/^\.\//, '').split('/');
+  const base: string[] = [];
+  for (const segment of segments.slice(0, -1)) {
+    if (segment === '' || segment === '.' || segment === '..') return undefined;
+    if (/[*?]/.test(segment)) break;
+    base.push(segment);
+  }
+  return base.join('/');
+}
+
+/** A base is walked as listFiles would reach it: each of its segments a directory (no symlink) it descends into. */
+async function walkable(baseDir: string, base: string): Promise<boolean> {
+  const segments = base.split('/');
+  for (let i = 1; i <= segments.length; i++) {
+    if (SKIPPED_DIRS.has(segments[i - 1] ?? '')) return false;
+    try {
+      if (!(await lstat(join(baseDir, ...segments.slice(0, i)))).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The files of listFiles(baseDir) that `patterns` may match, walking only the directories their
+ * matches lie in (a build's reports: reports/ and coverage/, not the whole workspace).
+ */
+export async function listFilesFor(baseDir: string, patterns: string[]): Promise<string[]> {
+  const bases = [...new Set(patterns.flatMap(expandBraces).map(literalBase).filter((b) => b !== undefined))];
+  // A base inside another is walked with it.
+  const outer = bases.filter((b) => !bases.some((o) => o !== b && (o === '' || b.startsWith(`${o}/`))));
+  const lists = await Promise.all(outer.map(async (base) => {
+    const files: string[] = [];
+    if (base === '' || await walkable(baseDir, base)) await walk(baseDir, base, files);
+    return files;
+  }));
+  return lists.flat();
+}
+
 /** The files of `files` (relative paths) matching any of `patterns`, sorted. */
 export function matchFiles(files: string[], patterns: string[]): string[] {
   if (patterns.length === 0) return [];
@@ -97,5 +143,5 @@ export function matchFiles(files: string[], patterns: string[]): string[] {
 /** Files under `baseDir` matching any of `patterns`, as sorted relative paths. */
 export async function globFiles(baseDir: string, patterns: string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
-  return matchFiles(await listFiles(baseDir), patterns);
+  return matchFiles(await listFilesFor(baseDir, patterns), patterns);
 }
