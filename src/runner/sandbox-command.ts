@@ -52,8 +52,14 @@ export interface SandboxSpec {
   env: Record<string, string>;
   /** Directories to hide (Slipway's data dir, other runs' workspaces); the workspace stays visible. */
   hidePaths?: string[];
-  /** Extra writable directories (a private HOME/TMPDIR, a build cache). */
+  /** Extra writable directories (a private HOME/TMPDIR). */
   writablePaths?: string[];
+  /**
+   * Writable directories kept from run to run that only runs write into (a pipeline's build
+   * cache): bound like writablePaths, but made the sandbox account's only while their top is
+   * not yet its, instead of walked at every run (a warm package cache holds many thousand files).
+   */
+  cachePaths?: string[];
   /** Directories shown read-only even under a hidden path (an app node's unpacked image). */
   readOnlyPaths?: string[];
   limits?: SandboxLimits;
@@ -117,7 +123,7 @@ function fstabField(path: string): string {
 }
 
 /** The staging binds of a run as fstab lines: each bound dir onto its numbered dir in the run dir. */
-export function stagingFstab(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'readOnlyPaths'>, runDir: string): string {
+export function stagingFstab(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'cachePaths' | 'readOnlyPaths'>, runDir: string): string {
   return boundDirs(spec).map(({ dir }, i) => `${fstabField(dir)} ${fstabField(join(runDir, String(i)))} none bind 0 0\n`).join('');
 }
 
@@ -128,12 +134,17 @@ function isInside(path: string, dir: string): boolean {
 /** Directories the sandbox replaces with its own tmpfs anyway. */
 const PRIVATE_DIRS = ['/tmp', '/run'];
 
-export function writableDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths'>): string[] {
-  return [...new Set([spec.workspace, ...(spec.writablePaths ?? [])].map((p) => resolve(p)))];
+export function writableDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'cachePaths'>): string[] {
+  return [...new Set([spec.workspace, ...(spec.writablePaths ?? []), ...(spec.cachePaths ?? [])].map((p) => resolve(p)))];
+}
+
+/** The cache dirs among writableDirs (resolved alike). */
+export function cacheDirs(spec: Pick<SandboxSpec, 'cachePaths'>): string[] {
+  return (spec.cachePaths ?? []).map((p) => resolve(p));
 }
 
 /** Everything bound into the sandbox, in staging order: the writable dirs, then the read-only ones. */
-export function boundDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'readOnlyPaths'>): { dir: string; writable: boolean }[] {
+export function boundDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'cachePaths' | 'readOnlyPaths'>): { dir: string; writable: boolean }[] {
   const writable = writableDirs(spec);
   const readOnly = [...new Set((spec.readOnlyPaths ?? []).map((p) => resolve(p)))].filter((p) => !writable.includes(p));
   return [...writable.map((dir) => ({ dir, writable: true })), ...readOnly.map((dir) => ({ dir, writable: false }))];

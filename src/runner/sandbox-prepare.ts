@@ -3,12 +3,12 @@
 // fstab), and the writable dirs made the sandbox account's; and their release afterwards.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
-import { SECCOMP_FILE, STAGING_FSTAB, boundDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
@@ -29,10 +29,20 @@ async function removeDir(dir: string): Promise<void> {
 
 /**
  * Makes dirs the sandbox account's (when it is not Slipway's own): -R without -L never follows a
- * symlink in the (hostile) tree, -h changes links themselves.
+ * symlink in the (hostile) tree, -h changes links themselves. A cache dir (SandboxSpec.cachePaths)
+ * whose top is the account's already is left as it is: only runs, as that account, ever wrote
+ * into it since it was handed over, so all of it is the account's.
  */
-export async function own(host: SandboxHost, dirs: string[]): Promise<void> {
-  if (host.runAs && dirs.length > 0) await run('chown', ['-R', '-h', `${host.runAs.uid}:${host.runAs.gid}`, '--', ...dirs]);
+export async function own(host: SandboxHost, dirs: string[], caches: string[] = []): Promise<void> {
+  const account = host.runAs;
+  if (!account) return;
+  const handed = await Promise.all(dirs.map(async (dir) => {
+    if (!caches.includes(dir)) return false;
+    const top = await lstat(dir).catch(() => undefined);
+    return top?.isDirectory() === true && top.uid === account.uid && top.gid === account.gid;
+  }));
+  const left = dirs.filter((_, i) => !handed[i]);
+  if (left.length > 0) await run('chown', ['-R', '-h', `${account.uid}:${account.gid}`, '--', ...left]);
 }
 
 export interface PreparedSandbox extends SandboxCommand {
@@ -71,7 +81,7 @@ export async function prepareSandbox(
     for (const d of [...staged, dir]) await removeDir(d);
   };
   // Started first: it needs nothing below.
-  const owned = own(host, ownNow);
+  const owned = own(host, ownNow, cacheDirs(spec));
   owned.catch(() => undefined); // awaited below, never unhandled meanwhile
   try {
     const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};

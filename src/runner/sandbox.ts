@@ -17,7 +17,7 @@ import { chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { watchDiskQuota } from './disk-quota.ts';
-import { AWAIT_COMMAND, COMMAND_FD, writableDirs, type SandboxSpec } from './sandbox-command.ts';
+import { AWAIT_COMMAND, COMMAND_FD, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
 import { own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
 import { sandboxHost } from './sandbox-host.ts';
 import { outputDelivered, reportedExit, STATUS_FD } from './sandbox-status.ts';
@@ -155,7 +155,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     if (stopped || opts.signal?.aborted) return undefined;
     // The other writable dirs (HOME, TMPDIR, a build cache, maybe large) become the sandbox
     // account's while it starts: only the command writes them, sent once they are (run()).
-    owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace));
+    owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace), cacheDirs(spec));
     owning.catch(() => undefined); // awaited through othersOwned
     prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });
     // Stopped or cancelled while the run was being prepared: nothing is started.

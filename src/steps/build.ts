@@ -122,7 +122,8 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     // work dirs stay invisible; the workspace, its private HOME/TMPDIR and the pipeline's build
     // cache are bound back in.
     hidePaths: [ctx.dataDir, dirname(ctx.workDir)],
-    writablePaths: [homeDir, tmpDir, cacheDir],
+    writablePaths: [homeDir, tmpDir],
+    cachePaths: [cacheDir],
     limits: BUILD_LIMITS,
     // Package registries yes; the host's loopback services (API, admin ports, PostgreSQL) never.
     network: { outbound: true },
