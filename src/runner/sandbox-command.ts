@@ -87,6 +87,13 @@ export interface SandboxPlacement {
 
 export const SECCOMP_FILE = 'seccomp.bpf';
 const SECCOMP_FD = '3';
+/**
+ * The run's environment as bwrap arguments (`--setenv NAME VALUE`, NUL-separated), in a file of
+ * the run dir that SETUP opens for bwrap's `--args`: never on a command line, which every
+ * account of the host can read (`ps`, /proc/<pid>/cmdline), secrets included.
+ */
+export const ENV_FILE = 'env.args';
+const ENV_FD = '6';
 
 export interface SandboxCommand { argv: string[]; env: Record<string, string> }
 
@@ -107,11 +114,11 @@ export const AWAIT_COMMAND = [
 ].join('; ');
 
 const SETUP = [
-  's=$1; shift',
+  's=$1; shift; e=$1; shift',
   'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done',
   'f=$1; shift; if [ -n "$f" ]; then mount --all --fstab "$f" || exit 125; fi',
   'b=$1; shift; if [ -n "$b" ]; then ulimit -f "$b" || exit 125; fi',
-  `exec "$@" 2>&1 ${SECCOMP_FD}<"$s"`,
+  `exec "$@" 2>&1 ${SECCOMP_FD}<"$s" ${ENV_FD}<"$e"`,
 ].join('; ');
 
 /** The run dir's fstab of the staging binds (root only), mounted at once by SETUP. */
@@ -198,11 +205,17 @@ export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gi
     args.push(writable ? '--bind' : '--ro-bind', stageDir ? join(stageDir, String(i)) : dir, dir);
   });
   if (stageDir && !PRIVATE_DIRS.some((d) => isInside(stageDir, d))) args.push('--tmpfs', stageDir);
-  args.push('--chdir', workspace, '--clearenv');
-  const env = { PATH: DEFAULT_PATH, ...spec.env };
-  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  // The environment comes from ENV_FILE (envArgs), not from this command line.
+  args.push('--chdir', workspace, '--clearenv', '--args', ENV_FD);
   args.push('--', '/bin/sh', '-c', spec.command);
   return args;
+}
+
+/** ENV_FILE's content: exactly the run's environment (PATH by default), as bwrap arguments. */
+export function envArgs(spec: Pick<SandboxSpec, 'env'>): string {
+  const env = { PATH: DEFAULT_PATH, ...spec.env };
+  if (Object.entries(env).some(([name, value]) => `${name}${value}`.includes('\0'))) throw new Error('sandbox: an environment variable contains a NUL byte');
+  return Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]).map((arg) => `${arg}\0`).join('');
 }
 
 /** The full command line of a run; throws when the machine cannot isolate it. */
@@ -214,7 +227,7 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
   const fsizeBlocks = spec.limits?.diskBytes ? String(Math.floor(spec.limits.diskBytes / 512)) : '';
   const argv = [
     ...(host.runAs ? ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'] : []),
-    '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE),
+    '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE), join(placement.runDir, ENV_FILE),
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
     host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,
     ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),

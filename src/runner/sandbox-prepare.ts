@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
-import { SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
@@ -76,7 +76,7 @@ export async function prepareSandbox(
     const dir = runDir;
     if (!dir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    await Promise.all([SECCOMP_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
+    await Promise.all([SECCOMP_FILE, ENV_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
     const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
     for (const d of [...staged, dir]) await removeDir(d);
   };
@@ -91,6 +91,8 @@ export async function prepareSandbox(
     }
     runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
     await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
+    // Slipway's alone (root's, when root): SETUP opens it before dropping to the sandbox account.
+    await writeFile(join(runDir, ENV_FILE), envArgs(spec), { mode: 0o600 });
     if (host.runAs) {
       const dir = runDir;
       // Traversable for the sandbox account, which resolves the staged binds from here.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, stagingFstab, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { DEFAULT_PATH, envArgs } from '../../src/runner/sandbox-command.ts';
 import { eventually } from '../support/eventually.ts';
 
 let root: string;
@@ -78,6 +79,17 @@ describe('runSandboxed', () => {
     expect(out).toContain('PATH=/usr/bin:/bin\n');
     expect(out).not.toContain('SLIPWAY_TEST_HOST_ONLY');
     expect(out).not.toMatch(/^HOME=/m);
+  });
+
+  it('never puts the environment (secrets) on a command line the host\'s accounts can read', async () => {
+    const secret = `s3cret-${process.pid}-${Date.now()}`;
+    const running = run('sleep 1; printf "%s" "$TOKEN"', { env: { TOKEN: secret, SPACED: 'a b\nc' } });
+    // While it runs: no process of the host shows it in /proc/<pid>/cmdline (what `ps` reads).
+    await eventually(async () => processesWith('sleep 1').length > 0);
+    expect(processesWith(secret)).toEqual([]);
+    const { out, result } = await running;
+    expect(result.exitCode).toBe(0);
+    expect(out).toBe(secret);
   });
 
   it('can write its workspace but nothing outside it', async () => {
@@ -247,6 +259,9 @@ describe('sandboxCommand', () => {
     expect(tmpfs).toBeGreaterThan(0);
     expect(bind).toBeGreaterThan(tmpfs);
     expect(args).toContain('--clearenv');
+    expect(args.join(' ')).toContain('--clearenv --args 6');
+    expect(args).not.toContain('--setenv');
+    expect(envArgs({ env: { A: 'x y' } })).toBe(`--setenv\0PATH\0${DEFAULT_PATH}\0--setenv\0A\0x y\0`);
     expect(args.slice(-3)).toEqual(['/bin/sh', '-c', 'make']);
     for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-net', '--disable-userns', '--new-session', '--die-with-parent']) expect(args).toContain(flag);
     expect(args.join(' ')).toContain('--cap-drop ALL');
@@ -260,7 +275,7 @@ describe('sandboxCommand', () => {
     const { argv } = sandboxCommand(spec, { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } }, { cgroupProcs: ['/cg/procs'], runDir: '/tmp/stage' });
     expect(argv.slice(0, 5)).toEqual(['/usr/bin/unshare', '--mount', '--propagation', 'private', '--']);
     const line = argv.join(' ');
-    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf 1 /cg/procs /tmp/stage/staging.fstab ');
+    expect(line).toContain('sandbox /tmp/stage/seccomp.bpf /tmp/stage/env.args 1 /cg/procs /tmp/stage/staging.fstab ');
     // One `mount --all` of the run's fstab stages every bound dir (escaped as fstab wants it).
     expect(stagingFstab(spec, '/tmp/stage')).toBe('/var/lib/slipway/work/e1/ws /tmp/stage/0 none bind 0 0\n');
     expect(stagingFstab({ workspace: '/w s', writablePaths: ['/h\\x'] }, '/tmp/stage'))
@@ -270,7 +285,7 @@ describe('sandboxCommand', () => {
     expect(line.indexOf('setpriv')).toBeLessThan(line.indexOf('/usr/bin/bwrap'));
     // The disk quota as the shell's file size limit, in 512-byte blocks, rounded down.
     const quota = sandboxCommand({ ...spec, limits: { diskBytes: 1024 ** 3 + 100 } }, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv;
-    expect(quota.join(' ')).toContain(`sandbox /tmp/run/seccomp.bpf 0  ${1024 ** 3 / 512} /usr/bin/bwrap`);
+    expect(quota.join(' ')).toContain(`sandbox /tmp/run/seccomp.bpf /tmp/run/env.args 0  ${1024 ** 3 / 512} /usr/bin/bwrap`);
   });
 
   it('networks: none without pasta; outbound and forwarded ports through pasta, never the gateway mapped to the host', () => {
