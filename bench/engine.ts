@@ -19,7 +19,7 @@ import { STEP_ACTIONS, type StepAction } from '../src/domain/model.ts';
 import { transact } from '../src/engine/runtime.ts';
 import type { HandlerRegistry } from '../src/steps/handler.ts';
 import { insertExecution } from '../src/store/executions.ts';
-import { createDatabase, startPostgres } from '../test/support/postgres.ts';
+import { createDatabase, onCluster, startPostgres } from '../test/support/postgres.ts';
 import { seedPipeline } from '../test/support/seed.ts';
 import { percentile as pct, round, type Figures } from './figures.ts';
 
@@ -148,6 +148,8 @@ export async function throughput(adminUrl: string, engines: number, pipelines: n
   // warm up (a cold round of this size is a third V8 compiling, and each process compiles its
   // own), as a server is measured warm.
   if (warm) await runAll();
+  // What the rounds before wrote is on disk now, not flushed by a checkpoint during the timed ones.
+  await onCluster(adminUrl, 'CHECKPOINT');
   // Warm, the median of three rounds: one round (a few seconds) moves with the machine's drift.
   const rounds: Awaited<ReturnType<typeof runAll>>[] = [];
   for (let i = 0; i < (warm ? 3 : 1); i++) rounds.push(await runAll());
@@ -161,6 +163,8 @@ export async function throughput(adminUrl: string, engines: number, pipelines: n
   const rss = await Promise.all(workers.map((w) => w.peakRss));
   await admin.close();
   rmSync(dataDir, { recursive: true, force: true });
+  // Dropped, so the next engine count is not timed while autovacuum cleans up after this one.
+  await onCluster(adminUrl, `DROP DATABASE ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
   return {
     transitionsPerSecond: (pipelines * SIXTEEN.length) / seconds, seconds, peakRssMb: Math.max(...rss) / 1024 / 1024,
     active: workers.filter((w) => w.active).length,

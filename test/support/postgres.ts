@@ -83,3 +83,14 @@ export async function createDatabase(adminUrl: string, prefix = 't'): Promise<st
   }
   return adminUrl.replace(/\/[^/]*$/, `/${name}`);
 }
+
+/** Runs `sql` on the cluster as its admin (CHECKPOINT, DROP DATABASE: outside any database's clients). */
+export async function onCluster(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
