@@ -153,8 +153,8 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // (077) made it root's alone. It lies under the 0700 data dir: nobody else gets there.
     await chmod(workspace, 0o711);
     if (stopped || opts.signal?.aborted) return undefined;
-    // The other writable dirs (HOME, TMPDIR, a build cache, maybe large) become the sandbox
-    // account's while it starts: only the command writes them, sent once they are (run()).
+    // The other writable dirs (HOME, TMPDIR, a build cache not yet handed over) become the
+    // sandbox account's while it starts: only the command writes them, sent once they are (run()).
     owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace), cacheDirs(spec));
     owning.catch(() => undefined); // awaited through othersOwned
     prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });

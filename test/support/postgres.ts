@@ -74,17 +74,11 @@ let counter = 0;
 /** A fresh, empty database on the suite's cluster; returns its URL. */
 export async function createDatabase(adminUrl: string, prefix = 't'): Promise<string> {
   const name = `${prefix}_${process.pid}_${Date.now()}_${counter++}`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
+  await onCluster(adminUrl, `CREATE DATABASE ${name}`);
   return adminUrl.replace(/\/[^/]*$/, `/${name}`);
 }
 
-/** Runs `sql` on the cluster as its admin (CHECKPOINT, DROP DATABASE: outside any database's clients). */
+/** Runs `sql` on the cluster as its admin (CREATE/DROP DATABASE, CHECKPOINT: outside any database's clients). */
 export async function onCluster(adminUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
