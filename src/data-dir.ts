@@ -23,7 +23,13 @@ export function secureDataDir(dataDir: string): void {
   chmodSync(dataDir, DATA_DIR_MODE);
   for (const name of readdirSync(dataDir)) {
     const path = join(dataDir, name);
-    const stat = lstatSync(path);
-    if (stat.isFile() && (stat.mode & 0o077) !== 0) chmodSync(path, DATA_FILE_MODE);
+    // Another process closing the database removes its -wal and -shm files between the listing
+    // and here: a file that is gone needs no tightening.
+    try {
+      const stat = lstatSync(path);
+      if (stat.isFile() && (stat.mode & 0o077) !== 0) chmodSync(path, DATA_FILE_MODE);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }

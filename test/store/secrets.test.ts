@@ -1,7 +1,7 @@
 // Secrets at rest: sealed in the database with a key kept outside it, migrated from plaintext
 // at start-up, rotated in one transaction; the data directory is private; deleting an owner
 // deletes its variables.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ import { SecretBox } from '../../src/store/secret-box.ts';
 import { listVariables, patchVariables } from '../../src/store/variables.ts';
 import { createWebhook, getWebhook, webhookSecret } from '../../src/store/webhooks.ts';
 import { rotateSecretsKey } from '../../src/secrets-key.ts';
+import { secureDataDir } from '../../src/data-dir.ts';
 import { seedPipeline } from '../support/seed.ts';
 import { BACKENDS, testStore } from '../support/slipway.ts';
 
@@ -156,6 +157,26 @@ describe('data directory', () => {
     } finally {
       await s.close();
       store.cleanup();
+    }
+  });
+
+  it('starts while another process creates and removes files in it (a database closing its -wal and -shm)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-churn-'));
+    // A separate process, so its files come and go between this one's listing and its lstat.
+    const churn = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs');
+      const end = Date.now() + 1500;
+      for (let i = 0; Date.now() < end; i++) { const f = ${JSON.stringify(dir)} + '/f' + (i % 50); fs.writeFileSync(f, '', { mode: 0o644 }); fs.rmSync(f); }
+    `]);
+    const exited = new Promise((r) => churn.once('exit', r));
+    try {
+      while (churn.exitCode === null) {
+        secureDataDir(dir);
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
