@@ -6,8 +6,7 @@ import { claimDecision, waitDeadline, type ClaimDecision } from '../domain/claim
 import type { HandlerRegistry } from '../steps/handler.ts';
 import { claimStep, getExecution } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
-import { holdReads } from '../store/read-together.ts';
-import { readContext, type ContextDeps, type ContextReads } from './context.ts';
+import { holdContextReads, type ContextDeps, type ContextReads } from './context.ts';
 import { applyAsHeld } from './as-held.ts';
 import { transact } from './runtime.ts';
 import { applyStepEvent, type StepChange } from './state.ts';
@@ -86,7 +85,7 @@ async function startAsHeld(deps: ClaimDeps, claimed: StepState, interrupted: boo
   let reads: Promise<ContextReads> | undefined;
   const started = await applyAsHeld(rt, execution, step, decision.event, {}, now, {
     readsFor: async (runs) => {
-      const held = await holdReads(rt.db, (k) => readContext(deps, execution, runs, k));
+      const held = await holdContextReads(deps, execution, runs);
       reads = held.result;
       return held;
     },

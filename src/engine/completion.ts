@@ -7,8 +7,7 @@ import { waitDeadline } from '../domain/claim-decision.ts';
 import type { StepResult } from '../steps/handler.ts';
 import { getExecution } from '../store/executions.ts';
 import { getPipeline } from '../store/pipelines.ts';
-import { holdReads } from '../store/read-together.ts';
-import { readContext, type ContextDeps, type ContextReads } from './context.ts';
+import { holdContextReads, type ContextDeps, type ContextReads } from './context.ts';
 import { addCompletion, applyAsHeld } from './as-held.ts';
 import { launchOf, type Launch } from './claim.ts';
 import { transact } from './runtime.ts';
@@ -43,7 +42,7 @@ export async function writeCompletion(
   // The next step's context is read by the completion's own statement (it depends on neither).
   let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
   const readsFor = async (next: StepState) => {
-    const reads = await holdReads(rt.db, (k) => readContext(deps, held, next, k));
+    const reads = await holdContextReads(deps, held, next);
     prefetched = { stepId: next.id, reads: reads.result };
     return reads;
   };

@@ -10,7 +10,7 @@ import { getEnvironment } from '../store/environments.ts';
 import { getExecution, listExecutions } from '../store/executions.ts';
 import type { LogStore } from '../runner/logs.ts';
 import { getPipeline } from '../store/pipelines.ts';
-import { readTogether } from '../store/read-together.ts';
+import { holdReads, readTogether, type HeldReads } from '../store/read-together.ts';
 import { getPipelineRepository, getProgram } from '../store/programs.ts';
 import { listVariables, variablesForService } from '../store/variables.ts';
 import { transact, type Runtime } from './runtime.ts';
@@ -47,6 +47,15 @@ export function readContext(deps: ContextDeps, execution: Execution, step: StepS
     step.environmentId ? listVariables(reads, deps.rt.secrets, 'environment', step.environmentId) : [],
     getPipelineRepository(reads, execution.programId, execution.pipelineId),
   ]);
+}
+
+/**
+ * PostgreSQL: readContext's queries held for a statement of the caller's (holdReads), keyed by
+ * what they depend on: the execution's program and pipeline and the step's environment.
+ */
+export function holdContextReads(deps: ContextDeps, execution: Execution, step: StepState): Promise<HeldReads<ContextReads>> {
+  const key = `${execution.programId}/${execution.pipelineId}/${step.environmentId ?? ''}`;
+  return holdReads(deps.rt.db, (k) => readContext(deps, execution, step, k), key);
 }
 
 export async function buildContext(

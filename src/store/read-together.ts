@@ -58,8 +58,12 @@ class Gathering implements DatabaseConnection {
     return this.pending.splice(0);
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.pending.splice(0);
+  private flush(): Promise<void> {
+    return this.send(this.pending.splice(0));
+  }
+
+  /** Sends `batch` (reads made here), as one statement when there are several. */
+  async send(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
       const [one] = batch;
       return void this.db.kysely.executeQuery(one!.query).then(one!.resolve, one!.reject);
@@ -118,17 +122,74 @@ export interface HeldReads<T> {
   result: Promise<T>;
 }
 
-/** PostgreSQL: runs `read`, holding its queries for a statement of the caller's (see HeldReads). */
-export async function holdReads<T>(db: Db, read: (k: Kysely<Database>) => Promise<T>): Promise<HeldReads<T>> {
+/** One turn of the event loop: the I/O started in this one (a statement sent) has gone out. */
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/** The queries a keyed read made last time, per database (see holdReads). Bounded: the oldest go first. */
+const lastQueries = new WeakMap<Db, Map<string, CompiledQuery[]>>();
+const LAST_MAX = 1000;
+
+function remember(db: Db, key: string, queries: CompiledQuery[]): void {
+  let last = lastQueries.get(db);
+  if (!last) lastQueries.set(db, last = new Map());
+  last.delete(key);
+  last.set(key, queries);
+  if (last.size > LAST_MAX) last.delete(last.keys().next().value!);
+}
+
+const sameQuery = (a: CompiledQuery, b: CompiledQuery | undefined): boolean =>
+  a.sql === b?.sql && a.parameters.length === b.parameters.length && a.parameters.every((v, i) => v === b.parameters[i]);
+
+/**
+ * PostgreSQL: runs `read`, holding its queries for a statement of the caller's (see HeldReads).
+ * `key` names what the read's queries depend on: a read made before under the same key has
+ * them known, so they are handed over at once and the read itself runs while the caller's
+ * statement is under way (off the critical path), its queries checked against those sent (one
+ * that differs goes out by itself, and is remembered for next time).
+ */
+export async function holdReads<T>(db: Db, read: (k: Kysely<Database>) => Promise<T>, key?: string): Promise<HeldReads<T>> {
+  const known = key === undefined ? undefined : lastQueries.get(db)?.get(key);
+  if (known) return readAlongside(db, read, key!, known);
   const gathering = new Gathering(db, true);
   const result = read(kyselyOver(gathering));
   result.catch(() => undefined); // its reader sees the error
-  await new Promise((r) => setImmediate(r));
+  await nextTurn();
   const held = gathering.take();
+  const queries = held.map((p) => p.query);
+  if (key !== undefined) remember(db, key, queries);
   return {
-    queries: held.map((p) => p.query),
+    queries,
     settle: (rows) => held.forEach((p, i) => p.resolve({ rows: rows[i] ?? [] })),
     fail: (error) => held.forEach((p) => p.reject(error)),
     result,
   };
+}
+
+/** `read` run once `sent` (its queries as made last time) has gone out; answered from the statement's rows. */
+function readAlongside<T>(db: Db, read: (k: Kysely<Database>) => Promise<T>, key: string, sent: CompiledQuery[]): HeldReads<T> {
+  let settle!: (rows: unknown[][]) => void;
+  let fail!: (error: unknown) => void;
+  const answer = new Promise<unknown[][]>((resolve, reject) => { settle = resolve; fail = reject; });
+  answer.catch(() => undefined); // the read's result carries the error
+  const result = nextTurn().then(async () => {
+    const gathering = new Gathering(db, true);
+    const value = read(kyselyOver(gathering));
+    value.catch(() => undefined);
+    await nextTurn();
+    const held = gathering.take();
+    try {
+      const rows = await answer;
+      const apart: Pending[] = [];
+      held.forEach((p, i) => (sameQuery(p.query, sent[i]) ? p.resolve({ rows: rows[i] ?? [] }) : apart.push(p)));
+      if (apart.length > 0) {
+        remember(db, key, held.map((p) => p.query));
+        await gathering.send(apart);
+      }
+    } catch (error) {
+      for (const p of held) p.reject(error);
+    }
+    return value;
+  });
+  result.catch(() => undefined); // its reader sees the error
+  return { queries: sent, settle, fail, result };
 }
