@@ -55,6 +55,14 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
+/**
+ * Adds `value` to a hot statement's parameters and returns its placeholder ($n): the statement's
+ * text is written as a plain string around it (kysely's builders, made and compiled again for
+ * every transition, cost more than the rest of its work in this process).
+ */
+export type Param = (value: unknown) => string;
+export const paramsInto = (parameters: unknown[]): Param => (value) => `$${parameters.push(value)}`;
+
 /** A statement's text → its prepared name: hashed once per shape, not on every run. */
 const preparedNames = new Map<string, string>();
 

@@ -5,9 +5,9 @@
 // commit before an earlier one, which a reader would skip). One lock per program, not one for
 // the whole journal: engines working on different programs never wait for each other here.
 // SQLite's writers are serialised already.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { EventRecord } from '../domain/cloud-events.ts';
-import type { Dialect } from './db.ts';
+import { paramsInto, type Dialect, type Param } from './db.ts';
 import type { Database } from './schema.ts';
 import { parseJson, toId } from './json.ts';
 
@@ -23,7 +23,8 @@ export interface JournalEntry {
 export async function appendEvents(trx: K, dialect: Dialect, records: EventRecord[]): Promise<void> {
   if (records.length === 0) return;
   if (dialect === 'postgres') {
-    await journalInsert(records).execute(trx);
+    const parameters: unknown[] = [];
+    await trx.executeQuery(CompiledQuery.raw(journalInsert(paramsInto(parameters), records), parameters));
     return;
   }
   await trx.insertInto('events').values(records.map((r) => ({
@@ -39,18 +40,18 @@ export async function appendEvents(trx: K, dialect: Dialect, records: EventRecor
  * by the aggregate before the join yields its first row, so before any id is drawn from the
  * sequence (in the projection above it).
  */
-export function journalInsert(records: EventRecord[], gate?: RawBuilder<unknown>): RawBuilder<unknown> {
+export function journalInsert(p: Param, records: EventRecord[], gate?: string): string {
   const programs = [...new Set(records.map((r) => Number(r.programId)))].sort((a, b) => a - b);
-  const column = <T>(f: (r: EventRecord) => T) => records.map(f);
-  return sql`INSERT INTO events (event_id, program_id, execution_id, kind, record, published_at)
+  const column = <T>(f: (r: EventRecord) => T) => p(records.map(f));
+  return `INSERT INTO events (event_id, program_id, execution_id, kind, record, published_at)
     SELECT e.event_id, e.program_id, e.execution_id, e.kind, e.record, e.published_at
     FROM unnest(${column((r) => r.eventId)}::text[], ${column((r) => Number(r.programId))}::bigint[],
       ${column((r) => Number(r.executionId))}::bigint[], ${column((r) => r.kind)}::text[],
       ${column((r) => JSON.stringify(r))}::text[], ${column((r) => r.published)}::bigint[])
       WITH ORDINALITY AS e(event_id, program_id, execution_id, kind, record, published_at, n)
-    CROSS JOIN (SELECT count(pg_advisory_xact_lock(${JOURNAL_LOCK}, (p % 2147483647)::int)) AS locks
-      FROM unnest(${programs}::bigint[]) AS t(p)) AS locked
-    ${gate ? sql`CROSS JOIN ${gate}` : sql``}
+    CROSS JOIN (SELECT count(pg_advisory_xact_lock(${p(JOURNAL_LOCK)}, (p % 2147483647)::int)) AS locks
+      FROM unnest(${p(programs)}::bigint[]) AS t(p)) AS locked
+    ${gate ? `CROSS JOIN ${gate}` : ''}
     ORDER BY e.n`;
 }
 

@@ -3,11 +3,12 @@
 // same row locks as a locked read (executions.ts getExecution) and compares what a transition
 // reads; when anything differs nothing is written and the caller decides again from a fresh
 // read. The journal rows of the change go in the same statement (the outbox stays exact).
-// PostgreSQL only (a prepared statement: its shapes are few).
-import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+// PostgreSQL only (a prepared statement: its shapes are few). Its text is written by hand
+// (db.ts paramsInto): it is made for every transition.
+import { CompiledQuery } from 'kysely';
 import type { EventRecord } from '../domain/cloud-events.ts';
 import type { ExecutionStatus, StepState } from '../domain/model.ts';
-import { runPrepared, type Db } from './db.ts';
+import { paramsInto, runPrepared, type Db, type Param } from './db.ts';
 import { journalInsert } from './events.ts';
 import type { ExecutionPatch, StepPatch } from './executions.ts';
 import { toId } from './json.ts';
@@ -29,17 +30,17 @@ export interface GuardedWrites {
 }
 
 /** What of a step a transition reads (domain/transitions.ts, claim-decision.ts), as the row holds it. */
-function sameStep(alias: string, s: StepState): RawBuilder<unknown> {
-  const a = sql.raw(alias);
-  return sql`${a}.id = ${toId(s.id)} AND ${a}.execution_id = e.id AND ${a}.status = ${s.status}
-    AND ${a}.lease_owner IS NOT DISTINCT FROM ${s.leaseOwner ?? null}::text
-    AND ${a}.details = ${JSON.stringify(s.details)} AND ${a}.attempts = ${s.attempts}
-    AND ${a}.pause_before_run = ${s.pauseBeforeRun ? 1 : 0}
-    AND ${a}.started_at IS NOT DISTINCT FROM ${s.startedAt?.getTime() ?? null}::bigint`;
+function sameStep(p: Param, a: string, s: StepState): string {
+  return `${a}.id = ${p(toId(s.id))} AND ${a}.execution_id = e.id AND ${a}.status = ${p(s.status)}
+    AND ${a}.lease_owner IS NOT DISTINCT FROM ${p(s.leaseOwner ?? null)}::text
+    AND ${a}.details = ${p(JSON.stringify(s.details))} AND ${a}.attempts = ${p(s.attempts)}
+    AND ${a}.pause_before_run = ${p(s.pauseBeforeRun ? 1 : 0)}
+    AND ${a}.started_at IS NOT DISTINCT FROM ${p(s.startedAt?.getTime() ?? null)}::bigint`;
 }
 
-const assignments = (patch: Record<string, unknown>): RawBuilder<unknown> =>
-  sql.join(Object.entries(patch).map(([column, value]) => sql`${sql.ref(column)} = ${value}`));
+/** `"column" = $n, ...` of a patch (its columns are the table's, named by the code, never by input). */
+const assignments = (p: Param, patch: Record<string, unknown>): string =>
+  Object.entries(patch).map(([column, value]) => `"${column}" = ${p(value)}`).join(', ');
 
 /**
  * `applied`: the writes were made (committed); false when the state had changed (nothing
@@ -48,28 +49,29 @@ const assignments = (patch: Record<string, unknown>): RawBuilder<unknown> =>
 export async function writeIfUnchanged(
   db: Db, from: DecidedFrom, writes: GuardedWrites, reads: readonly CompiledQuery[] = [],
 ): Promise<{ applied: boolean; rows: unknown[][] }> {
+  const parameters: unknown[] = [];
+  const p = paramsInto(parameters);
   const aliases = from.steps.map((_, i) => `s${i}`);
-  const parts: RawBuilder<unknown>[] = [sql`guard AS (
-    SELECT e.id FROM executions e${sql.raw(aliases.map((a) => `, steps ${a}`).join(''))}
-    WHERE e.id = ${toId(from.executionId)} AND e.status = ${from.executionStatus}
-      ${sql.join(from.steps.map((s, i) => sql`AND ${sameStep(aliases[i]!, s)}`), sql` `)}
-    FOR NO KEY UPDATE OF e${sql.raw(aliases.map((a) => `, ${a}`).join(''))})`];
-  writes.steps.forEach((w, i) => parts.push(sql`${sql.raw(`w${i}`)} AS (
-    UPDATE steps SET ${assignments(w.patch)} FROM guard WHERE steps.id = ${toId(w.id)})`));
+  const parts = [`guard AS (
+    SELECT e.id FROM executions e${aliases.map((a) => `, steps ${a}`).join('')}
+    WHERE e.id = ${p(toId(from.executionId))} AND e.status = ${p(from.executionStatus)}
+      ${from.steps.map((s, i) => `AND ${sameStep(p, aliases[i]!, s)}`).join(' ')}
+    FOR NO KEY UPDATE OF e${aliases.map((a) => `, ${a}`).join('')})`];
+  writes.steps.forEach((w, i) => parts.push(`w${i} AS (
+    UPDATE steps SET ${assignments(p, w.patch)} FROM guard WHERE steps.id = ${p(toId(w.id))})`));
   if (writes.execution) {
-    parts.push(sql`x AS (UPDATE executions SET ${assignments(writes.execution.patch)}
-      FROM guard WHERE executions.id = ${toId(writes.execution.id)})`);
+    parts.push(`x AS (UPDATE executions SET ${assignments(p, writes.execution.patch)}
+      FROM guard WHERE executions.id = ${p(toId(writes.execution.id))})`);
   }
-  if (writes.events.length) parts.push(sql`j AS (${journalInsert(writes.events, sql`guard`)})`);
+  if (writes.events.length) parts.push(`j AS (${journalInsert(p, writes.events, 'guard')})`);
   const notify = writes.notify
-    ? sql`, (SELECT count(pg_notify(${writes.notify.channel}, ${writes.notify.payload})) FROM guard) AS notified` : sql``;
+    ? `, (SELECT count(pg_notify(${p(writes.notify.channel)}, ${p(writes.notify.payload)})) FROM guard) AS notified` : '';
+  const columns = jsonColumns(reads, parameters).map((c) => `, ${c}`).join('');
   // The main query reads the guard first, so its row locks are taken before anything else
   // (the journal's program lock among them), in the order of a locked read; the writes
   // above run to completion after it.
-  const statement = sql`WITH ${sql.join(parts)}
-    SELECT (SELECT count(*) FROM guard)::int AS applied ${notify}`.compile(db.kysely);
-  const parameters = [...statement.parameters];
-  const columns = jsonColumns(reads, parameters).map((c) => `, ${c}`).join('');
-  const [row] = await runPrepared<Record<string, unknown>>(db, CompiledQuery.raw(statement.sql + columns, parameters));
+  const text = `WITH ${parts.join(', ')}
+    SELECT (SELECT count(*) FROM guard)::int AS applied ${notify}${columns}`;
+  const [row] = await runPrepared<Record<string, unknown>>(db, CompiledQuery.raw(text, parameters));
   return { applied: Number(row?.applied) > 0, rows: reads.map((_, i) => (row?.[`r${i}`] ?? []) as unknown[]) };
 }
