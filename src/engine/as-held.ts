@@ -31,7 +31,7 @@ export interface AsHeld {
    * The reads (holdReads) of the step that runs once this commits, the one claimed or the
    * successor handed off: answered by the same statement.
    */
-  readsFor?(runs: StepState): Promise<HeldReads<unknown>>;
+  readsFor?(runs: StepState): HeldReads<unknown>;
 }
 
 /** The committed transition's announcement; undefined when nothing was written (see above). */
@@ -51,7 +51,7 @@ export async function applyAsHeld(
   const broadcast = broadcastOf(rt, changes);
   const payload = rt.wakeup.notification(broadcast);
   const runs = event === 'claim' ? step : planned.announcement.handedOff;
-  const reads = runs && options.readsFor ? await options.readsFor(runs) : undefined;
+  const reads = runs && options.readsFor ? options.readsFor(runs) : undefined;
   // The rows decided from are the ones written: the step, and its successor when it is queued or handed off.
   const decidedFrom = planned.writes.steps.map((w) => (w.id === step.id ? step : held.steps.find((s) => s.id === w.id)!));
   try {

@@ -84,8 +84,8 @@ async function startAsHeld(deps: ClaimDeps, claimed: StepState, interrupted: boo
   const now = rt.clock.now();
   let reads: Promise<ContextReads> | undefined;
   const started = await applyAsHeld(rt, execution, step, decision.event, {}, now, {
-    readsFor: async (runs) => {
-      const held = await holdContextReads(deps, execution, runs);
+    readsFor: (runs) => {
+      const held = holdContextReads(deps, execution, runs);
       reads = held.result;
       return held;
     },

@@ -41,8 +41,8 @@ export async function writeCompletion(
   type Completion = { outcome: Announcement; execution: Execution } | undefined;
   // The next step's context is read by the completion's own statement (it depends on neither).
   let prefetched: { stepId: string; reads: Promise<ContextReads> } | undefined;
-  const readsFor = async (next: StepState) => {
-    const reads = await holdContextReads(deps, held, next);
+  const readsFor = (next: StepState) => {
+    const reads = holdContextReads(deps, held, next);
     prefetched = { stepId: next.id, reads: reads.result };
     return reads;
   };

@@ -1,18 +1,23 @@
 // Builds what a step handler sees (StepContext) from the store.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Execution, PipelineService, StepAction, StepState } from '../domain/model.ts';
+import type { CompiledQuery } from 'kysely';
+import type {
+  Environment, Execution, Pipeline, PipelineService, Program, Repository, StepAction, StepState, Variable,
+} from '../domain/model.ts';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import type { StepContext } from '../steps/handler.ts';
 import type { TopologyDriver } from '../topology/driver.ts';
 import { listExecutionArtifacts, recordArtifact } from '../store/artifacts.ts';
-import { getEnvironment } from '../store/environments.ts';
+import type { Db } from '../store/db.ts';
+import { environmentQuery, toEnvironment } from '../store/environments.ts';
 import { getExecution, listExecutions } from '../store/executions.ts';
 import type { LogStore } from '../runner/logs.ts';
-import { getPipeline } from '../store/pipelines.ts';
-import { holdReads, readTogether, type HeldReads } from '../store/read-together.ts';
-import { getPipelineRepository, getProgram } from '../store/programs.ts';
-import { listVariables, variablesForService } from '../store/variables.ts';
+import { pipelineQuery, toPipeline } from '../store/pipelines.ts';
+import { holdReads, readAll, type HeldReads } from '../store/read-together.ts';
+import { pipelineRepositoryQuery, programQuery, toProgram, toRepository } from '../store/programs.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { toVariable, variablesForService, variablesQuery } from '../store/variables.ts';
 import { transact, type Runtime } from './runtime.ts';
 import { mergeStepDetails, startRollBack, type StepWriter } from './state.ts';
 
@@ -31,31 +36,67 @@ const SERVICE_OF: Partial<Record<StepAction, PipelineService>> = {
 export class ContextError extends Error {}
 
 /** What a step's context reads from the store (readContext). */
-export type ContextReads = Awaited<ReturnType<typeof readContext>>;
-
-/**
- * The store's part of a step's context. Independent reads at once (the repository by its
- * pipeline's id, not after the pipeline): on PostgreSQL they go out together, one statement
- * and one round trip.
- */
-export function readContext(deps: ContextDeps, execution: Execution, step: StepState, reads = readTogether(deps.rt.db)) {
-  return Promise.all([
-    getProgram(reads, execution.programId),
-    getPipeline(reads, execution.pipelineId),
-    listVariables(reads, deps.rt.secrets, 'pipeline', execution.pipelineId),
-    step.environmentId ? getEnvironment(reads, step.environmentId) : undefined,
-    step.environmentId ? listVariables(reads, deps.rt.secrets, 'environment', step.environmentId) : [],
-    getPipelineRepository(reads, execution.programId, execution.pipelineId),
-  ]);
+export interface ContextReads {
+  program: Program | undefined;
+  pipeline: Pipeline | undefined;
+  repository: Repository | undefined;
+  pipelineVariables: Variable[];
+  environment: Environment | undefined;
+  environmentVariables: Variable[];
 }
 
+/** Each database's context queries by program, pipeline and environment. Bounded: the oldest go first. */
+const compiled = new WeakMap<Db, Map<string, CompiledQuery[]>>();
+const COMPILED_MAX = 1000;
+
 /**
- * PostgreSQL: readContext's queries held for a statement of the caller's (holdReads), keyed by
- * what they depend on: the execution's program and pipeline and the step's environment.
+ * The store's part of a step's context, as independent queries (the repository by its
+ * pipeline's id, not after the pipeline): on PostgreSQL they go out together, one statement
+ * and one round trip. They depend on the program, pipeline and environment alone, so they are
+ * compiled once for each (a transition's own work in this process is small beside kysely's).
  */
-export function holdContextReads(deps: ContextDeps, execution: Execution, step: StepState): Promise<HeldReads<ContextReads>> {
-  const key = `${execution.programId}/${execution.pipelineId}/${step.environmentId ?? ''}`;
-  return holdReads(deps.rt.db, (k) => readContext(deps, execution, step, k), key);
+function contextQueries(db: Db, execution: Execution, step: StepState): CompiledQuery[] {
+  const { programId, pipelineId } = execution;
+  const environmentId = step.environmentId;
+  const key = `${programId}/${pipelineId}/${environmentId ?? ''}`;
+  let known = compiled.get(db);
+  if (!known) compiled.set(db, known = new Map());
+  let queries = known.get(key);
+  if (!queries) {
+    const k = db.kysely;
+    queries = [
+      programQuery(k, programId).compile(), pipelineQuery(k, pipelineId).compile(),
+      pipelineRepositoryQuery(k, programId, pipelineId).compile(), variablesQuery(k, 'pipeline', pipelineId).compile(),
+      ...(environmentId ? [environmentQuery(k, environmentId).compile(), variablesQuery(k, 'environment', environmentId).compile()] : []),
+    ];
+    known.set(key, queries);
+    if (known.size > COMPILED_MAX) known.delete(known.keys().next().value!);
+  }
+  return queries;
+}
+
+/** The first row made by `to`, if any: rows as their query returns them (through JSON: the same values, see read-together.ts). */
+const first = <R, T>(rows: unknown[], to: (row: R) => T): T | undefined => (rows.length > 0 ? to(rows[0] as R) : undefined);
+
+/** The context's reads from their queries' rows, in contextQueries' order. */
+function contextOf(secrets: SecretBox, [programs = [], pipelines = [], repositories = [], pipelineVars = [], environments = [], environmentVars = []]: unknown[][]): ContextReads {
+  const variables = (rows: unknown[]) => rows.map((r) => toVariable(secrets, r as Parameters<typeof toVariable>[1]));
+  return {
+    program: first(programs, toProgram), pipeline: first(pipelines, toPipeline), repository: first(repositories, toRepository),
+    pipelineVariables: variables(pipelineVars),
+    environment: first(environments, toEnvironment), environmentVariables: variables(environmentVars),
+  };
+}
+
+export async function readContext(deps: ContextDeps, execution: Execution, step: StepState): Promise<ContextReads> {
+  const { db, secrets } = deps.rt;
+  return contextOf(secrets, await readAll(db, contextQueries(db, execution, step)));
+}
+
+/** PostgreSQL: the context's reads held for a statement of the caller's (the one that starts the step). */
+export function holdContextReads(deps: ContextDeps, execution: Execution, step: StepState): HeldReads<ContextReads> {
+  const { db, secrets } = deps.rt;
+  return holdReads(contextQueries(db, execution, step), (rows) => contextOf(secrets, rows));
 }
 
 export async function buildContext(
@@ -64,7 +105,7 @@ export async function buildContext(
   reads: Promise<ContextReads> = readContext(deps, execution, step),
 ): Promise<StepContext & { closeLog(): void }> {
   const db = deps.rt.db.kysely;
-  const [program, pipeline, pipelineVars, environment, envVars, repository] = await reads;
+  const { program, pipeline, repository, pipelineVariables: pipelineVars, environment, environmentVariables: envVars } = await reads;
   if (!program || !pipeline) throw new ContextError(`program or pipeline of execution ${execution.id} is gone`);
   if (!repository) throw new ContextError(`repository ${pipeline.repositoryId} of pipeline ${pipeline.name} is gone`);
 

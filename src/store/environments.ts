@@ -6,7 +6,7 @@ import { deleteVariablesOf } from './variables.ts';
 
 type K = Kysely<Database>;
 
-const toEnvironment = (r: Selectable<EnvironmentTable>): Environment => ({
+export const toEnvironment = (r: Selectable<EnvironmentTable>): Environment => ({
   id: String(r.id), programId: String(r.program_id), name: r.name, description: r.description,
   type: r.type as EnvironmentType, status: r.status as EnvironmentStatus, region: r.region,
   settings: parseJson<EnvironmentSettings>(r.settings, { publishCount: 2 }),
@@ -26,10 +26,14 @@ export async function createEnvironment(
   return toEnvironment(row);
 }
 
+/** getEnvironment's query (also read together with others: engine/context.ts). */
+export function environmentQuery(db: K, id: string, programId?: string) {
+  const q = db.selectFrom('environments').selectAll().where('id', '=', toId(id));
+  return programId === undefined ? q : q.where('program_id', '=', toId(programId));
+}
+
 export async function getEnvironment(db: K, id: string, programId?: string): Promise<Environment | undefined> {
-  let q = db.selectFrom('environments').selectAll().where('id', '=', toId(id));
-  if (programId !== undefined) q = q.where('program_id', '=', toId(programId));
-  const row = await q.executeTakeFirst();
+  const row = await environmentQuery(db, id, programId).executeTakeFirst();
   return row && toEnvironment(row);
 }
 

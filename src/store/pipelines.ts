@@ -8,7 +8,7 @@ import { deleteVariablesOf } from './variables.ts';
 
 type K = Kysely<Database>;
 
-const toPipeline = (r: Selectable<PipelineTable>): Pipeline => ({
+export const toPipeline = (r: Selectable<PipelineTable>): Pipeline => ({
   id: String(r.id), programId: String(r.program_id), name: r.name, type: r.type as PipelineType,
   trigger: r.trigger as Pipeline['trigger'], repositoryId: String(r.repository_id), branch: r.branch,
   environments: parseJson<Partial<Record<EnvironmentType, string>>>(r.environments, {}),
@@ -28,10 +28,14 @@ export async function createPipeline(db: K, p: NewPipeline, now = Date.now()): P
   return toPipeline(row);
 }
 
+/** getPipeline's query (also read together with others: engine/context.ts). */
+export function pipelineQuery(db: K, id: string, programId?: string) {
+  const q = db.selectFrom('pipelines').selectAll().where('id', '=', toId(id));
+  return programId === undefined ? q : q.where('program_id', '=', toId(programId));
+}
+
 export async function getPipeline(db: K, id: string, programId?: string): Promise<Pipeline | undefined> {
-  let q = db.selectFrom('pipelines').selectAll().where('id', '=', toId(id));
-  if (programId !== undefined) q = q.where('program_id', '=', toId(programId));
-  const row = await q.executeTakeFirst();
+  const row = await pipelineQuery(db, id, programId).executeTakeFirst();
   return row && toPipeline(row);
 }
 

@@ -6,12 +6,12 @@ import { deleteVariablesOf } from './variables.ts';
 
 type K = Kysely<Database>;
 
-const toProgram = (r: Selectable<ProgramTable>): Program => ({
+export const toProgram = (r: Selectable<ProgramTable>): Program => ({
   id: String(r.id), name: r.name, tenantId: r.tenant_id, enabled: Boolean(r.enabled),
   createdAt: new Date(Number(r.created_at)), updatedAt: new Date(Number(r.updated_at)),
 });
 
-const toRepository = (r: Selectable<RepositoryTable>): Repository => ({
+export const toRepository = (r: Selectable<RepositoryTable>): Repository => ({
   id: String(r.id), programId: String(r.program_id), name: r.name, url: r.url, description: r.description,
 });
 
@@ -22,8 +22,11 @@ export async function createProgram(db: K, p: { name: string; tenantId?: string 
   return toProgram(row);
 }
 
+/** getProgram's query (also read together with others: engine/context.ts). */
+export const programQuery = (db: K, id: string) => db.selectFrom('programs').selectAll().where('id', '=', toId(id));
+
 export async function getProgram(db: K, id: string): Promise<Program | undefined> {
-  const row = await db.selectFrom('programs').selectAll().where('id', '=', toId(id)).executeTakeFirst();
+  const row = await programQuery(db, id).executeTakeFirst();
   return row && toProgram(row);
 }
 
@@ -63,10 +66,14 @@ export async function getRepository(db: K, programId: string, id: string): Promi
   return row && toRepository(row);
 }
 
+/** getPipelineRepository's query (also read together with others: engine/context.ts). */
+export const pipelineRepositoryQuery = (db: K, programId: string, pipelineId: string) =>
+  db.selectFrom('repositories as r').innerJoin('pipelines as p', 'p.repository_id', 'r.id').selectAll('r')
+    .where('r.program_id', '=', toId(programId)).where('p.id', '=', toId(pipelineId));
+
 /** The repository a pipeline builds, read by the pipeline's id (no need to read the pipeline first). */
 export async function getPipelineRepository(db: K, programId: string, pipelineId: string): Promise<Repository | undefined> {
-  const row = await db.selectFrom('repositories as r').innerJoin('pipelines as p', 'p.repository_id', 'r.id').selectAll('r')
-    .where('r.program_id', '=', toId(programId)).where('p.id', '=', toId(pipelineId)).executeTakeFirst();
+  const row = await pipelineRepositoryQuery(db, programId, pipelineId).executeTakeFirst();
   return row && toRepository(row);
 }
 

@@ -1,8 +1,8 @@
 // Environment and pipeline variables. A PATCH carries only the changes; an empty value deletes.
 // Secret values are sealed (secret-box.ts) before they reach the database.
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Variable, VariableType } from '../domain/model.ts';
-import type { Database } from './schema.ts';
+import type { Database, VariableTable } from './schema.ts';
 import { toId } from './json.ts';
 import { SecretBox } from './secret-box.ts';
 
@@ -15,13 +15,18 @@ const SECRET = 'secretString';
 const contextOf = (r: { owner_kind: string; owner_id: number | string; name: string; service: string }) =>
   `${r.owner_kind}/${r.owner_id}/${r.name}/${r.service}`;
 
+/** listVariables' query (also read together with others: engine/context.ts). */
+export const variablesQuery = (db: K, owner: VariableOwner, ownerId: string) => db.selectFrom('variables').selectAll()
+  .where('owner_kind', '=', owner).where('owner_id', '=', toId(ownerId)).orderBy('name').orderBy('service');
+
+/** A variable as its row holds it, its secret value opened. */
+export const toVariable = (box: SecretBox, r: Selectable<VariableTable>): Variable => ({
+  name: r.name, value: r.type === SECRET ? box.open(r.value, contextOf(r)) : r.value,
+  type: r.type as VariableType, ...(r.service ? { service: r.service } : {}),
+});
+
 export async function listVariables(db: K, box: SecretBox, owner: VariableOwner, ownerId: string): Promise<Variable[]> {
-  const rows = await db.selectFrom('variables').selectAll()
-    .where('owner_kind', '=', owner).where('owner_id', '=', toId(ownerId)).orderBy('name').orderBy('service').execute();
-  return rows.map((r) => ({
-    name: r.name, value: r.type === SECRET ? box.open(r.value, contextOf(r)) : r.value,
-    type: r.type as VariableType, ...(r.service ? { service: r.service } : {}),
-  }));
+  return (await variablesQuery(db, owner, ownerId).execute()).map((r) => toVariable(box, r));
 }
 
 export async function patchVariables(db: K, box: SecretBox, owner: VariableOwner, ownerId: string, changes: Variable[]): Promise<void> {

@@ -6,12 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Slipway } from '../../src/app.ts';
 import type { Execution } from '../../src/domain/model.ts';
 import { applyAsHeld } from '../../src/engine/as-held.ts';
-import { readContext } from '../../src/engine/context.ts';
+import { holdContextReads, readContext, type ContextReads } from '../../src/engine/context.ts';
 import { startExecution } from '../../src/engine/commands.ts';
 import { claimStep, getExecution } from '../../src/store/executions.ts';
 import { writeIfUnchanged } from '../../src/store/guarded-writes.ts';
-import { holdReads } from '../../src/store/read-together.ts';
 import { toId } from '../../src/store/json.ts';
+import { patchVariables } from '../../src/store/variables.ts';
 import { testHandlers, untilAborted } from '../support/engine-handlers.ts';
 import { seedPipeline } from '../support/seed.ts';
 import { BACKENDS, eventually, testStore, type TestStore } from '../support/slipway.ts';
@@ -42,6 +42,48 @@ describe.each(BACKENDS)('completion on %s', (backend) => {
     expect(done.status).toBe('FINISHED');
     expect(done.steps.find((s) => s.action === 'build')!.details).toMatchObject({ progress: 1, result: 2 });
     expect(done.steps.every((s) => s.status === 'FINISHED')).toBe(true);
+  });
+
+  it('each step\'s context holds its program\'s variables and environment as they are when it starts', async () => {
+    store = await testStore(backend);
+    const seen: Record<string, unknown> = {};
+    let pipelineId = '';
+    slipway = await store.open({
+      handlers: testHandlers({
+        build: async (ctx) => {
+          seen.build = ctx.variables;
+          // Changed while this step runs: the steps after it see the new values.
+          await patchVariables(slipway!.rt.db.kysely, slipway!.rt.secrets, 'pipeline', pipelineId, [
+            { name: 'WHO', value: 'after', type: 'string' },
+          ]);
+          return { outcome: 'finished' };
+        },
+        deploy: async (ctx) => {
+          seen[`deploy:${ctx.step.environmentType}`] = { environment: ctx.environment?.id, variables: ctx.environmentVariables, secrets: ctx.secrets };
+          return { outcome: 'finished' };
+        },
+        functionalTest: async (ctx) => {
+          seen.functionalTest = ctx.variables;
+          return { outcome: 'finished' };
+        },
+      }),
+    });
+    const pipeline = await seedPipeline(slipway, { options: { approval: false } });
+    pipelineId = pipeline.id;
+    const { kysely } = slipway.rt.db;
+    await patchVariables(kysely, slipway.rt.secrets, 'pipeline', pipeline.id, [{ name: 'WHO', value: 'before', type: 'string' }]);
+    await patchVariables(kysely, slipway.rt.secrets, 'environment', pipeline.environments.stage!, [
+      { name: 'TOKEN', value: 'stage-secret', type: 'secretString' }, { name: 'ROLE', value: 'pub', type: 'string', service: 'publish' },
+    ]);
+    const e = await startExecution(slipway.rt, pipeline, { user: 'ada' });
+    expect((await finished(slipway, e.id)).status).toBe('FINISHED');
+    expect(seen.build).toEqual({ WHO: 'before' });
+    expect(seen.functionalTest).toEqual({ WHO: 'after' });
+    expect(seen['deploy:stage']).toEqual({
+      environment: pipeline.environments.stage, variables: { author: { TOKEN: 'stage-secret' }, publish: { TOKEN: 'stage-secret', ROLE: 'pub' } },
+      secrets: ['stage-secret'],
+    });
+    expect(seen['deploy:prod']).toEqual({ environment: pipeline.environments.prod, variables: { author: {}, publish: {} }, secrets: [] });
   });
 
   it('a cancel that lands while the step runs ends the execution CANCELLED, not FINISHED', async () => {
@@ -130,10 +172,10 @@ describe('a claimed step\'s start (PostgreSQL)', () => {
     // From the state as it is, the step starts and its context comes with the write.
     await db.updateTable('executions').set({ status: 'RUNNING' }).where('id', '=', toId(e.id)).execute();
     const deps = { rt: s.rt, logs: s.logs, artifacts: s.artifacts, driver: s.driver, dataDir: s.config.dataDir };
-    let reads: Promise<Awaited<ReturnType<typeof readContext>>> | undefined;
+    let reads: Promise<ContextReads> | undefined;
     const started = await applyAsHeld(s.rt, held, step, 'claim', {}, now, {
-      readsFor: async (runs) => {
-        const r = await holdReads(s.rt.db, (k) => readContext(deps, held, runs, k));
+      readsFor: (runs) => {
+        const r = holdContextReads(deps, held, runs);
         reads = r.result;
         return r;
       },
@@ -141,7 +183,9 @@ describe('a claimed step\'s start (PostgreSQL)', () => {
     expect(started?.events.map((x) => x.type)).toEqual(['step.started']);
     expect((await getExecution(db, e.id))!.steps[0]).toMatchObject({ status: 'RUNNING', leaseOwner: 'w1' });
     expect(await journal()).toBe(before + 1);
-    const [program, pipeline] = await reads!;
+    const { program, pipeline } = await reads!;
     expect([program?.id, pipeline?.id]).toEqual([e.programId, e.pipelineId]);
+    // The same as the context's reads made by themselves.
+    expect(await reads).toEqual(await readContext(deps, held, step));
   }));
 });
