@@ -53,7 +53,8 @@ const COMPILED_MAX = 1000;
  * The store's part of a step's context, as independent queries (the repository by its
  * pipeline's id, not after the pipeline): on PostgreSQL they go out together, one statement
  * and one round trip. They depend on the program, pipeline and environment alone, so they are
- * compiled once for each (a transition's own work in this process is small beside kysely's).
+ * compiled once for each, not for every step (built and compiled, they cost more Node time
+ * than the rest of a transition's work).
  */
 function contextQueries(db: Db, execution: Execution, step: StepState): CompiledQuery[] {
   const { programId, pipelineId } = execution;
