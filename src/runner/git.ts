@@ -3,7 +3,8 @@
 // commit checked out, so the build records exactly the commit it built. Never prompts for
 // credentials.
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from './repository-url.ts';
 
@@ -132,8 +133,10 @@ const EMPTY_REPOSITORY = {
  */
 export async function initCheckout(dir: string): Promise<void> {
   const gitDir = join(dir, '.git');
-  await Promise.all(EMPTY_REPOSITORY.dirs.map((d) => mkdir(join(gitDir, d), { recursive: true })));
-  await Promise.all(Object.entries(EMPTY_REPOSITORY.files).map(([name, text]) => writeFile(join(gitDir, name), text, { flag: 'wx' })));
+  // Synchronous: a dozen tiny calls take microseconds; as many hops through libuv's threadpool
+  // take milliseconds on a busy machine, and the fetch waits for them.
+  for (const d of EMPTY_REPOSITORY.dirs) mkdirSync(join(gitDir, d), { recursive: true });
+  for (const [name, text] of Object.entries(EMPTY_REPOSITORY.files)) writeFileSync(join(gitDir, name), text, { flag: 'wx' });
 }
 
 /**

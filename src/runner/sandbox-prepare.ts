@@ -3,7 +3,8 @@
 // fstab), and the writable dirs made the sandbox account's; and their release afterwards.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +19,7 @@ const run = promisify(execFile);
 async function removeDir(dir: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      await rmdir(dir);
+      rmdirSync(dir);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
@@ -76,7 +77,7 @@ export async function prepareSandbox(
     const dir = runDir;
     if (!dir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    await Promise.all([SECCOMP_FILE, ENV_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
+    for (const f of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(dir, f), { force: true });
     const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
     for (const d of [...staged, dir]) await removeDir(d);
   };
@@ -89,16 +90,18 @@ export async function prepareSandbox(
       cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
       if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
     }
-    runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
-    await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
+    // The run dir's few small files, synchronously: microseconds in the page cache, where each
+    // hop through libuv's threadpool costs more on a busy machine, and the run's start waits.
+    runDir = mkdtempSync(join(tmpdir(), 'slipway-run-'));
+    writeFileSync(join(runDir, SECCOMP_FILE), seccompFilter());
     // Slipway's alone (root's, when root): SETUP opens it before dropping to the sandbox account.
-    await writeFile(join(runDir, ENV_FILE), envArgs(spec), { mode: 0o600 });
+    writeFileSync(join(runDir, ENV_FILE), envArgs(spec), { mode: 0o600 });
     if (host.runAs) {
       const dir = runDir;
       // Traversable for the sandbox account, which resolves the staged binds from here.
-      await chmod(dir, 0o711);
-      await Promise.all(boundDirs(spec).map((_, i) => mkdir(join(dir, String(i)))));
-      await writeFile(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
+      chmodSync(dir, 0o711);
+      boundDirs(spec).forEach((_, i) => mkdirSync(join(dir, String(i))));
+      writeFileSync(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
     }
     await owned;
     const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }) });

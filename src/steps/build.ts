@@ -4,7 +4,8 @@
 // (sources, contract, build output, dispatcher package, test bundles, reports) as
 // content-addressed artifacts. Idempotent: it writes only into its own work dir and the content-addressed store,
 // so an attempt cut off by a crash is simply run again from scratch.
-import { mkdir, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
@@ -65,10 +66,14 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   return { outcome: 'finished', details };
 }
 
-/** A rerun after a crash starts from a clean slate: empty work dirs. */
+/**
+ * Empty work dirs, made synchronously: microseconds, where as many hops through libuv's
+ * threadpool take milliseconds on a busy machine, and the fetch waits for them. A rerun after
+ * a crash first removes what the attempt before it left.
+ */
 async function freshWorkDirs(dirs: string[]): Promise<void> {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  await Promise.all(dirs.map((d) => mkdir(d, { recursive: true })));
+  await Promise.all(dirs.filter((d) => existsSync(d)).map((d) => rm(d, { recursive: true, force: true })));
+  for (const d of dirs) mkdirSync(d, { recursive: true });
 }
 
 function formatBytes(bytes: number): string {
