@@ -156,6 +156,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     // Package registries yes; the host's loopback services (API, admin ports, PostgreSQL) never.
     network: { outbound: true },
     log: (line) => ctx.log.line(line),
+    freshCheckout: true,
   });
   try {
     return await buildIn(ctx, sandbox, masker, checkedOut, { workspace, artifactsVersion });
