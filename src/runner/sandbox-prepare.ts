@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
-import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, takesWarmNetwork, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
+import { takeWarmNetwork, type WarmNetwork } from './warm-network.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
 const run = promisify(execFile);
@@ -103,7 +104,9 @@ export async function prepareSandbox(
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
   let runDir: string | undefined;
+  let warm: WarmNetwork | undefined;
   const release = async (): Promise<void> => {
+    warm?.close();
     await cgroup?.remove();
     const dir = runDir;
     if (!dir) return;
@@ -135,7 +138,11 @@ export async function prepareSandbox(
       writeFileSync(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
     }
     await owned;
-    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }) });
+    warm = host.pasta && takesWarmNetwork(spec.network) ? takeWarmNetwork(host) : undefined;
+    const command = sandboxCommand(spec, host, {
+      cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }),
+      ...(warm ? { warmNetwork: { holderPid: warm.holderPid } } : {}),
+    });
     return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
   } catch (err) {
     await release();
