@@ -4,8 +4,10 @@
 // command once its checkout is local; bench: build-overhead). The same pasta arguments as a
 // run's own (sandbox-command.ts pastaArgs), the same account; one warm network per run, never
 // reused: the run that takes it kills it when it ends, and the next one is started then. pasta
-// and its holder die with this process (setpriv --pdeathsig). One warm network per process: a
-// second run at once starts its own pasta, as without.
+// and its holder die with this process: a watching shell kills pasta when its stdin, a pipe from
+// this process, ends (pasta's own user namespace clears a parent-death signal), and the holder
+// dies with pasta (setpriv --pdeathsig). One warm network per process: a second run at once
+// starts its own pasta, as without.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pastaArgs } from './sandbox-command.ts';
@@ -21,52 +23,64 @@ export interface WarmNetwork {
 const SETPRIV = '/usr/bin/setpriv';
 const READY_MS = 10_000;
 
-/** A warm network starting or up: its holder's pid once pasta has said it is ready. */
-interface Pending { child: ChildProcess; holder?: number }
+/** A warm network starting or up: pasta's pid, then its holder's once it said it is ready. */
+interface Pending { child: ChildProcess; pasta?: number; holder?: number }
 
 let warm: Pending | undefined;
 
 /** pasta's one child, the holder; undefined when either is gone. */
-function holderOf(pasta: ChildProcess): number | undefined {
-  if (pasta.pid === undefined || pasta.exitCode !== null || pasta.signalCode !== null) return undefined;
+function holderOf(pasta: number | undefined): number | undefined {
+  if (pasta === undefined) return undefined;
   try {
-    const [holder] = readFileSync(`/proc/${pasta.pid}/task/${pasta.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const [holder] = readFileSync(`/proc/${pasta}/task/${pasta}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     return holder;
   } catch {
     return undefined;
   }
 }
 
+/** Ends a warm network: the watching shell kills pasta and reaps it. */
 function kill(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+  child.stdin?.destroy();
 }
+
+/** Runs pasta ("$@"), says its pid, and kills and reaps it once stdin ends (or this process does). */
+const WATCH = '"$@" & p=$!; echo "pasta $p"; read -r _; kill -9 $p 2>/dev/null; wait $p';
 
 function start(host: SandboxHost): Pending {
   const dropRights = host.runAs
-    ? ['--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all']
+    ? [SETPRIV, '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--']
     : [];
   const argv = [
-    SETPRIV, ...dropRights, '--pdeathsig', 'SIGKILL', '--',
+    ...dropRights, '/bin/sh', '-c', WATCH, 'warm-network',
     ...pastaArgs({ outbound: true }),
     // The holder dies with pasta, says it is up, then keeps the namespaces alive.
     SETPRIV, '--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', 'echo ready; exec sleep infinity',
   ];
-  const child = spawn(argv[0] ?? SETPRIV, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin' } });
+  const child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin' } });
   const pending: Pending = { child };
   child.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
   const timer = setTimeout(() => kill(child), READY_MS);
   timer.unref();
   child.once('exit', () => clearTimeout(timer));
-  child.stdout?.once('data', () => {
+  let said = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    said += chunk.toString('utf8');
+    pending.pasta ??= Number(/^pasta (\d+)$/m.exec(said)?.[1]) || undefined;
+    if (pending.holder !== undefined || !/^ready$/m.test(said)) return;
     clearTimeout(timer);
-    child.stdout?.resume();
-    pending.holder = holderOf(child);
+    pending.holder = holderOf(pending.pasta);
   });
   // Waiting to be taken must not keep this process alive.
   child.unref();
-  (child.stdout as { unref?(): void } | null)?.unref?.();
+  for (const stream of [child.stdin, child.stdout]) (stream as { unref?(): void } | null)?.unref?.();
   return pending;
+}
+
+/** The holder of the warm network the next run joins, once it is up (for tests and operators). */
+export function readyWarmNetwork(): number | undefined {
+  return warm?.holder;
 }
 
 /**
@@ -85,7 +99,7 @@ export function takeWarmNetwork(host: SandboxHost): WarmNetwork | undefined {
     return undefined;
   }
   // Checked now, not when it came up: a pasta that died since is no network.
-  if (holderOf(taken.child) !== taken.holder) {
+  if (holderOf(taken.pasta) !== taken.holder) {
     kill(taken.child);
     warm = start(host);
     return undefined;

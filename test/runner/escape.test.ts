@@ -8,6 +8,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { readyWarmNetwork } from '../../src/runner/warm-network.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 import { diskUsage } from '../../src/runner/disk-quota.ts';
 import { STATUS_FD } from '../../src/runner/sandbox-status.ts';
@@ -170,31 +171,24 @@ describe('escape attempts from repository code', () => {
       expect(accepted).toBe(before);
     });
 
-    /** Warm networks' holders (warm-network.ts): the sandbox account's `sleep infinity`, pasta's child. */
-    const warmHolders = (): { pid: number; netns: string }[] => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-        const isHolder = readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\0infinity\0'
-          && readFileSync(`/proc/${parent}/comm`, 'utf8').startsWith('passt');
-        return isHolder ? [{ pid: Number(pid), netns: readlinkSync(`/proc/${pid}/ns/net`) }] : [];
-      } catch { return []; }
-    });
-
     it('a build joining a warm network (pasta started before it) is as closed, and the network serves that one run', async () => {
-      await attempt('true', { network: { outbound: true } }); // a first run: the warm network starts after it
-      const [warm] = await eventually(() => { const found = warmHolders(); return found.length > 0 && found; }, 15_000, 'a warm network');
+      await attempt('true', { network: { outbound: true } }); // the warm network it used (if any) ends, the next starts
+      const holder = await eventually(() => readyWarmNetwork(), 15_000, 'a warm network');
+      const netns = readlinkSync(`/proc/${holder}/ns/net`);
       const before = accepted;
       const { out } = await attempt(`readlink /proc/self/ns/net; ${connect('127.0.0.1')}; gw=$(ip route | awk '/default/{print $3}'); echo "gw=$gw"; ${connect('$gw')}`.replaceAll('PORT', String(port)), { network: { outbound: true } });
-      expect(out).toContain(warm!.netns);
+      expect(out).toContain(netns);
       expect(out).toContain('REFUSED-127.0.0.1');
       expect(out).toMatch(/gw=\S+/);
       expect(out).not.toContain('CONNECTED');
       expect(accepted).toBe(before);
-      // Used once: killed after its run, and a new one is up for the next.
-      await eventually(() => !warmHolders().some((h) => h.pid === warm!.pid), 15_000, 'the used warm network gone');
-      const [next] = await eventually(() => { const found = warmHolders(); return found.length > 0 && found; }, 15_000, 'the next warm network');
-      expect(next!.netns).not.toBe(warm!.netns);
+      // Used once: killed after its run; the next one is another.
+      const ended = (pid: number): boolean => {
+        try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true; } catch { return true; }
+      };
+      await eventually(() => ended(holder), 15_000, 'the used warm network gone');
+      const next = await eventually(() => readyWarmNetwork(), 15_000, 'the next warm network');
+      expect(readlinkSync(`/proc/${next}/ns/net`)).not.toBe(netns);
     });
 
     it('without a network it reaches nothing; with hostPorts exactly those ports (control)', async () => {
