@@ -1,6 +1,9 @@
-// What the build step costs on top of the build itself: the step's wall time (fetch, contract,
+// What the build step costs on top of the build itself: the step's wall time (checkout, contract,
 // sandbox, reports, images of sources and outputs) minus the same build command run in a plain
-// shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo.
+// shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo. As in a
+// pipeline, each step finds the commit that validate fetched in its execution's dir (fetched
+// before the step, not timed, like the plain run's clone); the step without it (validate ran on
+// another host's engine: the build fetches the branch itself) is timed as well and shown apart.
 // The machine drifts (another process, the page cache, CPU frequency: a plain run varies by
 // +-100 ms over a bench), so each step run is paired with the plain run next to it (which of the
 // two goes first alternates), and the overhead is the median of the paired differences (its
@@ -15,17 +18,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseContract } from '../src/domain/contract.ts';
 import { buildEnvironment } from '../src/steps/build-env.ts';
 import { BUILD_LIMITS, buildHandler } from '../src/steps/build.ts';
+import { fetchCommit } from '../src/runner/fetched-commit.ts';
+import { resolveBranch } from '../src/runner/git.ts';
 import { runSandboxed } from '../src/runner/sandbox.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
 import { round, type Figures } from './figures.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', 'examples', 'sample-site');
 const RUNS = 9;
+const FETCHING_RUNS = 5;
 const GENERATED = new Set(['node_modules', 'dist', 'reports', 'coverage']);
 
 const git = (cwd: string, ...args: string[]): string =>
@@ -53,18 +59,27 @@ export async function run(): Promise<Figures | void> {
     git(work, 'push', '--quiet', url, 'HEAD:main');
     const command = parseContract(parseYaml(readFileSync(join(work, 'slipway.yaml'), 'utf8'))).build.command;
 
+    const commit = await resolveBranch(url, 'main');
+
     const stepMs: number[] = [];
     const sandboxMs: number[] = [];
+    const fetchingAroundMs: number[] = [];
     const plainMs: number[] = [];
-    const step = async (): Promise<void> => {
+    /** One build step; `kept`: validate's fetched commit is there. Returns the time around its command. */
+    const step = async (kept = true): Promise<number> => {
       const ctx = makeStepContext();
       ctx.repository.url = url;
       try {
+        if (kept) await fetchCommit(url, commit, dirname(ctx.workDir), async () => undefined);
         const started = performance.now();
         const result = await buildHandler.run(ctx);
-        stepMs.push(performance.now() - started);
-        sandboxMs.push(Number(ctx.details.durationMs));
+        const ms = performance.now() - started;
         if (result.outcome !== 'finished') throw new Error(`build step ${result.outcome}: ${'reason' in result ? result.reason : ''}`);
+        if (kept) {
+          stepMs.push(ms);
+          sandboxMs.push(Number(ctx.details.durationMs));
+        }
+        return ms - Number(ctx.details.durationMs);
       } finally {
         ctx.cleanup();
       }
@@ -90,6 +105,7 @@ export async function run(): Promise<Figures | void> {
       // A pair: the step and the plain run next to it, in alternating order.
       if (i % 2 === 0) { await step(); plainRun(i); } else { plainRun(i); await step(); }
     }
+    for (let i = 0; i < FETCHING_RUNS; i++) fetchingAroundMs.push(await step(false));
     // The sandbox's own start and end, as the build uses it (what `true` costs in it).
     const startMs: number[] = [];
     const dirs = ['ws', 'home', 'tmp', 'cache'].map((d) => join(root, 'floor', d));
@@ -116,10 +132,11 @@ export async function run(): Promise<Figures | void> {
     console.log(`  plain shell: ${plain.toFixed(0)} ms  (runs: ${plainMs.map((m) => m.toFixed(0)).join(', ')})`);
     console.log(`  overhead:    ${overheadMs.toFixed(0)} ms (${overheadPercent.toFixed(1)} %), the median of the paired differences (step - plain run next to it: ${pairedMs.map((m) => m.toFixed(0)).join(', ')}); median(step) - median(plain): ${mediansMs.toFixed(0)} ms (${((mediansMs / plain) * 100).toFixed(1)} %)`);
     console.log(`    the step around its sandboxed run (per run): ${median(aroundMs).toFixed(0)} ms  (runs: ${aroundMs.map((m) => m.toFixed(0)).join(', ')})`);
+    console.log(`    the same, fetching the branch itself (no commit kept by validate): ${median(fetchingAroundMs).toFixed(0)} ms  (runs: ${fetchingAroundMs.map((m) => m.toFixed(0)).join(', ')})`);
     console.log(`    the sandbox's own start and end (\`true\` with the build's limits and network): ${median(startMs).toFixed(0)} ms  (runs: ${startMs.map((m) => m.toFixed(0)).join(', ')})`);
     return {
       percent: round(overheadPercent), ms: Math.round(overheadMs), stepMs: Math.round(stepMedian), plainMs: Math.round(plain),
-      aroundMs: Math.round(median(aroundMs)), sandboxStartMs: Math.round(median(startMs)),
+      aroundMs: Math.round(median(aroundMs)), fetchingAroundMs: Math.round(median(fetchingAroundMs)), sandboxStartMs: Math.round(median(startMs)),
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

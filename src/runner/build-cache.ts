@@ -4,7 +4,8 @@
 // so the next build starts cold. Its content is written by repository code: only later builds
 // of the same pipeline, inside the sandbox, ever read it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const CACHES = 'caches';
@@ -21,8 +22,9 @@ export function buildCacheDir(dataDir: string, pipelineId: string): string {
  */
 export async function prepareBuildCache(dataDir: string, pipelineId: string): Promise<string> {
   const dir = buildCacheDir(dataDir, pipelineId);
-  await mkdir(join(dataDir, CACHES), { recursive: true });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Synchronous: a build's fetch waits for it (see build.ts freshWorkDirs).
+  mkdirSync(join(dataDir, CACHES), { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 

@@ -3,7 +3,11 @@
 // its own pid into each cgroup.procs before it execs bubblewrap, so everything the build starts
 // is accounted and can be found again to be killed. Where a controller is missing or not
 // writable the limit is skipped (and the caller logs it): limits are protection, not function.
-import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+// cgroupfs lives in the kernel: its calls take microseconds and never wait for a disk, so they
+// are made synchronously (a hop through libuv's threadpool costs more than the call, and a
+// build's start waits for them; bench: build-overhead).
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readdir, rmdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 export interface ResourceLimits {
@@ -65,14 +69,14 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
   for (const setting of settingsFor(limits)) {
     const dir = join(root, setting.controller, 'slipway', id);
     try {
-      await mkdir(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       dirs.push(dir);
-      await writeFile(join(dir, setting.file), String(setting.value));
+      writeFileSync(join(dir, setting.file), String(setting.value));
     } catch (err) {
       skipped.push(`${setting.controller} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       if (dirs.at(-1) === dir) {
         dirs.pop();
-        await rmdir(dir).catch(() => undefined);
+        try { rmdirSync(dir); } catch { /* left for the sweep */ }
       }
     }
   }
@@ -80,7 +84,7 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
   const oomKills = async (): Promise<number> => {
     const memory = dirs.find((d) => d.startsWith(join(root, 'memory') + sep));
     if (!memory) return 0;
-    const text = await readFile(join(memory, 'memory.oom_control'), 'utf8').catch(() => '');
+    const text = readCgroupFile(join(memory, 'memory.oom_control'));
     return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
   };
 
@@ -91,11 +95,16 @@ export async function createRunCgroup(id: string, limits: ResourceLimits, root =
   };
 }
 
+/** A cgroup file's text; '' when it (or its cgroup) is gone. */
+function readCgroupFile(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch { return ''; }
+}
+
 /** Pids still in any of these cgroups. */
 export async function cgroupPids(dirs: readonly string[]): Promise<number[]> {
   const all = new Set<number>();
   for (const dir of dirs) {
-    const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+    const text = readCgroupFile(join(dir, 'cgroup.procs'));
     for (const line of text.split('\n')) if (line.trim()) all.add(Number(line.trim()));
   }
   return [...all];
@@ -112,7 +121,7 @@ export async function removeCgroups(dirs: readonly string[]): Promise<void> {
     }
     let left = 0;
     for (const dir of dirs) {
-      try { await rmdir(dir); } catch (err) {
+      try { rmdirSync(dir); } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left++;
       }
     }

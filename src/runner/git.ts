@@ -3,7 +3,8 @@
 // commit checked out, so the build records exactly the commit it built. Never prompts for
 // credentials.
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkRepositoryUrl, isLocalRepository, pinnedResolveArgs } from './repository-url.ts';
 
@@ -116,36 +117,34 @@ export async function resolveBranch(url: string, branch: string, signal?: AbortS
   throw new Error(`branch "${branch}" not found in ${url}`);
 }
 
-/** What `git init --template=` writes into .git, the core config as it finds it on Linux. */
-const EMPTY_REPOSITORY = {
-  dirs: ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags'],
-  files: {
-    HEAD: 'ref: refs/heads/master\n',
-    config: '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n',
-  },
-};
+/** The core config `git init --template=` writes on Linux (a work tree's; bare: see initRepository). */
+export const REPOSITORY_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
+const BARE_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n';
 
 /**
  * A fresh, empty repository at `dir` (made if missing) to fetch into, as `git init --template=`
- * makes it; written here, since a git process costs several times these few files (bench:
- * build-overhead). Needs no commit, so the build makes it while the branch is being resolved.
+ * (or `--bare`) makes it; written here, since a git process costs several times these few
+ * files (bench: build-overhead). Synchronous: a dozen tiny calls take microseconds, where as
+ * many hops through libuv's threadpool take milliseconds on a busy machine, and the fetch waits.
  */
-export async function initCheckout(dir: string): Promise<void> {
-  const gitDir = join(dir, '.git');
-  await Promise.all(EMPTY_REPOSITORY.dirs.map((d) => mkdir(join(gitDir, d), { recursive: true })));
-  await Promise.all(Object.entries(EMPTY_REPOSITORY.files).map(([name, text]) => writeFile(join(gitDir, name), text, { flag: 'wx' })));
+export function initRepository(dir: string, { bare = false }: { bare?: boolean } = {}): void {
+  const gitDir = bare ? dir : join(dir, '.git');
+  for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags']) mkdirSync(join(gitDir, d), { recursive: true });
+  writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/master\n', { flag: 'wx' });
+  writeFileSync(join(gitDir, 'config'), bare ? BARE_CONFIG : REPOSITORY_CONFIG, { flag: 'wx' });
 }
 
 /**
- * What the one-off fetch of a build does not need: a pack kept as it came (one file) instead of
- * one loose object file per object, no automatic maintenance, and no fsync of the pack and refs
- * (~2 ms): the repository is thrown away after the build, and a build cut off by a crash is run
- * again from an empty one (bench: build-overhead).
+ * What a fetch into a fresh repository does not need: a pack kept as it came (one file) instead
+ * of one loose object file per object, and no automatic maintenance. The build's own fetch also
+ * skips the fsync of the pack and refs (UNSYNCED, ~2 ms): its repository is thrown away after the
+ * build, and a build cut off by a crash is run again from an empty one (bench: build-overhead).
  */
-const ONE_OFF_FETCH = ['-c', 'fetch.unpackLimit=1', '-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'core.fsync=none'];
+export const ONE_OFF_FETCH = ['-c', 'fetch.unpackLimit=1', '-c', 'maintenance.auto=false', '-c', 'gc.auto=0', '-c', 'protocol.version=2'];
+const UNSYNCED = ['-c', 'core.fsync=none'];
 
 /**
- * Fetches the tip of `branch` (depth 1) into `dir` (made by initCheckout), checks it out and
+ * Fetches the tip of `branch` (depth 1) into `dir` (made by initRepository), checks it out and
  * returns its commit. Resolving and fetching are one connection: the commit returned is the one
  * checked out, however the branch moves meanwhile. Throws when the branch does not exist.
  */
@@ -154,7 +153,7 @@ export async function fetchBranch(url: string, branch: string, dir: string, sign
   const pin = await checkRemote(url);
   try {
     // No tags: only the commit's own objects (a depth-1 fetch of one ref).
-    await git([...pin, ...ONE_OFF_FETCH, '-c', 'protocol.version=2', 'fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, ref], { cwd: dir, signal });
+    await git([...pin, ...ONE_OFF_FETCH, ...UNSYNCED, 'fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, ref], { cwd: dir, signal });
   } catch (err) {
     if (err instanceof GitError && /couldn't find remote ref/.test(err.stderr)) throw new Error(`branch "${branch}" not found in ${url}`);
     throw err;

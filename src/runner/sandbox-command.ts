@@ -10,7 +10,9 @@
 //   setpriv         (root only) drops to the unprivileged sandbox account, no groups, no caps
 //   pasta           (only when the run has a network) its own user+network namespace with
 //                   user-mode networking: outbound through pasta's own sockets, the host's
-//                   loopback unreachable (--no-map-gw), only the listed ports forwarded
+//                   loopback unreachable (--no-map-gw), only the listed ports forwarded; or
+//   nsenter         into the namespaces of a warm network (warm-network.ts): the same pasta,
+//                   started before the run
 //   bwrap           unprivileged: user, PID, IPC, UTS, cgroup (and network, without pasta)
 //                   namespaces, read-only system, tmpfs over /tmp, /run and the hidden paths,
 //                   workspace + writable paths bound read-write, --cap-drop ALL,
@@ -29,6 +31,7 @@ import { BWRAP, PASTA, type SandboxHost } from './sandbox-host.ts';
 import type { ResourceLimits } from './cgroup.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const NSENTER = '/usr/bin/nsenter';
 
 /**
  * Network of the run: 'none' (loopback only), 'outbound' (internet through user-mode
@@ -83,6 +86,11 @@ export interface SandboxPlacement {
   runDir: string;
   /** An fd of the run for bubblewrap's status lines (--json-status-fd; sandbox-status.ts). */
   statusFd?: number;
+  /**
+   * A warm network (warm-network.ts) the run joins instead of starting pasta: the process
+   * holding its user and network namespaces.
+   */
+  warmNetwork?: { holderPid: number };
 }
 
 export const SECCOMP_FILE = 'seccomp.bpf';
@@ -179,6 +187,20 @@ export function pastaArgs(network: NetworkOptions): string[] {
   ];
 }
 
+/** What puts the run into its network's namespaces: pasta starting them, or nsenter joining a warm one's. */
+function networkArgs(network: NetworkOptions | undefined, warm: SandboxPlacement['warmNetwork']): string[] {
+  if (!network || !usesPasta(network)) return [];
+  if (!warm) return pastaArgs(network);
+  // --preserve-credentials: the account is root in pasta's user namespace already (no setgroups there).
+  const ns = `/proc/${warm.holderPid}/ns`;
+  return [NSENTER, `--user=${ns}/user`, `--net=${ns}/net`, '--preserve-credentials', '--'];
+}
+
+/** Whether a run can join a warm network: outbound access and no ports (a build). */
+export function takesWarmNetwork(network: NetworkOptions | undefined): boolean {
+  return network?.outbound === true && !network.hostPorts?.length && !network.publishPorts?.length;
+}
+
 /** The bwrap argument list. Order matters: bwrap applies mounts in order. */
 export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gid'>, stageDir?: string): string[] {
   const workspace = resolve(spec.workspace);
@@ -231,7 +253,7 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
     host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,
     ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),
-    ...(usesPasta(spec.network) && spec.network ? pastaArgs(spec.network) : []),
+    ...networkArgs(spec.network, placement.warmNetwork),
     BWRAP, ...(placement.statusFd === undefined ? [] : ['--json-status-fd', String(placement.statusFd)]),
     ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),
   ];

@@ -3,13 +3,15 @@
 // fstab), and the writable dirs made the sandbox account's; and their release afterwards.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
-import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, takesWarmNetwork, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
+import { takeWarmNetwork, type WarmNetwork } from './warm-network.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
 const run = promisify(execFile);
@@ -18,7 +20,7 @@ const run = promisify(execFile);
 async function removeDir(dir: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      await rmdir(dir);
+      rmdirSync(dir);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
@@ -43,6 +45,37 @@ export async function own(host: SandboxHost, dirs: string[], caches: string[] = 
   }));
   const left = dirs.filter((_, i) => !handed[i]);
   if (left.length > 0) await run('chown', ['-R', '-h', `${account.uid}:${account.gid}`, '--', ...left]);
+}
+
+/** Slices of handOverTree's synchronous walk: the event loop gets a turn after this long. */
+const SLICE_MS = 10;
+
+/**
+ * Makes a tree that only root has written the sandbox account's, in this process: lchown never
+ * follows a symlink, and the walk never enters one (readdir reports a link as a link). Only for
+ * a tree no process of the account has been able to touch (a fresh checkout, before its
+ * command): with nobody to swap a directory for a link meanwhile, this is as safe as `chown -R
+ * -h`, without its process (a fork of this one) on the way to the command (bench:
+ * build-overhead). Dirs that runs have written go through own().
+ */
+export async function handOverTree(host: SandboxHost, root: string): Promise<void> {
+  const account = host.runAs;
+  if (!account) return;
+  lchownSync(root, account.uid, account.gid);
+  if (!lstatSync(root).isDirectory()) return;
+  let sliceStart = performance.now();
+  for (const dirs = [root]; dirs.length > 0;) {
+    const dir = dirs.pop() ?? '';
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      lchownSync(path, account.uid, account.gid);
+      if (entry.isDirectory()) dirs.push(path);
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+  }
 }
 
 export interface PreparedSandbox extends SandboxCommand {
@@ -71,12 +104,14 @@ export async function prepareSandbox(
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
   let runDir: string | undefined;
+  let warm: WarmNetwork | undefined;
   const release = async (): Promise<void> => {
+    warm?.close();
     await cgroup?.remove();
     const dir = runDir;
     if (!dir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    await Promise.all([SECCOMP_FILE, ENV_FILE, STAGING_FSTAB].map((f) => rm(join(dir, f), { force: true })));
+    for (const f of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(dir, f), { force: true });
     const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
     for (const d of [...staged, dir]) await removeDir(d);
   };
@@ -89,19 +124,25 @@ export async function prepareSandbox(
       cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
       if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
     }
-    runDir = await mkdtemp(join(tmpdir(), 'slipway-run-'));
-    await writeFile(join(runDir, SECCOMP_FILE), seccompFilter());
+    // The run dir's few small files, synchronously: microseconds in the page cache, where each
+    // hop through libuv's threadpool costs more on a busy machine, and the run's start waits.
+    runDir = mkdtempSync(join(tmpdir(), 'slipway-run-'));
+    writeFileSync(join(runDir, SECCOMP_FILE), seccompFilter());
     // Slipway's alone (root's, when root): SETUP opens it before dropping to the sandbox account.
-    await writeFile(join(runDir, ENV_FILE), envArgs(spec), { mode: 0o600 });
+    writeFileSync(join(runDir, ENV_FILE), envArgs(spec), { mode: 0o600 });
     if (host.runAs) {
       const dir = runDir;
       // Traversable for the sandbox account, which resolves the staged binds from here.
-      await chmod(dir, 0o711);
-      await Promise.all(boundDirs(spec).map((_, i) => mkdir(join(dir, String(i)))));
-      await writeFile(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
+      chmodSync(dir, 0o711);
+      boundDirs(spec).forEach((_, i) => mkdirSync(join(dir, String(i))));
+      writeFileSync(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
     }
     await owned;
-    const command = sandboxCommand(spec, host, { cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }) });
+    warm = host.pasta && takesWarmNetwork(spec.network) ? takeWarmNetwork(host) : undefined;
+    const command = sandboxCommand(spec, host, {
+      cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }),
+      ...(warm ? { warmNetwork: { holderPid: warm.holderPid } } : {}),
+    });
     return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
   } catch (err) {
     await release();

@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { watchDiskQuota } from './disk-quota.ts';
 import { AWAIT_COMMAND, COMMAND_FD, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
-import { own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
+import { handOverTree, own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
 import { sandboxHost } from './sandbox-host.ts';
 import { outputDelivered, reportedExit, STATUS_FD } from './sandbox-status.ts';
 
@@ -33,6 +33,11 @@ export interface StartOptions extends Omit<SandboxSpec, 'command'> {
   onOutput(chunk: Buffer): void;
   /** Notices about the sandbox itself (skipped limits, fallbacks). Default: console.warn. */
   log?(line: string): void;
+  /**
+   * The workspace is a fresh checkout that only root has written (the build's): it is handed
+   * over in this process (handOverTree), not by a `chown -R` process.
+   */
+  freshCheckout?: boolean;
 }
 
 export interface SandboxOptions extends StartOptions {
@@ -191,7 +196,10 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   let handedOver: Promise<void> | undefined;
   const handOver = (): Promise<void> => {
     if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
-    handedOver ??= Promise.all([own(sandboxHost(), [workspace]), othersOwned]).then(() => undefined);
+    const host = sandboxHost();
+    handedOver ??= Promise.all([
+      opts.freshCheckout ? handOverTree(host, workspace) : own(host, [workspace]), othersOwned,
+    ]).then(() => undefined);
     handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
     return handedOver;
   };

@@ -1,6 +1,6 @@
 // What a finished build leaves behind, stored and recorded: directory outputs as reproducible
 // OCI images (later steps unpack them), report files one blob each.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES, type ArtifactType } from '../artifacts/artifact-types.ts';
 import { buildImage, buildSnapshotImage, snapshotDirectory } from '../artifacts/oci.ts';
@@ -10,8 +10,8 @@ import { listFilesFor, matchFiles } from '../runner/reports/glob.ts';
 import { readWorkspaceFile, resolveInWorkspace, WorkspacePathError } from '../runner/workspace-path.ts';
 import type { StepContext } from './handler.ts';
 
-async function isDirectory(path: string): Promise<boolean> {
-  try { return (await stat(path)).isDirectory(); } catch { return false; }
+function isDirectory(path: string): boolean {
+  try { return statSync(path).isDirectory(); } catch { return false; }
 }
 
 /** Leaves version-control data out of every image. */
@@ -109,7 +109,7 @@ export async function packBuildOutputs(ctx: StepContext, workspace: string, cont
 /** A directory the contract names, resolved inside the workspace; undefined when there is none. */
 async function workspaceDirectory(workspace: string, repoPath: string): Promise<string | undefined> {
   const path = await resolveInWorkspace(workspace, repoPath);
-  return path !== undefined && await isDirectory(path) ? path : undefined;
+  return path !== undefined && isDirectory(path) ? path : undefined;
 }
 
 async function packOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {

@@ -1,14 +1,15 @@
 // `validate`: before anything is built, check that the branch exists, the environments exist
 // and are ready, every step of the layout has a real handler, and the repository contract
 // (slipway.yaml at that commit) is well-formed, naming the file, the field and what was expected.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+// The commit it fetched to read the contract is kept for the build (fetched-commit.ts).
+import { dirname } from 'node:path';
 import YAML from 'yaml';
 import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.ts';
 import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout.ts';
 import type { Environment } from '../domain/model.ts';
 import { targetProblem } from '../domain/targets.ts';
-import { checkRemote, git, GitError, resolveBranch } from '../runner/git.ts';
+import { fetchCommit } from '../runner/fetched-commit.ts';
+import { git, GitError, resolveBranch } from '../runner/git.ts';
 import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
 
 export interface ValidateDeps {
@@ -16,19 +17,19 @@ export interface ValidateDeps {
   environment(id: string): Promise<Environment | undefined>;
 }
 
+/**
+ * slipway.yaml at `commit` (undefined when there is none), read from the commit fetched into the
+ * execution's dir and kept there for the build (fetched-commit.ts).
+ */
 async function readContractAt(url: string, commit: string, ctx: StepContext): Promise<string | undefined> {
-  const dir = await mkdtemp(join(ctx.workDir, 'contract-'));
-  try {
-    const pin = await checkRemote(url);
-    await git(['init', '-q', '--bare', dir], { signal: ctx.signal });
-    await git([...pin, 'fetch', '-q', '--depth', '1', url, commit], { cwd: dir, signal: ctx.signal });
-    return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });
-  } catch (error) {
-    if (error instanceof GitError && /does not exist|exists on disk, but not in/.test(error.stderr)) return undefined;
-    throw error;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return fetchCommit(url, commit, dirname(ctx.workDir), async (dir) => {
+    try {
+      return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });
+    } catch (error) {
+      if (error instanceof GitError && /does not exist|exists on disk, but not in/.test(error.stderr)) return undefined;
+      throw error;
+    }
+  }, ctx.signal);
 }
 
 export function makeValidateHandler(deps: ValidateDeps): StepHandler {

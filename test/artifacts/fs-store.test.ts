@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsArtifactStore } from '../../src/artifacts/fs-store.ts';
+import { FsArtifactStore, GroupSync } from '../../src/artifacts/fs-store.ts';
 
 let dir: string;
 let store: FsArtifactStore;
@@ -82,5 +82,42 @@ describe('FsArtifactStore', () => {
   it('rejects malformed digests', () => {
     expect(() => store.pathOf('sha256:../../etc/passwd')).toThrow(/not a sha256 digest/);
     expect(() => store.pathOf('md5:abc')).toThrow();
+  });
+});
+
+describe('GroupSync', () => {
+  it('covers every request with a sync that started after it; requests made during one share the next', async () => {
+    const started: number[] = [];
+    const finish: (() => void)[] = [];
+    const group = new GroupSync(() => new Promise<void>((resolve) => { started.push(Date.now()); finish.push(resolve); }));
+    const done: string[] = [];
+    const first = group.sync().then(() => done.push('first'));
+    // While the first runs: three requests, one sync after it for all three.
+    const late = [1, 2, 3].map((i) => group.sync().then(() => done.push(`late${i}`)));
+    expect(started).toHaveLength(1);
+    finish[0]!();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    // The first's end does not satisfy the late ones: their own sync has started, not ended.
+    expect(done).toEqual(['first']);
+    expect(started).toHaveLength(2);
+    finish[1]!();
+    await Promise.all(late);
+    expect(done).toEqual(['first', 'late1', 'late2', 'late3']);
+    // Idle again: the next request starts a sync of its own at once.
+    const again = group.sync();
+    expect(started).toHaveLength(3);
+    finish[2]!();
+    await again;
+  });
+
+  it('a failed sync fails its waiters, and the next request still gets a sync', async () => {
+    let calls = 0;
+    const group = new GroupSync(async () => { calls++; if (calls === 1) throw new Error('EIO'); });
+    const first = group.sync();
+    const second = group.sync();
+    await expect(first).rejects.toThrow('EIO');
+    await expect(second).resolves.toBeUndefined();
+    expect(calls).toBe(2);
   });
 });

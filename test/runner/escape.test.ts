@@ -8,6 +8,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { readyWarmNetwork } from '../../src/runner/warm-network.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 import { diskUsage } from '../../src/runner/disk-quota.ts';
 import { STATUS_FD } from '../../src/runner/sandbox-status.ts';
@@ -168,6 +169,26 @@ describe('escape attempts from repository code', () => {
       expect(out).toMatch(/gw=\S+/);
       expect(out).not.toContain('CONNECTED');
       expect(accepted).toBe(before);
+    });
+
+    it('a build joining a warm network (pasta started before it) is as closed, and the network serves that one run', async () => {
+      await attempt('true', { network: { outbound: true } }); // the warm network it used (if any) ends, the next starts
+      const holder = await eventually(() => readyWarmNetwork(), 15_000, 'a warm network');
+      const netns = readlinkSync(`/proc/${holder}/ns/net`);
+      const before = accepted;
+      const { out } = await attempt(`readlink /proc/self/ns/net; ${connect('127.0.0.1')}; gw=$(ip route | awk '/default/{print $3}'); echo "gw=$gw"; ${connect('$gw')}`.replaceAll('PORT', String(port)), { network: { outbound: true } });
+      expect(out).toContain(netns);
+      expect(out).toContain('REFUSED-127.0.0.1');
+      expect(out).toMatch(/gw=\S+/);
+      expect(out).not.toContain('CONNECTED');
+      expect(accepted).toBe(before);
+      // Used once: killed after its run; the next one is another.
+      const ended = (pid: number): boolean => {
+        try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true; } catch { return true; }
+      };
+      await eventually(() => ended(holder), 15_000, 'the used warm network gone');
+      const next = await eventually(() => readyWarmNetwork(), 15_000, 'the next warm network');
+      expect(readlinkSync(`/proc/${next}/ns/net`)).not.toBe(netns);
     });
 
     it('without a network it reaches nothing; with hostPorts exactly those ports (control)', async () => {

@@ -1,11 +1,11 @@
 // Handing writable dirs to the sandbox account (sandbox-prepare.ts own): every dir is walked,
 // but a cache dir (SandboxSpec.cachePaths) whose top is the account's already: only runs, as
 // that account, wrote into it since. Needs root and the sandbox account (scripts/ensure-deps.sh).
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { own } from '../../src/runner/sandbox-prepare.ts';
+import { handOverTree, own } from '../../src/runner/sandbox-prepare.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 
 const host = sandboxHost();
@@ -38,5 +38,24 @@ describe.runIf(host.runAs !== undefined)('own', () => {
     const workspace = dirWithRootFile('workspace', account.uid, account.gid);
     await own(host, [workspace.dir], []);
     expect(statSync(workspace.file)).toMatchObject({ uid: account.uid, gid: account.gid });
+  });
+
+  it('hands a fresh checkout over in process: every entry, links themselves, never what a link points at', async () => {
+    const outside = join(root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret'), 'x');
+    const checkout = join(root, 'checkout');
+    mkdirSync(join(checkout, '.git', 'objects'), { recursive: true });
+    mkdirSync(join(checkout, 'src', 'deep'), { recursive: true });
+    writeFileSync(join(checkout, 'src', 'deep', 'a.js'), 'a');
+    writeFileSync(join(checkout, '.git', 'HEAD'), 'x');
+    symlinkSync(outside, join(checkout, 'link-to-dir'));
+    symlinkSync(join(outside, 'secret'), join(checkout, 'src', 'link-to-file'));
+    await handOverTree(host, checkout);
+    for (const rel of ['', '.git', '.git/objects', '.git/HEAD', 'src', 'src/deep', 'src/deep/a.js', 'link-to-dir', 'src/link-to-file']) {
+      expect(lstatSync(join(checkout, rel)), rel).toMatchObject({ uid: account.uid, gid: account.gid });
+    }
+    expect(statSync(outside).uid).toBe(0);
+    expect(statSync(join(outside, 'secret')).uid).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchBranch, initCheckout, resolveBranch } from '../../src/runner/git.ts';
+import { fetchBranch, initRepository, resolveBranch } from '../../src/runner/git.ts';
 
 let root: string;
 let url: string;
@@ -29,7 +29,7 @@ describe('git helpers', () => {
     const first = await resolveBranch(url, 'main');
     expect(first).toBe(git(work, 'rev-parse', 'HEAD'));
     const dir = join(root, 'checkout');
-    await initCheckout(dir);
+    initRepository(dir);
     expect(await fetchBranch(url, 'main', dir)).toBe(first);
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('one\n');
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(first);
@@ -40,30 +40,33 @@ describe('git helpers', () => {
     const second = await resolveBranch(url, 'main');
     expect(second).not.toBe(first);
     const again = join(root, 'checkout-2');
-    await initCheckout(again);
+    initRepository(again);
     expect(await fetchBranch(url, 'refs/heads/main', again)).toBe(second);
     expect(readFileSync(join(again, 'a.txt'), 'utf8')).toBe('two\n');
     // Depth 1: the one commit, no history, no tags.
     expect(git(again, 'rev-list', '--count', 'HEAD')).toBe('1');
   });
 
-  it('makes the same empty repository as git init --template= (without a git process)', async () => {
-    const ours = join(root, 'init-ours');
-    const theirs = join(root, 'init-git');
-    await initCheckout(ours);
-    // (HEAD names a branch that never gets a commit: the fetched one is checked out detached.)
-    git(root, '-c', 'init.defaultBranch=master', 'init', '--quiet', '--template=', theirs);
-    const tree = (dir: string): string[] => execFileSync('find', ['.', '-printf', '%y %m %p\\n'], { cwd: join(dir, '.git'), encoding: 'utf8' }).split('\n').sort();
-    expect(tree(ours)).toEqual(tree(theirs));
-    for (const file of ['HEAD', 'config']) expect(readFileSync(join(ours, '.git', file), 'utf8')).toBe(readFileSync(join(theirs, '.git', file), 'utf8'));
-    // It never overwrites a repository.
-    await expect(initCheckout(ours)).rejects.toThrow(/EEXIST/);
+  it('makes the same empty repository as git init --template= and --bare (without a git process)', async () => {
+    for (const bare of [false, true]) {
+      const ours = join(root, `init-ours-${bare}`);
+      const theirs = join(root, `init-git-${bare}`);
+      initRepository(ours, { bare });
+      // (HEAD names a branch that never gets a commit: the fetched one is checked out detached.)
+      git(root, '-c', 'init.defaultBranch=master', 'init', '--quiet', ...(bare ? ['--bare'] : []), '--template=', theirs);
+      const gitDir = (dir: string): string => (bare ? dir : join(dir, '.git'));
+      const tree = (dir: string): string[] => execFileSync('find', ['.', '-printf', '%y %m %p\\n'], { cwd: gitDir(dir), encoding: 'utf8' }).split('\n').sort();
+      expect(tree(ours)).toEqual(tree(theirs));
+      for (const file of ['HEAD', 'config']) expect(readFileSync(join(gitDir(ours), file), 'utf8')).toBe(readFileSync(join(gitDir(theirs), file), 'utf8'));
+      // It never overwrites a repository.
+      expect(() => initRepository(ours, { bare })).toThrow(/EEXIST/);
+    }
   });
 
   it('fails clearly for a missing branch and a missing repository', async () => {
     await expect(resolveBranch(url, 'nope')).rejects.toThrow(/branch "nope" not found/);
     await expect(resolveBranch(`file://${join(root, 'missing.git')}`, 'main')).rejects.toThrow(/git ls-remote failed/);
-    await initCheckout(join(root, 'x'));
+    initRepository(join(root, 'x'));
     await expect(fetchBranch(url, 'nope', join(root, 'x'))).rejects.toThrow(/branch "nope" not found/);
     await expect(fetchBranch(`file://${join(root, 'missing.git')}`, 'main', join(root, 'x'))).rejects.toThrow(/git fetch failed/);
   });
