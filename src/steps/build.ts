@@ -1,12 +1,11 @@
 // The build step ("Build & Unit Testing"): check out the commit validate fetched (or else fetch
-// the branch's tip) and name its commit, read the repository contract, run the build command in the sandbox (started during the checkout) with
-// a live, secret-masked log, read the unit-test results, and store what the later steps need
+// the branch's tip; build-checkout.ts) and name its commit, read the repository contract, run
+// the build command in the sandbox (started during the checkout) with a live, secret-masked
+// log, read the unit-test results, and store what the later steps need
 // (sources, contract, build output, dispatcher package, test bundles, reports) as
 // content-addressed artifacts. Idempotent: it writes only into its own work dir and the
 // content-addressed store (and takes validate's fetched commit, whole or not at all), so an
 // attempt cut off by a crash is simply run again from scratch.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARTIFACT_TYPES } from '../artifacts/artifact-types.ts';
@@ -22,8 +21,7 @@ import { buildEnvironment, failedTestsReason } from './build-env.ts';
 import {
   findReports, packBuildOutputs, readSources, recordBuiltImage, recordReports, type PackedOutputs, type ReportFile, type Sources,
 } from './build-outputs.ts';
-import { fetchBranch, initRepository } from '../runner/git.ts';
-import { checkoutFetched, findFetchedCommit } from '../runner/fetched-commit.ts';
+import { checkoutCommit, freshWorkDirs } from './build-checkout.ts';
 import { RUN_LIMITS } from './run-limits.ts';
 import type { ExecutionArtifact, StepContext, StepHandler, StepResult } from './handler.ts';
 
@@ -68,16 +66,6 @@ async function reuseArtifacts(ctx: StepContext): Promise<StepResult> {
   return { outcome: 'finished', details };
 }
 
-/**
- * Empty work dirs, made synchronously: microseconds, where as many hops through libuv's
- * threadpool take milliseconds on a busy machine, and the fetch waits for them. A rerun after
- * a crash first removes what the attempt before it left.
- */
-async function freshWorkDirs(dirs: string[]): Promise<void> {
-  await Promise.all(dirs.filter((d) => existsSync(d)).map((d) => rm(d, { recursive: true, force: true })));
-  for (const d of dirs) mkdirSync(d, { recursive: true });
-}
-
 function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
@@ -87,15 +75,10 @@ function formatBytes(bytes: number): string {
  * empty workspace: its commit, or why not.
  */
 async function checkout(ctx: StepContext, workspace: string, artifactsVersion: string): Promise<{ commitId: string } | { failure: string }> {
-  const { repository, pipeline } = ctx;
-  let commitId: string | undefined;
+  const { pipeline } = ctx;
+  let commitId: string;
   try {
-    commitId = await checkoutKept(ctx, workspace);
-    if (commitId === undefined) {
-      ctx.log.line(`Fetching branch ${pipeline.branch} of ${repository.url}`);
-      initRepository(workspace);
-      commitId = await fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
-    }
+    commitId = await checkoutCommit(ctx, workspace);
   } catch (err) {
     if (ctx.signal.aborted) throw new StepCancelledError('build');
     return { failure: `checkout of branch ${pipeline.branch} failed: ${(err as Error).message}` };
@@ -103,22 +86,6 @@ async function checkout(ctx: StepContext, workspace: string, artifactsVersion: s
   ctx.log.line(`Checked out ${commitId}`);
   await ctx.updateDetails({ commitId, artifactsVersion });
   return { commitId };
-}
-
-/** The commit validate kept for this execution, checked out; undefined (the workspace empty) when there is none or it cannot be. */
-async function checkoutKept(ctx: StepContext, workspace: string): Promise<string | undefined> {
-  const kept = findFetchedCommit(dirname(ctx.workDir));
-  if (!kept) return undefined;
-  ctx.log.line(`Checking out commit ${kept.commit}, as validate fetched it`);
-  try {
-    return await checkoutFetched(kept, workspace, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) throw err;
-    ctx.log.line(`It could not be checked out (${(err as Error).message}): the branch is fetched instead`);
-    // Emptied, not made anew: the sandbox, started meanwhile, has bound this very directory.
-    await Promise.all(readdirSync(workspace).map((name) => rm(join(workspace, name), { recursive: true, force: true })));
-    return undefined;
-  }
 }
 
 async function runBuild(ctx: StepContext): Promise<StepResult> {
