@@ -14,7 +14,7 @@ import { pastaArgs } from './sandbox-command.ts';
 import type { SandboxHost } from './sandbox-host.ts';
 
 export interface WarmNetwork {
-  /** The process whose user and network namespaces a run joins (nsenter --target). */
+  /** The process whose user and network namespaces a run joins (their /proc/<pid>/ns files; alive when taken). */
   holderPid: number;
   /** Kills pasta and its holder; the next warm network starts. */
   close(): void;
