@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, stagingFstab, type SandboxOptions } from '../../src/runner/sandbox.ts';
-import { DEFAULT_PATH, envArgs } from '../../src/runner/sandbox-command.ts';
+import { DEFAULT_PATH, envArgs, takesWarmNetwork } from '../../src/runner/sandbox-command.ts';
 import { eventually } from '../support/eventually.ts';
 
 let root: string;
@@ -296,6 +296,19 @@ describe('sandboxCommand', () => {
     expect(argv).not.toContain('--unshare-net');
     const portsOnly = sandboxCommand({ ...spec, network: { outbound: false, hostPorts: [8080] } }, host, { cgroupProcs: [], runDir: '/tmp/run' }).argv;
     expect(portsOnly).not.toContain('--config-net');
+  });
+
+  it('a warm network is joined (its user and network namespaces), not started; only a run with outbound access and no ports takes one', () => {
+    const { argv } = sandboxCommand({ ...spec, network: { outbound: true } }, host, { cgroupProcs: [], runDir: '/tmp/run', warmNetwork: { holderPid: 4242 } });
+    const line = argv.join(' ');
+    expect(line).toContain('/usr/bin/nsenter --user=/proc/4242/ns/user --net=/proc/4242/ns/net --preserve-credentials -- /usr/bin/bwrap');
+    expect(argv).not.toContain('/usr/bin/pasta');
+    expect(argv).not.toContain('--unshare-net');
+    expect(takesWarmNetwork({ outbound: true })).toBe(true);
+    expect(takesWarmNetwork({ outbound: true, hostPorts: [8080] })).toBe(false);
+    expect(takesWarmNetwork({ outbound: true, publishPorts: [3000] })).toBe(false);
+    expect(takesWarmNetwork({ outbound: false })).toBe(false);
+    expect(takesWarmNetwork(undefined)).toBe(false);
   });
 
   it('refuses to run without bubblewrap, or as root without an account to drop to', () => {
