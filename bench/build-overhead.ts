@@ -4,6 +4,7 @@
 // pipeline, each step finds the commit that validate fetched in its execution's dir (fetched
 // before the step, not timed, like the plain run's clone); the step without it (validate ran on
 // another host's engine: the build fetches the branch itself) is timed as well and shown apart.
+// The first warm network is started before the runs, as a Slipway process with an engine does.
 // The machine drifts (another process, the page cache, CPU frequency: a plain run varies by
 // +-100 ms over a bench), so each step run is paired with the plain run next to it (which of the
 // two goes first alternates), and the overhead is the median of the paired differences (its
@@ -26,6 +27,8 @@ import { BUILD_LIMITS, buildHandler } from '../src/steps/build.ts';
 import { fetchCommit } from '../src/runner/fetched-commit.ts';
 import { resolveBranch } from '../src/runner/git.ts';
 import { runSandboxed } from '../src/runner/sandbox.ts';
+import { sandboxHost } from '../src/runner/sandbox-host.ts';
+import { warmUpNetwork } from '../src/runner/warm-network.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
 import { round, type Figures } from './figures.ts';
 
@@ -60,6 +63,7 @@ export async function run(): Promise<Figures | void> {
     const command = parseContract(parseYaml(readFileSync(join(work, 'slipway.yaml'), 'utf8'))).build.command;
 
     const commit = await resolveBranch(url, 'main');
+    warmUpNetwork(sandboxHost());
 
     const stepMs: number[] = [];
     const sandboxMs: number[] = [];

@@ -9,6 +9,8 @@ import { Engine } from './engine/engine.ts';
 import { resumeEnvironments } from './engine/environments.ts';
 import type { Runtime } from './engine/runtime.ts';
 import { Wakeup } from './engine/wakeup.ts';
+import { sandboxHost } from './runner/sandbox-host.ts';
+import { warmUpNetwork } from './runner/warm-network.ts';
 import { EventBus } from './events/bus.ts';
 import { WebhookDelivery, type DeliveryOptions } from './events/delivery.ts';
 import type { Environment } from './domain/model.ts';
@@ -97,7 +99,11 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
     activeEngines: options.activeEngines ?? config.activeEngines,
     onError: (e) => options.log?.(`engine: ${inspect(e)}`),
   });
-  if (options.runEngine !== false) await engine.start();
+  if (options.runEngine !== false) {
+    await engine.start();
+    // The first build's network is ready before it (runner/warm-network.ts).
+    warmUpNetwork(sandboxHost());
+  }
   const closed = opened('Slipway');
   let webhooks: WebhookDelivery | undefined;
   const report = (env: Environment, e: unknown, what: string) =>

@@ -3,11 +3,12 @@
 // waiting for pasta's own start (~30 ms of namespaces and tables, on the way to a build's
 // command once its checkout is local; bench: build-overhead). The same pasta arguments as a
 // run's own (sandbox-command.ts pastaArgs), the same account; one warm network per run, never
-// reused: the run that takes it kills it when it ends, and the next one is started then. pasta
-// and its holder die with this process: a watching shell kills pasta when its stdin, a pipe from
-// this process, ends (pasta's own user namespace clears a parent-death signal), and the holder
-// dies with pasta (setpriv --pdeathsig). One warm network per process: a second run at once
-// starts its own pasta, as without.
+// reused: the run that takes it ends it when the run ends, and the next one is started then.
+// The holder waits on a pipe from this process: when the pipe is closed (or this process dies)
+// the holder ends, and pasta with it; when pasta is killed, the holder gets SIGKILL (setpriv
+// --pdeathsig; pasta's own user namespace clears such a signal for pasta itself). One warm
+// network per process: a second run at once starts its own pasta, as without. A process with an
+// engine starts the first at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pastaArgs } from './sandbox-command.ts';
@@ -16,66 +17,64 @@ import type { SandboxHost } from './sandbox-host.ts';
 export interface WarmNetwork {
   /** The process whose user and network namespaces a run joins (their /proc/<pid>/ns files; alive when taken). */
   holderPid: number;
-  /** Kills pasta and its holder; the next warm network starts. */
+  /** Ends pasta and its holder; the next warm network starts. */
   close(): void;
 }
 
 const SETPRIV = '/usr/bin/setpriv';
 const READY_MS = 10_000;
 
-/** A warm network starting or up: pasta's pid, then its holder's once it said it is ready. */
-interface Pending { child: ChildProcess; pasta?: number; holder?: number }
+/** A warm network starting or up: its holder's pid once it said it is ready. */
+interface Pending { child: ChildProcess; holder?: number }
 
 let warm: Pending | undefined;
 
 /** pasta's one child, the holder; undefined when either is gone. */
-function holderOf(pasta: number | undefined): number | undefined {
-  if (pasta === undefined) return undefined;
+function holderOf(pasta: ChildProcess): number | undefined {
+  if (pasta.pid === undefined || pasta.exitCode !== null || pasta.signalCode !== null) return undefined;
   try {
-    const [holder] = readFileSync(`/proc/${pasta}/task/${pasta}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const [holder] = readFileSync(`/proc/${pasta.pid}/task/${pasta.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     return holder;
   } catch {
     return undefined;
   }
 }
 
-/** Ends a warm network: the watching shell kills pasta and reaps it. */
-function kill(child: ChildProcess): void {
+/** Ends a warm network: its holder reads the end of its pipe and exits, and pasta with it. */
+function end(child: ChildProcess): void {
   child.stdin?.destroy();
 }
-
-/** Runs pasta ("$@"), says its pid, and kills and reaps it once stdin ends (or this process does). */
-const WATCH = '"$@" & p=$!; echo "pasta $p"; read -r _; kill -9 $p 2>/dev/null; wait $p';
 
 function start(host: SandboxHost): Pending {
   const dropRights = host.runAs
     ? [SETPRIV, '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--']
     : [];
   const argv = [
-    ...dropRights, '/bin/sh', '-c', WATCH, 'warm-network',
-    ...pastaArgs({ outbound: true }),
-    // The holder dies with pasta, says it is up, then keeps the namespaces alive.
-    SETPRIV, '--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', 'echo ready; exec sleep infinity',
+    ...dropRights, ...pastaArgs({ outbound: true }),
+    // The holder: says it is up, keeps the namespaces until its stdin (this process's pipe) ends.
+    SETPRIV, '--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', 'echo ready; read -r _',
   ];
-  const child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin' } });
+  const child = spawn(argv[0] ?? SETPRIV, argv.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin' } });
   const pending: Pending = { child };
   child.on('error', () => undefined);
   child.stdin?.on('error', () => undefined);
-  const timer = setTimeout(() => kill(child), READY_MS);
+  const timer = setTimeout(() => end(child), READY_MS);
   timer.unref();
   child.once('exit', () => clearTimeout(timer));
-  let said = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    said += chunk.toString('utf8');
-    pending.pasta ??= Number(/^pasta (\d+)$/m.exec(said)?.[1]) || undefined;
-    if (pending.holder !== undefined || !/^ready$/m.test(said)) return;
+  child.stdout?.once('data', () => {
     clearTimeout(timer);
-    pending.holder = holderOf(pending.pasta);
+    child.stdout?.resume();
+    pending.holder = holderOf(child);
   });
   // Waiting to be taken must not keep this process alive.
   child.unref();
   for (const stream of [child.stdin, child.stdout]) (stream as { unref?(): void } | null)?.unref?.();
   return pending;
+}
+
+/** Starts the first warm network, so that the first run finds it (the engine's start). */
+export function warmUpNetwork(host: SandboxHost): void {
+  if (host.pasta && host.bwrap) warm ??= start(host);
 }
 
 /** The holder of the warm network the next run joins, once it is up (for tests and operators). */
@@ -99,8 +98,8 @@ export function takeWarmNetwork(host: SandboxHost): WarmNetwork | undefined {
     return undefined;
   }
   // Checked now, not when it came up: a pasta that died since is no network.
-  if (holderOf(taken.pasta) !== taken.holder) {
-    kill(taken.child);
+  if (holderOf(taken.child) !== taken.holder) {
+    end(taken.child);
     warm = start(host);
     return undefined;
   }
@@ -108,7 +107,7 @@ export function takeWarmNetwork(host: SandboxHost): WarmNetwork | undefined {
   return {
     holderPid: taken.holder,
     close() {
-      kill(taken.child);
+      end(taken.child);
       warm ??= start(host);
     },
   };
