@@ -1,9 +1,9 @@
 // Warm networks for the sandbox's runs with outbound access and no ports (builds): pasta started
-// ahead, its namespaces held by a `sleep` it runs, so that a run joins them (nsenter) instead of
+// ahead, its namespaces held by a shell it runs (the holder), so that a run joins them (nsenter) instead of
 // waiting for pasta's own start (~30 ms of namespaces and tables, on the way to a build's
 // command once its checkout is local; bench: build-overhead). The same pasta arguments as a
 // run's own (sandbox-command.ts pastaArgs), the same account; one warm network per run, never
-// reused: the run that takes it ends it when the run ends, and the next one is started then.
+// reused: the run that takes it ends it when the run ends; the next one starts when it is taken.
 // The holder waits on a pipe from this process: when the pipe is closed (or this process dies)
 // the holder ends, and pasta with it; when pasta is killed, the holder gets SIGKILL (setpriv
 // --pdeathsig; pasta's own user namespace clears such a signal for pasta itself). One warm
@@ -17,7 +17,7 @@ import type { SandboxHost } from './sandbox-host.ts';
 export interface WarmNetwork {
   /** The process whose user and network namespaces a run joins (their /proc/<pid>/ns files; alive when taken). */
   holderPid: number;
-  /** Ends pasta and its holder; the next warm network starts. */
+  /** Ends pasta and its holder. */
   close(): void;
 }
 
@@ -84,7 +84,7 @@ export function readyWarmNetwork(): number | undefined {
 
 /**
  * The warm network, if one is up (undefined otherwise, and the run starts its own pasta). Taken
- * once; its close() starts the next. The first run of a process goes without.
+ * once, by one run, which close()s it when it ends.
  */
 export function takeWarmNetwork(host: SandboxHost): WarmNetwork | undefined {
   const taken = warm;
@@ -103,12 +103,7 @@ export function takeWarmNetwork(host: SandboxHost): WarmNetwork | undefined {
     warm = start(host);
     return undefined;
   }
-  warm = undefined;
-  return {
-    holderPid: taken.holder,
-    close() {
-      end(taken.child);
-      warm ??= start(host);
-    },
-  };
+  // The next one starts now, so that a run that follows this one at once finds it up.
+  warm = start(host);
+  return { holderPid: taken.holder, close: () => end(taken.child) };
 }
