@@ -82,6 +82,11 @@ export function readyWarmNetwork(): number | undefined {
   return warm?.holder;
 }
 
+/** The pid of the warm network's pasta, up or starting: a child of this process by design. */
+export function warmNetworkPid(): number | undefined {
+  return warm?.child.pid;
+}
+
 /**
  * The warm network, if one is up (undefined otherwise, and the run starts its own pasta). Taken
  * once, by one run, which close()s it when it ends.
