@@ -22,7 +22,7 @@ export function buildCacheDir(dataDir: string, pipelineId: string): string {
  */
 export async function prepareBuildCache(dataDir: string, pipelineId: string): Promise<string> {
   const dir = buildCacheDir(dataDir, pipelineId);
-  // Synchronous: a build's fetch waits for it (see build.ts freshWorkDirs).
+  // Synchronous: a build's fetch waits for it (see steps/build-checkout.ts freshWorkDirs).
   mkdirSync(join(dataDir, CACHES), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pastaArgs } from './sandbox-command.ts';
-import type { RunAs } from './sandbox-host.ts';
+import { dropRights, type RunAs } from './sandbox-host.ts';
 
 export interface TestNetwork {
   /** For podman: `--network ns:<nsPath>`. */
@@ -21,7 +21,8 @@ export interface TestNetwork {
 
 const READY_MS = 10_000;
 
-function childrenOf(pid: number): number[] {
+/** A process's children (pasta's: the holder of its namespaces). */
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
@@ -31,7 +32,7 @@ function childrenOf(pid: number): number[] {
 
 export function openTestNetwork(hostPorts: number[], runAs: RunAs): Promise<TestNetwork> {
   const argv = [
-    '/usr/bin/setpriv', '--reuid', String(runAs.uid), '--regid', String(runAs.gid), '--clear-groups', '--inh-caps=-all', '--',
+    ...dropRights(runAs),
     ...pastaArgs({ outbound: false, hostPorts }),
     // The holder says it is up, then keeps the namespace alive until pasta is killed.
     '/bin/sh', '-c', 'echo "holder ready"; exec sleep infinity',

@@ -27,7 +27,7 @@
 // shell first binds it at a traversable staging path inside a mount namespace of its own.
 import { resolve, sep, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BWRAP, PASTA, type SandboxHost } from './sandbox-host.ts';
+import { BWRAP, dropRights, PASTA, type SandboxHost } from './sandbox-host.ts';
 import type { ResourceLimits } from './cgroup.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -252,7 +252,7 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
     '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE), join(placement.runDir, ENV_FILE),
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
     host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,
-    ...(host.runAs ? ['/usr/bin/setpriv', '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--'] : []),
+    ...(host.runAs ? dropRights(host.runAs) : []),
     ...networkArgs(spec.network, placement.warmNetwork),
     BWRAP, ...(placement.statusFd === undefined ? [] : ['--json-status-fd', String(placement.statusFd)]),
     ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),

@@ -5,12 +5,18 @@ import { existsSync, readFileSync } from 'node:fs';
 
 export const BWRAP = '/usr/bin/bwrap';
 export const PASTA = '/usr/bin/pasta';
+export const SETPRIV = '/usr/bin/setpriv';
 /** The account scripts/ensure-deps.sh creates for repository code. */
 export const SANDBOX_USER = 'slipway-run';
 /** Used when SANDBOX_USER is missing (a machine set up without ensure-deps.sh); logged. */
 const FALLBACK_USER = 'nobody';
 
 export interface RunAs { user: string; uid: number; gid: number }
+
+/** The command prefix that drops root to `runAs`: its uid and gid, no groups, no capabilities. */
+export function dropRights(runAs: RunAs): string[] {
+  return [SETPRIV, '--reuid', String(runAs.uid), '--regid', String(runAs.gid), '--clear-groups', '--inh-caps=-all', '--'];
+}
 
 export interface SandboxHost {
   bwrap: boolean;

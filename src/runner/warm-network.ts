@@ -10,9 +10,9 @@
 // network per process: a second run at once starts its own pasta, as without. A process with an
 // engine starts the first at once.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { pastaArgs } from './sandbox-command.ts';
-import type { SandboxHost } from './sandbox-host.ts';
+import { childrenOf } from './container-net.ts';
+import { dropRights, SETPRIV, type SandboxHost } from './sandbox-host.ts';
 
 export interface WarmNetwork {
   /** The process whose user and network namespaces a run joins (their /proc/<pid>/ns files; alive when taken). */
@@ -21,7 +21,6 @@ export interface WarmNetwork {
   close(): void;
 }
 
-const SETPRIV = '/usr/bin/setpriv';
 const READY_MS = 10_000;
 
 /** A warm network starting or up: its holder's pid once it said it is ready. */
@@ -32,12 +31,7 @@ let warm: Pending | undefined;
 /** pasta's one child, the holder; undefined when either is gone. */
 function holderOf(pasta: ChildProcess): number | undefined {
   if (pasta.pid === undefined || pasta.exitCode !== null || pasta.signalCode !== null) return undefined;
-  try {
-    const [holder] = readFileSync(`/proc/${pasta.pid}/task/${pasta.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return holder;
-  } catch {
-    return undefined;
-  }
+  return childrenOf(pasta.pid)[0];
 }
 
 /** Ends a warm network: its holder reads the end of its pipe and exits, and pasta with it. */
@@ -46,11 +40,8 @@ function end(child: ChildProcess): void {
 }
 
 function start(host: SandboxHost): Pending {
-  const dropRights = host.runAs
-    ? [SETPRIV, '--reuid', String(host.runAs.uid), '--regid', String(host.runAs.gid), '--clear-groups', '--inh-caps=-all', '--']
-    : [];
   const argv = [
-    ...dropRights, ...pastaArgs({ outbound: true }),
+    ...(host.runAs ? dropRights(host.runAs) : []), ...pastaArgs({ outbound: true }),
     // The holder: says it is up, keeps the namespaces until its stdin (this process's pipe) ends.
     SETPRIV, '--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', 'echo ready; read -r _',
   ];
