@@ -1,10 +1,13 @@
 // What the build step costs on top of the build itself: the step's wall time (checkout, contract,
 // sandbox, reports, images of sources and outputs) minus the same build command run in a plain
 // shell on a plain clone. Fixture: examples/sample-site, committed to a temp repo. As in a
-// pipeline, each step finds the commit that validate fetched in its execution's dir (fetched
-// before the step, not timed, like the plain run's clone); the step without it (validate ran on
-// another host's engine: the build fetches the branch itself) is timed as well and shown apart.
-// The first warm network is started before the runs, as a Slipway process with an engine does.
+// pipeline, each step finds the commit that validate fetched and checked out in its execution's
+// dir (before the step, not timed, like the plain run's clone, which checks out too); the step
+// without it (validate ran on another host's engine: the build fetches the branch itself) is
+// timed as well and shown apart. The first warm network is started before the runs, as a Slipway
+// process with an engine does; every run (step, plain, sandbox floor) starts once the next warm
+// network is up, as when builds are more than a second apart (runner/warm-network.ts: its start
+// disturbs what runs beside it).
 // The machine drifts (another process, the page cache, CPU frequency: a plain run varies by
 // +-100 ms over a bench), so each step run is paired with the plain run next to it (which of the
 // two goes first alternates), and the overhead is the median of the paired differences (its
@@ -28,12 +31,12 @@ import { fetchCommit } from '../src/runner/fetched-commit.ts';
 import { resolveBranch } from '../src/runner/git.ts';
 import { runSandboxed } from '../src/runner/sandbox.ts';
 import { sandboxHost } from '../src/runner/sandbox-host.ts';
-import { warmUpNetwork } from '../src/runner/warm-network.ts';
+import { readyWarmNetwork, warmUpNetwork } from '../src/runner/warm-network.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
 import { round, type Figures } from './figures.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', 'examples', 'sample-site');
-const RUNS = 9;
+const RUNS = 15;
 const FETCHING_RUNS = 5;
 const GENERATED = new Set(['node_modules', 'dist', 'reports', 'coverage']);
 
@@ -65,6 +68,10 @@ export async function run(): Promise<Figures | void> {
     const commit = await resolveBranch(url, 'main');
     warmUpNetwork(sandboxHost());
 
+    /** The machine settled: the next warm network is up (its start disturbs what runs beside it). */
+    const settled = async (): Promise<void> => {
+      for (let waited = 0; waited < 10_000 && readyWarmNetwork() === undefined; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    };
     const stepMs: number[] = [];
     const sandboxMs: number[] = [];
     const fetchingAroundMs: number[] = [];
@@ -107,14 +114,15 @@ export async function run(): Promise<Figures | void> {
     };
     for (let i = 0; i < RUNS; i++) {
       // A pair: the step and the plain run next to it, in alternating order.
-      if (i % 2 === 0) { await step(); plainRun(i); } else { plainRun(i); await step(); }
+      if (i % 2 === 0) { await settled(); await step(); await settled(); plainRun(i); } else { await settled(); plainRun(i); await settled(); await step(); }
     }
-    for (let i = 0; i < FETCHING_RUNS; i++) fetchingAroundMs.push(await step(false));
+    for (let i = 0; i < FETCHING_RUNS; i++) { await settled(); fetchingAroundMs.push(await step(false)); }
     // The sandbox's own start and end, as the build uses it (what `true` costs in it).
     const startMs: number[] = [];
     const dirs = ['ws', 'home', 'tmp', 'cache'].map((d) => join(root, 'floor', d));
     for (const dir of dirs) mkdirSync(dir, { recursive: true });
     for (let i = 0; i < RUNS; i++) {
+      await settled();
       const started = performance.now();
       const floor = await runSandboxed({
         command: 'true', workspace: dirs[0] ?? '', writablePaths: dirs.slice(1), hidePaths: [join(root, 'floor')],

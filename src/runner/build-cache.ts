@@ -4,9 +4,10 @@
 // so the next build starts cold. Its content is written by repository code: only later builds
 // of the same pipeline, inside the sandbox, ever read it.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { lchownSync, mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sandboxHost } from './sandbox-host.ts';
 
 const CACHES = 'caches';
 
@@ -18,13 +19,15 @@ export function buildCacheDir(dataDir: string, pipelineId: string): string {
 
 /**
  * Creates the pipeline's cache directory and returns it. The one place it is created: when
- * builds run as an unprivileged user, this is where it must become that user's.
+ * builds run as an unprivileged account, a new one becomes that account's here (empty, it is a
+ * single lchown; the sandbox hands over a cache whose top is not the account's with chown -R).
  */
 export async function prepareBuildCache(dataDir: string, pipelineId: string): Promise<string> {
   const dir = buildCacheDir(dataDir, pipelineId);
-  // Synchronous: a build's fetch waits for it (see steps/build-checkout.ts freshWorkDirs).
+  // Synchronous: a build's start waits for it (see steps/build-checkout.ts freshWorkDirs).
   mkdirSync(join(dataDir, CACHES), { recursive: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const account = sandboxHost().runAs;
+  if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined && account) lchownSync(dir, account.uid, account.gid);
   return dir;
 }
 

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
 import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, takesWarmNetwork, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
-import { takeWarmNetwork, type WarmNetwork } from './warm-network.ts';
+import { afterRun, takeWarmNetwork, type WarmNetwork } from './warm-network.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
 const run = promisify(execFile);
@@ -105,8 +105,9 @@ export async function prepareSandbox(
   let cgroup: RunCgroup | undefined;
   let runDir: string | undefined;
   let warm: WarmNetwork | undefined;
+  const takesWarm = host.pasta && takesWarmNetwork(spec.network);
   const release = async (): Promise<void> => {
-    warm?.close();
+    if (takesWarm) afterRun(host, warm);
     await cgroup?.remove();
     const dir = runDir;
     if (!dir) return;
@@ -138,7 +139,7 @@ export async function prepareSandbox(
       writeFileSync(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
     }
     await owned;
-    warm = host.pasta && takesWarmNetwork(spec.network) ? takeWarmNetwork(host) : undefined;
+    warm = takesWarm ? takeWarmNetwork() : undefined;
     const command = sandboxCommand(spec, host, {
       cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }),
       ...(warm ? { warmNetwork: { holderPid: warm.holderPid } } : {}),

@@ -13,7 +13,7 @@
 // and only then sends the command. The namespaces, mounts, network, limits, seccomp filter and
 // uid are those of any run: the command line differs in the command string alone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
+import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { watchDiskQuota } from './disk-quota.ts';
@@ -34,10 +34,11 @@ export interface StartOptions extends Omit<SandboxSpec, 'command'> {
   /** Notices about the sandbox itself (skipped limits, fallbacks). Default: console.warn. */
   log?(line: string): void;
   /**
-   * The workspace is a fresh checkout that only root has written (the build's): it is handed
-   * over in this process (handOverTree), not by a `chown -R` process.
+   * The workspace and the writable paths are fresh: made for this run and written by root alone
+   * (the build's checkout, HOME and TMPDIR). They are handed over in this process
+   * (handOverTree), not by `chown -R` processes; the cache paths still go through own().
    */
-  freshCheckout?: boolean;
+  fresh?: boolean;
 }
 
 export interface SandboxOptions extends StartOptions {
@@ -59,6 +60,8 @@ export interface SandboxResult {
 }
 
 export interface StartedSandbox {
+  /** Resolves once the sandbox's processes are started (or never will be: see run()). */
+  started: Promise<void>;
   /**
    * The workspace is complete (checked out): it is handed to the sandbox account now, while the
    * caller still reads it. Nothing runs yet. Idempotent; run() does it too.
@@ -156,11 +159,17 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // bwrap enters the workspace as it starts, before the workspace is handed over: the
     // sandbox account needs to pass through it (not to read it) even where Slipway's umask
     // (077) made it root's alone. It lies under the 0700 data dir: nobody else gets there.
-    await chmod(workspace, 0o711);
-    if (stopped || opts.signal?.aborted) return undefined;
+    // Synchronous, as everything up to the spawn that need not wait: the launch is on the
+    // build's way to its command, and each hop through the event loop lets other work in.
+    chmodSync(workspace, 0o711);
     // The other writable dirs (HOME, TMPDIR, a build cache not yet handed over) become the
     // sandbox account's while it starts: only the command writes them, sent once they are (run()).
-    owning = own(sandboxHost(), writableDirs(spec).filter((d) => d !== workspace), cacheDirs(spec));
+    const host = sandboxHost();
+    const others = writableDirs(spec).filter((d) => d !== workspace);
+    const caches = cacheDirs(spec);
+    owning = opts.fresh
+      ? Promise.all([own(host, caches, caches), ...others.filter((d) => !caches.includes(d)).map((d) => handOverTree(host, d))]).then(() => undefined)
+      : own(host, others, caches);
     owning.catch(() => undefined); // awaited through othersOwned
     prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });
     // Stopped or cancelled while the run was being prepared: nothing is started.
@@ -198,7 +207,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     if (stopped) return Promise.reject(new Error('sandbox: handOver() after stop()'));
     const host = sandboxHost();
     handedOver ??= Promise.all([
-      opts.freshCheckout ? handOverTree(host, workspace) : own(host, [workspace]), othersOwned,
+      opts.fresh ? handOverTree(host, workspace) : own(host, [workspace]), othersOwned,
     ]).then(() => undefined);
     handedOver.catch(() => undefined); // awaited by run() and stop(), never unhandled meanwhile
     return handedOver;
@@ -246,7 +255,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     }
   };
 
-  return { handOver, run: runCommand, stop };
+  return { started: launched.then(() => undefined, () => undefined), handOver, run: runCommand, stop };
 }
 
 export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult> {

@@ -1,9 +1,9 @@
-// The build's checkout: the commit validate fetched for this execution (runner/fetched-commit.ts),
-// or else the branch's tip, into the build's empty workspace.
+// The build's checkout: the commit validate fetched and checked out for this execution
+// (runner/fetched-commit.ts), or else the branch's tip, into the build's empty workspace.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { checkoutFetched, findFetchedCommit } from '../runner/fetched-commit.ts';
+import { checkoutFetched, findFetchedCommit, moveFetched } from '../runner/fetched-commit.ts';
 import { fetchBranch, initRepository } from '../runner/git.ts';
 import type { StepContext } from './handler.ts';
 
@@ -17,28 +17,28 @@ export async function freshWorkDirs(dirs: string[]): Promise<void> {
   for (const d of dirs) mkdirSync(d, { recursive: true });
 }
 
-/** Checks out the commit validate fetched, or else the branch's tip: its commit. Throws when git fails. */
-export async function checkoutCommit(ctx: StepContext, workspace: string): Promise<string> {
-  const kept = await checkoutKept(ctx, workspace);
-  if (kept !== undefined) return kept;
-  const { repository, pipeline } = ctx;
-  ctx.log.line(`Fetching branch ${pipeline.branch} of ${repository.url}`);
-  initRepository(workspace);
-  return fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
-}
-
-/** The commit validate kept for this execution, checked out; undefined (the workspace empty) when there is none or it cannot be. */
-async function checkoutKept(ctx: StepContext, workspace: string): Promise<string | undefined> {
+/**
+ * Checks out the commit validate kept, or else the branch's tip, into the empty `workspace`: its
+ * commit. What it takes of the kept commit is moved into place before this returns: the sandbox,
+ * started right after, binds the workspace as it is then. The promise rejects when git fails.
+ */
+export function checkoutCommit(ctx: StepContext, workspace: string): Promise<string> {
   const kept = findFetchedCommit(dirname(ctx.workDir));
-  if (!kept) return undefined;
+  if (!kept) return fetchTip(ctx, workspace);
   ctx.log.line(`Checking out commit ${kept.commit}, as validate fetched it`);
-  try {
-    return await checkoutFetched(kept, workspace, ctx.signal);
-  } catch (err) {
+  if (!moveFetched(kept, workspace)) return Promise.resolve(kept.commit);
+  return checkoutFetched(kept, workspace, ctx.signal).then(() => kept.commit, async (err: unknown) => {
     if (ctx.signal.aborted) throw err;
     ctx.log.line(`It could not be checked out (${(err as Error).message}): the branch is fetched instead`);
     // Emptied, not made anew: the sandbox, started meanwhile, has bound this very directory.
     await Promise.all(readdirSync(workspace).map((name) => rm(join(workspace, name), { recursive: true, force: true })));
-    return undefined;
-  }
+    return fetchTip(ctx, workspace);
+  });
+}
+
+async function fetchTip(ctx: StepContext, workspace: string): Promise<string> {
+  const { repository, pipeline } = ctx;
+  ctx.log.line(`Fetching branch ${pipeline.branch} of ${repository.url}`);
+  initRepository(workspace);
+  return fetchBranch(repository.url, pipeline.branch, workspace, ctx.signal);
 }

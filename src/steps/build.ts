@@ -1,5 +1,5 @@
-// The build step ("Build & Unit Testing"): check out the commit validate fetched (or else fetch
-// the branch's tip; build-checkout.ts) and name its commit, read the repository contract, run
+// The build step ("Build & Unit Testing"): take the work tree of the commit validate checked out
+// (or else fetch the branch's tip; build-checkout.ts) and name its commit, read the repository contract, run
 // the build command in the sandbox (started during the checkout) with a live, secret-masked
 // log, read the unit-test results, and store what the later steps need
 // (sources, contract, build output, dispatcher package, test bundles, reports) as
@@ -103,9 +103,10 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
-  // The checkout first (the longer way to the command), then the sandbox, so that its own start
-  // (pasta, bubblewrap) overlaps the checkout; it runs nothing until run() sends the command,
-  // after the checkout and the reading of the sources.
+  // The checkout first, then the sandbox, so that its own start (bubblewrap; pasta without a
+  // warm network) overlaps a checkout that fetches; it runs nothing until run() sends the command, after the checkout and the reading
+  // of the sources. checkout() puts validate's work tree in place before it returns: the sandbox
+  // binds the workspace as it is when started.
   const checkedOut = checkout(ctx, workspace, artifactsVersion);
   checkedOut.catch(() => undefined); // awaited in buildIn, never unhandled meanwhile
   const sandbox = startSandbox({
@@ -123,7 +124,7 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
     // Package registries yes; the host's loopback services (API, admin ports, PostgreSQL) never.
     network: { outbound: true },
     log: (line) => ctx.log.line(line),
-    freshCheckout: true,
+    fresh: true,
   });
   try {
     return await buildIn(ctx, sandbox, masker, checkedOut, { workspace, artifactsVersion });
@@ -141,6 +142,9 @@ async function buildIn(
   const checkedOut = await checkingOut;
   if ('failure' in checkedOut) return { outcome: 'failed', reason: checkedOut.failure };
   const { commitId } = checkedOut;
+  // The sandbox's processes first: their way to the command's wrapper (a chain of execs) then
+  // overlaps the reading of the sources, which would otherwise hold the event loop before it.
+  await sandbox.started;
   // Ownership changes nothing of what is read below (the images' owners are fixed), so meanwhile.
   sandbox.handOver().catch(() => undefined); // a failure surfaces in run()
   // The sources as checked out, read before any repository code runs; the contract among them.

@@ -1,7 +1,8 @@
 // `validate`: before anything is built, check that the branch exists, the environments exist
 // and are ready, every step of the layout has a real handler, and the repository contract
 // (slipway.yaml at that commit) is well-formed, naming the file, the field and what was expected.
-// The commit it fetched to read the contract is kept for the build (fetched-commit.ts).
+// The commit it fetched and checked out to read the contract is kept for the build
+// (fetched-commit.ts).
 import { dirname } from 'node:path';
 import YAML from 'yaml';
 import { CONTRACT_FILE, ContractError, parseContract } from '../domain/contract.ts';
@@ -9,7 +10,8 @@ import { actionsOf, layoutFor, requiredEnvironmentTypes } from '../domain/layout
 import type { Environment } from '../domain/model.ts';
 import { targetProblem } from '../domain/targets.ts';
 import { fetchCommit } from '../runner/fetched-commit.ts';
-import { git, GitError, resolveBranch } from '../runner/git.ts';
+import { resolveBranch } from '../runner/git.ts';
+import { readWorkspaceFile } from '../runner/workspace-path.ts';
 import type { HandlerRegistry, StepContext, StepHandler } from './handler.ts';
 
 export interface ValidateDeps {
@@ -18,18 +20,12 @@ export interface ValidateDeps {
 }
 
 /**
- * slipway.yaml at `commit` (undefined when there is none), read from the commit fetched into the
- * execution's dir and kept there for the build (fetched-commit.ts).
+ * slipway.yaml at `commit` (undefined when there is none), read as the build reads it (inside the
+ * work tree) from the commit checked out in the execution's dir and kept there for the build
+ * (fetched-commit.ts).
  */
 async function readContractAt(url: string, commit: string, ctx: StepContext): Promise<string | undefined> {
-  return fetchCommit(url, commit, dirname(ctx.workDir), async (dir) => {
-    try {
-      return await git(['show', `${commit}:${CONTRACT_FILE}`], { cwd: dir, signal: ctx.signal });
-    } catch (error) {
-      if (error instanceof GitError && /does not exist|exists on disk, but not in/.test(error.stderr)) return undefined;
-      throw error;
-    }
-  }, ctx.signal);
+  return fetchCommit(url, commit, dirname(ctx.workDir), (dir) => readWorkspaceFile(dir, CONTRACT_FILE), ctx.signal);
 }
 
 export function makeValidateHandler(deps: ValidateDeps): StepHandler {

@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
-import { readyWarmNetwork } from '../../src/runner/warm-network.ts';
+import { readyWarmNetwork, warmNetworkPids } from '../../src/runner/warm-network.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 import { diskUsage } from '../../src/runner/disk-quota.ts';
 import { STATUS_FD } from '../../src/runner/sandbox-status.ts';
@@ -189,6 +189,18 @@ describe('escape attempts from repository code', () => {
       await eventually(() => ended(holder), 15_000, 'the used warm network gone');
       const next = await eventually(() => readyWarmNetwork(), 15_000, 'the next warm network');
       expect(readlinkSync(`/proc/${next}/ns/net`)).not.toBe(netns);
+    });
+
+    it('no warm network starts or ends beside a run: the one it took is the only one until after it', async () => {
+      await eventually(() => readyWarmNetwork(), 15_000, 'a warm network');
+      const [taken] = warmNetworkPids();
+      const seen = new Set<number>();
+      const running = attempt('sleep 1', { network: { outbound: true } });
+      const watch = setInterval(() => { for (const pid of warmNetworkPids()) seen.add(pid); }, 5);
+      await running.finally(() => clearInterval(watch));
+      expect([...seen]).toEqual([taken]);
+      // Then, a moment after the run, the used one ends and the next starts.
+      await eventually(() => !warmNetworkPids().includes(taken ?? 0) && readyWarmNetwork(), 15_000, 'the next warm network');
     });
 
     it('without a network it reaches nothing; with hostPorts exactly those ports (control)', async () => {

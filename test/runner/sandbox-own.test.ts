@@ -5,6 +5,7 @@ import { chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { prepareBuildCache } from '../../src/runner/build-cache.ts';
 import { handOverTree, own } from '../../src/runner/sandbox-prepare.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 
@@ -32,6 +33,16 @@ describe.runIf(host.runAs !== undefined)('own', () => {
     expect(statSync(handed.file).uid).toBe(0); // not walked
     expect(statSync(fresh.file).uid).toBe(account.uid);
     expect(statSync(fresh.dir).uid).toBe(account.uid);
+  });
+
+  it('a pipeline cache becomes the account\'s where it is made; an existing one is left to own()', async () => {
+    const dataDir = join(root, 'data');
+    const made = await prepareBuildCache(dataDir, '5');
+    expect(statSync(made)).toMatchObject({ uid: account.uid, gid: account.gid });
+    const existing = join(dataDir, 'caches', '6');
+    mkdirSync(existing);
+    expect(await prepareBuildCache(dataDir, '6')).toBe(existing);
+    expect(statSync(existing).uid).toBe(0);
   });
 
   it('walks every other dir, whoever owns its top', async () => {

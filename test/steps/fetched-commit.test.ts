@@ -1,9 +1,10 @@
-// Validate fetches the commit it checks and keeps it for the build (runner/fetched-commit.ts):
-// the build builds exactly that commit without fetching again, however the branch moved since;
-// a kept repository that cannot be used, or none, makes the build fetch the branch itself.
-// Real git, a real sandboxed build.
+// Validate fetches and checks out the commit it checks and keeps it for the build
+// (runner/fetched-commit.ts): the build takes that work tree whole and builds exactly that commit
+// without fetching again, however the branch moved since; a work tree from before a reboot is
+// checked out anew from its repository; a kept repository that cannot be used, or none, makes
+// the build fetch the branch itself. Real git, a real sandboxed build.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +73,9 @@ describe('the commit validate fetched', () => {
     const steps = executionSteps();
     try {
       expect((await validate.run(steps.validateCtx)).outcome, steps.validateCtx.log.text()).toBe('finished');
-      expect(findFetchedCommit(steps.executionDir)?.commit).toBe(checked);
+      const kept = findFetchedCommit(steps.executionDir);
+      expect(kept).toMatchObject({ commit: checked, checkedOut: true });
+      const keptInode = statSync(kept?.dir ?? '').ino;
       push('two'); // the branch moves between validate and build
 
       const result = await buildHandler.run(steps.buildCtx);
@@ -81,20 +84,43 @@ describe('the commit validate fetched', () => {
       expect(await builtVersion(steps.buildCtx)).toBe('one');
       expect(steps.buildCtx.log.text()).toContain(`Checking out commit ${checked}, as validate fetched it`);
       expect(steps.buildCtx.log.text()).not.toContain('Fetching branch');
-      // Moved into the build's workspace: the execution keeps no second copy.
+      // Taken whole as the build's workspace (no second checkout): the execution keeps no copy.
+      expect(statSync(join(steps.buildCtx.workDir, 'workspace')).ino).toBe(keptInode);
       expect(findFetchedCommit(steps.executionDir)).toBeUndefined();
     } finally {
       steps.cleanup();
     }
   });
 
-  it('that cannot be checked out (its pack lost): the build fetches the branch and builds its tip', async () => {
+  it('checked out before a reboot: its files are not trusted, its repository is checked out anew', async () => {
+    const checked = push('seven');
+    const steps = executionSteps();
+    try {
+      expect((await validate.run(steps.validateCtx)).outcome).toBe('finished');
+      const dir = findFetchedCommit(steps.executionDir)?.dir ?? '';
+      writeFileSync(join(dir, '.git', 'slipway-boot-id'), 'another-boot');
+      writeFileSync(join(dir, 'version.txt'), 'lost in the crash'); // what a crash may leave of an unsynced file
+      expect(findFetchedCommit(steps.executionDir)?.checkedOut).toBe(false);
+
+      const result = await buildHandler.run(steps.buildCtx);
+      expect(result.outcome, steps.buildCtx.log.text() + JSON.stringify(result)).toBe('finished');
+      expect(steps.buildCtx.details.commitId).toBe(checked);
+      expect(await builtVersion(steps.buildCtx)).toBe('seven');
+      expect(steps.buildCtx.log.text()).not.toContain('Fetching branch');
+      expect(findFetchedCommit(steps.executionDir)).toBeUndefined();
+    } finally {
+      steps.cleanup();
+    }
+  });
+
+  it('that cannot be checked out (from before a reboot, its pack lost): the build fetches the branch and builds its tip', async () => {
     push('three');
     const steps = executionSteps();
     try {
       expect((await validate.run(steps.validateCtx)).outcome).toBe('finished');
       const kept = findFetchedCommit(steps.executionDir);
-      rmSync(join(kept?.dir ?? '', 'objects', 'pack'), { recursive: true });
+      writeFileSync(join(kept?.dir ?? '', '.git', 'slipway-boot-id'), 'another-boot');
+      rmSync(join(kept?.dir ?? '', '.git', 'objects', 'pack'), { recursive: true });
       const tip = push('four');
 
       const result = await buildHandler.run(steps.buildCtx);
@@ -114,10 +140,10 @@ describe('the commit validate fetched', () => {
       await expect(fetchCommit(url, first, dir, async () => { throw new Error('unreadable'); })).rejects.toThrow('unreadable');
       expect(readdirSync(dir)).toEqual([]);
 
-      expect(await fetchCommit(url, first, dir, async (repo) => existsSync(join(repo, 'shallow')))).toBe(true);
+      expect(await fetchCommit(url, first, dir, async (tree) => existsSync(join(tree, '.git', 'shallow')) && existsSync(join(tree, 'version.txt')))).toBe(true);
       const second = push('six');
       await fetchCommit(url, second, dir, async () => undefined);
-      expect(readdirSync(dir)).toEqual([`commit-${second}.git`]);
+      expect(readdirSync(dir)).toEqual([`commit-${second}`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

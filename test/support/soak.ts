@@ -9,6 +9,7 @@ import { createSlipway } from '../../src/app.ts';
 import { STEP_ACTIONS } from '../../src/domain/model.ts';
 import type { SlipwayEvent } from '../../src/events/bus.ts';
 import type { HandlerRegistry } from '../../src/steps/handler.ts';
+import { warmNetworkPids } from '../../src/runner/warm-network.ts';
 import { seedPipeline } from './seed.ts';
 
 export interface ProcessFigures {
@@ -16,7 +17,7 @@ export interface ProcessFigures {
   heapMb: number;
   /** Open file descriptors (/proc/self/fd). */
   fds: number;
-  /** Live processes whose parent is this one. */
+  /** Live processes whose parent is this one, but the warm networks' (runner/warm-network.ts). */
   children: number;
 }
 
@@ -33,7 +34,7 @@ export function processFigures(): ProcessFigures {
     rssMb: mem.rss / 2 ** 20,
     heapMb: mem.heapUsed / 2 ** 20,
     fds: readdirSync('/proc/self/fd').length,
-    children: childrenOf(process.pid).length,
+    children: childrenOf(process.pid).filter((pid) => !warmNetworkPids().includes(pid)).length,
   };
 }
 
