@@ -29,9 +29,9 @@ import { buildEnvironment } from '../src/steps/build-env.ts';
 import { BUILD_LIMITS, buildHandler } from '../src/steps/build.ts';
 import { fetchCommit } from '../src/runner/fetched-commit.ts';
 import { resolveBranch } from '../src/runner/git.ts';
-import { runSandboxed } from '../src/runner/sandbox.ts';
-import { sandboxHost } from '../src/runner/sandbox-host.ts';
-import { readyWarmNetwork, warmUpNetwork } from '../src/runner/warm-network.ts';
+import { runSandboxed, warmUpSandbox } from '../src/runner/sandbox.ts';
+import { readyWarmNetwork } from '../src/runner/warm-network.ts';
+import { launcherPid } from '../src/runner/launcher.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
 import { round, type Figures } from './figures.ts';
 
@@ -66,11 +66,11 @@ export async function run(): Promise<Figures | void> {
     const command = parseContract(parseYaml(readFileSync(join(work, 'slipway.yaml'), 'utf8'))).build.command;
 
     const commit = await resolveBranch(url, 'main');
-    warmUpNetwork(sandboxHost());
+    warmUpSandbox();
 
-    /** The machine settled: the next warm network is up (its start disturbs what runs beside it). */
+    /** The machine settled: the next warm network and launcher are up (their start disturbs what runs beside it). */
     const settled = async (): Promise<void> => {
-      for (let waited = 0; waited < 10_000 && readyWarmNetwork() === undefined; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      for (let waited = 0; waited < 10_000 && (readyWarmNetwork() === undefined || launcherPid() === undefined); waited += 10) await new Promise((r) => setTimeout(r, 10));
     };
     const stepMs: number[] = [];
     const sandboxMs: number[] = [];

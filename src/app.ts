@@ -9,8 +9,7 @@ import { Engine } from './engine/engine.ts';
 import { resumeEnvironments } from './engine/environments.ts';
 import type { Runtime } from './engine/runtime.ts';
 import { Wakeup } from './engine/wakeup.ts';
-import { sandboxHost } from './runner/sandbox-host.ts';
-import { warmUpNetwork } from './runner/warm-network.ts';
+import { warmUpSandbox } from './runner/sandbox.ts';
 import { EventBus } from './events/bus.ts';
 import { WebhookDelivery, type DeliveryOptions } from './events/delivery.ts';
 import type { Environment } from './domain/model.ts';
@@ -101,8 +100,8 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   });
   if (options.runEngine !== false) {
     await engine.start();
-    // The first build's network is ready before it (runner/warm-network.ts).
-    warmUpNetwork(sandboxHost());
+    // The first build's network and launcher are ready before it (runner/sandbox.ts).
+    warmUpSandbox();
   }
   const closed = opened('Slipway');
   let webhooks: WebhookDelivery | undefined;

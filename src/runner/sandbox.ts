@@ -12,15 +12,17 @@
 // waits for the command on a pipe; run() hands the finished workspace to the sandbox account
 // and only then sends the command. The namespaces, mounts, network, limits, seccomp filter and
 // uid are those of any run: the command line differs in the command string alone.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { watchDiskQuota } from './disk-quota.ts';
-import { AWAIT_COMMAND, COMMAND_FD, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
+import { AWAIT_COMMAND, COMMAND_FD, DEFAULT_PATH, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
+import { launch, warmUpLauncher, type LaunchOptions } from './launcher.ts';
 import { handOverTree, own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
 import { sandboxHost } from './sandbox-host.ts';
 import { outputDelivered, reportedExit, STATUS_FD } from './sandbox-status.ts';
+import { warmUpNetwork } from './warm-network.ts';
 
 export { bwrapArgs, sandboxCommand, stagingFstab, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 export { BWRAP } from './sandbox-host.ts';
@@ -76,6 +78,21 @@ export interface StartedSandbox {
   run(command: string, timeoutMs: number): Promise<SandboxResult>;
   /** Kills whatever of the run is left and releases it; for a sandbox whose command never ran. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** How a run's wrapper is spawned: [COMMAND_FD] the command, sent in run(); [STATUS_FD] bubblewrap's status lines. */
+function launchOptions(env: Record<string, string>): LaunchOptions {
+  return { env, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'] };
+}
+
+/**
+ * What a process that runs builds starts with (the engine's start): the first build's warm
+ * network (warm-network.ts) and its wrapper's launcher (launcher.ts).
+ */
+export function warmUpSandbox(): void {
+  const host = sandboxHost();
+  warmUpNetwork(host);
+  if (host.bwrap) warmUpLauncher(launchOptions({ PATH: DEFAULT_PATH }));
 }
 
 /** Time SIGTERM gets before SIGKILL; well inside the 2 s a cancel may take. */
@@ -175,10 +192,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;
     const { argv, env } = prepared;
-    child = spawn(argv[0] ?? '/bin/sh', argv.slice(1), {
-      // [COMMAND_FD]: the command, sent in run(); [STATUS_FD]: bubblewrap's status lines.
-      cwd: '/', env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
-    });
+    child = launch(argv, launchOptions(env));
     reported = reportedExit(child.stdio.at(STATUS_FD) as Readable);
     // Written once, in run(); a sandbox that ended before (bwrap refused to start) is no error here.
     child.stdio[COMMAND_FD]?.on('error', () => undefined);

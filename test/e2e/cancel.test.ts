@@ -33,6 +33,11 @@ function processesUnder(dir: string): string[] {
 }
 
 const ACTIONS: StepAction[] = ['build', 'codeQuality', 'buildImage', 'deploy', 'productTest', 'functionalTest', 'uiTest', 'contentAudit'];
+/**
+ * Each test runs the pipeline from its start to the step it cancels (contentAudit: builds, a
+ * deploy, Chromium's UI tests first): minutes on a slow 2-core machine, as `until` allows.
+ */
+const STEP_TIMEOUT_MS = 240_000;
 /** When to cancel: once the step runs (then after `afterMs`), or the moment it has finished (the hand-off to the next step). */
 const MOMENTS = [
   { name: 'just started', at: 'running', afterMs: 0 },
@@ -93,7 +98,7 @@ describe('cancelling every kind of step', () => {
         const work = join(slipway.config.dataDir, 'work', started.id);
         const left = await eventually(async () => processesUnder(work).length === 0 || undefined, 10_000).catch(() => processesUnder(work));
         expect(left).toBe(true);
-      });
+      }, STEP_TIMEOUT_MS);
     }
   }
 
@@ -104,5 +109,5 @@ describe('cancelling every kind of step', () => {
     expect(waiting.steps.find((s) => s.action === 'approval')?.status).toBe('WAITING');
     await cancelExecution(slipway.rt, next.id, 'ada');
     await until(next.id, (e) => e.finishedAt !== undefined);
-  });
+  }, STEP_TIMEOUT_MS);
 });

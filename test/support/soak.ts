@@ -9,6 +9,7 @@ import { createSlipway } from '../../src/app.ts';
 import { STEP_ACTIONS } from '../../src/domain/model.ts';
 import type { SlipwayEvent } from '../../src/events/bus.ts';
 import type { HandlerRegistry } from '../../src/steps/handler.ts';
+import { launcherPid } from '../../src/runner/launcher.ts';
 import { warmNetworkPids } from '../../src/runner/warm-network.ts';
 import { seedPipeline } from './seed.ts';
 
@@ -17,7 +18,7 @@ export interface ProcessFigures {
   heapMb: number;
   /** Open file descriptors (/proc/self/fd). */
   fds: number;
-  /** Live processes whose parent is this one, but the warm networks' (runner/warm-network.ts). */
+  /** Live processes whose parent is this one, but those kept for the next run (forkedAhead). */
   children: number;
 }
 
@@ -34,8 +35,13 @@ export function processFigures(): ProcessFigures {
     rssMb: mem.rss / 2 ** 20,
     heapMb: mem.heapUsed / 2 ** 20,
     fds: readdirSync('/proc/self/fd').length,
-    children: childrenOf(process.pid).filter((pid) => !warmNetworkPids().includes(pid)).length,
+    children: childrenOf(process.pid).filter((pid) => !forkedAhead().includes(pid)).length,
   };
+}
+
+/** Children of this process by design: the warm networks (runner/warm-network.ts) and the launcher (runner/launcher.ts). */
+export function forkedAhead(): number[] {
+  return [...warmNetworkPids(), launcherPid() ?? 0];
 }
 
 /** Pids whose parent is `pid` (zombies included: an unreaped child is a leak too). */

@@ -1,0 +1,47 @@
+// The launcher (runner/launcher.ts): a process forked ahead that execs a run's command line when
+// told it, so that the run is that process, with exactly its arguments and stdio.
+import type { ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { launch, launcherPid, shellQuote, warmUpLauncher, type LaunchOptions } from '../../src/runner/launcher.ts';
+import { eventually } from '../support/eventually.ts';
+
+const options: LaunchOptions = { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe', 'ignore'] };
+
+function output(child: ChildProcess): Promise<{ out: string; code: number | null }> {
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ out: Buffer.concat(chunks).toString('utf8'), code })));
+}
+
+describe('launcher', () => {
+  it('a quoted word is read back as exactly the argument', () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+
+  it('execs exactly the command line it is told, as its own process, with the run\'s stdio and nothing of its own', async () => {
+    warmUpLauncher(options);
+    const waiting = await eventually(() => launcherPid(), 10_000, 'a launcher');
+    const args = ['a b', "it's", 'two\nlines', '$HOME `id` $(id)', 'back\\slash', ''];
+    const child = launch(['/bin/sh', '-c', 'printf "[%s]" "$@"; [ -e /proc/self/fd/3 ] && echo fd3-open; echo " pgid=$(cut -d" " -f5 /proc/$$/stat)"', 'sh', ...args], options);
+    expect(child.pid).toBe(waiting);
+    const { out, code } = await output(child);
+    expect(code).toBe(0);
+    expect(out).toContain(args.map((a) => `[${a}]`).join(''));
+    expect(out).not.toContain('fd3-open');
+    // Its own process group (detached), as a spawned run's.
+    expect(out).toContain(`pgid=${child.pid}\n`);
+  });
+
+  it('another launcher follows a taken one; a run with other options is spawned, not launched', async () => {
+    const first = await eventually(() => launcherPid(), 10_000, 'a launcher');
+    const taken = launch(['/bin/true'], options);
+    expect(taken.pid).toBe(first);
+    await output(taken);
+    const next = await eventually(() => launcherPid(), 10_000, 'the next launcher');
+    expect(next).not.toBe(first);
+    const other = launch(['/bin/echo', 'spawned'], { ...options, env: { PATH: '/bin' } });
+    expect(other.pid).not.toBe(next);
+    expect((await output(other)).out).toBe('spawned\n');
+    expect(launcherPid()).toBe(next);
+  });
+});
