@@ -69,7 +69,13 @@ describe('a newcomer', () => {
     });
     const [pipeline] = JSON.parse(cli('list-pipelines', '--json')) as { id: string }[];
     const started = JSON.parse(cli('start-execution', pipeline!.id, '--json')) as { id: string; artifactsVersion: string };
-    cli('wait-execution', pipeline!.id, started.id, '--until-waiting', '--interval', '0.5');
+    try {
+      cli('wait-execution', pipeline!.id, started.id, '--until-waiting', '--interval', '0.5');
+    } catch (err) {
+      // What the failing step said: a failure on a loaded machine is otherwise only its reason.
+      const log = (action: string) => { try { return cli('get-execution-step-log', pipeline!.id, started.id, action); } catch { return ''; } };
+      throw new Error(`${(err as Error).message}\nbuild log:\n${log('build')}\nserver:\n${output.slice(-4000)}`);
+    }
     expect(cli('advance-current-execution', pipeline!.id)).toMatch(/approval/);
     const ended = JSON.parse(cli('wait-execution', pipeline!.id, started.id, '--interval', '0.5', '--json')) as {
       status: string; _embedded: { stepStates: { action: string; status: string }[] };
