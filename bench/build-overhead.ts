@@ -4,10 +4,10 @@
 // pipeline, each step finds the commit that validate fetched and checked out in its execution's
 // dir (before the step, not timed, like the plain run's clone, which checks out too); the step
 // without it (validate ran on another host's engine: the build fetches the branch itself) is
-// timed as well and shown apart. The first warm network is started before the runs, as a Slipway
-// process with an engine does; every run (step, plain, sandbox floor) starts once the next warm
-// network is up, as when builds are more than a second apart (runner/warm-network.ts: its start
-// disturbs what runs beside it).
+// timed as well and shown apart. The first warm network and launchers are started before the
+// runs, as a Slipway process with an engine does; every run (step, plain, sandbox floor) starts
+// once the next ones are up, as when builds are more than a second apart (runner/warm-network.ts,
+// runner/launcher.ts: their start disturbs what runs beside it).
 // The machine drifts (another process, the page cache, CPU frequency: a plain run varies by
 // +-100 ms over a bench), so each step run is paired with the plain run next to it (which of the
 // two goes first alternates), and the overhead is the median of the paired differences (its
@@ -29,9 +29,7 @@ import { buildEnvironment } from '../src/steps/build-env.ts';
 import { BUILD_LIMITS, buildHandler } from '../src/steps/build.ts';
 import { fetchCommit } from '../src/runner/fetched-commit.ts';
 import { resolveBranch } from '../src/runner/git.ts';
-import { runSandboxed, warmUpSandbox } from '../src/runner/sandbox.ts';
-import { readyWarmNetwork } from '../src/runner/warm-network.ts';
-import { launcherPid } from '../src/runner/launcher.ts';
+import { runSandboxed, sandboxWarm, warmUpSandbox } from '../src/runner/sandbox.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
 import { round, type Figures } from './figures.ts';
 
@@ -68,9 +66,9 @@ export async function run(): Promise<Figures | void> {
     const commit = await resolveBranch(url, 'main');
     warmUpSandbox();
 
-    /** The machine settled: the next warm network and launcher are up (their start disturbs what runs beside it). */
+    /** The machine settled: the next warm network and launchers are up (their start disturbs what runs beside it). */
     const settled = async (): Promise<void> => {
-      for (let waited = 0; waited < 10_000 && (readyWarmNetwork() === undefined || launcherPid() === undefined); waited += 10) await new Promise((r) => setTimeout(r, 10));
+      for (let waited = 0; waited < 10_000 && !sandboxWarm(); waited += 10) await new Promise((r) => setTimeout(r, 10));
     };
     const stepMs: number[] = [];
     const sandboxMs: number[] = [];

@@ -16,7 +16,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { watchDiskQuota } from './disk-quota.ts';
+import { diskQuota } from './disk-quota.ts';
 import { openTestNetwork } from './container-net.ts';
 import { shellQuote } from './node-script.ts';
 import { DEFAULT_PATH, type SandboxLimits } from './sandbox-command.ts';
@@ -166,25 +166,24 @@ export async function runContainer(opts: ContainerRunOptions): Promise<SandboxRe
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.signal?.aborted) onAbort();
       const timeout = setTimeout(() => { timedOut = true; stop(); }, opts.timeoutMs);
-      const quota = opts.limits.diskBytes && writable.length > 0
-        ? watchDiskQuota(writable, opts.limits.diskBytes, (used) => {
-          diskQuotaExceeded = true;
-          opts.log(`container: disk quota exceeded (${used} of ${opts.limits.diskBytes ?? 0} bytes); the run is stopped`);
-          stop();
-        })
-        : undefined;
+      const quota = opts.limits.diskBytes && writable.length > 0 ? diskQuota(writable, opts.limits.diskBytes) : undefined;
+      quota?.watch((used) => {
+        diskQuotaExceeded = true;
+        opts.log(`container: disk quota exceeded (${used} of ${opts.limits.diskBytes ?? 0} bytes); the run is stopped`);
+        stop();
+      });
       child.stdout.on('data', (chunk: Buffer) => opts.onOutput(chunk));
       child.stderr.on('data', (chunk: Buffer) => opts.onOutput(chunk));
-      const stopWatching = (): void => {
+      /** Resolves once the quota's meter has ended too. */
+      const stopWatching = async (): Promise<void> => {
         clearTimeout(timeout);
         clearInterval(stopping);
-        quota?.stop();
         opts.signal?.removeEventListener('abort', onAbort);
+        await quota?.stop();
       };
-      child.on('error', (err) => { stopWatching(); rejectRun(err); });
+      child.on('error', (err) => { void stopWatching().then(() => rejectRun(err)); });
       child.on('close', (exitCode, signal) => {
-        stopWatching();
-        resolveRun({ exitCode: timedOut || cancelled ? null : exitCode, signal, timedOut, cancelled, diskQuotaExceeded });
+        void stopWatching().then(() => resolveRun({ exitCode: timedOut || cancelled ? null : exitCode, signal, timedOut, cancelled, diskQuotaExceeded }));
       });
     });
     return { ...ended, outOfMemory: await oomKilled(name, opts.containersConf, runDir), durationMs: Date.now() - started };

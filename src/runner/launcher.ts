@@ -3,12 +3,18 @@
 // told it, it execs it, so the run is that very process (its pid, pipes and group), as if it had
 // been spawned then. Why: a spawn forks Slipway, whose page tables take 5–15 ms to copy on a VM,
 // on the way to a build's command and blocking the event loop meanwhile (bench: build-overhead).
-// One launcher at a time: taken by one run, the next is forked a second later (as the warm
-// networks, off the way of the run and what follows it); a run that finds none spawns as before.
+// One launcher at a time per kind of run (its LaunchOptions): taken by one run, the next is
+// forked a second after that run ended (as the warm networks: a fork beside a build's command
+// slows it, and what follows the run gets its second undisturbed); a run that finds none spawns.
 // Its command line arrives shell-quoted and whole (to EOF) on a pipe only Slipway holds; the
 // pipe closed without one (Slipway ended), it exits and runs nothing.
+// Two execs are spared on top: the head every run's command line starts with
+// (LaunchOptions.prefix: the sandbox's `unshare`) runs when the launcher is forked, and a
+// command line `/bin/sh -c SCRIPT NAME ARGS…` (Slipway's own scripts: the sandbox's wrapper,
+// the disk quota's meter) runs SCRIPT in the launcher's own shell, with ARGS, not in a new one.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { shellQuote } from './node-script.ts';
 
 /** The fd the launcher reads the command line from; closed before the exec. */
 const ARGV_FD = 3;
@@ -16,25 +22,24 @@ const LAUNCH = [
   `c=; while IFS= read -r l <&${ARGV_FD}; do c="$c$l\n"; done`,
   `exec ${ARGV_FD}<&-`,
   '[ -n "$c" ] || exit 125',
-  'eval "exec $c"',
+  'eval "set -- $c"',
+  'if [ "$1" = /bin/sh ] && [ "$2" = -c ] && [ $# -ge 4 ]; then c=$3; shift 4; eval "$c"; exit; fi',
+  'exec "$@"',
 ].join('; ');
-/** How long after a launcher was taken the next is forked (see the header). */
+/** How long after a run ended the next launcher is forked (see the header). */
 const NEXT_AFTER_MS = 1000;
 
 /** How a run's process is spawned: all but its command line is the launcher's. */
 export interface LaunchOptions {
+  /** The head of every command line launched so (run as the launcher is forked); default none. */
+  prefix?: string[];
   env: Record<string, string>;
   /** fd 3 is the launcher's own (ARGV_FD): a run's stdio leaves it 'ignore'. */
   stdio: StdioOptions;
 }
 
-let ready: { child: ChildProcess; key: string } | undefined;
-let forking = false;
-
-/** A word the shell reads back as exactly `arg`. */
-export function shellQuote(arg: string): string {
-  return `'${arg.replaceAll("'", `'\\''`)}'`;
-}
+/** The waiting launcher of each kind of run, by keyOf(its options). */
+const ready = new Map<string, ChildProcess>();
 
 function keyOf(options: LaunchOptions): string {
   return JSON.stringify(options);
@@ -43,40 +48,53 @@ function keyOf(options: LaunchOptions): string {
 function fork(options: LaunchOptions): void {
   const stdio = [...(options.stdio as unknown[])];
   stdio[ARGV_FD] = 'pipe';
-  const child = spawn('/bin/sh', ['-c', LAUNCH], { cwd: '/', env: options.env, detached: true, stdio: stdio as StdioOptions });
+  const [file = '/bin/sh', ...args] = [...options.prefix ?? [], '/bin/sh', '-c', LAUNCH];
+  const child = spawn(file, args, { cwd: '/', env: options.env, detached: true, stdio: stdio as StdioOptions });
   child.on('error', () => undefined);
   (child.stdio[ARGV_FD] as Writable | null)?.on('error', () => undefined);
   // Waiting to be taken must not keep this process alive; taken, the run refs it again.
   child.unref();
   for (const stream of child.stdio) (stream as { unref?(): void } | null)?.unref?.();
-  child.once('exit', () => { if (ready?.child === child) ready = undefined; });
-  ready = { child, key: keyOf(options) };
+  const key = keyOf(options);
+  child.once('exit', () => { if (ready.get(key) === child) ready.delete(key); });
+  ready.set(key, child);
 }
 
 /** Forks a launcher for runs spawned with `options` unless one is waiting (the first: at the engine's start). */
 export function warmUpLauncher(options: LaunchOptions): void {
-  if (!ready) fork(options);
+  if (!ready.has(keyOf(options))) fork(options);
 }
 
 /**
- * The run's process: `argv` exec'd by the waiting launcher when its options are these, else
- * spawned. Either way a process of its own group (detached), with `options`' stdio and env.
+ * The run's process: `argv` exec'd by the waiting launcher when its options are these (and
+ * `argv` starts with their prefix), else spawned. Either way a process of its own group
+ * (detached), with `options`' stdio and env.
  */
 export function launch(argv: string[], options: LaunchOptions): ChildProcess {
-  const taken = ready?.key === keyOf(options) && ready.child.exitCode === null && ready.child.signalCode === null ? ready.child : undefined;
-  if (!forking) {
-    forking = true;
-    setTimeout(() => { forking = false; warmUpLauncher(options); }, NEXT_AFTER_MS).unref();
-  }
+  const prefix = options.prefix ?? [];
+  const key = keyOf(options);
+  const waiting = ready.get(key);
+  const fits = prefix.every((word, i) => argv[i] === word);
+  const taken = fits && waiting?.exitCode === null && waiting.signalCode === null ? waiting : undefined;
   if (!taken) return spawn(argv[0] ?? '/bin/sh', argv.slice(1), { cwd: '/', env: options.env, detached: true, stdio: options.stdio });
-  ready = undefined;
+  ready.delete(key);
   taken.ref();
   for (const stream of taken.stdio) (stream as { ref?(): void } | null)?.ref?.();
-  (taken.stdio[ARGV_FD] as Writable).end(`${argv.map(shellQuote).join(' ')}\n`);
+  (taken.stdio[ARGV_FD] as Writable).end(`${argv.slice(prefix.length).map(shellQuote).join(' ')}\n`);
   return taken;
 }
 
-/** The waiting launcher's pid: a child of this process by design (for tests). */
-export function launcherPid(): number | undefined {
-  return ready?.child.pid;
+/** A run launched with `options` ended: unless one waits, the next launcher is forked a second later. */
+export function launcherAfterRun(options: LaunchOptions): void {
+  setTimeout(() => warmUpLauncher(options), NEXT_AFTER_MS).unref();
+}
+
+/** The pid of the launcher waiting for runs with `options`: a child of this process by design. */
+export function launcherPid(options: LaunchOptions): number | undefined {
+  return ready.get(keyOf(options))?.pid;
+}
+
+/** The pids of all waiting launchers (for tests). */
+export function launcherPids(): number[] {
+  return [...ready.values()].flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
 }

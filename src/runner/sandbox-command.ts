@@ -31,6 +31,8 @@ import { BWRAP, dropRights, PASTA, type SandboxHost } from './sandbox-host.ts';
 import type { ResourceLimits } from './cgroup.ts';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The head of a run's command line when Slipway runs as root: a mount namespace of its own for the staging binds. */
+export const OWN_MOUNTS = ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'];
 const NSENTER = '/usr/bin/nsenter';
 
 /**
@@ -248,7 +250,7 @@ export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: 
   // RLIMIT_FSIZE in the shell's unit (512-byte blocks), rounded down: never above the quota.
   const fsizeBlocks = spec.limits?.diskBytes ? String(Math.floor(spec.limits.diskBytes / 512)) : '';
   const argv = [
-    ...(host.runAs ? ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'] : []),
+    ...(host.runAs ? OWN_MOUNTS : []),
     '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE), join(placement.runDir, ENV_FILE),
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
     host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,

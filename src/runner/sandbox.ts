@@ -16,13 +16,13 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { watchDiskQuota } from './disk-quota.ts';
-import { AWAIT_COMMAND, COMMAND_FD, DEFAULT_PATH, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
-import { launch, warmUpLauncher, type LaunchOptions } from './launcher.ts';
+import { diskQuota, METER_LAUNCH, type DiskQuota } from './disk-quota.ts';
+import { AWAIT_COMMAND, COMMAND_FD, DEFAULT_PATH, OWN_MOUNTS, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
+import { launch, launcherAfterRun, launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
 import { handOverTree, own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
-import { sandboxHost } from './sandbox-host.ts';
+import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 import { outputDelivered, reportedExit, STATUS_FD } from './sandbox-status.ts';
-import { warmUpNetwork } from './warm-network.ts';
+import { readyWarmNetwork, warmUpNetwork } from './warm-network.ts';
 
 export { bwrapArgs, sandboxCommand, stagingFstab, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 export { BWRAP } from './sandbox-host.ts';
@@ -80,19 +80,33 @@ export interface StartedSandbox {
   stop(): Promise<void>;
 }
 
-/** How a run's wrapper is spawned: [COMMAND_FD] the command, sent in run(); [STATUS_FD] bubblewrap's status lines. */
-function launchOptions(env: Record<string, string>): LaunchOptions {
-  return { env, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'] };
+/**
+ * How a run's wrapper is spawned: [COMMAND_FD] the command, sent in run(); [STATUS_FD]
+ * bubblewrap's status lines. Its mount namespace is made ahead with the launcher's.
+ */
+function launchOptions(host: SandboxHost, env: Record<string, string>): LaunchOptions {
+  return { ...(host.runAs ? { prefix: OWN_MOUNTS } : {}), env, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'] };
+}
+
+/** What is launched for a run (launcher.ts): its wrapper, and its disk quota's meter. */
+function launchedAhead(host: SandboxHost): LaunchOptions[] {
+  return [launchOptions(host, { PATH: DEFAULT_PATH }), METER_LAUNCH];
 }
 
 /**
  * What a process that runs builds starts with (the engine's start): the first build's warm
- * network (warm-network.ts) and its wrapper's launcher (launcher.ts).
+ * network (warm-network.ts) and the launchers of its wrapper and of its disk quota's meter.
  */
 export function warmUpSandbox(): void {
   const host = sandboxHost();
   warmUpNetwork(host);
-  if (host.bwrap) warmUpLauncher(launchOptions({ PATH: DEFAULT_PATH }));
+  if (host.bwrap) for (const options of launchedAhead(host)) warmUpLauncher(options);
+}
+
+/** Whether the next build finds all warmUpSandbox makes: it then forks nothing of Slipway's. */
+export function sandboxWarm(): boolean {
+  const host = sandboxHost();
+  return (!host.pasta || readyWarmNetwork() !== undefined) && launchedAhead(host).every((options) => launcherPid(options) !== undefined);
 }
 
 /** Time SIGTERM gets before SIGKILL; well inside the 2 s a cancel may take. */
@@ -117,6 +131,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
   let diskQuotaExceeded = false;
   let prepared: PreparedSandbox | undefined;
   let child: ChildProcess | undefined;
+  let quota: DiskQuota | undefined;
   let exitedAlready = false;
   let killTimer: NodeJS.Timeout | undefined;
   let reported: Promise<number | undefined> = Promise.resolve(undefined);
@@ -192,7 +207,9 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     // Stopped or cancelled while the run was being prepared: nothing is started.
     if (stopped || opts.signal?.aborted) return undefined;
     const { argv, env } = prepared;
-    child = launch(argv, launchOptions(env));
+    child = launch(argv, launchOptions(host, env));
+    // The quota's meter starts now, while the sandbox does, not beside the command (disk-quota.ts).
+    if (opts.limits?.diskBytes) quota = diskQuota(writableDirs(opts), opts.limits.diskBytes);
     reported = reportedExit(child.stdio.at(STATUS_FD) as Readable);
     // Written once, in run(); a sandbox that ended before (bwrap refused to start) is no error here.
     child.stdio[COMMAND_FD]?.on('error', () => undefined);
@@ -232,7 +249,9 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     stopped = true;
     killTree();
     await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined), othersOwned.catch(() => undefined)]);
+    await quota?.stop();
     opts.signal?.removeEventListener('abort', onAbort);
+    if (!released && child) for (const options of launchedAhead(sandboxHost())) launcherAfterRun(options);
     released ??= prepared?.release() ?? Promise.resolve();
     await released;
   };
@@ -243,17 +262,14 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     if (command.includes('\0')) throw new Error('sandbox: the command contains a NUL byte');
     const started = Date.now();
     const timeout = setTimeout(() => { timedOut = true; killTree(); }, timeoutMs);
-    let quota: { stop(): void } | undefined;
     try {
       const [proc] = await Promise.all([launched, handOver()]);
       if (proc && !exitedAlready && !cancelled) {
-        quota = opts.limits?.diskBytes
-          ? watchDiskQuota(writableDirs(opts), opts.limits.diskBytes, (used) => {
-            diskQuotaExceeded = true;
-            log(`sandbox: disk quota exceeded (${used} of ${opts.limits?.diskBytes ?? 0} bytes); the run is stopped`);
-            killTree();
-          })
-          : undefined;
+        quota?.watch((used) => {
+          diskQuotaExceeded = true;
+          log(`sandbox: disk quota exceeded (${used} of ${opts.limits?.diskBytes ?? 0} bytes); the run is stopped`);
+          killTree();
+        });
         (proc.stdio[COMMAND_FD] as Writable | null)?.end(`${command}\n`);
       }
       // Whichever is first: the report, or the run's own end (killed, or bwrap never started).
@@ -265,7 +281,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
       throw err;
     } finally {
       clearTimeout(timeout);
-      quota?.stop();
+      void quota?.stop(); // its end awaited by stop()
     }
   };
 

@@ -112,11 +112,16 @@ async function workspaceDirectory(workspace: string, repoPath: string): Promise<
   return path !== undefined && isDirectory(path) ? path : undefined;
 }
 
-async function packOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {
+/**
+ * Checks every output the contract names, in order, handing each one found to `pack` at once:
+ * why one is refused, or the notes about bundles not found.
+ */
+async function checkOutputs(
+  workspace: string, contract: RepositoryContract, pack: (type: ArtifactType, name: string, dir: string) => void,
+): Promise<{ failure: string } | { notes: string[] }> {
   const output = await workspaceDirectory(workspace, contract.app.output);
   if (!output) return { failure: `app.output "${contract.app.output}" does not exist after the build` };
-  // Every output is checked first, then all images are packed at once (they are independent).
-  const images: [ArtifactType, string, string][] = [[ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output]];
+  pack(ARTIFACT_TYPES.BUILD_OUTPUT, 'build-output', output);
 
   if (contract.dispatcher) {
     const file = `${contract.dispatcher.path}/${DISPATCHER_FILE}`;
@@ -124,11 +129,11 @@ async function packOutputs(ctx: StepContext, workspace: string, contract: Reposi
     const text = dir === undefined ? undefined : await readWorkspaceFile(workspace, file);
     if (dir === undefined || text === undefined) return { failure: `dispatcher package "${file}" does not exist` };
     try {
-      parseDispatcherPackage(parseYaml(text), `${contract.dispatcher.path}/${DISPATCHER_FILE}`);
+      parseDispatcherPackage(parseYaml(text), file);
     } catch (err) {
       return { failure: `invalid dispatcher package: ${(err as Error).message}` };
     }
-    images.push([ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir]);
+    pack(ARTIFACT_TYPES.DISPATCHER_PACKAGE, 'dispatcher', dir);
   }
 
   const bundles: [ArtifactType, string, { path: string } | undefined][] = [
@@ -139,11 +144,31 @@ async function packOutputs(ctx: StepContext, workspace: string, contract: Reposi
   for (const [type, name, bundle] of bundles) {
     if (!bundle) continue;
     const dir = await workspaceDirectory(workspace, bundle.path);
-    if (dir) images.push([type, name, dir]);
+    if (dir) pack(type, name, dir);
     else notes.push(`note: ${name} bundle "${bundle.path}" not found after the build; none recorded`);
   }
-  const packed = await Promise.all(images.map(async ([type, name, dir]) =>
-    [type, name, await buildImage(ctx.artifacts, { dir, exclude: withoutGit })] as const));
+  return { notes };
+}
+
+async function packOutputs(ctx: StepContext, workspace: string, contract: RepositoryContract): Promise<PackedOutputs> {
+  // Each output is packed as soon as it is checked, meanwhile the next one is: the step's end
+  // waits for the last image, not for the checks before it too. A refused output leaves the
+  // images packed so far as unrecorded blobs, stored before this returns all the same.
+  const packing: Promise<readonly [ArtifactType, string, { digest: string; size: number }]>[] = [];
+  const pack = (type: ArtifactType, name: string, dir: string): void => {
+    const image = buildImage(ctx.artifacts, { dir, exclude: withoutGit }).then((built) => [type, name, built] as const);
+    image.catch(() => undefined); // awaited below, never unhandled meanwhile
+    packing.push(image);
+  };
+  let checked: Awaited<ReturnType<typeof checkOutputs>>;
+  try {
+    checked = await checkOutputs(workspace, contract, pack);
+  } finally {
+    await Promise.allSettled(packing);
+  }
+  if ('failure' in checked) return checked;
+  const packed = await Promise.all(packing);
+  const { notes } = checked;
   return {
     async record() {
       for (const note of notes) ctx.log.line(note);

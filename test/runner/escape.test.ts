@@ -7,10 +7,11 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSandboxed, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { runSandboxed, sandboxWarm, type SandboxOptions } from '../../src/runner/sandbox.ts';
 import { readyWarmNetwork, warmNetworkPids } from '../../src/runner/warm-network.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 import { diskUsage } from '../../src/runner/disk-quota.ts';
+import { launcherPids } from '../../src/runner/launcher.ts';
 import { STATUS_FD } from '../../src/runner/sandbox-status.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -191,17 +192,25 @@ describe('escape attempts from repository code', () => {
       expect(readlinkSync(`/proc/${next}/ns/net`)).not.toBe(netns);
     });
 
-    it('no warm network starts or ends beside a run: the one it took is the only one until after it', async () => {
-      // Once the runs before have settled: one warm network, up (a used one may still be ending).
-      await eventually(() => warmNetworkPids().length === 1 && readyWarmNetwork(), 15_000, 'one warm network');
+    it('no warm network or launcher starts or ends beside a run: the ones it took are the only ones until after it', async () => {
+      // Once the runs before have settled: one warm network, up (a used one may still be ending), and a launcher.
+      await eventually(() => warmNetworkPids().length === 1 && sandboxWarm(), 15_000, 'one warm network and the launchers');
       const [taken] = warmNetworkPids();
+      const waiting = launcherPids();
       const seen = new Set<number>();
-      const running = attempt('sleep 1', { network: { outbound: true } });
-      const watch = setInterval(() => { for (const pid of warmNetworkPids()) seen.add(pid); }, 5);
+      const launchers = new Set<number>();
+      const running = attempt('sleep 2', { network: { outbound: true }, limits: { diskBytes: 1024 ** 3 } });
+      const watch = setInterval(() => {
+        for (const pid of warmNetworkPids()) seen.add(pid);
+        for (const pid of launcherPids()) launchers.add(pid);
+      }, 5);
       await running.finally(() => clearInterval(watch));
       expect([...seen]).toEqual([taken]);
-      // Then, a moment after the run, the used one ends and the next starts.
-      await eventually(() => !warmNetworkPids().includes(taken ?? 0) && readyWarmNetwork(), 15_000, 'the next warm network');
+      // The run took launchers (its wrapper's, its meter's), and none was forked during the run.
+      expect([...launchers].filter((pid) => !waiting.includes(pid))).toEqual([]);
+      expect(launcherPids().length).toBeLessThan(waiting.length);
+      // Then, a moment after the run, the used network ends and the next starts, and the next launchers are forked.
+      await eventually(() => !warmNetworkPids().includes(taken ?? 0) && sandboxWarm(), 15_000, 'the next warm network and launchers');
     });
 
     it('without a network it reaches nothing; with hostPorts exactly those ports (control)', async () => {

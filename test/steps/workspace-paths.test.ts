@@ -114,6 +114,8 @@ describe('build step on a repository full of symlinks', () => {
       writeFileSync(join(work, 'slipway.yaml'), contract('dist'));
     }));
     expect(viaDispatcher.details.result).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/dispatcher.yaml.*outside the workspace/) });
+    // The app output, packed while the dispatcher package was checked, is not recorded.
+    expect(viaDispatcher.recorded.map((a) => a.type)).not.toContain('BUILD_OUTPUT');
     for (const ctx of [viaContract, viaDispatcher]) expect(ctx.log.text()).not.toContain(HOST_SECRET);
   });
 

@@ -9,7 +9,7 @@ import { createSlipway } from '../../src/app.ts';
 import { STEP_ACTIONS } from '../../src/domain/model.ts';
 import type { SlipwayEvent } from '../../src/events/bus.ts';
 import type { HandlerRegistry } from '../../src/steps/handler.ts';
-import { launcherPid } from '../../src/runner/launcher.ts';
+import { launcherPids } from '../../src/runner/launcher.ts';
 import { warmNetworkPids } from '../../src/runner/warm-network.ts';
 import { seedPipeline } from './seed.ts';
 
@@ -41,7 +41,7 @@ export function processFigures(): ProcessFigures {
 
 /** Children of this process by design: the warm networks (runner/warm-network.ts) and the launcher (runner/launcher.ts). */
 export function forkedAhead(): number[] {
-  return [...warmNetworkPids(), launcherPid() ?? 0];
+  return [...warmNetworkPids(), ...launcherPids()];
 }
 
 /** Pids whose parent is `pid` (zombies included: an unreaped child is a leak too). */

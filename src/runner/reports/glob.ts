@@ -4,7 +4,10 @@
 // never descended into, since reports and sources never live there.
 // Globs come from the repository, so they become linear-time patterns (domain/patterns.ts):
 // `**/**/**/…/x` against a long path cannot make the matcher backtrack for ever.
-import { lstat, readdir } from 'node:fs/promises';
+// The walks use the synchronous calls, as the images' walk does (artifacts/oci.ts): a build's
+// end waits for them, when the event loop is busiest (its outputs being packed) and each hop
+// through it costs more than the call; they yield after SLICE_MS of a big tree.
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { compilePattern, type RepositoryPattern } from '../../domain/patterns.ts';
 
@@ -64,19 +67,30 @@ export function globMatcher(patterns: string[]): (relativePath: string) => boole
   return (relativePath) => regexes.some((r) => r.test(relativePath));
 }
 
+const SLICE_MS = 10;
+
+/** The files under `relative` in `baseDir` (but in .git and node_modules), added to `out`. */
 async function walk(baseDir: string, relative: string, out: string[]): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(join(baseDir, relative), { withFileTypes: true });
-  } catch {
-    return; // a missing base directory simply matches nothing
-  }
-  for (const entry of entries) {
-    const path = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name)) await walk(baseDir, path, out);
-    } else if (entry.isFile()) {
-      out.push(path);
+  let sliceStart = performance.now();
+  const dirs = [relative];
+  for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(baseDir, dir), { withFileTypes: true });
+    } catch {
+      continue; // a missing base directory simply matches nothing
+    }
+    for (const entry of entries) {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) dirs.push(path);
+      } else if (entry.isFile()) {
+        out.push(path);
+      }
+    }
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
     }
   }
 }
@@ -105,12 +119,12 @@ function literalBase(pattern: string): string | undefined {
 }
 
 /** A base is walked as listFiles would reach it: each of its segments a directory (no symlink) it descends into. */
-async function walkable(baseDir: string, base: string): Promise<boolean> {
+function walkable(baseDir: string, base: string): boolean {
   const segments = base.split('/');
   for (let i = 1; i <= segments.length; i++) {
     if (SKIPPED_DIRS.has(segments[i - 1] ?? '')) return false;
     try {
-      if (!(await lstat(join(baseDir, ...segments.slice(0, i)))).isDirectory()) return false;
+      if (!lstatSync(join(baseDir, ...segments.slice(0, i))).isDirectory()) return false;
     } catch {
       return false;
     }
@@ -128,7 +142,7 @@ export async function listFilesFor(baseDir: string, patterns: string[]): Promise
   const outer = bases.filter((b) => !bases.some((o) => o !== b && (o === '' || b.startsWith(`${o}/`))));
   const lists = await Promise.all(outer.map(async (base) => {
     const files: string[] = [];
-    if (base === '' || await walkable(baseDir, base)) await walk(baseDir, base, files);
+    if (base === '' || walkable(baseDir, base)) await walk(baseDir, base, files);
     return files;
   }));
   return lists.flat();

@@ -1,0 +1,88 @@
+// The disk quota, with the real du: one meter process, forked when the quota is made, measures
+// a run's dirs for the whole watch (no fork of Slipway per measurement), a killed meter is
+// replaced, and stop() ends it.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { diskQuota, diskUsage, METER_LAUNCH, type DiskQuota } from '../../src/runner/disk-quota.ts';
+import { launcherPid, warmUpLauncher } from '../../src/runner/launcher.ts';
+import { eventually } from '../support/eventually.ts';
+
+/** This process's children, with their command lines. */
+function children(): { pid: number; argv: string[] }[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === process.pid ? [{ pid: Number(p), argv: readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0') }] : [];
+    } catch {
+      return []; // ended meanwhile
+    }
+  });
+}
+
+/** The pids of this process's children that are a meter of `dir`, spawned. */
+function meters(dir: string): number[] {
+  return children().filter(({ argv }) => argv[0] === '/bin/sh' && argv.includes(dir)).map(({ pid }) => pid);
+}
+
+describe('disk quota', () => {
+  let dir = '';
+  let quota: DiskQuota | undefined;
+  afterEach(() => {
+    quota?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('forks its meter at once, measures with it for the whole watch, and ends it on stop()', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-quota-'));
+    const before = await diskUsage([dir]);
+    expect(before).toBeGreaterThan(0);
+    await eventually(() => meters(dir).length === 0); // the one-shot's meter ends with its answer
+    let exceeded: number | undefined;
+    quota = diskQuota([dir], (before ?? 0) + 1024 ** 2);
+    await eventually(() => meters(dir).length === 1);
+    const [meter] = meters(dir);
+    quota.watch((used) => { exceeded = used; });
+    // Two more seconds: at least one more measurement, by the same process.
+    await new Promise((r) => setTimeout(r, 2200));
+    expect(meters(dir)).toEqual([meter]);
+    expect(exceeded).toBeUndefined();
+    quota.stop();
+    await eventually(() => meters(dir).length === 0);
+  });
+
+  it('stops a run that outgrew the quota, also after its meter was killed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-quota-'));
+    let exceeded: number | undefined;
+    quota = diskQuota([dir], 4 * 1024 ** 2);
+    await eventually(() => meters(dir).length === 1);
+    const [killed] = meters(dir);
+    process.kill(killed ?? 0, 'SIGKILL');
+    await eventually(() => !meters(dir).includes(killed ?? 0));
+    quota.watch((used) => { exceeded = used; });
+    writeFileSync(join(dir, 'big'), Buffer.alloc(8 * 1024 ** 2, 1));
+    await eventually(() => exceeded !== undefined);
+    expect(exceeded).toBeGreaterThan(4 * 1024 ** 2);
+    // Exceeded, the watch is over: its meter ends.
+    await eventually(() => meters(dir).length === 0);
+  });
+
+  it('takes the meter forked ahead, if one waits: the quota then forks nothing', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slipway-quota-'));
+    warmUpLauncher(METER_LAUNCH);
+    const waiting = await eventually(() => launcherPid(METER_LAUNCH), 10_000, 'a meter forked ahead');
+    const before = children().map(({ pid }) => pid);
+    let exceeded: number | undefined;
+    quota = diskQuota([dir], 4 * 1024 ** 2);
+    expect(launcherPid(METER_LAUNCH)).toBeUndefined();
+    quota.watch((used) => { exceeded = used; });
+    writeFileSync(join(dir, 'big'), Buffer.alloc(8 * 1024 ** 2, 1));
+    await eventually(() => exceeded !== undefined);
+    expect(exceeded).toBeGreaterThan(4 * 1024 ** 2);
+    expect(children().map(({ pid }) => pid).filter((pid) => !before.includes(pid))).toEqual([]);
+    // Exceeded, the watch is over: the meter it took ends.
+    await eventually(() => !children().some(({ pid }) => pid === waiting));
+  });
+});
