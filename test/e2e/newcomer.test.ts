@@ -74,7 +74,13 @@ describe('a newcomer', () => {
     } catch (err) {
       // What the failing step said: a failure on a loaded machine is otherwise only its reason.
       const log = (action: string) => { try { return cli('get-execution-step-log', pipeline!.id, started.id, action); } catch { return ''; } };
-      throw new Error(`${(err as Error).message}\nbuild log:\n${log('build')}\nserver:\n${output.slice(-4000)}`);
+      const execution = await fetch(`http://127.0.0.1:${port}/api/program/1/pipeline/${pipeline!.id}/execution/${started.id}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }).then((r) => r.json() as Promise<{ _embedded?: { stepStates?: { action: string; status: string }[] } }>).catch(() => ({ _embedded: undefined }));
+      const steps = execution._embedded?.stepStates ?? [];
+      const failed = steps.filter((s) => s.status === 'FAILED' || s.status === 'ERROR').map((s) => s.action);
+      const logs = [...new Set(['build', ...failed])].map((action) => `${action} log:\n${log(action)}`).join('\n');
+      throw new Error(`${(err as Error).message}\n${logs}\nserver:\n${output.slice(-4000)}`);
     }
     expect(cli('advance-current-execution', pipeline!.id)).toMatch(/approval/);
     const ended = JSON.parse(cli('wait-execution', pipeline!.id, started.id, '--interval', '0.5', '--json')) as {
