@@ -3,9 +3,10 @@
 // (needs root, a loop device and an mkfs per build, and the checkout would have to move into
 // it) and over filesystem quotas (not enabled on the machines Slipway runs on). The cost: a
 // fast writer may overshoot by what it writes between two measurements (bench: sandbox-start),
-// which RLIMIT_FSIZE (sandbox-command.ts) bounds per file. A measurement of a big tree takes
-// a while (0.5 s for 24k files), so the pause between two is at least 10× the last one: the
-// watch never takes more than ~10 % of one core. `du` never follows symlinks (-P default) and
+// which RLIMIT_FSIZE (sandbox-command.ts) bounds per file; so the next measurement comes sooner
+// than the usual second when the dirs grow fast enough to reach the quota before it
+// (nextPause). A measurement of a big tree takes a while (0.5 s for 24k files), so the pause
+// between two is at least 10× the last one: the watch never takes more than ~10 % of one core. `du` never follows symlinks (-P default) and
 // stays on one filesystem (-x).
 // One shell per quota runs `du` on request (the meter), where a spawn per measurement would
 // fork Slipway every second of every build: a fork copies this process's page tables, 5–15 ms
@@ -15,7 +16,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { launch, type LaunchOptions } from './launcher.ts';
 
-const MIN_PAUSE_MS = 1000;
+/** The usual pause between two measurements. */
+const PAUSE_MS = 1000;
+/** The shortest pause, however fast the dirs grow. */
+const MIN_PAUSE_MS = 100;
 const PAUSE_PER_MEASURE = 10;
 /** The meter's shell: one `du` per line read, its output ended by a line of its own. */
 const METER = 'while read -r _; do du -s -x -c -B1 -- "$@"; echo .; done';
@@ -80,6 +84,24 @@ export async function diskUsage(dirs: string[]): Promise<number | undefined> {
   }
 }
 
+interface Measurement { atMs: number; usedBytes: number }
+
+/**
+ * The pause before the next measurement: a second, or half the time the dirs take to reach the
+ * quota at the rate they grew since the last measurement when that is sooner (never under
+ * MIN_PAUSE_MS); and at least PAUSE_PER_MEASURE times what this measurement took.
+ */
+export function nextPause({ tookMs, last, now, quotaBytes }: {
+  tookMs: number; last: Measurement | undefined; now: Measurement | undefined; quotaBytes: number;
+}): number {
+  let pause = PAUSE_MS;
+  if (last && now && now.usedBytes > last.usedBytes && now.atMs > last.atMs) {
+    const bytesPerMs = (now.usedBytes - last.usedBytes) / (now.atMs - last.atMs);
+    pause = Math.max(MIN_PAUSE_MS, Math.min(PAUSE_MS, (quotaBytes - now.usedBytes) / bytesPerMs / 2));
+  }
+  return Math.max(pause, PAUSE_PER_MEASURE * tookMs);
+}
+
 /** A run's disk quota: its meter started at once, measuring from watch() on; stop() ends both. */
 export interface DiskQuota {
   watch(onExceeded: (usedBytes: number) => void): void;
@@ -90,12 +112,13 @@ export interface DiskQuota {
 /**
  * The quota of `dirs`. The meter is launched now (forked, if none was forked ahead), so that a
  * caller can start it off the way of what follows (a build's command: a fork beside it slows it
- * down, bench: build-overhead); the first measurement is MIN_PAUSE_MS after watch().
+ * down, bench: build-overhead); it measures from watch() on, at once, then as nextPause says.
  */
 export function diskQuota(dirs: string[], quotaBytes: number): DiskQuota {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let meter = startMeter(dirs);
+  let last: Measurement | undefined;
   const measure = async (onExceeded: (usedBytes: number) => void): Promise<void> => {
     const started = Date.now();
     if (!meter.alive()) meter = startMeter(dirs);
@@ -106,11 +129,14 @@ export function diskQuota(dirs: string[], quotaBytes: number): DiskQuota {
       onExceeded(used);
       return;
     }
-    timer = setTimeout(() => void measure(onExceeded), Math.max(MIN_PAUSE_MS, PAUSE_PER_MEASURE * (Date.now() - started)));
+    const now: Measurement | undefined = used === undefined ? undefined : { atMs: Date.now(), usedBytes: used };
+    timer = setTimeout(() => void measure(onExceeded), nextPause({ tookMs: Date.now() - started, last, now, quotaBytes }));
+    last = now ?? last;
   };
   const stop = (): Promise<void> => { stopped = true; clearTimeout(timer); return meter.end(); };
   return {
-    watch: (onExceeded) => { if (!stopped) timer = setTimeout(() => void measure(onExceeded), MIN_PAUSE_MS); },
+    // At once: the measurement the first rate of growth is taken from.
+    watch: (onExceeded) => { if (!stopped) void measure(onExceeded); },
     stop,
   };
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diskQuota, diskUsage, METER_LAUNCH, type DiskQuota } from '../../src/runner/disk-quota.ts';
+import { diskQuota, diskUsage, METER_LAUNCH, nextPause, type DiskQuota } from '../../src/runner/disk-quota.ts';
 import { launcherPid, warmUpLauncher } from '../../src/runner/launcher.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -84,5 +84,21 @@ describe('disk quota', () => {
     expect(children().map(({ pid }) => pid).filter((pid) => !before.includes(pid))).toEqual([]);
     // Exceeded, the watch is over: the meter it took ends.
     await eventually(() => !children().some(({ pid }) => pid === waiting));
+  });
+});
+
+describe('the pause before the next measurement', () => {
+  const MB = 1024 ** 2;
+  const at = (atMs: number, usedMb: number) => ({ atMs, usedBytes: usedMb * MB });
+  it.each([
+    ['the first measurement: a second', { tookMs: 3, last: undefined, now: at(0, 10), quotaBytes: 256 * MB }, 1000],
+    ['no growth: a second', { tookMs: 3, last: at(0, 10), now: at(1000, 10), quotaBytes: 256 * MB }, 1000],
+    ['slow growth, far from the quota: a second', { tookMs: 3, last: at(0, 10), now: at(1000, 20), quotaBytes: 256 * MB }, 1000],
+    ['fast growth: half the time to the quota', { tookMs: 3, last: at(0, 0), now: at(1000, 200), quotaBytes: 256 * MB }, 140],
+    ['at the quota\'s edge: never under 100 ms', { tookMs: 3, last: at(0, 0), now: at(1000, 250), quotaBytes: 256 * MB }, 100],
+    ['a big tree: at least 10× what its measurement took', { tookMs: 500, last: at(0, 0), now: at(1000, 200), quotaBytes: 256 * MB }, 5000],
+    ['a failed measurement: a second', { tookMs: 3, last: at(0, 0), now: undefined, quotaBytes: 256 * MB }, 1000],
+  ])('%s', (_what, input, pause) => {
+    expect(nextPause(input)).toBe(pause);
   });
 });
