@@ -6,8 +6,8 @@
 // which RLIMIT_FSIZE (sandbox-command.ts) bounds per file; so the next measurement comes sooner
 // than the usual second when the dirs grow fast enough to reach the quota before it
 // (nextPause). A measurement of a big tree takes a while (0.5 s for 24k files), so the pause
-// between two is at least 10× the last one: the watch never takes more than ~10 % of one core. `du` never follows symlinks (-P default) and
-// stays on one filesystem (-x).
+// between two is at least 10× the last one: the watch never takes more than ~10 % of one core.
+// `du` never follows symlinks (-P default) and stays on one filesystem (-x).
 // One shell per quota runs `du` on request (the meter), where a spawn per measurement would
 // fork Slipway every second of every build: a fork copies this process's page tables, 5–15 ms
 // of CPU on a VM, taken from the builds beside it, with the event loop blocked meanwhile

@@ -1,37 +1,32 @@
 // The disk quota, with the real du: one meter process, forked when the quota is made, measures
 // a run's dirs for the whole watch (no fork of Slipway per measurement), a killed meter is
 // replaced, and stop() ends it.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diskQuota, diskUsage, METER_LAUNCH, nextPause, type DiskQuota } from '../../src/runner/disk-quota.ts';
 import { launcherPid, warmUpLauncher } from '../../src/runner/launcher.ts';
 import { eventually } from '../support/eventually.ts';
-
-/** This process's children, with their command lines. */
-function children(): { pid: number; argv: string[] }[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === process.pid ? [{ pid: Number(p), argv: readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0') }] : [];
-    } catch {
-      return []; // ended meanwhile
-    }
-  });
-}
+import { childrenOf } from '../support/soak.ts';
 
 /** The pids of this process's children that are a meter of `dir`, spawned. */
 function meters(dir: string): number[] {
-  return children().filter(({ argv }) => argv[0] === '/bin/sh' && argv.includes(dir)).map(({ pid }) => pid);
+  return childrenOf(process.pid).filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv[0] === '/bin/sh' && argv.includes(dir);
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
 }
 
 describe('disk quota', () => {
   let dir = '';
   let quota: DiskQuota | undefined;
-  afterEach(() => {
-    quota?.stop();
+  afterEach(async () => {
+    await quota?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -49,8 +44,8 @@ describe('disk quota', () => {
     await new Promise((r) => setTimeout(r, 2200));
     expect(meters(dir)).toEqual([meter]);
     expect(exceeded).toBeUndefined();
-    quota.stop();
-    await eventually(() => meters(dir).length === 0);
+    await quota.stop();
+    expect(meters(dir)).toEqual([]);
   });
 
   it('stops a run that outgrew the quota, also after its meter was killed', async () => {
@@ -73,7 +68,7 @@ describe('disk quota', () => {
     dir = mkdtempSync(join(tmpdir(), 'slipway-quota-'));
     warmUpLauncher(METER_LAUNCH);
     const waiting = await eventually(() => launcherPid(METER_LAUNCH), 10_000, 'a meter forked ahead');
-    const before = children().map(({ pid }) => pid);
+    const before = childrenOf(process.pid);
     let exceeded: number | undefined;
     quota = diskQuota([dir], 4 * 1024 ** 2);
     expect(launcherPid(METER_LAUNCH)).toBeUndefined();
@@ -81,9 +76,9 @@ describe('disk quota', () => {
     writeFileSync(join(dir, 'big'), Buffer.alloc(8 * 1024 ** 2, 1));
     await eventually(() => exceeded !== undefined);
     expect(exceeded).toBeGreaterThan(4 * 1024 ** 2);
-    expect(children().map(({ pid }) => pid).filter((pid) => !before.includes(pid))).toEqual([]);
+    expect(childrenOf(process.pid).filter((pid) => !before.includes(pid))).toEqual([]);
     // Exceeded, the watch is over: the meter it took ends.
-    await eventually(() => !children().some(({ pid }) => pid === waiting));
+    await eventually(() => !childrenOf(process.pid).includes(waiting));
   });
 });
 

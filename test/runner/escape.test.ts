@@ -193,7 +193,7 @@ describe('escape attempts from repository code', () => {
     });
 
     it('no warm network or launcher starts or ends beside a run: the ones it took are the only ones until after it', async () => {
-      // Once the runs before have settled: one warm network, up (a used one may still be ending), and a launcher.
+      // Once the runs before have settled: one warm network, up (a used one may still be ending), and the launchers.
       await eventually(() => warmNetworkPids().length === 1 && sandboxWarm(), 15_000, 'one warm network and the launchers');
       const [taken] = warmNetworkPids();
       const waiting = launcherPids();
