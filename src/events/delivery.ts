@@ -3,13 +3,16 @@
 // a slow endpoint holds only its own subscription's few slots, each POST has a timeout, and
 // pipelines never wait for a webhook. Woken by committed events (the bus, which on
 // PostgreSQL also carries other processes' news), by its retry timer, and by a slow poll
-// that finds what engines in other SQLite processes wrote.
+// that finds what engines in other SQLite processes wrote. A delivery accepted hands its slot
+// to the next one of its lane (its subscription and execution) when that one is due, without
+// a pass between them: a burst of an execution's events goes out back to back.
 import { cloudManagerEvent, retryDelayMs } from '../domain/cloud-events.ts';
-import { tx, type Db } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import {
-  dueDeliveries, fanOut, leaseDelivery, nextDeliveryAt, recordAttempt, type AttemptResult, type Delivery,
+  dueDeliveries, fanOut, leaseDelivery, leaseNextInLane, nextDeliveryAt, recordAttempt, type AttemptResult, type Delivery,
+  type DeliveryStatus,
 } from '../store/deliveries.ts';
-import { eventsBySeq, lastEventSeq } from '../store/events.ts';
+import { eventsBySeq, lastEventSeqs } from '../store/events.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { listWebhooks, webhookSecret, type Webhook } from '../store/webhooks.ts';
 import type { EventBus } from './bus.ts';
@@ -23,6 +26,12 @@ export interface DeliveryRuntime {
   /** Opens the subscriptions' signing secrets. */
   secrets: SecretBox;
 }
+
+/**
+ * Deliveries of one lane sent back to back before its slot goes back to the pass, which picks
+ * the oldest due deliveries of all lanes: a long backlog does not keep the slot for good.
+ */
+const LANE_RUN = 32;
 
 export interface DeliveryOptions {
   /** Slipway's public base URL: event objects are absolute URLs under it. */
@@ -94,23 +103,21 @@ export class WebhookDelivery {
   private async pass(): Promise<void> {
     const db = this.rt.db;
     const webhooks = new Map((await listWebhooks(db.kysely)).map((w) => [w.id, w]));
-    // Only a subscription behind its program's head takes the write lock to fan out (a
+    // Only a subscription behind its program's head fans out (a
     // program's head, not the journal's: only within a program do ids become visible in order).
-    const heads = new Map<string, number>();
+    const heads = await lastEventSeqs(db.kysely, [...new Set([...webhooks.values()].map((w) => w.programId))]);
     for (const w of webhooks.values()) {
-      if (!heads.has(w.programId)) heads.set(w.programId, await lastEventSeq(db.kysely, w.programId));
-      const head = heads.get(w.programId)!;
-      while (w.fannedOutTo < head) w.fannedOutTo = await tx(db, (trx) => fanOut(trx, w, head, this.rt.clock.now()));
+      const head = heads.get(w.programId) ?? 0;
+      while (w.fannedOutTo < head) w.fannedOutTo = await fanOut(db.kysely, w, head, this.rt.clock.now());
     }
     const now = this.rt.clock.now();
     for (const d of await dueDeliveries(db.kysely, now, 200, this.options.perSubscription)) {
       const w = webhooks.get(d.webhookId);
       const busy = this.inFlight.get(d.webhookId) ?? 0;
       if (!w || busy >= this.options.perSubscription) continue;
-      // The lease outlasts the POST's timeout, so only a dead worker's delivery is taken over.
-      if (!await leaseDelivery(db.kysely, d.id, now, now + this.options.timeoutMs * 2 + 1000)) continue;
+      if (!await leaseDelivery(db.kysely, d.id, now, this.leaseUntil(now))) continue;
       this.inFlight.set(d.webhookId, busy + 1);
-      const p = this.deliver(w, { ...d, attempts: d.attempts + 1 })
+      const p = this.deliverLane(w, { ...d, attempts: d.attempts + 1 })
         .catch((e: unknown) => this.options.onError?.(e))
         .finally(() => {
           this.inFlight.set(d.webhookId, (this.inFlight.get(d.webhookId) ?? 1) - 1);
@@ -122,12 +129,29 @@ export class WebhookDelivery {
     await this.armTimer();
   }
 
-  private async deliver(w: Webhook, d: Delivery): Promise<void> {
+  /** The lease outlasts the POST's timeout, so only a dead worker's delivery is taken over. */
+  private leaseUntil(now: number): number {
+    return now + this.options.timeoutMs * 2 + 1000;
+  }
+
+  /** Delivers `first` (leased), then the next of its lane while one is due at once, at most LANE_RUN. */
+  private async deliverLane(w: Webhook, first: Delivery): Promise<void> {
+    let d: Delivery | undefined = first;
+    for (let run = 1; d; run++) {
+      // A delivery left pending (a retry later) still blocks its lane.
+      if (await this.deliver(w, d) === 'pending' || run >= LANE_RUN || this.stopped) return;
+      const now = this.rt.clock.now();
+      d = await leaseNextInLane(this.rt.db.kysely, d, w, now, this.leaseUntil(now));
+    }
+  }
+
+  /** POSTs a leased delivery and records the attempt; returns the status it was left in. */
+  private async deliver(w: Webhook, d: Delivery): Promise<DeliveryStatus> {
     const db = this.rt.db.kysely;
     const record = (await eventsBySeq(db, [d.eventSeq])).get(d.eventSeq);
     if (!record) {
       await recordAttempt(db, d.id, { status: 'failed', responseCode: null, error: 'the event is no longer in the journal', nextAttemptAt: this.rt.clock.now(), deliveredAt: null });
-      return;
+      return 'failed';
     }
     const body = JSON.stringify(cloudManagerEvent(record, this.options.baseUrl));
     let responseCode: number | null = null;
@@ -154,6 +178,7 @@ export class WebhookDelivery {
         nextAttemptAt: now + retryDelayMs(d.attempts, this.options.retryBaseMs, this.options.retryCapMs, Math.random()),
       };
     await recordAttempt(db, d.id, result);
+    return result.status;
   }
 
   private async armTimer(): Promise<void> {

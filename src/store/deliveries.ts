@@ -40,20 +40,21 @@ const toDelivery = (r: Selectable<WebhookDeliveryTable>): Delivery => ({
  * for one subscription; returns the subscription's new cursor. Journal ids become visible in
  * order (see events.ts), so nothing at or below `head` can still appear. The cursor only moves
  * from where this caller read it, and a delivery exists at most once per event: two workers
- * fanning out at once are harmless.
+ * fanning out at once are harmless. It needs no transaction: the cursor moves after the
+ * deliveries exist, and a fan-out cut off between the two is simply made again (no row twice).
  */
-export async function fanOut(trx: K, webhook: Webhook, head: number, now: number, batch = 500): Promise<number> {
-  const entries = await eventsAfter(trx, webhook.programId, webhook.fannedOutTo, batch, head);
+export async function fanOut(db: K, webhook: Webhook, head: number, now: number, batch = 500): Promise<number> {
+  const entries = await eventsAfter(db, webhook.programId, webhook.fannedOutTo, batch, head);
   const wanted = entries.filter((e) => isEventKind(e.record.kind) && webhook.events.includes(e.record.kind));
   if (wanted.length) {
-    await trx.insertInto('webhook_deliveries').values(wanted.map((e) => ({
+    await db.insertInto('webhook_deliveries').values(wanted.map((e) => ({
       webhook_id: toId(webhook.id), event_seq: e.seq, execution_id: toId(e.record.executionId), status: 'pending',
       attempts: 0, next_attempt_at: now, lease_until: null, response_code: null, error: null,
       last_attempt_at: null, delivered_at: null, created_at: now,
     }))).onConflict((oc) => oc.columns(['webhook_id', 'event_seq']).doNothing()).execute();
   }
   const cursor = entries.length < batch ? head : entries[entries.length - 1]!.seq;
-  await trx.updateTable('webhooks').set({ fanned_out_to: cursor })
+  await db.updateTable('webhooks').set({ fanned_out_to: cursor })
     .where('id', '=', toId(webhook.id)).where('fanned_out_to', '=', webhook.fannedOutTo).execute();
   return cursor;
 }
@@ -88,6 +89,24 @@ export async function leaseDelivery(db: K, id: string, now: number, until: numbe
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Once a delivery has left `pending`, its lane (subscription and execution) may go on: leases
+ * the lane's oldest pending delivery if it is due and free, and only while the subscription is
+ * as `webhook` was read (enabled, not updated since: its URL, secret and events still hold).
+ */
+export async function leaseNextInLane(db: K, d: Delivery, webhook: Webhook, now: number, until: number): Promise<Delivery | undefined> {
+  const oldest = db.selectFrom('webhook_deliveries as n').innerJoin('webhooks as w', 'w.id', 'n.webhook_id').select('n.id')
+    .where('n.webhook_id', '=', toId(d.webhookId)).where('n.execution_id', '=', toId(d.executionId)).where('n.status', '=', 'pending')
+    .where('w.enabled', '=', 1).where('w.updated_at', '=', webhook.updatedAt.getTime())
+    .orderBy('n.event_seq').limit(1);
+  const row = await db.updateTable('webhook_deliveries')
+    .set((eb) => ({ lease_until: until, attempts: eb('attempts', '+', 1), last_attempt_at: now }))
+    .where('id', '=', oldest).where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+    .returningAll().executeTakeFirst();
+  return row && toDelivery(row);
 }
 
 export interface AttemptResult {

@@ -82,6 +82,17 @@ export async function lastEventSeq(db: K, programId?: string): Promise<number> {
   return Number(row?.m ?? 0);
 }
 
+/** Each program's newest cursor (lastEventSeq), in one query; a program without events is left out. */
+export async function lastEventSeqs(db: K, programIds: string[]): Promise<Map<string, number>> {
+  if (programIds.length === 0) return new Map();
+  // A max() per program, as lastEventSeq's: each reads one entry of events_by_program, where a
+  // GROUP BY would read all of the programs' events.
+  const rows = await db.selectFrom('programs as p').select((eb) => ['p.id',
+    eb.selectFrom('events as e').select(sql<number | null>`max(e.id)`.as('m')).whereRef('e.program_id', '=', 'p.id').as('m'),
+  ]).where('p.id', 'in', programIds.map(toId)).execute();
+  return new Map(rows.flatMap((r) => (r.m === null ? [] : [[String(r.id), Number(r.m)] as const])));
+}
+
 /** What an event needs beyond the bus's news: who started, the tenant, each step's phase and environment. */
 export interface ExecutionFacts {
   user: string;
