@@ -30,7 +30,7 @@ async function startToHealthy(runner: AppRunner, scratch: string, appImage: stri
   const started = performance.now();
   const record = await runner.start({
     environmentId: 'bench-start', node: { name: `publish-${i}`, role: 'publish' }, port, logDir,
-    runDir: join(scratch, 'run', String(i)), hidePaths: [], log: () => undefined,
+    runDir: join(scratch, 'run', String(i)), envDir: scratch, hidePaths: [], log: () => undefined,
     release: { version: 'v1', appImage, variables: {} },
   });
   const healthy = await waitFor(() => isHealthy(port, '/health'), { timeoutMs: 30_000, intervalMs: 10 });
@@ -61,7 +61,7 @@ export async function run(): Promise<void> {
     console.log(`container start → healthy (fixture app, ${RUNS} runs): first (image pulled into podman) ${first.toFixed(0)} ms, then median ${median(warm).toFixed(0)} ms, max ${Math.max(...warm).toFixed(0)} ms`);
     console.log(`sandboxed local process start → healthy, same app: median ${median(sandboxed).toFixed(0)} ms`);
   } finally {
-    await containers.sweep('bench-start', []);
+    await containers.sweep({ id: 'bench-start' }, []);
     await containers.removeNetwork('bench-start');
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -64,7 +64,7 @@ describe.skipIf(noContainers !== undefined)('an app node in a container', () => 
   }, 60_000);
 
   afterAll(async () => {
-    await runner?.sweep('escape', []);
+    await runner?.sweep({ id: 'escape' }, []);
     await runner?.removeNetwork('escape');
     await api?.close();
     await slipway?.close();
@@ -80,7 +80,7 @@ describe.skipIf(noContainers !== undefined)('an app node in a container', () => 
     await mkdir(logDir, { recursive: true });
     const port = await freePort();
     record = await runner.start({
-      environmentId: 'escape', node: { name: 'publish-1', role: 'publish' }, port, logDir, runDir: join(scratch, 'run'),
+      environmentId: 'escape', node: { name: 'publish-1', role: 'publish' }, port, logDir, runDir: join(scratch, 'run'), envDir: scratch,
       release: { version: '1', appImage, variables: { API_PORT: String(apiPort) } }, hidePaths: [], log: () => undefined,
     });
     let up = false;

@@ -94,7 +94,7 @@ describe('the app start command on the local driver', () => {
     // `exec` in the start line: the stop below must still reach the server.
     const start = `id > ${hostFile}; ls -la ${dataDir} ${join(dataDir, 'secrets')} >> ${hostFile} 2>&1; exec node ${SERVER}`;
     const spawned = await startAppNode({
-      environmentId: 'e1', node: { name: 'publish-1', role: 'publish' }, port, logDir, runDir,
+      environmentId: 'e1', node: { name: 'publish-1', role: 'publish' }, port, logDir, runDir, envDir: join(dataDir, 'environments', 'e1'),
       image: { rootfs, config: { cmd: ['/bin/sh', '-c', start] } },
       release: { version: '1', appImage: 'sha256:abc', variables: { HOST_SERVICE_PORT: String(hostServicePort) } },
       hidePaths: [dataDir], log: () => undefined,

@@ -137,9 +137,10 @@ export class ContainerAppRunner implements AppRunner {
     if (record?.container) await this.podman.remove(record.container, graceMs);
   }
 
-  async sweep(environmentId: string, keep: readonly ProcessRecord[]): Promise<void> {
+  /** Found by the environment's label (this runner's podman storage is its data dir's own). */
+  async sweep(environment: { id: string }, keep: readonly ProcessRecord[]): Promise<void> {
     const kept = new Set(keep.map((r) => r.container));
-    for (const name of await this.podman.containers({ [ENV_LABEL]: environmentId })) {
+    for (const name of await this.podman.containers({ [ENV_LABEL]: environment.id })) {
       if (!kept.has(name)) await this.podman.remove(name, 5000);
     }
   }

@@ -74,7 +74,7 @@ export class ContainersDriver extends LocalDriver {
   /** Also removes whatever carries the environment's label, and its network. */
   override async destroy(env: Environment): Promise<void> {
     await super.destroy(env);
-    await this.runner.sweep(env.id, []);
+    await this.runner.sweep({ id: env.id }, []);
     await this.runner.removeNetwork(env.id);
   }
 }

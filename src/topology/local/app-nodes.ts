@@ -41,7 +41,7 @@ export class AppNodes {
     const { state } = this.env;
     return this.env.apps.start({
       environmentId: state.environmentId, node, release, port, logDir: this.env.logDir,
-      runDir: join(state.dir, 'run', node.name),
+      runDir: join(state.dir, 'run', node.name), envDir: state.dir,
       // The env dir is <dataDir>/environments/<id>: the app sees none of the data dir.
       hidePaths: [dirname(dirname(state.dir))],
       log: this.env.opts.log,
@@ -84,7 +84,7 @@ export class AppNodes {
       }
     }
     const recorded = this.all.flatMap((n) => (n.process ? [n.process] : []));
-    await this.env.apps.sweep?.(this.env.state.environmentId, recorded);
+    await this.env.apps.sweep?.({ id: this.env.state.environmentId, dir: this.env.state.dir }, recorded);
   }
 
   /** At adopt: restarts the dead nodes and supervises every node that runs a release. */

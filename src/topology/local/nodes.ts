@@ -26,6 +26,8 @@ export interface AppNodeStart {
   logDir: string;
   /** The node's private writable dir (HOME, TMPDIR), kept across its restarts. */
   runDir: string;
+  /** The environment's dir on the host: names the environment's nodes among all on this host (ownerMarker). */
+  envDir: string;
   /** What the app must not see (Slipway's data dir). */
   hidePaths: string[];
   log: (line: string) => void;
@@ -80,15 +82,23 @@ export async function startAppNode(input: AppStart): Promise<Spawned> {
     // --die-with-parent ties the app to its network and port, never to Slipway's lifetime.
   }, input.log);
   // The port makes the marker unique per process: author and publish nodes may share argv and cwd.
-  // It goes into the environment of the sandbox's outermost process, which is what is recorded.
+  // It goes into the environment of the sandbox's outermost process, which is what is recorded,
+  // with the owner's: the sandboxed command's environment is its own (it sees neither).
   const marker = `SLIPWAY_NODE=${env.SLIPWAY_NODE ?? ''}`;
+  const [name, owner] = ownerMarker(input.envDir).split('=') as [string, string];
   return spawnDetached(sandbox.argv, {
-    cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '' }, marker,
+    cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '', [name]: owner }, marker,
     logFile: join(input.logDir, `${input.node.name}.log`),
     sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)), runDir: sandbox.runDir },
     release: sandbox.release,
   });
 }
+
+/**
+ * The environment entry of every node an environment runs (its outermost process): the sweep
+ * finds a node started but never recorded by it (app-runner.ts).
+ */
+export const ownerMarker = (envDir: string): string => `SLIPWAY_ENV_DIR=${envDir}`;
 
 /**
  * `-j none`: Varnish's unix jail reads VCL files as the varnish user, who cannot enter a private

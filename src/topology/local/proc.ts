@@ -170,6 +170,29 @@ function sandboxedCommand(pid: number): number[] {
   });
 }
 
+/**
+ * Live processes with `marker` (NAME=value) in their environment whose parent has none: the
+ * outermost processes of marked trees, what is recorded. Only processes whose environment this
+ * one may read are seen.
+ */
+export function markedProcesses(marker: string): number[] {
+  const marked = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker);
+    } catch {
+      return false;
+    }
+  };
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const st = procState(pid);
+    if (st && st.state !== 'Z' && st.state !== 'X' && marked(pid) && !marked(st.ppid)) out.push(pid);
+  }
+  return out;
+}
+
 /** Live (non-zombie) members of a process group. */
 export function groupMembers(pgid: number): number[] {
   const out: number[] = [];
