@@ -170,6 +170,8 @@ export class LocalDriver implements TopologyDriver {
         ...apps.flatMap((n) => [runner.stop(n.process, grace), runner.stop(n.pending?.process, grace)]),
         this.logs.stopReaders(env),
       ]);
+      // And a node started but never recorded (a deploy cut off at that moment).
+      await runner.sweep?.({ id: env.id, dir }, []);
       await rm(state.loadBalancer.socket, { force: true });
     }
     await rm(dir, { recursive: true, force: true });
