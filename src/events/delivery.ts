@@ -103,8 +103,8 @@ export class WebhookDelivery {
   private async pass(): Promise<void> {
     const db = this.rt.db;
     const webhooks = new Map((await listWebhooks(db.kysely)).map((w) => [w.id, w]));
-    // Only a subscription behind its program's head fans out (a
-    // program's head, not the journal's: only within a program do ids become visible in order).
+    // Only a subscription behind its program's head fans out (a program's head, not the
+    // journal's: only within a program do ids become visible in order).
     const heads = await lastEventSeqs(db.kysely, [...new Set([...webhooks.values()].map((w) => w.programId))]);
     for (const w of webhooks.values()) {
       const head = heads.get(w.programId) ?? 0;
