@@ -8,6 +8,9 @@
 // runs, as a Slipway process with an engine does; every run (step, plain, sandbox floor) starts
 // once the next ones are up, as when builds are more than a second apart (runner/warm-network.ts,
 // runner/launcher.ts: their start disturbs what runs beside it).
+// One pair runs first, untimed: as in a server that has run builds, Slipway's code on the step's
+// path is compiled, and the sample site's files are in the page cache for both sides (the first
+// pairs of a cold process differed by 300–420 ms, the later ones by -94 to 228 ms).
 // The machine drifts (another process, the page cache, CPU frequency: a plain run varies by
 // +-100 ms over a bench), so each step run is paired with the plain run next to it (which of the
 // two goes first alternates), and the overhead is the median of the paired differences (its
@@ -75,7 +78,7 @@ export async function run(): Promise<Figures | void> {
     const fetchingAroundMs: number[] = [];
     const plainMs: number[] = [];
     /** One build step; `kept`: validate's fetched commit is there. Returns the time around its command. */
-    const step = async (kept = true): Promise<number> => {
+    const step = async (kept = true, timed = true): Promise<number> => {
       const ctx = makeStepContext();
       ctx.repository.url = url;
       try {
@@ -84,7 +87,7 @@ export async function run(): Promise<Figures | void> {
         const result = await buildHandler.run(ctx);
         const ms = performance.now() - started;
         if (result.outcome !== 'finished') throw new Error(`build step ${result.outcome}: ${'reason' in result ? result.reason : ''}`);
-        if (kept) {
+        if (kept && timed) {
           stepMs.push(ms);
           sandboxMs.push(Number(ctx.details.durationMs));
         }
@@ -93,7 +96,7 @@ export async function run(): Promise<Figures | void> {
         ctx.cleanup();
       }
     };
-    const plainRun = (i: number): void => {
+    const plainRun = (i: number | string, timed = true): void => {
       const plainDir = join(root, `plain-${i}`);
       git(root, 'clone', '--quiet', url, plainDir);
       // The same environment as in the sandbox (fresh HOME, no inherited npm_* settings).
@@ -107,9 +110,13 @@ export async function run(): Promise<Figures | void> {
       });
       const started = performance.now();
       const plain = spawnSync('/bin/sh', ['-c', command], { cwd: plainDir, stdio: 'ignore', env });
-      plainMs.push(performance.now() - started);
+      if (timed) plainMs.push(performance.now() - started);
       if (plain.status !== 0) throw new Error(`plain build failed: ${plain.status}`);
     };
+    await settled();
+    await step(true, false);
+    await settled();
+    plainRun('first', false);
     for (let i = 0; i < RUNS; i++) {
       // A pair: the step and the plain run next to it, in alternating order.
       if (i % 2 === 0) { await settled(); await step(); await settled(); plainRun(i); } else { await settled(); plainRun(i); await settled(); await step(); }
