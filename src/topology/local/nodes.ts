@@ -85,20 +85,21 @@ export async function startAppNode(input: AppStart): Promise<Spawned> {
   // It goes into the environment of the sandbox's outermost process, which is what is recorded,
   // with the owner's: the sandboxed command's environment is its own (it sees neither).
   const marker = `SLIPWAY_NODE=${env.SLIPWAY_NODE ?? ''}`;
-  const [name, owner] = ownerMarker(input.envDir).split('=') as [string, string];
   return spawnDetached(sandbox.argv, {
-    cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '', [name]: owner }, marker,
+    cwd: '/', env: { ...sandbox.env, SLIPWAY_NODE: env.SLIPWAY_NODE ?? '', [OWNER]: input.envDir }, marker,
     logFile: join(input.logDir, `${input.node.name}.log`),
     sandbox: { cgroups: (sandbox.cgroup?.procsFiles ?? []).map((f) => dirname(f)), runDir: sandbox.runDir },
     release: sandbox.release,
   });
 }
 
+const OWNER = 'SLIPWAY_ENV_DIR';
+
 /**
  * The environment entry of every node an environment runs (its outermost process): the sweep
  * finds a node started but never recorded by it (app-runner.ts).
  */
-export const ownerMarker = (envDir: string): string => `SLIPWAY_ENV_DIR=${envDir}`;
+export const ownerMarker = (envDir: string): string => `${OWNER}=${envDir}`;
 
 /**
  * `-j none`: Varnish's unix jail reads VCL files as the varnish user, who cannot enter a private
