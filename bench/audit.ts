@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import lighthouse from 'lighthouse';
 import * as chromeLauncher from 'chrome-launcher';
 import { contentAudit } from '../src/steps/content-audit.ts';
-import { AUDIT_CATEGORIES, median } from '../src/domain/audit-compare.ts';
-import { AUDIT_CHROME_FLAGS } from '../src/steps/testing/lighthouse-runner.ts';
+import { median } from '../src/domain/audit-compare.ts';
+import { AUDIT_CHROME_FLAGS, AUDIT_SETTINGS } from '../src/steps/testing/lighthouse-runner.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
 import { SAMPLE_SERVER, STAGE_ENVIRONMENT, StaticTopology, startNodeServer, staticView } from '../test/support/static-topology.ts';
 
@@ -20,7 +20,7 @@ async function bareLighthouse(url: string): Promise<number> {
   const started = performance.now();
   const chrome = await chromeLauncher.launch({ chromePath: '/usr/bin/chromium', chromeFlags: AUDIT_CHROME_FLAGS, userDataDir: profile, logLevel: 'silent' });
   try {
-    await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: [...AUDIT_CATEGORIES] });
+    await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error', ...AUDIT_SETTINGS });
   } finally {
     chrome.kill();
   }

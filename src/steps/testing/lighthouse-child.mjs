@@ -3,7 +3,7 @@
 // (page, run), writing each raw result to <out>/lhr-<page>-<run>.json. Lighthouse and its browser
 // stay out of Slipway's process: a stray rejection from Lighthouse after its browser is gone
 // ends this process, never the server (the parent reads the files and judges).
-// Input: argv[2] = JSON {urls, runs, chromePath, chromeFlags, categories, out}.
+// Input: argv[2] = JSON {urls, runs, chromePath, chromeFlags, settings, out}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lighthouse from 'lighthouse';
@@ -29,7 +29,7 @@ console.log(`chromium ${chrome.pid} started as uid ${process.getuid()}`);
 
 /** One Lighthouse run: its JSON report and the runtime error Lighthouse recorded, if any. */
 async function audit(url) {
-  const result = await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: job.categories });
+  const result = await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error', ...job.settings });
   if (!result) throw new Error(`Lighthouse returned no result for ${url}`);
   const report = typeof result.report === 'string' ? result.report : JSON.stringify(result.lhr);
   return { report, runtimeError: result.lhr.runtimeError };
