@@ -48,8 +48,10 @@ describe('contentAudit', () => {
     ]);
     expect(audit.changes.performance).toBe('N/A');
     expect(ctx.recorded.map((a) => a.type)).toEqual(['CONTENT_AUDIT_REPORT', 'CONTENT_AUDIT_RESULTS']);
-    const lhr = JSON.parse((await ctx.artifacts.read(ctx.recorded[0]?.digest ?? '')).toString()) as { lighthouseVersion: string };
+    const lhr = JSON.parse((await ctx.artifacts.read(ctx.recorded[0]?.digest ?? '')).toString()) as { lighthouseVersion: string; fullPageScreenshot?: unknown };
     expect(lhr.lighthouseVersion).toBe('12.2.3');
+    // Not taken: no score reads it, and it cost a second of every run.
+    expect(lhr.fullPageScreenshot).toBeUndefined();
     first = result.details;
   }, 90_000);
 
