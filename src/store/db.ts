@@ -4,10 +4,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { isStalePlan, prepareRepeated } from './statement-cache.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_events.ts';
 import * as m003 from './migrations/003_claims.ts';
@@ -40,7 +40,10 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
     // ends the process. The statement in flight fails instead (isConnectionLost), the pool
     // drops the broken client on release, and the next query connects anew.
     pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      prepareRepeated(client);
+    });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', postgresUrl: options.databaseUrl, pool, close: () => kysely.destroy() };
   }
@@ -63,24 +66,14 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
 export type Param = (value: unknown) => string;
 export const paramsInto = (parameters: unknown[]): Param => (value) => `$${parameters.push(value)}`;
 
-/** A statement's text → its prepared name: hashed once per shape, not on every run. */
-const preparedNames = new Map<string, string>();
-
 /**
- * PostgreSQL: runs a hot statement (one per transition) as a prepared statement, named by its
- * text: each pooled connection parses and plans it once (then keeps a generic plan), not on
- * every run. Outside a transaction; the statement must carry its values as parameters.
+ * PostgreSQL: runs a hot statement (one per transition) straight on the pool, outside a
+ * transaction and without Kysely; prepared on each connection like every repeated statement
+ * (statement-cache.ts). The statement must carry its values as parameters.
  */
 export async function runPrepared<R>(db: Db, query: CompiledQuery): Promise<R[]> {
   if (!db.pool) throw new Error('prepared statements are for PostgreSQL');
-  let name = preparedNames.get(query.sql);
-  if (!name) {
-    name = `slipway_${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`;
-    // The shapes are few (see guarded-writes.ts); the bound only guards against a surprise.
-    if (preparedNames.size >= 1000) preparedNames.clear();
-    preparedNames.set(query.sql, name);
-  }
-  const { rows } = await db.pool.query({ name, text: query.sql, values: [...query.parameters] });
+  const { rows } = await db.pool.query(query.sql, [...query.parameters]);
   return rows as R[];
 }
 
@@ -94,9 +87,13 @@ export function isConnectionLost(error: unknown): boolean {
     || (typeof message === 'string' && /Connection terminated|not queryable|terminating connection/i.test(message));
 }
 
-/** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */
+/**
+ * PostgreSQL's deadlock and serialization failures, and a prepared statement gone stale
+ * (statement-cache.ts): the transaction can simply run again.
+ */
 const RETRYABLE = new Set(['40P01', '40001']);
-export const isRetryable = (error: unknown): boolean => RETRYABLE.has((error as { code?: string } | undefined)?.code ?? '');
+export const isRetryable = (error: unknown): boolean =>
+  RETRYABLE.has((error as { code?: string } | undefined)?.code ?? '') || isStalePlan(error);
 
 /**
  * Runs `fn` in a transaction that holds the write lock from its first statement

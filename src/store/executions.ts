@@ -76,7 +76,7 @@ export async function insertExecution(db: K, e: NewExecution, now: number): Prom
     if (isUniqueViolation(error)) throw new PipelineBusyError(e.pipelineId);
     throw error;
   }
-  await db.insertInto('steps').values(e.steps.map((s, idx) => {
+  const steps = await db.insertInto('steps').values(e.steps.map((s, idx) => {
     const envId = s.environmentType ? e.environmentIds[s.environmentType] : undefined;
     return {
       execution_id: row.id, idx, phase: s.phase, action: s.action,
@@ -85,8 +85,9 @@ export async function insertExecution(db: K, e: NewExecution, now: number): Prom
       updated_at: now, wake_at: null, pause_before_run: s.pauseBeforeRun ? 1 : 0,
       queued_at: idx === 0 ? now : null, lease_owner: null, lease_expires_at: null, attempts: 0,
     };
-  })).execute();
-  return (await getExecution(db, String(row.id)))!;
+  })).returningAll().execute();
+  // As inserted: no read back.
+  return toExecution(row, steps.sort((a, b) => a.idx - b.idx).map(toStep));
 }
 
 const EXECUTION_COLUMNS = [
