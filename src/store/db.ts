@@ -7,7 +7,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { isStalePlan, prepareRepeated } from './statement-cache.ts';
+import { isStalePlan, keepingStatements, prepareRepeated } from './statement-cache.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_events.ts';
 import * as m003 from './migrations/003_claims.ts';
@@ -54,7 +54,7 @@ export function openDb(options: { dataDir: string; databaseUrl?: string }): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 10000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: keepingStatements(sqlite) }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 

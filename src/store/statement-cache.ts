@@ -1,10 +1,13 @@
-// PostgreSQL: a statement this process runs again and again becomes a prepared statement on
+// Statements compiled once, not on every run. PostgreSQL: a statement this process runs again
+// and again becomes a prepared statement on
 // each pooled connection: parsed and planned once there (then PostgreSQL keeps a generic plan
 // when it is as good), not on every run. Kysely sends every statement unnamed: an execution's
 // start and reads (the execution and its steps, the journal's facts) were parsed and planned
 // each time, and planning alone took longer than running them. pgJDBC does the same after five
 // runs of a statement (prepareThreshold).
 import { createHash } from 'node:crypto';
+import type SQLite from 'better-sqlite3';
+import type { SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 
 /** Runs of one text before it is prepared: one-off statements (migrations, rare reads) never are. */
@@ -58,4 +61,25 @@ export function prepareRepeated(client: pg.PoolClient): void {
     return result;
   };
   Object.assign(client, { query: prepared });
+}
+
+/**
+ * SQLite: Kysely prepares every statement anew on every run (parsed and planned by SQLite each
+ * time); better-sqlite3's statements are made to be kept and run again, and SQLite prepares a
+ * kept one again by itself when the schema changed. Kysely never streams here (a statement
+ * iterating could not run twice at once).
+ */
+export function keepingStatements(db: SQLite.Database): SqliteDatabase {
+  const kept = new Map<string, SQLite.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(text) {
+      let statement = kept.get(text);
+      if (!statement) {
+        if (kept.size >= MAX_PREPARED) kept.clear();
+        kept.set(text, statement = db.prepare(text));
+      }
+      return statement;
+    },
+  };
 }
