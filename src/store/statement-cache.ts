@@ -25,7 +25,7 @@ function nameOf(text: string): string | undefined {
   const n = (runs.get(text) ?? 0) + 1;
   if (n < THRESHOLD) {
     // Counting is bounded too: a flood of distinct texts only restarts the counts.
-    if (runs.size >= 10_000) runs.clear();
+    if (runs.size >= 2_000) runs.clear();
     runs.set(text, n);
     return undefined;
   }
