@@ -1,10 +1,9 @@
 // Statements compiled once, not on every run. PostgreSQL: a statement this process runs again
-// and again becomes a prepared statement on
-// each pooled connection: parsed and planned once there (then PostgreSQL keeps a generic plan
-// when it is as good), not on every run. Kysely sends every statement unnamed: an execution's
-// start and reads (the execution and its steps, the journal's facts) were parsed and planned
-// each time, and planning alone took longer than running them. pgJDBC does the same after five
-// runs of a statement (prepareThreshold).
+// and again becomes a prepared statement on each pooled connection, parsed and planned once
+// there (then PostgreSQL keeps a generic plan when it is as good). Kysely sends every statement
+// unnamed: an execution's start and reads (the execution and its steps, the journal's facts)
+// were parsed and planned each time, and planning alone took longer than running them. pgJDBC
+// does the same after five runs of a statement (prepareThreshold).
 import { createHash } from 'node:crypto';
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';

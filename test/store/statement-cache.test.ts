@@ -13,8 +13,8 @@ import { openDb, tx } from '../../src/store/db.ts';
 import { keepingStatements } from '../../src/store/statement-cache.ts';
 import { createDatabase } from '../support/postgres.ts';
 
-describe('statement cache (PostgreSQL)', () => {
-  it('prepares a repeated statement once per connection, not a one-off; a stale one is prepared again', async () => {
+describe('statement cache', () => {
+  it('PostgreSQL: prepares a repeated statement once per connection, not a one-off; a stale one is prepared again', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-statements-'));
     const db = openDb({ dataDir, databaseUrl: await createDatabase(inject('pgAdminUrl')) });
     try {
