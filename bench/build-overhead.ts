@@ -4,9 +4,11 @@
 // pipeline, each step finds the commit that validate fetched and checked out in its execution's
 // dir (before the step, not timed, like the plain run's clone, which checks out too); the step
 // without it (validate ran on another host's engine: the build fetches the branch itself) is
-// timed as well and shown apart. The first warm network and launchers are started before the
-// runs, as a Slipway process with an engine does; every run (step, plain, sandbox floor) starts
-// once the next ones are up, as when builds are more than a second apart (runner/warm-network.ts,
+// timed as well and shown apart. The steps share one data dir, as in a server (each its own work
+// dir, and its own artifact store: every step writes its images, none finds them stored by the
+// one before). The first build's chain and the launchers are started before the runs, as a
+// Slipway process with an engine does; every run (step, plain, sandbox floor) starts once the
+// next ones are up, as when builds are more than a second apart (runner/sandbox-ahead.ts,
 // runner/launcher.ts: their start disturbs what runs beside it).
 // One pair runs first, untimed: as in a server that has run builds, Slipway's code on the step's
 // path is compiled, and the sample site's files are in the page cache for both sides (the first
@@ -20,8 +22,8 @@
 // wall time minus its command's, from the command being sent to the sandbox started during the
 // checkout to its end, both from the same run, so a busy machine's drift between the two sides
 // does not enter it) and what the sandbox itself costs (`true` run with the build's own
-// limits, network and bound dirs), the part of the overhead that isolation needs whatever the
-// step does around it.
+// limits, network and bound dirs, in a chain started ahead), the part of the overhead that
+// isolation needs whatever the step does around it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseContract } from '../src/domain/contract.ts';
 import { buildEnvironment } from '../src/steps/build-env.ts';
 import { BUILD_LIMITS, buildHandler } from '../src/steps/build.ts';
+import { FsArtifactStore } from '../src/artifacts/fs-store.ts';
 import { fetchCommit } from '../src/runner/fetched-commit.ts';
 import { resolveBranch } from '../src/runner/git.ts';
 import { runSandboxed, sandboxWarm, warmUpSandbox } from '../src/runner/sandbox.ts';
@@ -67,7 +70,9 @@ export async function run(): Promise<Figures | void> {
     const command = parseContract(parseYaml(readFileSync(join(work, 'slipway.yaml'), 'utf8'))).build.command;
 
     const commit = await resolveBranch(url, 'main');
-    warmUpSandbox();
+    const dataDir = join(root, 'data');
+    warmUpSandbox({ dataDir, limits: BUILD_LIMITS });
+    let steps = 0;
 
     /** The machine settled: the next warm network and launchers are up (their start disturbs what runs beside it). */
     const settled = async (): Promise<void> => {
@@ -79,7 +84,8 @@ export async function run(): Promise<Figures | void> {
     const plainMs: number[] = [];
     /** One build step; `kept`: validate's fetched commit is there. Returns the time around its command. */
     const step = async (kept = true, timed = true): Promise<number> => {
-      const ctx = makeStepContext();
+      const n = steps++;
+      const ctx = makeStepContext({ dataDir, workDir: join(dataDir, 'work', `e${n}`, 's1'), artifacts: new FsArtifactStore(join(root, `store-${n}`)) });
       ctx.repository.url = url;
       try {
         if (kept) await fetchCommit(url, commit, dirname(ctx.workDir), async () => undefined);
@@ -93,7 +99,7 @@ export async function run(): Promise<Figures | void> {
         }
         return ms - Number(ctx.details.durationMs);
       } finally {
-        ctx.cleanup();
+        rmSync(dirname(ctx.workDir), { recursive: true, force: true });
       }
     };
     const plainRun = (i: number | string, timed = true): void => {
@@ -124,13 +130,13 @@ export async function run(): Promise<Figures | void> {
     for (let i = 0; i < FETCHING_RUNS; i++) { await settled(); fetchingAroundMs.push(await step(false)); }
     // The sandbox's own start and end, as the build uses it (what `true` costs in it).
     const startMs: number[] = [];
-    const dirs = ['ws', 'home', 'tmp', 'cache'].map((d) => join(root, 'floor', d));
+    const dirs = ['ws', 'home', 'tmp', 'cache'].map((d) => join(dataDir, 'work', 'floor', d));
     for (const dir of dirs) mkdirSync(dir, { recursive: true });
     for (let i = 0; i < RUNS; i++) {
       await settled();
       const started = performance.now();
       const floor = await runSandboxed({
-        command: 'true', workspace: dirs[0] ?? '', writablePaths: dirs.slice(1), hidePaths: [join(root, 'floor')],
+        command: 'true', workspace: dirs[0] ?? '', writablePaths: dirs.slice(1), hidePaths: [dataDir],
         env: {}, timeoutMs: 60_000, limits: BUILD_LIMITS, network: { outbound: true }, onOutput: () => undefined, log: () => undefined,
       });
       startMs.push(performance.now() - started);

@@ -13,6 +13,7 @@ import { warmUpSandbox } from './runner/sandbox.ts';
 import { EventBus } from './events/bus.ts';
 import { WebhookDelivery, type DeliveryOptions } from './events/delivery.ts';
 import type { Environment } from './domain/model.ts';
+import { BUILD_LIMITS } from './steps/build.ts';
 import type { HandlerRegistry } from './steps/handler.ts';
 import { migrate, openDb } from './store/db.ts';
 import { getEnvironment, listEnvironments } from './store/environments.ts';
@@ -100,8 +101,8 @@ export async function createSlipway(config: SlipwayConfig, options: SlipwayOptio
   });
   if (options.runEngine !== false) {
     await engine.start();
-    // The first build's network and launcher are ready before it (runner/sandbox.ts).
-    warmUpSandbox();
+    // The first build's chain and launchers are ready before it (runner/sandbox.ts).
+    warmUpSandbox({ dataDir: config.dataDir, limits: BUILD_LIMITS });
   }
   const closed = opened('Slipway');
   let webhooks: WebhookDelivery | undefined;

@@ -1,23 +1,25 @@
 // A process forked ahead for the sandbox's next run (the launcher): /bin/sh, spawned with the
-// run's stdio, environment and process group, waiting for the run's command line on its fd 3;
-// told it, it execs it, so the run is that very process (its pid, pipes and group), as if it had
-// been spawned then. Why: a spawn forks Slipway, whose page tables take 5–15 ms to copy on a VM,
-// on the way to a build's command and blocking the event loop meanwhile (bench: build-overhead).
+// run's stdio, environment and process group, waiting for the run's command line on its fd 7
+// (above the run's own fds and those the sandbox's SETUP opens); told it, it execs it, so the
+// run is that very process (its pid, pipes and group), as if it had been spawned then. Why: a
+// spawn forks Slipway, whose page tables take 5–15 ms to copy on a VM, on the way to a build's
+// command and blocking the event loop meanwhile (bench: build-overhead).
 // One launcher at a time per kind of run (its LaunchOptions): taken by one run, the next is
-// forked a second after that run ended (as the warm networks: a fork beside a build's command
-// slows it, and what follows the run gets its second undisturbed); a run that finds none spawns.
+// forked when the sandbox says (sandbox.ts: a second after the last run ended, as a fork beside a
+// build's command slows it); a run that finds none spawns.
 // Its command line arrives shell-quoted and whole (to EOF) on a pipe only Slipway holds; the
 // pipe closed without one (Slipway ended), it exits and runs nothing.
-// Two execs are spared on top: the head every run's command line starts with
-// (LaunchOptions.prefix: the sandbox's `unshare`) runs when the launcher is forked, and a
-// command line `/bin/sh -c SCRIPT NAME ARGS…` (Slipway's own scripts: the sandbox's wrapper,
-// the disk quota's meter) runs SCRIPT in the launcher's own shell, with ARGS, not in a new one.
+// Execs are spared on top: the head a run's command line starts with (LaunchOptions.prefix: the
+// sandbox's `unshare`, or a build's whole chain up to bubblewrap, sandbox-ahead.ts) runs when
+// the launcher is forked, and a command line `/bin/sh -c SCRIPT NAME ARGS…` (Slipway's own
+// scripts: the sandbox's wrapper, the disk quota's meter) runs SCRIPT in the launcher's own
+// shell, with ARGS, not in a new one.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { shellQuote } from './node-script.ts';
 
 /** The fd the launcher reads the command line from; closed before the exec. */
-const ARGV_FD = 3;
+const ARGV_FD = 7;
 const LAUNCH = [
   `c=; while IFS= read -r l <&${ARGV_FD}; do c="$c$l\n"; done`,
   `exec ${ARGV_FD}<&-`,
@@ -26,15 +28,13 @@ const LAUNCH = [
   'if [ "$1" = /bin/sh ] && [ "$2" = -c ] && [ $# -ge 4 ]; then c=$3; shift 4; eval "$c"; exit; fi',
   'exec "$@"',
 ].join('; ');
-/** How long after a run ended the next launcher is forked (see the header). */
-const NEXT_AFTER_MS = 1000;
 
 /** How a run's process is spawned: all but its command line is the launcher's. */
 export interface LaunchOptions {
   /** The head of every command line launched so (run as the launcher is forked); default none. */
   prefix?: string[];
   env: Record<string, string>;
-  /** fd 3 is the launcher's own (ARGV_FD): a run's stdio leaves it 'ignore'. */
+  /** fd 7 is the launcher's own (ARGV_FD): a run's stdio ends below it. */
   stdio: StdioOptions;
 }
 
@@ -46,12 +46,11 @@ function keyOf(options: LaunchOptions): string {
 }
 
 function fork(options: LaunchOptions): void {
-  const stdio = [...(options.stdio as unknown[])];
-  stdio[ARGV_FD] = 'pipe';
+  const stdio = Array.from({ length: ARGV_FD + 1 }, (_, fd) => (fd === ARGV_FD ? 'pipe' : (options.stdio as unknown[])[fd] ?? 'ignore'));
   const [file = '/bin/sh', ...args] = [...options.prefix ?? [], '/bin/sh', '-c', LAUNCH];
   const child = spawn(file, args, { cwd: '/', env: options.env, detached: true, stdio: stdio as StdioOptions });
   child.on('error', () => undefined);
-  (child.stdio[ARGV_FD] as Writable | null)?.on('error', () => undefined);
+  (child.stdio.at(ARGV_FD) as Writable | null | undefined)?.on('error', () => undefined);
   // Waiting to be taken must not keep this process alive; taken, the run refs it again.
   child.unref();
   for (const stream of child.stdio) (stream as { unref?(): void } | null)?.unref?.();
@@ -80,13 +79,8 @@ export function launch(argv: string[], options: LaunchOptions): ChildProcess {
   ready.delete(key);
   taken.ref();
   for (const stream of taken.stdio) (stream as { ref?(): void } | null)?.ref?.();
-  (taken.stdio[ARGV_FD] as Writable).end(`${argv.slice(prefix.length).map(shellQuote).join(' ')}\n`);
+  (taken.stdio.at(ARGV_FD) as Writable).end(`${argv.slice(prefix.length).map(shellQuote).join(' ')}\n`);
   return taken;
-}
-
-/** A run launched with `options` ended: unless one waits, the next launcher is forked a second later. */
-export function launcherAfterRun(options: LaunchOptions): void {
-  setTimeout(() => warmUpLauncher(options), NEXT_AFTER_MS).unref();
 }
 
 /** The pid of the launcher waiting for runs with `options`: a child of this process by design. */

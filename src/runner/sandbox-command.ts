@@ -10,9 +10,7 @@
 //   setpriv         (root only) drops to the unprivileged sandbox account, no groups, no caps
 //   pasta           (only when the run has a network) its own user+network namespace with
 //                   user-mode networking: outbound through pasta's own sockets, the host's
-//                   loopback unreachable (--no-map-gw), only the listed ports forwarded; or
-//   nsenter         into the namespaces of a warm network (warm-network.ts): the same pasta,
-//                   started before the run
+//                   loopback unreachable (--no-map-gw), only the listed ports forwarded
 //   bwrap           unprivileged: user, PID, IPC, UTS, cgroup (and network, without pasta)
 //                   namespaces, read-only system, tmpfs over /tmp, /run and the hidden paths,
 //                   workspace + writable paths bound read-write, --cap-drop ALL,
@@ -25,7 +23,14 @@
 // Why the staging: bubblewrap resolves bind sources with the caller's rights. Once it runs as
 // the sandbox account, a workspace under a 0700 root-owned data dir is unreachable, so a root
 // shell first binds it at a traversable staging path inside a mount namespace of its own.
-import { resolve, sep, join } from 'node:path';
+// Everything up to bubblewrap depends on the run's limits and network alone, not on its dirs,
+// when what is staged are roots the bound dirs lie under (SandboxPlacement.stagedRoots): a
+// build's chain is so started ahead of its build (sandbox-ahead.ts), and bubblewrap, told its
+// arguments then, binds the build's dirs from below the staged roots (<data>/work,
+// <data>/caches). The dirs between a staged root and a bound dir are then traversable by all
+// (0711): the data dir above them stays 0700, and only the run's own chain, in its own mount
+// namespace, sees the staged roots; inside the sandbox they lie under a tmpfs.
+import { relative, resolve, sep, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BWRAP, dropRights, PASTA, type SandboxHost } from './sandbox-host.ts';
 import type { ResourceLimits } from './cgroup.ts';
@@ -33,7 +38,6 @@ import type { ResourceLimits } from './cgroup.ts';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The head of a run's command line when Slipway runs as root: a mount namespace of its own for the staging binds. */
 export const OWN_MOUNTS = ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--'];
-const NSENTER = '/usr/bin/nsenter';
 
 /**
  * Network of the run: 'none' (loopback only), 'outbound' (internet through user-mode
@@ -89,10 +93,10 @@ export interface SandboxPlacement {
   /** An fd of the run for bubblewrap's status lines (--json-status-fd; sandbox-status.ts). */
   statusFd?: number;
   /**
-   * A warm network (warm-network.ts) the run joins instead of starting pasta: the process
-   * holding its user and network namespaces.
+   * (root only) What is staged, each bound dir lying under one of them; default: the bound dirs
+   * themselves. Roots make the staging independent of the run's dirs (see the header).
    */
-  warmNetwork?: { holderPid: number };
+  stagedRoots?: string[];
 }
 
 export const SECCOMP_FILE = 'seccomp.bpf';
@@ -113,14 +117,16 @@ export const COMMAND_FD = 4;
 /**
  * The command of a sandbox started ahead of it: Slipway's own shell line, all builtins, that
  * waits until the command has arrived on COMMAND_FD (to EOF; the host ends it with a newline),
- * closes that fd and execs `/bin/sh -c <command>` exactly as a run given its command at once.
+ * closes that fd and runs the command in this very shell, as `/bin/sh -c <command>` would, its
+ * own variables gone (an exec less on the way to the command: bench build-overhead).
  * Nothing arrived (the host stopped the sandbox): nothing runs.
  */
 export const AWAIT_COMMAND = [
   `c=; while IFS= read -r l <&${COMMAND_FD}; do c="$c$l\n"; done`,
   `exec ${COMMAND_FD}<&-`,
   '[ -n "$c" ] || exit 125',
-  'exec /bin/sh -c "$c"',
+  'unset l',
+  'eval "unset c; $c"',
 ].join('; ');
 
 const SETUP = [
@@ -139,9 +145,9 @@ function fstabField(path: string): string {
   return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
-/** The staging binds of a run as fstab lines: each bound dir onto its numbered dir in the run dir. */
-export function stagingFstab(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'cachePaths' | 'readOnlyPaths'>, runDir: string): string {
-  return boundDirs(spec).map(({ dir }, i) => `${fstabField(dir)} ${fstabField(join(runDir, String(i)))} none bind 0 0\n`).join('');
+/** The staging binds of a run as fstab lines: each staged dir onto its numbered dir in the run dir. */
+export function stagingFstab(staged: string[], runDir: string): string {
+  return staged.map((dir, i) => `${fstabField(dir)} ${fstabField(join(runDir, String(i)))} none bind 0 0\n`).join('');
 }
 
 function isInside(path: string, dir: string): boolean {
@@ -167,6 +173,16 @@ export function boundDirs(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' 
   return [...writable.map((dir) => ({ dir, writable: true })), ...readOnly.map((dir) => ({ dir, writable: false }))];
 }
 
+/** Where bubblewrap finds `dir` (absolute) staged: below the numbered dir of the root it lies under. */
+function stagedSource(dir: string, stage: Stage): string {
+  const index = stage.roots.findIndex((root) => isInside(dir, root));
+  if (index < 0) throw new Error(`sandbox: ${dir} lies under no staged root`);
+  return join(stage.dir, String(index), relative(stage.roots[index] ?? '', dir));
+}
+
+/** A run's staging (root only): its dir, and the dirs staged there, in order. */
+export interface Stage { dir: string; roots: string[] }
+
 function usesPasta(network: NetworkOptions | undefined): boolean {
   return network !== undefined && (network.outbound || (network.hostPorts?.length ?? 0) > 0 || (network.publishPorts?.length ?? 0) > 0);
 }
@@ -189,22 +205,13 @@ export function pastaArgs(network: NetworkOptions): string[] {
   ];
 }
 
-/** What puts the run into its network's namespaces: pasta starting them, or nsenter joining a warm one's. */
-function networkArgs(network: NetworkOptions | undefined, warm: SandboxPlacement['warmNetwork']): string[] {
-  if (!network || !usesPasta(network)) return [];
-  if (!warm) return pastaArgs(network);
-  // --preserve-credentials: the account is root in pasta's user namespace already (no setgroups there).
-  const ns = `/proc/${warm.holderPid}/ns`;
-  return [NSENTER, `--user=${ns}/user`, `--net=${ns}/net`, '--preserve-credentials', '--'];
-}
-
-/** Whether a run can join a warm network: outbound access and no ports (a build). */
-export function takesWarmNetwork(network: NetworkOptions | undefined): boolean {
+/** Outbound access and no ports: a build's network, the one a chain started ahead has (sandbox-ahead.ts). */
+export function outboundOnly(network: NetworkOptions | undefined): boolean {
   return network?.outbound === true && !network.hostPorts?.length && !network.publishPorts?.length;
 }
 
 /** The bwrap argument list. Order matters: bwrap applies mounts in order. */
-export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gid'>, stageDir?: string): string[] {
+export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gid'>, stage?: Stage): string[] {
   const workspace = resolve(spec.workspace);
   const args = [
     '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
@@ -225,10 +232,8 @@ export function bwrapArgs(spec: SandboxSpec, host: Pick<SandboxHost, 'uid' | 'gi
     if (hidden === '/' || PRIVATE_DIRS.some((d) => isInside(hidden, d)) || !existsSync(hidden)) continue;
     args.push('--tmpfs', hidden);
   }
-  boundDirs(spec).forEach(({ dir, writable }, i) => {
-    args.push(writable ? '--bind' : '--ro-bind', stageDir ? join(stageDir, String(i)) : dir, dir);
-  });
-  if (stageDir && !PRIVATE_DIRS.some((d) => isInside(stageDir, d))) args.push('--tmpfs', stageDir);
+  for (const { dir, writable } of boundDirs(spec)) args.push(writable ? '--bind' : '--ro-bind', stage ? stagedSource(dir, stage) : dir, dir);
+  if (stage && !PRIVATE_DIRS.some((d) => isInside(stage.dir, d))) args.push('--tmpfs', stage.dir);
   // The environment comes from ENV_FILE (envArgs), not from this command line.
   args.push('--chdir', workspace, '--clearenv', '--args', ENV_FD);
   args.push('--', '/bin/sh', '-c', spec.command);
@@ -242,22 +247,37 @@ export function envArgs(spec: Pick<SandboxSpec, 'env'>): string {
   return Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]).map((arg) => `${arg}\0`).join('');
 }
 
-/** The full command line of a run; throws when the machine cannot isolate it. */
-export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: SandboxPlacement): SandboxCommand {
+/** The staging of a run (root only): its run dir, and the staged dirs. */
+export function stageOf(spec: Pick<SandboxSpec, 'workspace' | 'writablePaths' | 'cachePaths' | 'readOnlyPaths'>, placement: SandboxPlacement): Stage {
+  return { dir: placement.runDir, roots: placement.stagedRoots ?? boundDirs(spec).map(({ dir }) => dir) };
+}
+
+/**
+ * The head of a run's command line, up to bubblewrap: what depends on the run's limits and
+ * network, not on its dirs or command (a build's chain is started ahead with it: sandbox-ahead.ts).
+ */
+export function chainHead(run: Pick<SandboxSpec, 'limits' | 'network'>, host: SandboxHost, placement: SandboxPlacement): string[] {
   if (!host.bwrap) throw new Error(`sandbox: ${BWRAP} not found (install the Debian package bubblewrap); repository code never runs without it`);
-  if (usesPasta(spec.network) && !host.pasta) throw new Error(`sandbox: ${PASTA} not found (install the Debian package passt); a run with a network needs it`);
+  if (usesPasta(run.network) && !host.pasta) throw new Error(`sandbox: ${PASTA} not found (install the Debian package passt); a run with a network needs it`);
   if (host.uid === 0) throw new Error('sandbox: no unprivileged account to run repository code as (run scripts/ensure-deps.sh as root)');
   // RLIMIT_FSIZE in the shell's unit (512-byte blocks), rounded down: never above the quota.
-  const fsizeBlocks = spec.limits?.diskBytes ? String(Math.floor(spec.limits.diskBytes / 512)) : '';
-  const argv = [
+  const fsizeBlocks = run.limits?.diskBytes ? String(Math.floor(run.limits.diskBytes / 512)) : '';
+  return [
     ...(host.runAs ? OWN_MOUNTS : []),
     '/bin/sh', '-c', SETUP, 'sandbox', join(placement.runDir, SECCOMP_FILE), join(placement.runDir, ENV_FILE),
     String(placement.cgroupProcs.length), ...placement.cgroupProcs,
     host.runAs ? join(placement.runDir, STAGING_FSTAB) : '', fsizeBlocks,
     ...(host.runAs ? dropRights(host.runAs) : []),
-    ...networkArgs(spec.network, placement.warmNetwork),
+    ...(run.network && usesPasta(run.network) ? pastaArgs(run.network) : []),
+  ];
+}
+
+/** The full command line of a run; throws when the machine cannot isolate it. */
+export function sandboxCommand(spec: SandboxSpec, host: SandboxHost, placement: SandboxPlacement): SandboxCommand {
+  const argv = [
+    ...chainHead(spec, host, placement),
     BWRAP, ...(placement.statusFd === undefined ? [] : ['--json-status-fd', String(placement.statusFd)]),
-    ...bwrapArgs(spec, host, host.runAs ? placement.runDir : undefined),
+    ...bwrapArgs(spec, host, host.runAs ? stageOf(spec, placement) : undefined),
   ];
   return { argv, env: { PATH: DEFAULT_PATH } };
 }

@@ -4,14 +4,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
-import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, takesWarmNetwork, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
-import { afterRun, takeWarmNetwork, type WarmNetwork } from './warm-network.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
 const run = promisify(execFile);
@@ -38,12 +36,11 @@ async function removeDir(dir: string): Promise<void> {
 export async function own(host: SandboxHost, dirs: string[], caches: string[] = []): Promise<void> {
   const account = host.runAs;
   if (!account) return;
-  const handed = await Promise.all(dirs.map(async (dir) => {
-    if (!caches.includes(dir)) return false;
-    const top = await lstat(dir).catch(() => undefined);
-    return top?.isDirectory() === true && top.uid === account.uid && top.gid === account.gid;
-  }));
-  const left = dirs.filter((_, i) => !handed[i]);
+  // lstat synchronously: microseconds, where the threadpool may be busy with the build's writes.
+  const left = dirs.filter((dir) => {
+    const top = caches.includes(dir) ? lstatSync(dir, { throwIfNoEntry: false }) : undefined;
+    return !(top?.isDirectory() === true && top.uid === account.uid && top.gid === account.gid);
+  });
   if (left.length > 0) await run('chown', ['-R', '-h', `${account.uid}:${account.gid}`, '--', ...left]);
 }
 
@@ -78,19 +75,82 @@ export async function handOverTree(host: SandboxHost, root: string): Promise<voi
   }
 }
 
-export interface PreparedSandbox extends SandboxCommand {
+/** What a run's chain needs on the host before it starts, whatever its dirs and command. */
+export interface PreparedChain {
   cgroup?: RunCgroup;
-  /** The run's own dir on the host (see sandbox-command.ts), for a detached run's record. */
+  /** The run's own dir on the host (see sandbox-command.ts). */
   runDir: string;
+  /** (root only) The dirs staged for the run; undefined: its bound dirs. */
+  stagedRoots?: string[];
   /** Kills whatever is left in the run's cgroups and removes them and the run dir. */
   release(): Promise<void>;
 }
 
+export interface PreparedSandbox extends SandboxCommand, PreparedChain {}
+
 /**
- * How startSandbox prepares: the writable dirs handed over now (default: all), and the fd
- * bubblewrap reports the command's end on (sandbox-status.ts; default: none).
+ * The run's cgroups and run dir (the seccomp filter, an empty ENV_FILE, and as root the staging
+ * of `staged`), for a run with these limits. Synchronous on the host's side: cgroupfs and a few
+ * small files in the page cache take microseconds, where each hop through libuv's threadpool
+ * costs more on a busy machine, and the run's start waits.
  */
-interface PrepareOptions { ownNow?: string[]; statusFd?: number }
+export async function prepareChain(
+  limits: SandboxSpec['limits'], staged: { dirs: string[]; roots?: boolean }, log: (line: string) => void, runDirPrefix = 'slipway-run-',
+): Promise<PreparedChain> {
+  const host = sandboxHost();
+  for (const notice of host.notices) log(notice);
+  let cgroup: RunCgroup | undefined;
+  let runDir: string | undefined;
+  const release = async (): Promise<void> => {
+    await cgroup?.remove();
+    const dir = runDir;
+    if (!dir) return;
+    // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
+    for (const f of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(dir, f), { force: true });
+    for (const d of [...staged.dirs.map((_, i) => join(dir, String(i))), dir]) await removeDir(d);
+  };
+  try {
+    const { diskBytes: _disk, ...cgroupLimits } = limits ?? {};
+    if (Object.keys(cgroupLimits).length > 0) {
+      cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
+      if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
+    }
+    runDir = mkdtempSync(join(tmpdir(), runDirPrefix));
+    writeFileSync(join(runDir, SECCOMP_FILE), seccompFilter());
+    // Slipway's alone (root's, when root): SETUP opens it before dropping to the sandbox account.
+    writeFileSync(join(runDir, ENV_FILE), '', { mode: 0o600 });
+    if (host.runAs) {
+      const dir = runDir;
+      // Traversable for the sandbox account, which resolves the staged binds from here.
+      chmodSync(dir, 0o711);
+      staged.dirs.forEach((_, i) => mkdirSync(join(dir, String(i))));
+      writeFileSync(join(dir, STAGING_FSTAB), stagingFstab(staged.dirs, dir));
+    }
+    return { ...(cgroup ? { cgroup } : {}), runDir, ...(staged.roots ? { stagedRoots: staged.dirs } : {}), release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/**
+ * Makes the dirs between each staged root and the bound dir below it traversable (0711; see
+ * sandbox-command.ts): made by Slipway with umask 077, they would stop the sandbox account.
+ */
+function traversable(spec: SandboxSpec, roots: string[]): void {
+  for (const { dir } of boundDirs(spec)) {
+    const root = roots.find((r) => dir === r || dir.startsWith(`${r}/`));
+    if (root === undefined) throw new Error(`sandbox: ${dir} lies under no staged root`);
+    for (let d = dirname(dir); d.length >= root.length; d = dirname(d)) chmodSync(d, 0o711);
+  }
+}
+
+/**
+ * How startSandbox prepares: the writable dirs handed over now (default: all), the fd
+ * bubblewrap reports the command's end on (sandbox-status.ts; default: none), and a chain
+ * prepared ahead (sandbox-ahead.ts; default: one is prepared now, staging the bound dirs).
+ */
+interface PrepareOptions { ownNow?: string[]; statusFd?: number; chain?: PreparedChain }
 
 /**
  * Everything a run needs on the host, and its command line. For a long-lived process (an app
@@ -101,52 +161,26 @@ export async function prepareSandbox(
 ): Promise<PreparedSandbox> {
   const { ownNow = writableDirs(spec), statusFd } = options;
   const host = sandboxHost();
-  for (const notice of host.notices) log(notice);
-  let cgroup: RunCgroup | undefined;
-  let runDir: string | undefined;
-  let warm: WarmNetwork | undefined;
-  const takesWarm = host.pasta && takesWarmNetwork(spec.network);
-  const release = async (): Promise<void> => {
-    if (takesWarm) afterRun(host, warm);
-    await cgroup?.remove();
-    const dir = runDir;
-    if (!dir) return;
-    // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    for (const f of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(dir, f), { force: true });
-    const staged = boundDirs(spec).map((_, i) => join(dir, String(i)));
-    for (const d of [...staged, dir]) await removeDir(d);
-  };
   // Started first: it needs nothing below.
   const owned = own(host, ownNow, cacheDirs(spec));
   owned.catch(() => undefined); // awaited below, never unhandled meanwhile
+  const chain = options.chain ?? await prepareChain(spec.limits, { dirs: boundDirs(spec).map(({ dir }) => dir) }, log).catch(async (err: unknown) => {
+    await owned.catch(() => undefined);
+    throw err;
+  });
   try {
-    const { diskBytes: _disk, ...cgroupLimits } = spec.limits ?? {};
-    if (Object.keys(cgroupLimits).length > 0) {
-      cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
-      if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
-    }
-    // The run dir's few small files, synchronously: microseconds in the page cache, where each
-    // hop through libuv's threadpool costs more on a busy machine, and the run's start waits.
-    runDir = mkdtempSync(join(tmpdir(), 'slipway-run-'));
-    writeFileSync(join(runDir, SECCOMP_FILE), seccompFilter());
-    // Slipway's alone (root's, when root): SETUP opens it before dropping to the sandbox account.
-    writeFileSync(join(runDir, ENV_FILE), envArgs(spec), { mode: 0o600 });
-    if (host.runAs) {
-      const dir = runDir;
-      // Traversable for the sandbox account, which resolves the staged binds from here.
-      chmodSync(dir, 0o711);
-      boundDirs(spec).forEach((_, i) => mkdirSync(join(dir, String(i))));
-      writeFileSync(join(dir, STAGING_FSTAB), stagingFstab(spec, dir));
-    }
+    if (host.runAs && chain.stagedRoots) traversable(spec, chain.stagedRoots);
+    // Written into the file the chain opens (a chain started ahead has it open already).
+    writeFileSync(join(chain.runDir, ENV_FILE), envArgs(spec));
     await owned;
-    warm = takesWarm ? takeWarmNetwork() : undefined;
     const command = sandboxCommand(spec, host, {
-      cgroupProcs: cgroup?.procsFiles ?? [], runDir, ...(statusFd === undefined ? {} : { statusFd }),
-      ...(warm ? { warmNetwork: { holderPid: warm.holderPid } } : {}),
+      cgroupProcs: chain.cgroup?.procsFiles ?? [], runDir: chain.runDir, ...(statusFd === undefined ? {} : { statusFd }),
+      ...(chain.stagedRoots ? { stagedRoots: chain.stagedRoots } : {}),
     });
-    return { ...command, ...(cgroup ? { cgroup } : {}), runDir, release };
+    return { ...command, ...chain };
   } catch (err) {
-    await release();
+    await owned.catch(() => undefined);
+    await chain.release();
     throw err;
   }
 }

@@ -6,8 +6,9 @@
 // process group (detached), bwrap's PID namespace dies with its init, and whatever is left in
 // the run's cgroups is killed by pid.
 //
-// A run can be started before its workspace is complete (startSandbox, for the build: the
-// sandbox's own start, mostly pasta's network namespace, then overlaps the checkout). Started,
+// A run can be started before its workspace is complete (startSandbox, for the build: what is
+// left of the sandbox's own start, bubblewrap's, then overlaps the reading of the sources; the
+// rest of a build's chain was started ahead of the build: sandbox-ahead.ts). Started,
 // the sandbox runs only AWAIT_COMMAND (sandbox-command.ts), Slipway's fixed shell line that
 // waits for the command on a pipe; run() hands the finished workspace to the sandbox account
 // and only then sends the command. The namespaces, mounts, network, limits, seccomp filter and
@@ -18,11 +19,11 @@ import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { diskQuota, METER_LAUNCH, type DiskQuota } from './disk-quota.ts';
 import { AWAIT_COMMAND, COMMAND_FD, DEFAULT_PATH, OWN_MOUNTS, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
-import { launch, launcherAfterRun, launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
+import { launch, launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
 import { handOverTree, own, prepareSandbox, type PreparedSandbox } from './sandbox-prepare.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 import { outputDelivered, reportedExit, STATUS_FD } from './sandbox-status.ts';
-import { readyWarmNetwork, warmUpNetwork } from './warm-network.ts';
+import { aheadReady, discardAhead, prepareAhead, takeAhead, warmUpAhead, type AheadChain, type AheadConfig } from './sandbox-ahead.ts';
 
 export { bwrapArgs, sandboxCommand, stagingFstab, type NetworkOptions, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 export { BWRAP } from './sandbox-host.ts';
@@ -82,31 +83,69 @@ export interface StartedSandbox {
 
 /**
  * How a run's wrapper is spawned: [COMMAND_FD] the command, sent in run(); [STATUS_FD]
- * bubblewrap's status lines. Its mount namespace is made ahead with the launcher's.
+ * bubblewrap's status lines. `prefix`, the head of its command line, runs ahead with the
+ * launcher's: the mount namespace, or a build's whole chain up to bubblewrap (sandbox-ahead.ts).
  */
-function launchOptions(host: SandboxHost, env: Record<string, string>): LaunchOptions {
-  return { ...(host.runAs ? { prefix: OWN_MOUNTS } : {}), env, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'] };
+function launchOptions(prefix: string[]): LaunchOptions {
+  return { ...(prefix.length > 0 ? { prefix } : {}), env: { PATH: DEFAULT_PATH }, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'] };
 }
 
 /** What is launched for a run (launcher.ts): its wrapper, and its disk quota's meter. */
 function launchedAhead(host: SandboxHost): LaunchOptions[] {
-  return [launchOptions(host, { PATH: DEFAULT_PATH }), METER_LAUNCH];
+  return [launchOptions(host.runAs ? OWN_MOUNTS : []), METER_LAUNCH];
 }
 
 /**
- * What a process that runs builds starts with (the engine's start): the first build's warm
- * network (warm-network.ts) and the launchers of its wrapper and of its disk quota's meter.
+ * What a process that runs builds starts with (the engine's start): the launchers of a run's
+ * wrapper and of its disk quota's meter and, given `builds` (their data dir and limits), the
+ * first build's chain (sandbox-ahead.ts).
  */
-export function warmUpSandbox(): void {
+export function warmUpSandbox(builds?: AheadConfig): void {
   const host = sandboxHost();
-  warmUpNetwork(host);
-  if (host.bwrap) for (const options of launchedAhead(host)) warmUpLauncher(options);
+  if (!host.bwrap) return;
+  for (const options of launchedAhead(host)) warmUpLauncher(options);
+  if (builds) warmUpAhead(builds, launchOptions);
+}
+
+/** How long after the last run ended what runs take is forked again (see runEnded). */
+const REFILL_AFTER_MS = 1000;
+/** Runs started and not yet stopped. */
+let running = 0;
+let refill: NodeJS.Timeout | undefined;
+
+/** A chain taken by a run that then never started: it ends, and the next is prepared as after a run. */
+function unused(ahead: AheadChain): void {
+  discardAhead(ahead);
+  refillAfterRuns();
+}
+
+function runStarted(): void {
+  running++;
+  clearTimeout(refill);
+}
+
+function runEnded(): void {
+  running--;
+  refillAfterRuns();
+}
+
+/**
+ * A second after the last run ended, the launchers and the next build's chain that runs took
+ * are forked again: never beside a run (a fork, pasta's start, slow a build's command), and what
+ * follows a run (a build packing its outputs) gets its second undisturbed.
+ */
+function refillAfterRuns(): void {
+  clearTimeout(refill);
+  if (running > 0) return;
+  refill = setTimeout(() => {
+    for (const options of launchedAhead(sandboxHost())) warmUpLauncher(options);
+    prepareAhead();
+  }, REFILL_AFTER_MS).unref();
 }
 
 /** Whether the next build finds all warmUpSandbox makes: it then forks nothing of Slipway's. */
 export function sandboxWarm(): boolean {
-  const host = sandboxHost();
-  return (!host.pasta || readyWarmNetwork() !== undefined) && launchedAhead(host).every((options) => launcherPid(options) !== undefined);
+  return aheadReady() && launchedAhead(sandboxHost()).every((options) => launcherPid(options) !== undefined);
 }
 
 /** Time SIGTERM gets before SIGKILL; well inside the 2 s a cancel may take. */
@@ -203,11 +242,20 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
       ? Promise.all([own(host, caches, caches), ...others.filter((d) => !caches.includes(d)).map((d) => handOverTree(host, d))]).then(() => undefined)
       : own(host, others, caches);
     owning.catch(() => undefined); // awaited through othersOwned
-    prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD });
+    const ahead = takeAhead(spec);
+    try {
+      prepared = await prepareSandbox(spec, log, { ownNow: [], statusFd: STATUS_FD, ...(ahead ? { chain: ahead.chain } : {}) });
+    } catch (err) {
+      if (ahead) unused(ahead);
+      throw err;
+    }
     // Stopped or cancelled while the run was being prepared: nothing is started.
-    if (stopped || opts.signal?.aborted) return undefined;
-    const { argv, env } = prepared;
-    child = launch(argv, launchOptions(host, env));
+    if (stopped || opts.signal?.aborted) {
+      if (ahead) unused(ahead);
+      return undefined;
+    }
+    child = launch(prepared.argv, ahead?.launch ?? launchOptions(host.runAs ? OWN_MOUNTS : []));
+    runStarted();
     // The quota's meter starts now, while the sandbox does, not beside the command (disk-quota.ts).
     if (opts.limits?.diskBytes) quota = diskQuota(writableDirs(opts), opts.limits.diskBytes);
     reported = reportedExit(child.stdio.at(STATUS_FD) as Readable);
@@ -251,7 +299,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
     await Promise.all([exited.catch(() => undefined), handedOver?.catch(() => undefined), othersOwned.catch(() => undefined)]);
     await quota?.stop();
     opts.signal?.removeEventListener('abort', onAbort);
-    if (!released && child) for (const options of launchedAhead(sandboxHost())) launcherAfterRun(options);
+    if (!released && child) runEnded();
     released ??= prepared?.release() ?? Promise.resolve();
     await released;
   };

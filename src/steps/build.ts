@@ -103,10 +103,11 @@ async function runBuild(ctx: StepContext): Promise<StepResult> {
   // The engine's log writer masks secrets too; masking here as well is cheap (indexOf per chunk)
   // and keeps the runner safe to use with any sink.
   const masker = new SecretMasker(ctx.secrets, (chunk) => ctx.log.write(chunk));
-  // The checkout first, then the sandbox, so that its own start (bubblewrap; pasta without a
-  // warm network) overlaps a checkout that fetches; it runs nothing until run() sends the command, after the checkout and the reading
-  // of the sources. checkout() puts validate's work tree in place before it returns: the sandbox
-  // binds the workspace as it is when started.
+  // The checkout first, then the sandbox, so that what is left of its start (bubblewrap, with
+  // the rest of its chain started ahead: runner/sandbox-ahead.ts) overlaps the reading of the
+  // sources, or a checkout that fetches; it runs nothing until run() sends the command.
+  // checkout() puts validate's work tree in place before it returns: the sandbox binds the
+  // workspace as it is when started.
   const checkedOut = checkout(ctx, workspace, artifactsVersion);
   checkedOut.catch(() => undefined); // awaited in buildIn, never unhandled meanwhile
   const sandbox = startSandbox({

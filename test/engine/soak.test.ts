@@ -1,12 +1,11 @@
 // Soak as an invariant (the figures themselves are the soak benchmark's): executions back to
-// back through the API leave no processes behind (but the next build's launcher and warm
-// network, and the last build's network for a second after it) and do not pile up file
-// descriptors.
+// back through the API leave no processes behind (but the launchers, the next build's chain
+// among them) and do not pile up file descriptors.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { warmNetworkPids } from '../../src/runner/warm-network.ts';
+import { launcherPids } from '../../src/runner/launcher.ts';
 import { childrenOf, forkedAhead, soak, type ProcessFigures } from '../support/soak.ts';
 
 describe('soak', () => {
@@ -22,10 +21,10 @@ describe('soak', () => {
     // leak of one per execution would add 50.
     expect(late.fds - early.fds).toBeLessThanOrEqual(10);
     expect(late.children).toBeLessThanOrEqual(early.children);
-    // Forked ahead by design: the next build's launcher and warm network, and the last build's
-    // network until a second after it ended; never more networks than these two.
+    // Forked ahead by design: the launchers of the next run's wrapper and meter, and the next
+    // build's chain; never more.
     expect(childrenOf(process.pid).filter((pid) => !before.has(pid) && !forkedAhead().includes(pid))).toEqual([]);
-    expect(warmNetworkPids().length).toBeLessThanOrEqual(2);
+    expect(launcherPids().length).toBeLessThanOrEqual(3);
     rmSync(dataDir, { recursive: true, force: true });
   }, 300_000);
 });

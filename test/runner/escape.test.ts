@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSandboxed, sandboxWarm, type SandboxOptions } from '../../src/runner/sandbox.ts';
-import { readyWarmNetwork, warmNetworkPids } from '../../src/runner/warm-network.ts';
+import { runSandboxed, sandboxWarm, warmUpSandbox, type SandboxOptions } from '../../src/runner/sandbox.ts';
+import { aheadPid } from '../../src/runner/sandbox-ahead.ts';
 import { sandboxHost } from '../../src/runner/sandbox-host.ts';
 import { diskUsage } from '../../src/runner/disk-quota.ts';
 import { launcherPids } from '../../src/runner/launcher.ts';
@@ -161,56 +161,73 @@ describe('escape attempts from repository code', () => {
     });
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-    const connect = (host: string): string => `timeout 5 bash -c 'exec 3<>/dev/tcp/${host}/PORT && head -1 <&3' && echo CONNECTED-${host} || echo REFUSED-${host}`;
+    const connect = (host: string): string => `timeout 2 bash -c 'exec 3<>/dev/tcp/${host}/PORT && head -1 <&3' && echo CONNECTED-${host} || echo REFUSED-${host}`;
 
     it("a build (outbound network) reaches neither the host's 127.0.0.1 ports nor the host through the gateway", async () => {
       const before = accepted;
-      const { out } = await attempt(`${connect('127.0.0.1')}; gw=$(ip route | awk '/default/{print $3}'); echo "gw=$gw"; ${connect('$gw')}`.replaceAll('PORT', String(port)), { network: { outbound: true } });
+      const { out } = await attempt(`${connect('127.0.0.1')}; export gw=$(ip route | awk '/default/{print $3}'); echo "gw=$gw"; ${connect('$gw')}`.replaceAll('PORT', String(port)), { network: { outbound: true } });
       expect(out).toContain('REFUSED-127.0.0.1');
       expect(out).toMatch(/gw=\S+/);
       expect(out).not.toContain('CONNECTED');
       expect(accepted).toBe(before);
     });
 
-    it('a build joining a warm network (pasta started before it) is as closed, and the network serves that one run', async () => {
-      await attempt('true', { network: { outbound: true } }); // the warm network it used (if any) ends, the next starts
-      const holder = await eventually(() => readyWarmNetwork(), 15_000, 'a warm network');
-      const netns = readlinkSync(`/proc/${holder}/ns/net`);
-      const before = accepted;
-      const { out } = await attempt(`readlink /proc/self/ns/net; ${connect('127.0.0.1')}; gw=$(ip route | awk '/default/{print $3}'); echo "gw=$gw"; ${connect('$gw')}`.replaceAll('PORT', String(port)), { network: { outbound: true } });
-      expect(out).toContain(netns);
-      expect(out).toContain('REFUSED-127.0.0.1');
-      expect(out).toMatch(/gw=\S+/);
-      expect(out).not.toContain('CONNECTED');
-      expect(accepted).toBe(before);
-      // Used once: killed after its run; the next one is another.
-      const ended = (pid: number): boolean => {
-        try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true; } catch { return true; }
-      };
-      await eventually(() => ended(holder), 15_000, 'the used warm network gone');
-      const next = await eventually(() => readyWarmNetwork(), 15_000, 'the next warm network');
-      expect(readlinkSync(`/proc/${next}/ns/net`)).not.toBe(netns);
-    });
+    describe("a build in a chain started ahead (its dirs under the data dir, as a build's)", () => {
+      const limits = { diskBytes: 1024 ** 3 };
+      let other: string;
+      beforeAll(() => {
+        // Another execution's workspace beside this one, the account's as a build leaves it.
+        other = join(dataDir, 'work', 'e2', 'workspace');
+        mkdirSync(other, { recursive: true });
+        writeFileSync(join(other, 'secret.txt'), SECRET, { mode: 0o644 });
+        if (isRoot) execFileSync('chown', ['-R', `${sandboxHost().uid}:${sandboxHost().gid}`, other]);
+        warmUpSandbox({ dataDir, limits });
+      });
+      const chainUp = (): Promise<number> => eventually(() => (sandboxWarm() ? aheadPid() : undefined), 15_000, 'a chain started ahead');
+      /** The chain's waiting shell: pasta's child. */
+      const childOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'sh'));
 
-    it('no warm network or launcher starts or ends beside a run: the ones it took are the only ones until after it', async () => {
-      // Once the runs before have settled: one warm network, up (a used one may still be ending), and the launchers.
-      await eventually(() => warmNetworkPids().length === 1 && sandboxWarm(), 15_000, 'one warm network and the launchers');
-      const [taken] = warmNetworkPids();
-      const waiting = launcherPids();
-      const seen = new Set<number>();
-      const launchers = new Set<number>();
-      const running = attempt('sleep 2', { network: { outbound: true }, limits: { diskBytes: 1024 ** 3 } });
-      const watch = setInterval(() => {
-        for (const pid of warmNetworkPids()) seen.add(pid);
-        for (const pid of launcherPids()) launchers.add(pid);
-      }, 5);
-      await running.finally(() => clearInterval(watch));
-      expect([...seen]).toEqual([taken]);
-      // The run took launchers (its wrapper's, its meter's), and none was forked during the run.
-      expect([...launchers].filter((pid) => !waiting.includes(pid))).toEqual([]);
-      expect(launcherPids().length).toBeLessThan(waiting.length);
-      // Then, a moment after the run, the used network ends and the next starts, and the next launchers are forked.
-      await eventually(() => !warmNetworkPids().includes(taken ?? 0) && sandboxWarm(), 15_000, 'the next warm network and launchers');
+      it('is as closed: no host port, no gateway, nothing of the data dir but its own workspace; the chain serves that one run', async () => {
+        const chain = await chainUp();
+        const netns = readlinkSync(`/proc/${childOf(chain)}/ns/net`);
+        const before = accepted;
+        const { out, result } = await attempt([
+          'readlink /proc/self/ns/net', `cat ${join(other, 'secret.txt')} || echo OTHER-HIDDEN`, `cat ${join(dataDir, 'signing.key')} || echo KEY-HIDDEN`,
+          // The staged roots lie under the sandbox's own /tmp (nothing but its tmpfs there).
+          'ls -A /tmp | wc -l', 'echo mine > mine.txt',
+          connect('127.0.0.1'), 'export gw=$(ip route | awk \'/default/{print $3}\'); echo "gw=$gw"', connect('$gw'),
+        ].join('; ').replaceAll('PORT', String(port)), { network: { outbound: true }, limits });
+        expect(result.exitCode, out).toBe(0);
+        expect(out).toContain(netns);
+        expect(out).not.toContain(SECRET);
+        expect(out).toContain('OTHER-HIDDEN');
+        expect(out).toContain('KEY-HIDDEN');
+        expect(out).toMatch(/^0$/m);
+        expect(readFileSync(join(workspace, 'mine.txt'), 'utf8')).toBe('mine\n');
+        expect(out).toContain('REFUSED-127.0.0.1');
+        expect(out).toMatch(/gw=\S+/);
+        expect(out).not.toContain('CONNECTED');
+        expect(accepted).toBe(before);
+        // Used once: it ended with its run; the next one is another, in a network of its own.
+        expect(existsSync(`/proc/${chain}`)).toBe(false);
+        const next = await chainUp();
+        expect(next).not.toBe(chain);
+        expect(readlinkSync(`/proc/${childOf(next)}/ns/net`)).not.toBe(netns);
+      });
+
+      it('no chain or launcher starts beside a run: the ones it took are the only ones until after it', async () => {
+        await chainUp();
+        const waiting = launcherPids();
+        const launchers = new Set<number>();
+        const running = attempt('sleep 2', { network: { outbound: true }, limits });
+        const watch = setInterval(() => { for (const pid of launcherPids()) launchers.add(pid); }, 5);
+        await running.finally(() => clearInterval(watch));
+        // The run took its chain and its meter's launcher, and none was forked during the run.
+        expect([...launchers].filter((pid) => !waiting.includes(pid))).toEqual([]);
+        expect(launcherPids().length).toBeLessThan(waiting.length);
+        // Then, a moment after the run, the next ones are forked.
+        await chainUp();
+      });
     });
 
     it('without a network it reaches nothing; with hostPorts exactly those ports (control)', async () => {

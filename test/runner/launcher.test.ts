@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { launch, launcherAfterRun, launcherPid, warmUpLauncher, type LaunchOptions } from '../../src/runner/launcher.ts';
+import { launch, launcherPid, warmUpLauncher, type LaunchOptions } from '../../src/runner/launcher.ts';
 import { shellQuote } from '../../src/runner/node-script.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -24,25 +24,25 @@ describe('launcher', () => {
     warmUpLauncher(options);
     const waiting = await eventually(() => launcherPid(options), 10_000, 'a launcher');
     const args = ['a b', "it's", 'two\nlines', '$HOME `id` $(id)', 'back\\slash', ''];
-    const child = launch(['/bin/sh', '-c', 'printf "[%s]" "$@"; [ -e /proc/self/fd/3 ] && echo fd3-open; echo " pgid=$(cut -d" " -f5 /proc/$$/stat)"', 'sh', ...args], options);
+    const child = launch(['/bin/sh', '-c', 'printf "[%s]" "$@"; [ -e /proc/self/fd/7 ] && echo fd7-open; echo " pgid=$(cut -d" " -f5 /proc/$$/stat)"', 'sh', ...args], options);
     expect(child.pid).toBe(waiting);
     const { out, code } = await output(child);
     expect(code).toBe(0);
     expect(out).toContain(args.map((a) => `[${a}]`).join(''));
-    expect(out).not.toContain('fd3-open');
+    expect(out).not.toContain('fd7-open');
     // Its own process group (detached), as a spawned run's.
     expect(out).toContain(`pgid=${child.pid}\n`);
   });
 
-  it('the next launcher follows the end of the run that took one; a run with other options is spawned, not launched', async () => {
+  it('a launcher serves one run, the next is forked when the sandbox says; a run with other options is spawned, not launched', async () => {
     warmUpLauncher(options);
     const first = await eventually(() => launcherPid(options), 10_000, 'a launcher');
     const taken = launch(['/bin/true'], options);
     expect(taken.pid).toBe(first);
     await output(taken);
-    // None is forked beside the run (see escape.test.ts), only after it.
+    // None is forked beside the run (see escape.test.ts), only when told after it.
     expect(launcherPid(options)).toBeUndefined();
-    launcherAfterRun(options);
+    warmUpLauncher(options);
     const next = await eventually(() => launcherPid(options), 10_000, 'the next launcher');
     expect(next).not.toBe(first);
     const other = launch(['/bin/echo', 'spawned'], { ...options, env: { PATH: '/bin' } });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, stagingFstab, type SandboxOptions } from '../../src/runner/sandbox.ts';
-import { DEFAULT_PATH, envArgs, takesWarmNetwork } from '../../src/runner/sandbox-command.ts';
+import { chainHead, DEFAULT_PATH, envArgs, outboundOnly } from '../../src/runner/sandbox-command.ts';
 import { eventually } from '../support/eventually.ts';
 
 let root: string;
@@ -277,8 +277,8 @@ describe('sandboxCommand', () => {
     const line = argv.join(' ');
     expect(line).toContain('sandbox /tmp/stage/seccomp.bpf /tmp/stage/env.args 1 /cg/procs /tmp/stage/staging.fstab ');
     // One `mount --all` of the run's fstab stages every bound dir (escaped as fstab wants it).
-    expect(stagingFstab(spec, '/tmp/stage')).toBe('/var/lib/slipway/work/e1/ws /tmp/stage/0 none bind 0 0\n');
-    expect(stagingFstab({ workspace: '/w s', writablePaths: ['/h\\x'] }, '/tmp/stage'))
+    expect(stagingFstab(['/var/lib/slipway/work/e1/ws'], '/tmp/stage')).toBe('/var/lib/slipway/work/e1/ws /tmp/stage/0 none bind 0 0\n');
+    expect(stagingFstab(['/w s', '/h\\x'], '/tmp/stage'))
       .toBe('/w\\040s /tmp/stage/0 none bind 0 0\n/h\\134x /tmp/stage/1 none bind 0 0\n');
     expect(line).toContain('/usr/bin/setpriv --reuid 999 --regid 995 --clear-groups --inh-caps=-all --');
     expect(line).toContain('--bind /tmp/stage/0 /var/lib/slipway/work/e1/ws');
@@ -298,17 +298,26 @@ describe('sandboxCommand', () => {
     expect(portsOnly).not.toContain('--config-net');
   });
 
-  it('a warm network is joined (its user and network namespaces), not started; only a run with outbound access and no ports takes one', () => {
-    const { argv } = sandboxCommand({ ...spec, network: { outbound: true } }, host, { cgroupProcs: [], runDir: '/tmp/run', warmNetwork: { holderPid: 4242 } });
+  it('staged roots: the chain up to bubblewrap is the same for any dirs under them, which are bound from below the staged roots', () => {
+    const root = { ...host, runAs: { user: 'slipway-run', uid: 999, gid: 995 } };
+    const placement = { cgroupProcs: ['/cg/procs'], runDir: '/tmp/stage', stagedRoots: ['/var/lib/slipway/work', '/var/lib/slipway/caches'] };
+    const build = { ...spec, workspace: '/var/lib/slipway/work/e1/s1/ws', writablePaths: ['/var/lib/slipway/work/e1/s1/home'], cachePaths: ['/var/lib/slipway/caches/7'], network: { outbound: true } };
+    const { argv } = sandboxCommand(build, root, placement);
+    const head = chainHead(build, root, placement);
+    expect(argv.slice(0, head.length)).toEqual(head);
+    expect(argv[head.length]).toBe('/usr/bin/bwrap');
+    expect(head).toContain('/usr/bin/pasta');
+    expect(sandboxCommand({ ...build, workspace: '/var/lib/slipway/work/e2/s1/ws' }, root, placement).argv.slice(0, head.length)).toEqual(head);
     const line = argv.join(' ');
-    expect(line).toContain('/usr/bin/nsenter --user=/proc/4242/ns/user --net=/proc/4242/ns/net --preserve-credentials -- /usr/bin/bwrap');
-    expect(argv).not.toContain('/usr/bin/pasta');
-    expect(argv).not.toContain('--unshare-net');
-    expect(takesWarmNetwork({ outbound: true })).toBe(true);
-    expect(takesWarmNetwork({ outbound: true, hostPorts: [8080] })).toBe(false);
-    expect(takesWarmNetwork({ outbound: true, publishPorts: [3000] })).toBe(false);
-    expect(takesWarmNetwork({ outbound: false })).toBe(false);
-    expect(takesWarmNetwork(undefined)).toBe(false);
+    expect(line).toContain('--bind /tmp/stage/0/e1/s1/ws /var/lib/slipway/work/e1/s1/ws');
+    expect(line).toContain('--bind /tmp/stage/0/e1/s1/home /var/lib/slipway/work/e1/s1/home');
+    expect(line).toContain('--bind /tmp/stage/1/7 /var/lib/slipway/caches/7');
+    expect(() => sandboxCommand({ ...build, writablePaths: ['/elsewhere'] }, root, placement)).toThrow(/no staged root/);
+    expect(outboundOnly({ outbound: true })).toBe(true);
+    expect(outboundOnly({ outbound: true, hostPorts: [8080] })).toBe(false);
+    expect(outboundOnly({ outbound: true, publishPorts: [3000] })).toBe(false);
+    expect(outboundOnly({ outbound: false })).toBe(false);
+    expect(outboundOnly(undefined)).toBe(false);
   });
 
   it('refuses to run without bubblewrap, or as root without an account to drop to', () => {

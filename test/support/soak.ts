@@ -10,7 +10,6 @@ import { STEP_ACTIONS } from '../../src/domain/model.ts';
 import type { SlipwayEvent } from '../../src/events/bus.ts';
 import type { HandlerRegistry } from '../../src/steps/handler.ts';
 import { launcherPids } from '../../src/runner/launcher.ts';
-import { warmNetworkPids } from '../../src/runner/warm-network.ts';
 import { seedPipeline } from './seed.ts';
 
 export interface ProcessFigures {
@@ -39,9 +38,9 @@ export function processFigures(): ProcessFigures {
   };
 }
 
-/** Children of this process by design: the warm networks (runner/warm-network.ts) and the launcher (runner/launcher.ts). */
+/** Children of this process by design: the launchers (runner/launcher.ts), a build's chain started ahead among them (runner/sandbox-ahead.ts). */
 export function forkedAhead(): number[] {
-  return [...warmNetworkPids(), ...launcherPids()];
+  return launcherPids();
 }
 
 /** Pids whose parent is `pid` (zombies included: an unreaped child is a leak too). */
