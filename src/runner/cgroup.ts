@@ -41,7 +41,8 @@ function settingsFor(limits: ResourceLimits): ControllerSetting[] {
   return settings;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process lives (EPERM: it does, as another user's). */
+export function isAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 

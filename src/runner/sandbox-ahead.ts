@@ -18,6 +18,7 @@ import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { isAlive } from './cgroup.ts';
 import { childrenOf } from './container-net.ts';
 import { launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
 import { boundDirs, chainHead, ENV_FILE, outboundOnly, SECCOMP_FILE, STAGING_FSTAB, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
@@ -134,10 +135,6 @@ export function prepareAhead(): void {
 function removeRunDir(runDir: string): void {
   for (const file of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(runDir, file), { force: true });
   for (const dir of [...ROOTS.map((_, i) => join(runDir, String(i))), runDir]) { try { rmdirSync(dir); } catch { /* gone, or in use */ } }
-}
-
-function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 /** Run dirs of chains left waiting by a process that was killed. */
