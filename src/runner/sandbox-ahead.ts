@@ -21,7 +21,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isAlive } from './cgroup.ts';
 import { childrenOf } from './container-net.ts';
 import { launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
-import { boundDirs, chainHead, ENV_FILE, outboundOnly, SECCOMP_FILE, STAGING_FSTAB, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
+import { boundDirs, chainHead, ENV_FILE, isInside, outboundOnly, SECCOMP_FILE, STAGING_FSTAB, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 import { sandboxHost } from './sandbox-host.ts';
 import { prepareChain, type PreparedChain } from './sandbox-prepare.ts';
 
@@ -36,6 +36,7 @@ const NETWORK = { outbound: true };
 const ROOTS = ['work', 'caches'];
 /** A chain's run dir, in the temp dir: this prefix, the pid of the process it is for, a random part. */
 const RUN_DIR_PREFIX = 'slipway-ahead-';
+const RUN_DIR_NAME = new RegExp(`^${RUN_DIR_PREFIX}(\\d+)-`);
 
 let config: AheadConfig | undefined;
 let launchOf: ((prefix: string[]) => LaunchOptions) | undefined;
@@ -94,7 +95,7 @@ export function warmUpAhead(ahead: AheadConfig, launch: (prefix: string[]) => La
  */
 export function aheadReady(): boolean {
   if (config === undefined) return true;
-  const pid = waiting && launcherPid(waiting.launch);
+  const pid = aheadPid();
   return pid !== undefined && childrenOf(pid).some((child) => commOf(child) === 'sh');
 }
 
@@ -116,7 +117,7 @@ export function takeAhead(spec: SandboxSpec): AheadChain | undefined {
   const ahead = waiting;
   if (!ahead || !config || spec.longLived || !outboundOnly(spec.network) || !isDeepStrictEqual(spec.limits, config.limits)) return undefined;
   const roots = ahead.chain.stagedRoots ?? [];
-  if (!boundDirs(spec).every(({ dir }) => roots.some((root) => dir.startsWith(`${root}/`)))) return undefined;
+  if (!boundDirs(spec).every(({ dir }) => roots.some((root) => dir !== root && isInside(dir, root)))) return undefined;
   waiting = undefined;
   // Checked now, not when it was launched: a chain that died since (pasta refused) runs nothing.
   if (launcherPid(ahead.launch) === undefined) {
@@ -140,7 +141,7 @@ function removeRunDir(runDir: string): void {
 /** Run dirs of chains left waiting by a process that was killed. */
 function sweepStale(): void {
   for (const name of readdirSync(tmpdir())) {
-    const pid = Number(new RegExp(`^${RUN_DIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const pid = Number(RUN_DIR_NAME.exec(name)?.[1]);
     if (pid && !isAlive(pid)) removeRunDir(join(tmpdir(), name));
   }
 }

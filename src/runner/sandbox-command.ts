@@ -150,7 +150,8 @@ export function stagingFstab(staged: string[], runDir: string): string {
   return staged.map((dir, i) => `${fstabField(dir)} ${fstabField(join(runDir, String(i)))} none bind 0 0\n`).join('');
 }
 
-function isInside(path: string, dir: string): boolean {
+/** Whether `path` is `dir` or lies below it (both absolute, resolved). */
+export function isInside(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 }
 

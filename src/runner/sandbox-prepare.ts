@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRunCgroup, type RunCgroup } from './cgroup.ts';
-import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
+import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, isInside, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
 
@@ -139,7 +139,7 @@ export async function prepareChain(
  */
 function traversable(spec: SandboxSpec, roots: string[]): void {
   for (const { dir } of boundDirs(spec)) {
-    const root = roots.find((r) => dir === r || dir.startsWith(`${r}/`));
+    const root = roots.find((r) => isInside(dir, r));
     if (root === undefined) throw new Error(`sandbox: ${dir} lies under no staged root`);
     for (let d = dirname(dir); d.length >= root.length; d = dirname(d)) chmodSync(d, 0o711);
   }

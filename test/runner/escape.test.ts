@@ -208,11 +208,11 @@ describe('escape attempts from repository code', () => {
         expect(out).toMatch(/gw=\S+/);
         expect(out).not.toContain('CONNECTED');
         expect(accepted).toBe(before);
-        // Used once: it ended with its run; the next one is another, in a network of its own.
+        // Used once: it ended with its run, its network with it (no process of it is left to hold
+        // one: the kernel may give the next network the freed namespace's number); the next is another.
         expect(existsSync(`/proc/${chain}`)).toBe(false);
         const next = await chainUp();
         expect(next).not.toBe(chain);
-        expect(readlinkSync(`/proc/${childOf(next)}/ns/net`)).not.toBe(netns);
       });
 
       it('no chain or launcher starts beside a run: the ones it took are the only ones until after it', async () => {
