@@ -7,8 +7,8 @@
 // One launcher at a time per kind of run (its LaunchOptions): taken by one run, the next is
 // forked when the sandbox says (sandbox.ts: a second after the last run ended, as a fork beside a
 // build's command slows it); a run that finds none spawns.
-// Its command line arrives shell-quoted and whole (to EOF) on a pipe only Slipway holds; the
-// pipe closed without one (Slipway ended), it exits and runs nothing.
+// Its command line arrives shell-quoted, as counted lines (counted-lines.ts), on a pipe only
+// Slipway holds; the pipe closed without it whole (Slipway ended), it exits and runs nothing.
 // Execs are spared on top: the head a run's command line starts with (LaunchOptions.prefix: the
 // sandbox's `unshare`, or a build's whole chain up to bubblewrap, sandbox-ahead.ts) runs when
 // the launcher is forked, and a command line `/bin/sh -c SCRIPT NAME ARGS…` (Slipway's own
@@ -16,14 +16,13 @@
 // shell, with ARGS, not in a new one.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { countedLines, readCountedLines } from './counted-lines.ts';
 import { shellQuote } from './node-script.ts';
 
 /** The fd the launcher reads the command line from; closed before the exec. */
 const ARGV_FD = 7;
 const LAUNCH = [
-  `c=; while IFS= read -r l <&${ARGV_FD}; do c="$c$l\n"; done`,
-  `exec ${ARGV_FD}<&-`,
-  '[ -n "$c" ] || exit 125',
+  readCountedLines(ARGV_FD),
   'eval "set -- $c"',
   'if [ "$1" = /bin/sh ] && [ "$2" = -c ] && [ $# -ge 4 ]; then c=$3; shift 4; eval "$c"; exit; fi',
   'exec "$@"',
@@ -79,7 +78,7 @@ export function launch(argv: string[], options: LaunchOptions): ChildProcess {
   ready.delete(key);
   taken.ref();
   for (const stream of taken.stdio) (stream as { ref?(): void } | null)?.ref?.();
-  (taken.stdio.at(ARGV_FD) as Writable).end(`${argv.slice(prefix.length).map(shellQuote).join(' ')}\n`);
+  (taken.stdio.at(ARGV_FD) as Writable).end(countedLines(argv.slice(prefix.length).map(shellQuote).join(' ')));
   return taken;
 }
 

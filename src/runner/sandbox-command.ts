@@ -32,6 +32,7 @@
 // namespace, sees the staged roots; inside the sandbox they lie under a tmpfs.
 import { relative, resolve, sep, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { readCountedLines } from './counted-lines.ts';
 import { BWRAP, dropRights, PASTA, type SandboxHost } from './sandbox-host.ts';
 import type { ResourceLimits } from './cgroup.ts';
 
@@ -116,18 +117,12 @@ export const COMMAND_FD = 4;
 
 /**
  * The command of a sandbox started ahead of it: Slipway's own shell line, all builtins, that
- * waits until the command has arrived on COMMAND_FD (to EOF; the host ends it with a newline),
+ * waits until the command has arrived on COMMAND_FD (as counted lines: counted-lines.ts),
  * closes that fd and runs the command in this very shell, as `/bin/sh -c <command>` would, its
  * own variables gone (an exec less on the way to the command: bench build-overhead).
- * Nothing arrived (the host stopped the sandbox): nothing runs.
+ * Nothing arrived, or not all of it (the host stopped the sandbox): nothing runs.
  */
-export const AWAIT_COMMAND = [
-  `c=; while IFS= read -r l <&${COMMAND_FD}; do c="$c$l\n"; done`,
-  `exec ${COMMAND_FD}<&-`,
-  '[ -n "$c" ] || exit 125',
-  'unset l',
-  'eval "unset c; $c"',
-].join('; ');
+export const AWAIT_COMMAND = `${readCountedLines(COMMAND_FD)}; eval "unset c; $c"`;
 
 const SETUP = [
   's=$1; shift; e=$1; shift',

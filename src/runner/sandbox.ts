@@ -17,6 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { countedLines } from './counted-lines.ts';
 import { diskQuota, METER_LAUNCH, type DiskQuota } from './disk-quota.ts';
 import { AWAIT_COMMAND, COMMAND_FD, DEFAULT_PATH, OWN_MOUNTS, cacheDirs, writableDirs, type SandboxSpec } from './sandbox-command.ts';
 import { launch, launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
@@ -318,7 +319,7 @@ export function startSandbox(opts: StartOptions): StartedSandbox {
           log(`sandbox: disk quota exceeded (${used} of ${opts.limits?.diskBytes ?? 0} bytes); the run is stopped`);
           killTree();
         });
-        (proc.stdio[COMMAND_FD] as Writable | null)?.end(`${command}\n`);
+        (proc.stdio[COMMAND_FD] as Writable | null)?.end(countedLines(command));
       }
       // Whichever is first: the report, or the run's own end (killed, or bwrap never started).
       const { exitCode, signal } = await Promise.race([commandEnded, exited]);
