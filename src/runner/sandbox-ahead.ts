@@ -14,16 +14,14 @@
 // Slipway exits ends with it (its launcher reads the end of its pipe); its run dir is removed
 // then (or, Slipway killed, by the next process's sweep), its cgroups at the next start
 // (cgroup.ts).
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isAlive } from './cgroup.ts';
 import { childrenOf } from './container-net.ts';
 import { launcherPid, warmUpLauncher, type LaunchOptions } from './launcher.ts';
-import { boundDirs, chainHead, ENV_FILE, isInside, outboundOnly, SECCOMP_FILE, STAGING_FSTAB, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
+import { boundDirs, chainHead, isInside, outboundOnly, type SandboxLimits, type SandboxSpec } from './sandbox-command.ts';
 import { sandboxHost } from './sandbox-host.ts';
-import { prepareChain, type PreparedChain } from './sandbox-prepare.ts';
+import { prepareChain, removeRunDir, type PreparedChain } from './sandbox-prepare.ts';
 
 /** What chains are prepared for: the data dir whose work and caches dirs builds bind, and their limits. */
 export interface AheadConfig { dataDir: string; limits: SandboxLimits }
@@ -34,15 +32,11 @@ export interface AheadChain { chain: PreparedChain; launch: LaunchOptions }
 const NETWORK = { outbound: true };
 /** The data dir's dirs that builds' dirs lie under (engine/context.ts, runner/build-cache.ts). */
 const ROOTS = ['work', 'caches'];
-/** A chain's run dir, in the temp dir: this prefix, the pid of the process it is for, a random part. */
-const RUN_DIR_PREFIX = 'slipway-ahead-';
-const RUN_DIR_NAME = new RegExp(`^${RUN_DIR_PREFIX}(\\d+)-`);
 
 let config: AheadConfig | undefined;
 let launchOf: ((prefix: string[]) => LaunchOptions) | undefined;
 let waiting: AheadChain | undefined;
 let preparing = false;
-let swept = false;
 
 /** Ends a chain never used: its launcher and whatever it started, then its cgroups and run dir (again: idempotent). */
 export function discardAhead(ahead: AheadChain): void {
@@ -59,9 +53,7 @@ async function prepare(): Promise<void> {
   try {
     const roots = ROOTS.map((dir) => join(resolve(wanted.dataDir), dir));
     for (const root of roots) mkdirSync(root, { recursive: true });
-    if (!swept) sweepStale();
-    swept = true;
-    const chain = await prepareChain(wanted.limits, { dirs: roots, roots: true }, (line) => console.warn(line), `${RUN_DIR_PREFIX}${process.pid}-`);
+    const chain = await prepareChain(wanted.limits, { dirs: roots, roots: true }, (line) => console.warn(line), 'ahead');
     const ahead = { chain, launch: launchOf(chainHead({ limits: wanted.limits, network: NETWORK }, host, { cgroupProcs: chain.cgroup?.procsFiles ?? [], runDir: chain.runDir })) };
     // Configured anew meanwhile (another data dir): this one is for nobody.
     if (config !== wanted) return discardAhead(ahead);
@@ -130,20 +122,6 @@ export function takeAhead(spec: SandboxSpec): AheadChain | undefined {
 /** The next chain, unless one waits (sandbox.ts: a second after the last run ended). */
 export function prepareAhead(): void {
   void prepare();
-}
-
-/** A chain's run dir, synchronously (its staged dirs are mount points in its own namespace only). */
-function removeRunDir(runDir: string): void {
-  for (const file of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(runDir, file), { force: true });
-  for (const dir of [...ROOTS.map((_, i) => join(runDir, String(i))), runDir]) { try { rmdirSync(dir); } catch { /* gone, or in use */ } }
-}
-
-/** Run dirs of chains left waiting by a process that was killed. */
-function sweepStale(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const pid = Number(RUN_DIR_NAME.exec(name)?.[1]);
-    if (pid && !isAlive(pid)) removeRunDir(join(tmpdir(), name));
-  }
 }
 
 // The waiting chain's run dir, when this process exits: nobody else would remove it.

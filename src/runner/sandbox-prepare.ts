@@ -1,13 +1,14 @@
 // Everything a run needs on the host before its command line runs (sandbox.ts says how a run
 // goes): the run's cgroups, its own run dir (seccomp filter, the staging mount points and their
-// fstab), and the writable dirs made the sandbox account's; and their release afterwards.
+// fstab), and the writable dirs made the sandbox account's; and their release afterwards, or, for
+// a Slipway process killed before it released them, at the next one's first run.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { createRunCgroup, type RunCgroup } from './cgroup.ts';
+import { createRunCgroup, isAlive, type RunCgroup } from './cgroup.ts';
 import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, isInside, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
@@ -89,15 +90,56 @@ export interface PreparedChain {
 export interface PreparedSandbox extends SandboxCommand, PreparedChain {}
 
 /**
+ * What a run dir is for: a run ('run'), or a build's chain started ahead (sandbox-ahead.ts). Its
+ * name in the temp dir: `slipway-<kind>-<pid of the Slipway process>-<random>`.
+ */
+export type RunDirKind = 'run' | 'ahead';
+const RUN_DIR_NAME = /^slipway-(?:run|ahead)-(\d+)-/;
+let swept = false;
+
+/**
+ * A run dir, synchronously (for an exit handler too), never recursively: its numbered sub-dirs
+ * were mount points in the run's own namespace. What is not empty stays.
+ */
+export function removeRunDir(runDir: string): void {
+  let names: string[];
+  try { names = readdirSync(runDir); } catch { return; /* gone */ }
+  for (const name of names) {
+    if ([SECCOMP_FILE, ENV_FILE, STAGING_FSTAB].includes(name)) rmSync(join(runDir, name), { force: true });
+    else if (/^\d+$/.test(name)) { try { rmdirSync(join(runDir, name)); } catch { /* not empty */ } }
+  }
+  try { rmdirSync(runDir); } catch { /* not empty */ }
+}
+
+/**
+ * Removes the run dirs of Slipway processes that died without removing them (kill -9, a crash):
+ * their ENV_FILE holds a run's environment, secrets included. Once per process, at its first
+ * run. An app node, which outlives the process that started it, needs its run dir only to start:
+ * its binds stay when the staging dirs go. Only dirs of this account's own, never a symlink
+ * someone else put in the shared temp dir.
+ */
+export function sweepStaleRunDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(RUN_DIR_NAME.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    const dir = join(tmpdir(), name);
+    const info = lstatSync(dir, { throwIfNoEntry: false });
+    if (info?.isDirectory() && info.uid === process.getuid?.()) removeRunDir(dir);
+  }
+}
+
+/**
  * The run's cgroups and run dir (the seccomp filter, an empty ENV_FILE, and as root the staging
  * of `staged`), for a run with these limits. Synchronous on the host's side: cgroupfs and a few
  * small files in the page cache take microseconds, where each hop through libuv's threadpool
  * costs more on a busy machine, and the run's start waits.
  */
 export async function prepareChain(
-  limits: SandboxSpec['limits'], staged: { dirs: string[]; roots?: boolean }, log: (line: string) => void, runDirPrefix = 'slipway-run-',
+  limits: SandboxSpec['limits'], staged: { dirs: string[]; roots?: boolean }, log: (line: string) => void, kind: RunDirKind = 'run',
 ): Promise<PreparedChain> {
   const host = sandboxHost();
+  if (!swept) sweepStaleRunDirs();
+  swept = true;
   for (const notice of host.notices) log(notice);
   let cgroup: RunCgroup | undefined;
   let runDir: string | undefined;
@@ -115,7 +157,7 @@ export async function prepareChain(
       cgroup = await createRunCgroup(`${process.pid}-${randomBytes(6).toString('hex')}`, cgroupLimits);
       if (cgroup.skipped.length > 0) log(`sandbox: resource limits skipped (cgroup v1 unavailable): ${cgroup.skipped.join(', ')}`);
     }
-    runDir = mkdtempSync(join(tmpdir(), runDirPrefix));
+    runDir = mkdtempSync(join(tmpdir(), `slipway-${kind}-${process.pid}-`));
     writeFileSync(join(runDir, SECCOMP_FILE), seccompFilter());
     // Slipway's alone (root's, when root): SETUP opens it before dropping to the sandbox account.
     writeFileSync(join(runDir, ENV_FILE), '', { mode: 0o600 });

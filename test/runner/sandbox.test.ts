@@ -1,12 +1,13 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { freePort } from '../../src/runner/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapArgs, prepareSandbox, runSandboxed, sandboxCommand, stagingFstab, type SandboxOptions } from '../../src/runner/sandbox.ts';
-import { chainHead, DEFAULT_PATH, envArgs, outboundOnly } from '../../src/runner/sandbox-command.ts';
+import { chainHead, DEFAULT_PATH, ENV_FILE, envArgs, outboundOnly } from '../../src/runner/sandbox-command.ts';
+import { sweepStaleRunDirs } from '../../src/runner/sandbox-prepare.ts';
 import { eventually } from '../support/eventually.ts';
 
 let root: string;
@@ -324,5 +325,39 @@ describe('sandboxCommand', () => {
     expect(() => sandboxCommand(spec, { ...host, bwrap: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/bubblewrap/);
     expect(() => sandboxCommand(spec, { ...host, uid: 0, gid: 0 }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/unprivileged/);
     expect(() => sandboxCommand({ ...spec, network: { outbound: true } }, { ...host, pasta: false }, { cgroupProcs: [], runDir: '/tmp/run' })).toThrow(/passt/);
+  });
+});
+
+describe('run dirs', () => {
+  it("of a Slipway process that died are swept, its runs' environment first; a live one's, and what is not empty, stay", async () => {
+    const deadPid = spawnSync('true').pid;
+    const live = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const made = (name: string, files: Record<string, string>, dirs: string[]): string => {
+      const dir = join(tmpdir(), name);
+      for (const sub of dirs) mkdirSync(join(dir, sub), { recursive: true });
+      mkdirSync(dir, { recursive: true });
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text, { mode: 0o600 });
+      return dir;
+    };
+    const env = { [ENV_FILE]: envArgs({ env: { SECRET: 'swept' } }), 'seccomp.bpf': 'x', 'staging.fstab': 'x' };
+    const dead = made(`slipway-run-${deadPid}-test`, env, ['0', '1']);
+    const deadAhead = made(`slipway-ahead-${deadPid}-test`, env, ['0', '1']);
+    writeFileSync(join(deadAhead, '1', 'not-ours'), 'a mount point is never removed with what is under it');
+    const living = made(`slipway-run-${live.pid}-test`, env, ['0']);
+    // Someone else's name for a dir of theirs: never followed.
+    const theirs = made('slipway-theirs-test', env, []);
+    const planted = join(tmpdir(), `slipway-run-${deadPid}-planted`);
+    symlinkSync(theirs, planted);
+    try {
+      sweepStaleRunDirs();
+      expect(readdirSync(theirs)).toHaveLength(3);
+      expect(existsSync(dead)).toBe(false);
+      expect(readdirSync(deadAhead)).toEqual(['1']);
+      expect(readdirSync(join(deadAhead, '1'))).toEqual(['not-ours']);
+      expect(readdirSync(living).sort()).toEqual(['0', ENV_FILE, 'seccomp.bpf', 'staging.fstab'].sort());
+    } finally {
+      live.kill();
+      for (const dir of [dead, deadAhead, living, theirs, planted]) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
