@@ -88,8 +88,10 @@ describe('cancelling every kind of step', () => {
       it(`${action}, ${moment.name}: the execution ends CANCELLED and nothing of the step is left`, async () => {
         const started = await startExecution(slipway.rt, pipeline, { user: 'ada' });
         const step = (e: Execution) => e.steps.find((s) => s.action === action && s.environmentType !== 'prod')!;
-        await until(started.id, (e) => e.finishedAt !== undefined
+        const reached = await until(started.id, (e) => e.finishedAt !== undefined
           || (moment.at === 'running' ? step(e).status === 'RUNNING' : !['NOT_STARTED', 'RUNNING'].includes(step(e).status)), 180_000);
+        // An execution that ended on its way there has nothing to cancel: say where it ended, and why.
+        expect(reached.finishedAt, reached.steps.map((s) => `${s.action}=${s.status} ${s.reason ?? ''}`).join('\n')).toBeUndefined();
         if (moment.afterMs) await new Promise((r) => setTimeout(r, moment.afterMs));
         await cancelExecution(slipway.rt, started.id, 'ada');
         const ended = await until(started.id, (e) => e.finishedAt !== undefined);
