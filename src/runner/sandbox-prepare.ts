@@ -95,6 +95,8 @@ export interface PreparedSandbox extends SandboxCommand, PreparedChain {}
  */
 export type RunDirKind = 'run' | 'ahead';
 const RUN_DIR_NAME = /^slipway-(?:run|ahead)-(\d+)-/;
+/** The files of a run dir (beside its numbered staging dirs). */
+const RUN_FILES = [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB];
 let swept = false;
 
 /**
@@ -105,7 +107,7 @@ export function removeRunDir(runDir: string): void {
   let names: string[];
   try { names = readdirSync(runDir); } catch { return; /* gone */ }
   for (const name of names) {
-    if ([SECCOMP_FILE, ENV_FILE, STAGING_FSTAB].includes(name)) rmSync(join(runDir, name), { force: true });
+    if (RUN_FILES.includes(name)) rmSync(join(runDir, name), { force: true });
     else if (/^\d+$/.test(name)) { try { rmdirSync(join(runDir, name)); } catch { /* not empty */ } }
   }
   try { rmdirSync(runDir); } catch { /* not empty */ }
@@ -148,7 +150,7 @@ export async function prepareChain(
     const dir = runDir;
     if (!dir) return;
     // Never a recursive delete: the sub-dirs were mount points in the run's own namespace.
-    for (const f of [SECCOMP_FILE, ENV_FILE, STAGING_FSTAB]) rmSync(join(dir, f), { force: true });
+    for (const f of RUN_FILES) rmSync(join(dir, f), { force: true });
     for (const d of [...staged.dirs.map((_, i) => join(dir, String(i))), dir]) await removeDir(d);
   };
   try {
