@@ -72,9 +72,10 @@ describe.skipIf(noContainers !== undefined)('the container driver', () => {
   }, 60_000);
 
   describe('podman\'s storage', () => {
-    // Releases A (v1, deployed by the setup), B and C: the same layers, so loading B or C
-    // into podman costs a manifest and a config, not the node binary again. B and C are new
-    // digests on every run (A is the same on every run), so an earlier run leaves none behind.
+    // Releases A, B and C: the setup's image with a label of this run, so the same layers (loading
+    // one costs a manifest and a config, not the node binary again) under new digests. The setup's
+    // own image is the sample app's in every test file: another file's container may hold it
+    // while this one runs, and an image in use is never removed. An earlier run leaves none behind.
     const images: Record<string, string> = {};
     const run = randomBytes(6).toString('hex');
     const variant = async (name: string): Promise<string> => {
@@ -107,20 +108,22 @@ describe.skipIf(noContainers !== undefined)('the container driver', () => {
     };
 
     beforeAll(async () => {
-      images.A = de.fx.appImage;
+      images.A = await variant('A');
       images.B = await variant('B');
       images.C = await variant('C');
     });
 
     afterAll(async () => {
-      for (const name of ['B', 'C']) await second?.podman.run(['image', 'rm', imageTag(images[name] ?? '')]).catch(() => undefined);
+      for (const name of ['A', 'B', 'C']) await second?.podman.run(['image', 'rm', imageTag(images[name] ?? '')]).catch(() => undefined);
     });
 
     it('keeps only the images of the current and the previous release', async () => {
+      expect(await stored()).toEqual([]);
+      await deploy('A', 'v2');
       expect(await stored()).toEqual(['A']);
-      await deploy('B', 'v2');
+      await deploy('B', 'v3');
       expect(await stored()).toEqual(['A', 'B']);
-      const lines = await deploy('C', 'v3');
+      const lines = await deploy('C', 'v4');
       expect(await stored()).toEqual(['B', 'C']);
       expect(lines.some((l) => l.includes(`removed the image ${images.A ?? ''}`))).toBe(true);
     }, 180_000);
@@ -131,7 +134,7 @@ describe.skipIf(noContainers !== undefined)('the container driver', () => {
       const holder = `slipway-prune-holder-${randomBytes(4).toString('hex')}`;
       await driver.podman.run(['create', '--pull', 'never', '--name', holder, imageTag(images.B ?? '')]);
       try {
-        await deploy('A', 'v4');
+        await deploy('A', 'v5');
         expect(await stored()).toEqual(['A', 'B', 'C']);
       } finally {
         await driver.podman.remove(holder, 1000);
