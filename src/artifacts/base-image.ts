@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { APP_USER, buildRootfsLayer, hostSuite, type RootfsSpec, type RootfsVariant } from './debian-rootfs.ts';
+import { pidIn, sweepDeadPids } from '../runner/pids.ts';
 import { withFileLock } from './file-lock.ts';
 import { digestOfFile } from './fs-store.ts';
 import { BASE_LAYER_ROLE, LAYER_ROLE_ANNOTATION, MEDIA_TYPES, type Descriptor, type ImageRuntimeConfig } from './oci-format.ts';
@@ -119,6 +120,8 @@ async function cachedLayer(spec: RootfsSpec, key: string, opts: BaseImageOptions
     const built = await readCacheEntry(entryPath); // another process may have built it meanwhile
     if (built) return { path: tarPath, entry: built };
     opts.log?.(`building base image ${spec.variant} [${spec.packages.join(' ')}] (${spec.suite}), once per machine`);
+    // A build cut off by a crash left its tar: hundreds of MB, never renamed into place.
+    sweepDeadPids(dir, pidIn(/\.tmp-(\d+)$/));
     const tmp = `${tarPath}.tmp-${process.pid}`;
     try {
       await buildRootfsLayer(spec, tmp, { ...(opts.sources ? { sources: opts.sources } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });

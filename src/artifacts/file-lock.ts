@@ -5,19 +5,11 @@
 // the duplicated work.
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pidAlive } from '../runner/pids.ts';
 
 const POLL_MS = 200;
 /** A lock file still empty after this long belongs to a process that died while creating it. */
 const EMPTY_GRACE_MS = 10_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function tryAcquire(path: string): Promise<boolean> {
   try {
@@ -34,7 +26,7 @@ async function ownerIsGone(path: string): Promise<boolean> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return false; // released meanwhile: just try again
   const pid = Number.parseInt(text, 10);
-  if (Number.isInteger(pid) && pid > 0) return !alive(pid);
+  if (Number.isInteger(pid) && pid > 0) return !pidAlive(pid);
   const info = await stat(path).catch(() => undefined);
   return info !== undefined && Date.now() - info.mtimeMs > EMPTY_GRACE_MS;
 }

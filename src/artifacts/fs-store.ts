@@ -13,6 +13,7 @@ import { link, mkdir, open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pidIn, sweepDeadPids } from '../runner/pids.ts';
 import type { ArtifactStore, StoredBlob } from './store.ts';
 
 const WRITE_BATCH = 256 * 1024;
@@ -22,6 +23,9 @@ const SMALL_BLOB = 64 * 1024;
 
 const fsyncFd = promisify(fsync);
 const writeFd = promisify(write);
+
+/** A temp file's name: its writer's pid, then random (writeTemp). */
+const TEMP_PID = pidIn(/^(\d+)\./);
 
 const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
 
@@ -46,6 +50,8 @@ export async function digestOfFile(path: string): Promise<StoredBlob> {
 export class FsArtifactStore implements ArtifactStore {
   readonly blobDir: string;
   private readonly tmpDir: string;
+  /** Whether the temp files of dead processes were removed (writeTemp, once per store). */
+  private swept = false;
 
   constructor(readonly dataDir: string) {
     this.blobDir = join(dataDir, 'artifacts', 'blobs', 'sha256');
@@ -139,6 +145,9 @@ export class FsArtifactStore implements ArtifactStore {
   /** Writes through `fill` into a new temp file and fsyncs it; returns its path. */
   private async writeTemp(fill: (fd: number) => Promise<void> | void): Promise<string> {
     mkdirSync(this.tmpDir, { recursive: true });
+    // A write cut off by a crash leaves its temp file: a blob's worth of disk, never placed.
+    if (!this.swept) sweepDeadPids(this.tmpDir, TEMP_PID);
+    this.swept = true;
     const tmp = join(this.tmpDir, `${process.pid}.${randomBytes(8).toString('hex')}`);
     const fd = openSync(tmp, 'w', 0o644);
     try {

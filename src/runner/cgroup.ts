@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { readdir, rmdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { pidAlive } from './pids.ts';
 
 export interface ResourceLimits {
   memoryBytes?: number;
@@ -41,11 +42,6 @@ function settingsFor(limits: ResourceLimits): ControllerSetting[] {
   return settings;
 }
 
-/** Whether a process lives (EPERM: it does, as another user's). */
-export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
 /**
  * Removes empty run cgroups left by a Slipway process that died (kill -9) before removing them;
  * ids start with the creating process's pid. Non-empty ones are left alone (a detached node).
@@ -53,7 +49,7 @@ export function isAlive(pid: number): boolean {
 async function sweepStale(parent: string): Promise<void> {
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
-    if (!pid || isAlive(pid)) continue;
+    if (!pid || pidAlive(pid)) continue;
     await rmdir(join(parent, name)).catch(() => undefined);
   }
 }

@@ -8,7 +8,8 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { createRunCgroup, isAlive, type RunCgroup } from './cgroup.ts';
+import { createRunCgroup, type RunCgroup } from './cgroup.ts';
+import { pidIn, sweepDeadPids } from './pids.ts';
 import { ENV_FILE, SECCOMP_FILE, STAGING_FSTAB, boundDirs, isInside, cacheDirs, envArgs, sandboxCommand, stagingFstab, writableDirs, type SandboxCommand, type SandboxSpec } from './sandbox-command.ts';
 import { seccompFilter } from './seccomp.ts';
 import { sandboxHost, type SandboxHost } from './sandbox-host.ts';
@@ -121,13 +122,7 @@ export function removeRunDir(runDir: string): void {
  * someone else put in the shared temp dir.
  */
 export function sweepStaleRunDirs(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const pid = Number(RUN_DIR_NAME.exec(name)?.[1]);
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
-    const dir = join(tmpdir(), name);
-    const info = lstatSync(dir, { throwIfNoEntry: false });
-    if (info?.isDirectory() && info.uid === process.getuid?.()) removeRunDir(dir);
-  }
+  sweepDeadPids(tmpdir(), pidIn(RUN_DIR_NAME), removeRunDir);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { ContainersDriver } from '../../src/topology/containers/containers-driver.ts';
 import { ENV_LABEL } from '../../src/topology/containers/podman.ts';
 import { loadState } from '../../src/topology/local/state.ts';
-import { pidAlive } from '../../src/topology/local/proc.ts';
+import { pidAlive } from '../../src/runner/pids.ts';
 import { HaproxyAdmin } from '../../src/topology/local/haproxy.ts';
 import type { Environment } from '../../src/domain/model.ts';
 import type { DeployDone } from '../../src/topology/driver.ts';

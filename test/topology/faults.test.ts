@@ -12,7 +12,8 @@ import type { DeployProgress, TopologyView } from '../../src/topology/driver.ts'
 import type { Environment } from '../../src/domain/model.ts';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { httpGet, waitFor } from '../../src/topology/local/http.ts';
-import { isOurProcess, pidAlive } from '../../src/topology/local/proc.ts';
+import { pidAlive } from '../../src/runner/pids.ts';
+import { isOurProcess } from '../../src/topology/local/proc.ts';
 import { loadState, type TopologyState } from '../../src/topology/local/state.ts';
 import { deployedEnvironment, deployOptions, release, startLoad, waitUntil, type Fixture } from './support.ts';
 

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { loadState } from '../../src/topology/local/state.ts';
 import { httpGet } from '../../src/topology/local/http.ts';
-import { pidAlive } from '../../src/topology/local/proc.ts';
+import { pidAlive } from '../../src/runner/pids.ts';
 import { deployOptions, environment, makeFixture, release, waitUntil, type Fixture } from './support.ts';
 import type { DeployDone, DeployProgress } from '../../src/topology/driver.ts';
 

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet } from '../../src/topology/local/http.ts';
-import { isOurProcess, pidAlive, type ProcessRecord } from '../../src/topology/local/proc.ts';
+import { pidAlive } from '../../src/runner/pids.ts';
+import { isOurProcess, type ProcessRecord } from '../../src/topology/local/proc.ts';
 import { loadState } from '../../src/topology/local/state.ts';
 import { deployedEnvironment, waitUntil, type DeployedEnvironment } from './support.ts';
 

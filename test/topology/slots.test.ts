@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildImage } from '../../src/artifacts/oci.ts';
 import { LocalDriver } from '../../src/topology/local/local-driver.ts';
 import { httpGet } from '../../src/topology/local/http.ts';
-import { pidAlive } from '../../src/topology/local/proc.ts';
+import { pidAlive } from '../../src/runner/pids.ts';
 import { loadState, saveState, type TopologyState } from '../../src/topology/local/state.ts';
 import { VarnishAdmin } from '../../src/topology/local/varnish.ts';
 import { chooseSlot, type SlotInput } from '../../src/topology/local/slots.ts';

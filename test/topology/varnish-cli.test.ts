@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CliUnavailable, cliCommand } from '../../src/topology/local/varnish-cli.ts';
 import { VarnishAdmin } from '../../src/topology/local/varnish.ts';
-import { pidAlive } from '../../src/topology/local/proc.ts';
+import { pidAlive } from '../../src/runner/pids.ts';
 import { waitFor } from '../../src/topology/local/http.ts';
 
 const run = promisify(execFile);

@@ -12,7 +12,8 @@ import { readImageConfig } from '../../artifacts/oci-format.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import type { AppNodeStart, AppRunner } from '../local/app-runner.ts';
 import { APP_NODE_LIMITS } from '../local/nodes.ts';
-import { pidAlive, withStartTicks, type ProcessRecord } from '../local/proc.ts';
+import { pidAlive } from '../../runner/pids.ts';
+import { withStartTicks, type ProcessRecord } from '../local/proc.ts';
 import { ContainerImages } from './images.ts';
 import { ENV_LABEL, NODE_LABEL, type Podman } from './podman.ts';
 

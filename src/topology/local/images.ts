@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { unpackImage } from '../../artifacts/oci.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
 import { DISPATCHER_FILE, parseDispatcherPackage, type DispatcherPackage } from '../../domain/contract.ts';
+import { pidIn, sweepDeadPids } from '../../runner/pids.ts';
 import { readWorkspaceFile } from '../../runner/workspace-path.ts';
 import { LoadOnce } from '../load-once.ts';
 
@@ -34,8 +35,13 @@ export const defaultUnpack: UnpackImage = async (store, digest, dest) => {
     ...(c.Labels ? { labels: c.Labels } : {}) } };
 };
 
+/** An unpacking dir's name: the image's hex, then its unpacker's pid (load). */
+const TEMP_PID = pidIn(/^[a-f0-9]+\.tmp-(\d+)-/);
+
 export class ImageCache {
   private readonly images = new LoadOnce((digest) => this.load(digest));
+  /** Whether the unpacking dirs of dead processes were removed (load, once per cache). */
+  private swept = false;
 
   constructor(private readonly root: string, private readonly store: ArtifactStore, private readonly unpack: UnpackImage) {}
 
@@ -49,6 +55,9 @@ export class ImageCache {
     const dir = join(this.root, hex);
     const done = await stat(join(dir, 'config.json')).then(() => true, () => false);
     if (!done) {
+      // An unpacking cut off by a crash left its dir: an image's worth of disk, never renamed.
+      if (!this.swept) sweepDeadPids(this.root, TEMP_PID);
+      this.swept = true;
       const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
       await mkdir(join(tmp, 'rootfs'), { recursive: true });
       const { config } = await this.unpack(this.store, digest, join(tmp, 'rootfs'));

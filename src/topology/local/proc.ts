@@ -10,6 +10,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { removeCgroups } from '../../runner/cgroup.ts';
+import { pidAlive, processStat } from '../../runner/pids.ts';
 
 export interface ProcessRecord {
   pid: number;
@@ -75,26 +76,8 @@ export function spawnDetached(argv: readonly string[], options: SpawnOptions): S
 }
 
 export function withStartTicks(pid: number): { startTicks?: number } {
-  const startTicks = procState(pid)?.startTicks;
+  const startTicks = processStat(pid)?.startTicks;
   return startTicks === undefined ? {} : { startTicks };
-}
-
-/** State letter and more from /proc/<pid>/stat, undefined when there is no such process. */
-function procState(pid: number): { state: string; ppid: number; pgrp: number; startTicks: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]), startTicks: Number(rest[19]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Alive = exists and is not a zombie (PID 1 here does not reap orphans). */
-export function pidAlive(pid: number): boolean {
-  const st = procState(pid);
-  return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
 /** Does `argv` end with `tail`? (The sandbox's wrappers exec one another: what runs is a tail.) */
@@ -113,7 +96,7 @@ export function isOurProcess(record: ProcessRecord | undefined): boolean {
   if (record.startTicks !== undefined) {
     // Pid and start time name one process, whatever it execs meanwhile (the sandbox's
     // wrappers exec one another; mid-exec its cmdline can be empty for an instant).
-    const st = procState(record.pid);
+    const st = processStat(record.pid);
     return st !== undefined && st.state !== 'Z' && st.state !== 'X' && st.startTicks === record.startTicks;
   }
   // Records from before start times were kept: the command line (and marker) must match.
@@ -142,7 +125,7 @@ export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const st = procState(Number(entry));
+    const st = processStat(Number(entry));
     if (!st || st.state === 'Z' || st.state === 'X') continue;
     children.set(st.ppid, [...(children.get(st.ppid) ?? []), Number(entry)]);
   }
@@ -187,7 +170,7 @@ export function markedProcesses(marker: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    const st = procState(pid);
+    const st = processStat(pid);
     if (st && st.state !== 'Z' && st.state !== 'X' && marked(pid) && !marked(st.ppid)) out.push(pid);
   }
   return out;
@@ -198,7 +181,7 @@ export function groupMembers(pgid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const st = procState(Number(entry));
+    const st = processStat(Number(entry));
     if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') out.push(Number(entry));
   }
   return out;
