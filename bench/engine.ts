@@ -3,8 +3,8 @@
 //    p50/p99 on SQLite and PostgreSQL; and graphile-worker's job added → job started on the
 //    same PostgreSQL, as the peer. Goals: p50 ≤ 2 ms (SQLite), ≤ 5 ms (PostgreSQL).
 // 2. Throughput of no-op pipelines of 16 steps (200 at once): transitions/s with 1, 2 and 4
-//    engine processes on PostgreSQL, warm (each process first runs an untimed round). Goal
-//    ≥ 1,000/s on 2 cores, and more processes no slower than 1.
+//    engine processes on PostgreSQL, warm (each process first runs an untimed round), the three
+//    counts' rounds taking turns. Goal ≥ 1,000/s on 2 cores, and more processes no slower than 1.
 // 3. 1,000 executions of that pipeline started at once on PostgreSQL, one engine process: all
 //    must finish (the bench throws otherwise); seconds, transitions/s and the engine's peak RSS.
 // Throughput on 2 shared cores moves with the machine by ±20 % from run to run; the CPU time
@@ -156,7 +156,17 @@ export interface Throughput {
   active: number;
 }
 
-export async function throughput(pg: PostgresCluster, engines: number, pipelines: number, warm = true): Promise<Throughput> {
+/** One engine count's setup for the throughput bench: its database, pipelines and engine processes. */
+export interface ThroughputSetup {
+  /** Runs all its pipelines once; the round's figures. */
+  round(): Promise<Round>;
+  /** The median of the rounds run (checked: every execution finished); stops the engines and drops the database. */
+  finish(rounds: Round[]): Promise<Throughput>;
+}
+
+interface Round { seconds: number; ids: string[]; cpuMsPerTransition: Throughput['cpuMsPerTransition'] }
+
+export async function throughputSetup(pg: PostgresCluster, engines: number, pipelines: number): Promise<ThroughputSetup> {
   const adminUrl = pg.url;
   const databaseUrl = await createDatabase(adminUrl, 'bench');
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
@@ -165,51 +175,73 @@ export async function throughput(pg: PostgresCluster, engines: number, pipelines
   for (let i = 0; i < pipelines; i++) targets.push(await seedPipeline(admin));
   const workers = await Promise.all(Array.from({ length: engines }, () => startWorker(dataDir, databaseUrl)));
   const enginePids = workers.map((w) => w.child.pid!);
-  const runAll = async () => {
-    const cpu = { engine: cpuMs(enginePids), postgres: cpuMs(postgresPids(pg)) };
-    const t0 = performance.now();
-    const ids = await Promise.all(targets.map((p) => start16(admin, p.id, p.programId)));
-    // Watched by a count (the busy ones are an index's entries), not by their rows: the watch
-    // shares the machine and the database with what it times.
-    for (;;) {
-      const { n } = await admin.rt.db.kysely.selectFrom('executions').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('busy_pipeline_id', 'is not', null).executeTakeFirstOrThrow();
-      if (Number(n) === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const transitions = pipelines * SIXTEEN.length;
-    const cpuMsPerTransition = {
-      engine: cpuBetween(cpu.engine, cpuMs(enginePids)) / transitions,
-      postgres: cpuBetween(cpu.postgres, cpuMs(postgresPids(pg))) / transitions,
-    };
-    return { seconds, ids, cpuMsPerTransition };
-  };
-  // A long-running engine runs compiled code: a first, untimed round lets each process's JIT
-  // warm up (a cold round of this size is a third V8 compiling, and each process compiles its
-  // own), as a server is measured warm.
-  if (warm) await runAll();
-  // What the rounds before wrote is on disk now, not flushed by a checkpoint during the timed ones.
-  await onCluster(adminUrl, 'CHECKPOINT');
-  // Warm, the median of three rounds: one round (a few seconds) moves with the machine's drift.
-  const rounds: Awaited<ReturnType<typeof runAll>>[] = [];
-  for (let i = 0; i < (warm ? 3 : 1); i++) rounds.push(await runAll());
-  const { seconds, ids, cpuMsPerTransition } = rounds.sort((x, y) => x.seconds - y.seconds)[Math.floor(rounds.length / 2)]!;
-  const unfinished = await admin.rt.db.kysely.selectFrom('executions').select(['id', 'status'])
-    .where('status', '!=', 'FINISHED').execute();
-  if (unfinished.length) throw new Error(`${unfinished.length} bench executions did not finish, e.g. ${JSON.stringify(unfinished[0])}`);
-  const steps = await admin.rt.db.kysely.selectFrom('steps').select('id').where('status', '!=', 'FINISHED').execute();
-  if (steps.length || ids.length !== pipelines) throw new Error(`${steps.length} bench steps did not finish`);
-  for (const w of workers) w.child.kill('SIGTERM');
-  const rss = await Promise.all(workers.map((w) => w.peakRss));
-  await admin.close();
-  rmSync(dataDir, { recursive: true, force: true });
-  // Dropped, so the next engine count is not timed while autovacuum cleans up after this one.
-  await onCluster(adminUrl, `DROP DATABASE ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
   return {
-    transitionsPerSecond: (pipelines * SIXTEEN.length) / seconds, cpuMsPerTransition, seconds, peakRssMb: Math.max(...rss) / 1024 / 1024,
-    active: workers.filter((w) => w.active).length,
+    async round() {
+      const cpu = { engine: cpuMs(enginePids), postgres: cpuMs(postgresPids(pg)) };
+      const t0 = performance.now();
+      const ids = await Promise.all(targets.map((p) => start16(admin, p.id, p.programId)));
+      // Watched by a count (the busy ones are an index's entries), not by their rows: the watch
+      // shares the machine and the database with what it times.
+      for (;;) {
+        const { n } = await admin.rt.db.kysely.selectFrom('executions').select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('busy_pipeline_id', 'is not', null).executeTakeFirstOrThrow();
+        if (Number(n) === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const transitions = pipelines * SIXTEEN.length;
+      const cpuMsPerTransition = {
+        engine: cpuBetween(cpu.engine, cpuMs(enginePids)) / transitions,
+        postgres: cpuBetween(cpu.postgres, cpuMs(postgresPids(pg))) / transitions,
+      };
+      return { seconds, ids, cpuMsPerTransition };
+    },
+    async finish(rounds) {
+      const { seconds, ids, cpuMsPerTransition } = [...rounds].sort((x, y) => x.seconds - y.seconds)[Math.floor(rounds.length / 2)]!;
+      const unfinished = await admin.rt.db.kysely.selectFrom('executions').select(['id', 'status'])
+        .where('status', '!=', 'FINISHED').execute();
+      if (unfinished.length) throw new Error(`${unfinished.length} bench executions did not finish, e.g. ${JSON.stringify(unfinished[0])}`);
+      const steps = await admin.rt.db.kysely.selectFrom('steps').select('id').where('status', '!=', 'FINISHED').execute();
+      if (steps.length || ids.length !== pipelines) throw new Error(`${steps.length} bench steps did not finish`);
+      for (const w of workers) w.child.kill('SIGTERM');
+      const rss = await Promise.all(workers.map((w) => w.peakRss));
+      await admin.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      // Dropped, so what runs next is not timed while autovacuum cleans up after this one.
+      await onCluster(adminUrl, `DROP DATABASE ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
+      return {
+        transitionsPerSecond: (pipelines * SIXTEEN.length) / seconds, cpuMsPerTransition, seconds, peakRssMb: Math.max(...rss) / 1024 / 1024,
+        active: workers.filter((w) => w.active).length,
+      };
+    },
   };
+}
+
+/**
+ * Throughput with each engine count, compared in the same minutes: the counts' rounds take
+ * turns (1, 2, 4, 1, 2, 4…), so the machine's drift over the bench (±20 %) falls on each count
+ * alike instead of on whichever ran last. The processes of the counts not running meanwhile sit
+ * idle. A long-running engine runs compiled code: a first, untimed round lets each process's JIT
+ * warm up (a cold round of this size is a third V8 compiling, and each process compiles its
+ * own), as a server is measured warm. Then the median of three rounds each.
+ */
+export async function throughputs(pg: PostgresCluster, counts: number[], pipelines: number): Promise<Throughput[]> {
+  const setups: ThroughputSetup[] = [];
+  for (const engines of counts) setups.push(await throughputSetup(pg, engines, pipelines));
+  for (const setup of setups) await setup.round();
+  // What the rounds before wrote is on disk now, not flushed by a checkpoint during the timed ones.
+  await onCluster(pg.url, 'CHECKPOINT');
+  const rounds: Round[][] = setups.map(() => []);
+  for (let i = 0; i < 3; i++) for (const [n, setup] of setups.entries()) rounds[n]!.push(await setup.round());
+  const results: Throughput[] = [];
+  for (const [n, setup] of setups.entries()) results.push(await setup.finish(rounds[n]!));
+  return results;
+}
+
+/** One round on cold engines (as after a restart). */
+export async function coldThroughput(pg: PostgresCluster, engines: number, pipelines: number): Promise<Throughput> {
+  const setup = await throughputSetup(pg, engines, pipelines);
+  return setup.finish([await setup.round()]);
 }
 
 export async function run(): Promise<Figures> {
@@ -230,8 +262,9 @@ export async function run(): Promise<Figures> {
       graphileP50Ms: round(pct(graphile, 50)), graphileP99Ms: round(pct(graphile, 99)),
     });
     console.log('engine: throughput of no-op 16-step pipelines on PostgreSQL');
-    for (const engines of [1, 2, 4]) {
-      const t = await throughput(pg, engines, 200);
+    const counts = [1, 2, 4];
+    for (const [n, t] of (await throughputs(pg, counts, 200)).entries()) {
+      const engines = counts[n]!;
       const standing = engines - t.active;
       const cpu = t.cpuMsPerTransition;
       console.log(`  ${engines} engine process(es): ${t.transitionsPerSecond.toFixed(0)} step transitions/s`
@@ -243,7 +276,7 @@ export async function run(): Promise<Figures> {
       figures[`activeEngines${engines}`] = t.active;
     }
     // A burst on a cold engine, as after a restart.
-    const many = await throughput(pg, 1, 1000, false);
+    const many = await coldThroughput(pg, 1, 1000);
     console.log(`engine: 1,000 executions at once on PostgreSQL, 1 engine process: all finished in ${many.seconds.toFixed(1)} s, `
       + `${many.transitionsPerSecond.toFixed(0)} step transitions/s, engine peak RSS ${many.peakRssMb.toFixed(0)} MB`);
     Object.assign(figures, {
