@@ -146,8 +146,14 @@ describe.skipIf(noContainers !== undefined)('the container driver', () => {
 
   it('leaves no container and no network once destroyed', async () => {
     if (!second) throw new Error('not adopted');
+    const author = (await loadState(second.envDir(env)))?.author.process?.container ?? '';
+    const image = (await second.podman.run(['inspect', '--format', '{{.Image}}', author])).stdout.trim();
     await second.destroy(env);
     expect(await second.podman.containers({ [ENV_LABEL]: env.id })).toEqual([]);
     await expect(second.podman.run(['network', 'exists', networkName(env.id)])).rejects.toThrow();
+    // A container of the environment that no state file names (the file gone): found by its label.
+    await second.podman.run(['create', '--label', `${ENV_LABEL}=${env.id}`, '--name', `stray-${env.id}`, image]);
+    await second.destroy(env);
+    expect(await second.podman.containers({ [ENV_LABEL]: env.id })).toEqual([]);
   }, 60_000);
 });

@@ -13,7 +13,8 @@ import { runSandboxed } from '../../runner/sandbox.ts';
 import { sandboxPath } from '../build-env.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './browser.ts';
 
-const CHILD = fileURLToPath(new URL('./lighthouse-child.mjs', import.meta.url));
+/** The child's script; the audit benchmark also runs it outside the sandbox, as its peer. */
+export const LIGHTHOUSE_CHILD = fileURLToPath(new URL('./lighthouse-child.mjs', import.meta.url));
 /** A Lighthouse result is a few hundred KB; anything far larger is not one. */
 const MAX_REPORT_BYTES = 32 * 1024 * 1024;
 /** Per run, generous: a run takes about 7 s here; the child is killed after runs × this. */
@@ -61,6 +62,11 @@ export interface AuditRunResult {
   /** Why the child did not finish cleanly (crash, timeout), when it did not. */
   error?: string;
   cancelled: boolean;
+}
+
+/** The child's input (its argument): the pages, the runs of each, where the results go. */
+export function lighthouseJob(urls: string[], runs: number, out: string): unknown {
+  return { urls, runs, chromePath: CHROMIUM_PATH, chromeFlags: CHROMIUM_FLAGS, settings: AUDIT_SETTINGS, out };
 }
 
 /** Reads a file the sandboxed child wrote: never through a symlink, never without bound. */
@@ -113,9 +119,8 @@ export async function runLighthouse(req: AuditRequest): Promise<AuditRunResult> 
   const home = join(req.workDir, 'home');
   await mkdir(out, { recursive: true });
   await mkdir(home, { recursive: true });
-  const job = { urls: req.urls, runs: req.runs, chromePath: CHROMIUM_PATH, chromeFlags: CHROMIUM_FLAGS, settings: AUDIT_SETTINGS, out };
   const result = await runSandboxed({
-    command: nodeScriptCommand(CHILD, job),
+    command: nodeScriptCommand(LIGHTHOUSE_CHILD, lighthouseJob(req.urls, req.runs, out)),
     workspace: req.workDir,
     hidePaths: req.hidePaths,
     readOnlyPaths: [...SCRIPT_READ_ONLY_PATHS],

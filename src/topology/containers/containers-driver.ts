@@ -71,10 +71,14 @@ export class ContainersDriver extends LocalDriver {
     return this.pruning;
   }
 
-  /** Also removes whatever carries the environment's label, and its network. */
+  /** Also removes the environment's network. */
   override async destroy(env: Environment): Promise<void> {
     await super.destroy(env);
-    await this.runner.sweep({ id: env.id }, []);
     await this.runner.removeNetwork(env.id);
+  }
+
+  /** Whatever carries the environment's label (containers outlive Slipway: conmon keeps them). */
+  protected override async sweepUnrecorded(env: Environment): Promise<void> {
+    await this.runner.sweep({ id: env.id }, []);
   }
 }

@@ -173,9 +173,17 @@ export class LocalDriver implements TopologyDriver {
       // And a node started but never recorded (a deploy cut off at that moment).
       await runner.sweep?.({ id: env.id, dir }, []);
       await rm(state.loadBalancer.socket, { force: true });
+    } else {
+      await this.sweepUnrecorded(env);
     }
     await rm(dir, { recursive: true, force: true });
   }
+
+  /**
+   * Removes what an environment without a readable state file left running. The local driver
+   * saves the state before it starts any process (provision), so there is nothing to find.
+   */
+  protected async sweepUnrecorded(_env: Environment): Promise<void> {}
 
   async adopt(env: Environment): Promise<void> {
     const rt = await this.runtime(env);
