@@ -19,6 +19,7 @@ import lighthouse from 'lighthouse';
 import * as chromeLauncher from 'chrome-launcher';
 import { contentAudit } from '../src/steps/content-audit.ts';
 import { median } from '../src/domain/audit-compare.ts';
+import { DEFAULT_PIPELINE_OPTIONS } from '../src/domain/model.ts';
 import { CHROMIUM_PATH } from '../src/steps/testing/browser.ts';
 import { AUDIT_CHROME_FLAGS, AUDIT_SETTINGS, LIGHTHOUSE_CHILD, lighthouseJob } from '../src/steps/testing/lighthouse-runner.ts';
 import { makeStepContext } from '../test/support/step-context.ts';
@@ -26,8 +27,7 @@ import { SAMPLE_SERVER, STAGE_ENVIRONMENT, StaticTopology, startNodeServer, stat
 import { round, type Figures } from './figures.ts';
 
 const ROUNDS = 3;
-/** The pipeline's default auditRuns. */
-const DEFAULT_RUNS = 3;
+const DEFAULT_RUNS = DEFAULT_PIPELINE_OPTIONS.auditRuns;
 
 async function bareLighthouse(url: string, runs: number): Promise<number> {
   const profile = mkdtempSync(join(tmpdir(), 'bench-lh-'));
@@ -88,18 +88,18 @@ export async function run(): Promise<Figures> {
       bareDefault.push(await bareLighthouse(url, DEFAULT_RUNS));
       stepDefault.push((await stepAudit(site.url, DEFAULT_RUNS)).ms);
     }
-    const [b, c, s, bd, sd] = [bare, fresh, step, bareDefault, stepDefault].map((xs) => median(xs) ?? Number.NaN) as [number, number, number, number, number];
+    const [b, f, s, bd, sd] = [bare, fresh, step, bareDefault, stepDefault].map((xs) => median(xs) ?? Number.NaN) as [number, number, number, number, number];
     console.log(`audit: 1 page, 1 run, medians of ${ROUNDS}`);
     console.log(`  lower bound, Lighthouse in this process (launch + 1 run): ${(b / 1000).toFixed(2)} s ${seconds(bare)}`);
-    console.log(`  peer, the step's child unsandboxed (a fresh process):    ${(c / 1000).toFixed(2)} s ${seconds(fresh)}`);
+    console.log(`  peer, the step's child unsandboxed (a fresh process):    ${(f / 1000).toFixed(2)} s ${seconds(fresh)}`);
     console.log(`  the contentAudit step:                                    ${(s / 1000).toFixed(2)} s ${seconds(step)}`);
-    console.log(`  ratio ${(s / b).toFixed(3)}x the lower bound (goal <= 1.1x), ${(s / c).toFixed(3)}x the fresh process; scores ${JSON.stringify(scores)}`);
+    console.log(`  ratio ${(s / b).toFixed(3)}x the lower bound (goal <= 1.1x), ${(s / f).toFixed(3)}x the fresh process; scores ${JSON.stringify(scores)}`);
     console.log(`audit: 1 page, ${DEFAULT_RUNS} runs (the pipeline's default), medians of ${ROUNDS}`);
     console.log(`  lower bound (launch + ${DEFAULT_RUNS} runs): ${(bd / 1000).toFixed(2)} s ${seconds(bareDefault)}`);
     console.log(`  the contentAudit step:        ${(sd / 1000).toFixed(2)} s ${seconds(stepDefault)}`);
     console.log(`  ratio ${(sd / bd).toFixed(3)}x the lower bound`);
     return {
-      ratio: round(s / b), ratioFresh: round(s / c), stepS: round(s / 1000), bareS: round(b / 1000), freshS: round(c / 1000),
+      ratio: round(s / b), ratioFresh: round(s / f), stepS: round(s / 1000), bareS: round(b / 1000), freshS: round(f / 1000),
       ratioDefaultRuns: round(sd / bd),
     };
   } finally {

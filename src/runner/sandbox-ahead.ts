@@ -80,15 +80,20 @@ export function warmUpAhead(ahead: AheadConfig, launch: (prefix: string[]) => La
   void prepare();
 }
 
+/** What the chain's head runs once it has exec'd as far as pasta (which re-execs as passt.avx2 where it can). */
+const PASTA_COMM = /^pas(ta|st)/;
+
 /**
  * Whether a chain waits, all of it up: its launcher's shell runs, pasta's child once pasta has
- * set up the network (~100 ms after pasta's start; a `passt` child waits meanwhile). For the
- * bench and tests: nothing of the chain starts beside a run.
+ * set up the network (~100 ms after pasta's start; a `passt` child waits meanwhile). Before
+ * pasta, the chain's SETUP shell forks children of its own (`mount`), each a `sh` too until
+ * its exec: hence the head's own name first. For the bench and tests: nothing of the chain
+ * starts beside a run.
  */
 export function aheadReady(): boolean {
   if (config === undefined) return true;
   const pid = aheadPid();
-  return pid !== undefined && childrenOf(pid).some((child) => commOf(child) === 'sh');
+  return pid !== undefined && PASTA_COMM.test(commOf(pid) ?? '') && childrenOf(pid).some((child) => commOf(child) === 'sh');
 }
 
 /** The waiting chain's launcher (its pasta, once up): a child of this process by design (for tests and operators). */
